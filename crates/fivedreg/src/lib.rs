@@ -1,0 +1,1 @@
+//! fivedreg (issue #4).

@@ -1,0 +1,1 @@
+//! Numeric f32 kernels (issue #3).
