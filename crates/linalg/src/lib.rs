@@ -1,1 +1,186 @@
-//! Numeric f32 kernels (issue #3).
+//! Numeric f32 kernels of fivedreg: the dense-layer products a small multilayer perceptron
+//! needs, with their bias and ReLU work fused in, and the Adam update.
+//!
+//! # Why hand-written kernels
+//! The network's matrices are tiny (a minibatch shard of ~100 rows times widths 5, 64, 32,
+//! 16, 1). A general GEMM (nalgebra → matrixmultiply) packs its operands into panels before
+//! multiplying, which costs as much as the product itself at these shapes, and it cannot fuse
+//! the bias, the ReLU or the ReLU mask. So the products here are register-tiled loops written
+//! for these shapes: a 6-row × 16-column tile of accumulators kept in AVX2 registers, fed one
+//! broadcast element of the left operand and two 8-wide vectors of the right one per step.
+//! nalgebra serves as the reference in the tests and as the machine's ceiling in the
+//! benchmark (`benches/benches/kernels.rs`); `docs/performance.md` records the measurements.
+//!
+//! # Dispatch and reproducibility
+//! On x86-64 CPUs with AVX2 and FMA (detected at run time, so the binary still runs
+//! elsewhere) the products use fused multiply-adds; otherwise a portable loop does a
+//! multiply then an add. Within one machine every output element is computed by the same
+//! sequence of operations whatever its position in a tile, so splitting rows across threads
+//! or blocks never changes a result. Across machines with and without FMA, results differ
+//! in the last bits.
+//!
+//! # Safety
+//! Every public function is safe: it checks the lengths of its slices against the shapes it
+//! is given (panicking on a mismatch, which is a bug in the caller) before the unchecked
+//! inner loops run.
+
+#![warn(missing_docs)]
+
+mod adam;
+mod gemm;
+
+pub use adam::{adam_update, AdamStep};
+
+/// Which instruction set the products run on, for reports.
+pub fn simd_level() -> &'static str {
+    if gemm::has_avx2_fma() {
+        "avx2+fma"
+    } else {
+        "portable"
+    }
+}
+
+/// Dense layer forward: `out = x · w + bias`, then ReLU when `relu` is true.
+///
+/// `x` is `rows × n_in`, `w` is `n_in × n_out`, `bias` is `n_out`, `out` is `rows × n_out`,
+/// all row-major.
+///
+/// # Panics
+/// When a slice is shorter than its shape says.
+#[allow(clippy::too_many_arguments)]
+pub fn dense_forward(
+    x: &[f32],
+    rows: usize,
+    n_in: usize,
+    w: &[f32],
+    bias: &[f32],
+    n_out: usize,
+    relu: bool,
+    out: &mut [f32],
+) {
+    assert!(bias.len() >= n_out, "bias has {} values, need {n_out}", bias.len());
+    let epilogue = if relu {
+        gemm::Epilogue::Relu
+    } else {
+        gemm::Epilogue::Identity
+    };
+    gemm::gemm(
+        rows,
+        n_in,
+        n_out,
+        gemm::Lhs::row_major(x, n_in),
+        w,
+        Some(bias),
+        epilogue,
+        out,
+    );
+}
+
+/// Input gradient of a ReLU layer: `out = (delta · w_t) ⊙ [activation > 0]`.
+///
+/// `delta` is the gradient at the layer's output, `rows × n_out`; `w_t` is the layer's weight
+/// matrix transposed, `n_out × n_in`; `activation` is the layer's input after its ReLU,
+/// `rows × n_in`, whose zeros mark where the gradient is cut; `out` is `rows × n_in`.
+///
+/// # Panics
+/// When a slice is shorter than its shape says.
+pub fn input_grad_relu(
+    delta: &[f32],
+    rows: usize,
+    n_out: usize,
+    w_t: &[f32],
+    n_in: usize,
+    activation: &[f32],
+    out: &mut [f32],
+) {
+    assert!(
+        activation.len() >= rows * n_in,
+        "activation has {} values, need {}",
+        activation.len(),
+        rows * n_in
+    );
+    gemm::gemm(
+        rows,
+        n_out,
+        n_in,
+        gemm::Lhs::row_major(delta, n_out),
+        w_t,
+        None,
+        gemm::Epilogue::ReluMask(activation),
+        out,
+    );
+}
+
+/// Weight gradient: `out = aᵀ · delta` (overwritten, not accumulated).
+///
+/// `a` is the layer's input, `rows × n_in`; `delta` the gradient at its output,
+/// `rows × n_out`; `out` is `n_in × n_out`. Rows are summed in order, first to last.
+///
+/// # Panics
+/// When a slice is shorter than its shape says.
+pub fn weight_grad(
+    a: &[f32],
+    delta: &[f32],
+    rows: usize,
+    n_in: usize,
+    n_out: usize,
+    out: &mut [f32],
+) {
+    gemm::gemm(
+        n_in,
+        rows,
+        n_out,
+        gemm::Lhs::transposed(a, rows, n_in),
+        delta,
+        None,
+        gemm::Epilogue::Identity,
+        out,
+    );
+}
+
+/// Bias gradient: column sums of `delta` (`rows × n_out`) into `out` (`n_out`), rows summed
+/// in order.
+///
+/// # Panics
+/// When a slice is shorter than its shape says.
+pub fn bias_grad(delta: &[f32], rows: usize, n_out: usize, out: &mut [f32]) {
+    assert!(delta.len() >= rows * n_out, "delta too short");
+    let out = &mut out[..n_out];
+    out.fill(0.0);
+    for row in delta[..rows * n_out].chunks_exact(n_out.max(1)) {
+        for (o, d) in out.iter_mut().zip(row) {
+            *o += d;
+        }
+    }
+}
+
+/// Writes the transpose of row-major `src` (`rows × cols`) into `dst` (`cols × rows`).
+///
+/// # Panics
+/// When a slice is shorter than its shape says.
+pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    assert!(src.len() >= rows * cols && dst.len() >= rows * cols, "transpose: slice too short");
+    for r in 0..rows {
+        for c in 0..cols {
+            dst[c * rows + r] = src[r * cols + c];
+        }
+    }
+}
+
+/// Plain row-major product `out = a · b` (`m × k` times `k × n`) with the same kernel as the
+/// layers use; for benchmarks and general use.
+///
+/// # Panics
+/// When a slice is shorter than its shape says.
+pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, out: &mut [f32]) {
+    gemm::gemm(
+        m,
+        k,
+        n,
+        gemm::Lhs::row_major(a, k),
+        b,
+        None,
+        gemm::Epilogue::Identity,
+        out,
+    );
+}

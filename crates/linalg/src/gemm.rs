@@ -1,0 +1,324 @@
+//! The one product kernel behind every layer operation:
+//! `out[i][j] = epilogue(init[j] + Σ_p lhs[i][p] · rhs[p][j])`, with `rhs` and `out` row-major
+//! and `lhs` strided (so a transposed operand costs nothing).
+//!
+//! Each output element is the same chain `acc = init; acc = acc + lhs·rhs` over `p` in
+//! order, whichever tile or tail computes it, so row blocking and thread splits never
+//! change results.
+
+/// The left operand: element `(i, p)` is `data[i * row_stride + p * col_stride]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Lhs<'a> {
+    data: &'a [f32],
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> Lhs<'a> {
+    /// A row-major `? × cols` matrix.
+    pub(crate) fn row_major(data: &'a [f32], cols: usize) -> Self {
+        Lhs {
+            data,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+    /// The transpose of a row-major `rows × cols` matrix (so it is `cols × rows`).
+    pub(crate) fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        let _ = rows;
+        Lhs {
+            data,
+            row_stride: 1,
+            col_stride: cols,
+        }
+    }
+}
+
+/// What happens to an accumulated element as it is stored.
+#[derive(Clone, Copy)]
+pub(crate) enum Epilogue<'a> {
+    /// Stored as is.
+    Identity,
+    /// `max(0, x)`, keeping NaN (so a divergence is not hidden).
+    Relu,
+    /// Kept where the same element of this `m × n` matrix is `> 0`, else 0 (ReLU backward).
+    ReluMask(&'a [f32]),
+}
+
+pub(crate) fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Checks every shape, then runs the fastest kernel this CPU supports.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    lhs: Lhs<'_>,
+    rhs: &[f32],
+    init: Option<&[f32]>,
+    epilogue: Epilogue<'_>,
+    out: &mut [f32],
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k > 0 {
+        let last = (m - 1) * lhs.row_stride + (k - 1) * lhs.col_stride;
+        assert!(last < lhs.data.len(), "left operand too short for {m}x{k}");
+    }
+    assert!(rhs.len() >= k * n, "right operand too short for {k}x{n}");
+    assert!(out.len() >= m * n, "output too short for {m}x{n}");
+    if let Some(init) = init {
+        assert!(init.len() >= n, "bias too short for {n} columns");
+    }
+    if let Epilogue::ReluMask(mask) = epilogue {
+        assert!(mask.len() >= m * n, "mask too short for {m}x{n}");
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: the CPU supports AVX2 and FMA (checked just above), and every index the
+            // kernel touches is below the lengths asserted above: lhs up to `last`, rhs below
+            // k*n, out and mask below m*n, init below n.
+            unsafe { avx2::gemm(m, k, n, lhs, rhs, init, epilogue, out) };
+            return;
+        }
+    }
+    portable(m, k, n, lhs, rhs, init, epilogue, out);
+}
+
+/// Plain loops (vectorized over `j` by the compiler): multiply then add, no FMA.
+#[allow(clippy::too_many_arguments)]
+fn portable(
+    m: usize,
+    k: usize,
+    n: usize,
+    lhs: Lhs<'_>,
+    rhs: &[f32],
+    init: Option<&[f32]>,
+    epilogue: Epilogue<'_>,
+    out: &mut [f32],
+) {
+    for i in 0..m {
+        let row = &mut out[i * n..(i + 1) * n];
+        match init {
+            Some(init) => row.copy_from_slice(&init[..n]),
+            None => row.fill(0.0),
+        }
+        for p in 0..k {
+            let a = lhs.data[i * lhs.row_stride + p * lhs.col_stride];
+            for (o, b) in row.iter_mut().zip(&rhs[p * n..(p + 1) * n]) {
+                *o += a * b;
+            }
+        }
+        match epilogue {
+            Epilogue::Identity => {}
+            Epilogue::Relu => {
+                for o in row.iter_mut() {
+                    if *o < 0.0 {
+                        *o = 0.0;
+                    }
+                }
+            }
+            Epilogue::ReluMask(mask) => {
+                for (o, m) in row.iter_mut().zip(&mask[i * n..(i + 1) * n]) {
+                    if !(*m > 0.0) {
+                        *o = 0.0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Epilogue, Lhs};
+    use std::arch::x86_64::*;
+
+    /// Rows per register tile.
+    const MR: usize = 6;
+
+    /// Raw view of the operands for the tile functions.
+    #[derive(Clone, Copy)]
+    struct Ops {
+        k: usize,
+        n: usize,
+        a: *const f32,
+        a_rs: usize,
+        a_cs: usize,
+        b: *const f32,
+        init: *const f32,
+        mask: *const f32,
+        relu: bool,
+        out: *mut f32,
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2 and FMA, and the slices must hold the shapes (checked by
+    /// the caller, `super::gemm`).
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        lhs: Lhs<'_>,
+        rhs: &[f32],
+        init: Option<&[f32]>,
+        epilogue: Epilogue<'_>,
+        out: &mut [f32],
+    ) {
+        let ops = Ops {
+            k,
+            n,
+            a: lhs.data.as_ptr(),
+            a_rs: lhs.row_stride,
+            a_cs: lhs.col_stride,
+            b: rhs.as_ptr(),
+            init: init.map_or(std::ptr::null(), <[f32]>::as_ptr),
+            mask: match epilogue {
+                Epilogue::ReluMask(mask) => mask.as_ptr(),
+                _ => std::ptr::null(),
+            },
+            relu: matches!(epilogue, Epilogue::Relu),
+            out: out.as_mut_ptr(),
+        };
+        let mut i = 0;
+        while i + MR <= m {
+            // SAFETY: rows i..i+MR are below m; the caller's contract covers the rest.
+            unsafe { row_block::<MR>(ops, i) };
+            i += MR;
+        }
+        // SAFETY (all arms): rows i..m are below m.
+        match m - i {
+            0 => {}
+            1 => unsafe { row_block::<1>(ops, i) },
+            2 => unsafe { row_block::<2>(ops, i) },
+            3 => unsafe { row_block::<3>(ops, i) },
+            4 => unsafe { row_block::<4>(ops, i) },
+            _ => unsafe { row_block::<5>(ops, i) },
+        }
+    }
+
+    /// Rows `i..i+R`, every column.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn row_block<const R: usize>(ops: Ops, i: usize) {
+        let mut j = 0;
+        while j + 16 <= ops.n {
+            // SAFETY: columns j..j+16 are below n.
+            unsafe { tile::<R, 2>(ops, i, j) };
+            j += 16;
+        }
+        if j + 8 <= ops.n {
+            // SAFETY: columns j..j+8 are below n.
+            unsafe { tile::<R, 1>(ops, i, j) };
+            j += 8;
+        }
+        while j < ops.n {
+            for r in 0..R {
+                // SAFETY: row i+r < m and column j < n.
+                unsafe { scalar(ops, i + r, j) };
+            }
+            j += 1;
+        }
+    }
+
+    /// One `R × 8V` tile at rows `i..`, columns `j..`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
+        // SAFETY (whole body): the caller guarantees rows i..i+R < m and columns j..j+8V <= n,
+        // so every pointer offset below stays inside the operands checked by `super::gemm`.
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); V]; R];
+            if !ops.init.is_null() {
+                for v in 0..V {
+                    let bias = _mm256_loadu_ps(ops.init.add(j + 8 * v));
+                    for row in acc.iter_mut() {
+                        row[v] = bias;
+                    }
+                }
+            }
+            let mut a_ptrs = [std::ptr::null::<f32>(); R];
+            for (r, p) in a_ptrs.iter_mut().enumerate() {
+                *p = ops.a.add((i + r) * ops.a_rs);
+            }
+            let mut b = ops.b.add(j);
+            for p in 0..ops.k {
+                let mut bv = [_mm256_setzero_ps(); V];
+                for (v, x) in bv.iter_mut().enumerate() {
+                    *x = _mm256_loadu_ps(b.add(8 * v));
+                }
+                for r in 0..R {
+                    let a = _mm256_set1_ps(*a_ptrs[r].add(p * ops.a_cs));
+                    for v in 0..V {
+                        acc[r][v] = _mm256_fmadd_ps(a, bv[v], acc[r][v]);
+                    }
+                }
+                b = b.add(ops.n);
+            }
+            let zero = _mm256_setzero_ps();
+            for (r, row) in acc.iter().enumerate() {
+                for (v, &x) in row.iter().enumerate() {
+                    let at = (i + r) * ops.n + j + 8 * v;
+                    let y = if ops.relu {
+                        // max(0, x) returns x when x is NaN: divergence stays visible.
+                        _mm256_max_ps(zero, x)
+                    } else if !ops.mask.is_null() {
+                        let m = _mm256_loadu_ps(ops.mask.add(at));
+                        _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(m, zero), x)
+                    } else {
+                        x
+                    };
+                    _mm256_storeu_ps(ops.out.add(at), y);
+                }
+            }
+        }
+    }
+
+    /// One element `(i, j)`, the same operation chain as a tile lane.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn scalar(ops: Ops, i: usize, j: usize) {
+        // SAFETY (whole body): i < m and j < n, as the caller guarantees.
+        unsafe {
+            let mut acc = if ops.init.is_null() {
+                0.0
+            } else {
+                *ops.init.add(j)
+            };
+            let a = ops.a.add(i * ops.a_rs);
+            for p in 0..ops.k {
+                acc = (*a.add(p * ops.a_cs)).mul_add(*ops.b.add(p * ops.n + j), acc);
+            }
+            let at = i * ops.n + j;
+            let y = if ops.relu {
+                if acc < 0.0 {
+                    0.0
+                } else {
+                    acc
+                }
+            } else if !ops.mask.is_null() {
+                if *ops.mask.add(at) > 0.0 {
+                    acc
+                } else {
+                    0.0
+                }
+            } else {
+                acc
+            };
+            *ops.out.add(at) = y;
+        }
+    }
+}
