@@ -1,0 +1,116 @@
+//! The error type of the crate.
+
+use std::path::PathBuf;
+
+/// Why an interpolator could not be fitted, used, saved or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An option is out of its valid range.
+    #[error("invalid {name} = {value}: must be {valid}")]
+    InvalidOption {
+        /// The option's name, as the user spells it (e.g. `learning_rate`).
+        name: &'static str,
+        /// The offending value, printed.
+        value: String,
+        /// The valid range, in words.
+        valid: &'static str,
+    },
+    /// Early stopping is on but there are no validation rows to watch.
+    #[error(
+        "early stopping needs validation rows, but {0}; give the split a validation \
+         fraction above 0 (e.g. --split 0.6,0.2,0.2) or pass --no-early-stopping"
+    )]
+    NoValidationRows(String),
+    /// The training split came out empty.
+    #[error("no training rows: {0}")]
+    NoTrainingRows(String),
+    /// The features handed to predict do not fit the model's feature count.
+    #[error("the model expects {expected} features per row, but {found}")]
+    FeatureCount {
+        /// Features the model was trained on.
+        expected: usize,
+        /// What was given, in words.
+        found: String,
+    },
+    /// The feature names of the data differ from the model's.
+    #[error("the model's features are [{expected}] but the data's are [{found}]")]
+    FeatureNames {
+        /// The model's names, comma-separated.
+        expected: String,
+        /// The data's names, comma-separated.
+        found: String,
+    },
+    /// An input value is NaN or infinite.
+    #[error("feature {column} of row {row} is not a finite number ({value})")]
+    NonFiniteFeature {
+        /// 1-based row.
+        row: usize,
+        /// 1-based column (feature).
+        column: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A value is beyond what the model can represent.
+    #[error("{0}")]
+    OutOfRange(String),
+    /// Reading or preparing the data failed.
+    #[error(transparent)]
+    Data(#[from] fivedreg_data::DataError),
+    /// Building or training the network failed.
+    #[error(transparent)]
+    Nn(#[from] fivedreg_nn::NnError),
+    /// Computing metrics failed.
+    #[error("cannot compute metrics: {0}")]
+    Metrics(#[from] fivedreg_metrics::MetricsError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The model file ends before its declared end.
+    #[error("{file}: the model file is truncated ({detail})")]
+    Truncated {
+        /// The file, as named by the caller.
+        file: String,
+        /// What is missing.
+        detail: String,
+    },
+    /// The model file's bytes do not match its checksum, or its contents are inconsistent.
+    #[error("{file}: the model file is corrupted ({detail})")]
+    Corrupted {
+        /// The file, as named by the caller.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The file does not start with the model file's magic bytes.
+    #[error("{file}: not a fivedreg model file ({detail})")]
+    NotAModel {
+        /// The file, as named by the caller.
+        file: String,
+        /// What it looks like instead.
+        detail: String,
+    },
+    /// The model file was written by a newer fivedreg.
+    #[error(
+        "{file}: the model file has format version {found}, but this fivedreg reads \
+         versions up to {supported}; upgrade fivedreg"
+    )]
+    NewerVersion {
+        /// The file, as named by the caller.
+        file: String,
+        /// The file's format version.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// The model could not be encoded (should not happen for a fitted model).
+    #[error("cannot encode the model: {0}")]
+    Encode(String),
+}
+
+/// Result type of this crate.
+pub type Result<T> = std::result::Result<T, Error>;

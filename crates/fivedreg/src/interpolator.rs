@@ -1,0 +1,336 @@
+//! The fitted model: fitting, prediction in the user's units, evaluation.
+
+use crate::error::{Error, Result};
+use crate::options::{FitOptions, ValidFitOptions};
+use fivedreg_data::{Dataset, StandardScaler};
+use fivedreg_metrics::Report;
+use fivedreg_nn::{EpochStats, Mlp, Samples, StopReason, TrainingHistory};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// Rows converted and pushed through the network at a time, so that predicting a large input
+/// needs memory for the output and one chunk only.
+pub const PREDICT_CHUNK_ROWS: usize = 4096;
+
+/// What fitting measured, stored in the model file. Holds nothing that varies between runs
+/// of the same seed (no wall-clock time), so model files are byte-identical.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    /// Rows in each split.
+    pub train_samples: usize,
+    /// Validation rows.
+    pub validation_samples: usize,
+    /// Test rows.
+    pub test_samples: usize,
+    /// Epochs, losses, validation R² per epoch, best epoch, stop reason.
+    pub history: TrainingHistoryRecord,
+    /// Metrics on the test split in the user's units (`None` when the test fraction is 0).
+    pub test_metrics: Option<Report>,
+}
+
+/// The deterministic part of [`TrainingHistory`]. The per-epoch curves are kept at `f32`
+/// precision (they are stored as `f32` so that the default model file stays small).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingHistoryRecord {
+    /// Epochs run.
+    pub epochs: usize,
+    /// Training loss per epoch.
+    #[serde(with = "f32_curve")]
+    pub train_loss: Vec<f64>,
+    /// Validation R² per epoch.
+    #[serde(with = "f32_curve")]
+    pub validation_r2: Vec<f64>,
+    /// 1-based epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Best validation R².
+    pub best_validation_r2: Option<f64>,
+    /// Why training ended.
+    pub stop_reason: StopReason,
+}
+
+impl TrainingHistoryRecord {
+    /// The deterministic part of `history`, its curves rounded to `f32`.
+    pub fn from_history(history: &TrainingHistory) -> TrainingHistoryRecord {
+        let round = |curve: &[f64]| curve.iter().map(|&v| v as f32 as f64).collect();
+        TrainingHistoryRecord {
+            epochs: history.epochs,
+            train_loss: round(&history.train_loss),
+            validation_r2: round(&history.validation_r2),
+            best_epoch: history.best_epoch,
+            best_validation_r2: history.best_validation_r2,
+            stop_reason: history.stop_reason,
+        }
+    }
+}
+
+/// Serializes an `f64` curve as `f32` values: half the bytes, and the curves are for display.
+mod f32_curve {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(curve: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let narrow: Vec<f32> = curve.iter().map(|&v| v as f32).collect();
+        narrow.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let narrow = Vec::<f32>::deserialize(d)?;
+        Ok(narrow.into_iter().map(f64::from).collect())
+    }
+}
+
+/// A fitted model: scalers, network and metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interpolator {
+    pub(crate) feature_names: Vec<String>,
+    pub(crate) target_name: String,
+    pub(crate) feature_scaler: StandardScaler,
+    pub(crate) target_scaler: StandardScaler,
+    pub(crate) mlp: Mlp,
+    pub(crate) options: FitOptions,
+    pub(crate) summary: TrainingSummary,
+}
+
+/// The result of [`Interpolator::fit`]: the model and the full (timed) history.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    /// The model.
+    pub interpolator: Interpolator,
+    /// The full history, with wall-clock and per-phase times.
+    pub history: TrainingHistory,
+}
+
+/// Scales row-major `values` of `scaler.n_columns()` columns and narrows them to `f32`.
+fn scaled_f32(values: &[f64], scaler: &StandardScaler, what: &str) -> Result<Vec<f32>> {
+    let mut scaled = values.to_vec();
+    scaler.transform_in_place(&mut scaled);
+    let narrow: Vec<f32> = scaled.iter().map(|&v| v as f32).collect();
+    if let Some(i) = narrow.iter().position(|v| !v.is_finite()) {
+        return Err(Error::OutOfRange(format!(
+            "{what} value {} (row {}) is beyond the range of the network's 32-bit numbers \
+             after scaling",
+            values[i],
+            i / scaler.n_columns().max(1) + 1
+        )));
+    }
+    Ok(narrow)
+}
+
+impl Interpolator {
+    /// Splits `data` (seeded by the network's seed), fits the scalers on the training split,
+    /// trains the network with early stopping on the validation split, and measures the test
+    /// split in the user's units.
+    pub fn fit(
+        data: &Dataset,
+        options: &ValidFitOptions,
+        on_epoch: &mut dyn FnMut(&EpochStats),
+    ) -> Result<Fitted> {
+        let fit_options = options.options();
+        let params = options.network().params();
+        let n_features = data.n_features();
+        if n_features > crate::model_file::MAX_WIDTH {
+            return Err(Error::OutOfRange(format!(
+                "{n_features} features; at most {} are supported",
+                crate::model_file::MAX_WIDTH
+            )));
+        }
+        let split = fivedreg_data::split(data, fit_options.split, params.seed)?;
+        if split.train.n_rows() == 0 {
+            return Err(Error::NoTrainingRows(format!(
+                "{} rows with a training fraction of {}",
+                data.n_rows(),
+                fit_options.split.train()
+            )));
+        }
+        if params.early_stopping && split.validation.n_rows() == 0 {
+            return Err(Error::NoValidationRows(format!(
+                "{} rows leave none for validation at a validation fraction of {}",
+                data.n_rows(),
+                fit_options.split.validation()
+            )));
+        }
+        let feature_scaler = if fit_options.scale_features {
+            StandardScaler::fit(split.train.features(), n_features)?
+        } else {
+            StandardScaler::identity(n_features)
+        };
+        let target_scaler = if fit_options.scale_target {
+            StandardScaler::fit(split.train.targets(), 1)?
+        } else {
+            StandardScaler::identity(1)
+        };
+        let train_x = scaled_f32(split.train.features(), &feature_scaler, "feature")?;
+        let train_y = scaled_f32(split.train.targets(), &target_scaler, "target")?;
+        let validation_x = scaled_f32(split.validation.features(), &feature_scaler, "feature")?;
+        let validation_y = scaled_f32(split.validation.targets(), &target_scaler, "target")?;
+        let validation = (split.validation.n_rows() > 0).then_some(Samples {
+            x: &validation_x,
+            y: &validation_y,
+            n_features,
+        });
+        let trained = fivedreg_nn::train(
+            options.network(),
+            Samples {
+                x: &train_x,
+                y: &train_y,
+                n_features,
+            },
+            validation,
+            on_epoch,
+        )?;
+        let mut interpolator = Interpolator {
+            feature_names: data.feature_names().to_vec(),
+            target_name: data.target_name().to_string(),
+            feature_scaler,
+            target_scaler,
+            mlp: trained.mlp,
+            options: fit_options.clone(),
+            summary: TrainingSummary {
+                train_samples: split.train.n_rows(),
+                validation_samples: split.validation.n_rows(),
+                test_samples: split.test.n_rows(),
+                history: TrainingHistoryRecord::from_history(&trained.history),
+                test_metrics: None,
+            },
+        };
+        if split.test.n_rows() > 0 {
+            interpolator.summary.test_metrics = Some(interpolator.evaluate(&split.test)?);
+        }
+        Ok(Fitted {
+            interpolator,
+            history: trained.history,
+        })
+    }
+
+    /// Predicts the target, in the user's units, for row-major `features` (`n x n_features`,
+    /// in the order of [`feature_names`](Self::feature_names)). Works through the rows in
+    /// chunks of [`PREDICT_CHUNK_ROWS`].
+    pub fn predict(&self, features: &[f64]) -> Result<Vec<f64>> {
+        let n_features = self.feature_names.len();
+        if features.len() % n_features != 0 {
+            return Err(Error::FeatureCount {
+                expected: n_features,
+                found: format!(
+                    "{} values are not a whole number of rows of {n_features}",
+                    features.len()
+                ),
+            });
+        }
+        let mut predictions = Vec::with_capacity(features.len() / n_features);
+        let mut chunk_x = Vec::with_capacity(features.len().min(PREDICT_CHUNK_ROWS * n_features));
+        for (c, chunk) in features.chunks(PREDICT_CHUNK_ROWS * n_features).enumerate() {
+            let first_row = c * PREDICT_CHUNK_ROWS;
+            if let Some(i) = chunk.iter().position(|v| !v.is_finite()) {
+                return Err(Error::NonFiniteFeature {
+                    row: first_row + i / n_features + 1,
+                    column: i % n_features + 1,
+                    value: chunk[i],
+                });
+            }
+            chunk_x.clear();
+            chunk_x.extend(chunk.iter().enumerate().map(|(i, &v)| {
+                let column = i % n_features;
+                ((v - self.feature_scaler.mean()[column]) / self.feature_scaler.scale()[column])
+                    as f32
+            }));
+            let scaled = self.mlp.predict(&chunk_x)?;
+            let mut chunk_y: Vec<f64> = scaled.iter().map(|&v| f64::from(v)).collect();
+            self.target_scaler.inverse_transform_in_place(&mut chunk_y);
+            if let Some(i) = chunk_y.iter().position(|v| !v.is_finite()) {
+                return Err(Error::OutOfRange(format!(
+                    "the prediction for row {} is not finite: its inputs lie far outside \
+                     the range the model was trained on",
+                    first_row + i + 1
+                )));
+            }
+            predictions.extend_from_slice(&chunk_y);
+        }
+        Ok(predictions)
+    }
+
+    /// Predicts one point (its features in the order of [`feature_names`](Self::feature_names)).
+    pub fn predict_point(&self, point: &[f64]) -> Result<f64> {
+        if point.len() != self.feature_names.len() {
+            return Err(Error::FeatureCount {
+                expected: self.feature_names.len(),
+                found: format!("the point has {}", point.len()),
+            });
+        }
+        let y = self.predict(point)?;
+        y.first()
+            .copied()
+            .ok_or_else(|| Error::OutOfRange("no prediction".into()))
+    }
+
+    /// Checks that `names` are the model's feature names, in order.
+    pub fn check_feature_names(&self, names: &[String]) -> Result<()> {
+        if names == self.feature_names.as_slice() {
+            return Ok(());
+        }
+        Err(Error::FeatureNames {
+            expected: self.feature_names.join(","),
+            found: names.join(","),
+        })
+    }
+
+    /// Metrics of the predictions on `data`, whose features must be the model's (by name,
+    /// in any order).
+    pub fn evaluate(&self, data: &Dataset) -> Result<Report> {
+        let predicted = self.predict(&self.features_in_model_order(data)?)?;
+        Ok(Report::compute(data.targets(), &predicted)?)
+    }
+
+    /// The features of `data` in the model's column order; refuses data whose feature
+    /// names are not the model's.
+    pub fn features_in_model_order<'a>(&self, data: &'a Dataset) -> Result<Cow<'a, [f64]>> {
+        let names = data.feature_names();
+        if names == self.feature_names.as_slice() {
+            return Ok(Cow::Borrowed(data.features()));
+        }
+        let columns: Option<Vec<usize>> = self
+            .feature_names
+            .iter()
+            .map(|name| names.iter().position(|n| n == name))
+            .collect();
+        match columns {
+            Some(columns) if names.len() == columns.len() => {
+                let reordered = (0..data.n_rows())
+                    .flat_map(|i| columns.iter().map(move |&c| data.row(i)[c]))
+                    .collect();
+                Ok(Cow::Owned(reordered))
+            }
+            _ => Err(Error::FeatureNames {
+                expected: self.feature_names.join(","),
+                found: names.join(","),
+            }),
+        }
+    }
+
+    /// Feature names, in the order `predict` expects.
+    pub fn feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+    /// Target name.
+    pub fn target_name(&self) -> &str {
+        &self.target_name
+    }
+    /// The feature scaler (identity when features were not scaled).
+    pub fn feature_scaler(&self) -> &StandardScaler {
+        &self.feature_scaler
+    }
+    /// The target scaler (identity when the target was not scaled).
+    pub fn target_scaler(&self) -> &StandardScaler {
+        &self.target_scaler
+    }
+    /// The network.
+    pub fn mlp(&self) -> &Mlp {
+        &self.mlp
+    }
+    /// The options it was fitted with.
+    pub fn options(&self) -> &FitOptions {
+        &self.options
+    }
+    /// What fitting measured.
+    pub fn summary(&self) -> &TrainingSummary {
+        &self.summary
+    }
+}

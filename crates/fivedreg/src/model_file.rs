@@ -1,0 +1,550 @@
+//! The model file: header, postcard payload, checksum.
+//!
+//! Layout (integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | magic `FIVEDREG` |
+//! | 4 | format version (u32) |
+//! | 8 | payload length (u64) |
+//! | 4 | CRC-32 of the 20 bytes above |
+//! | n | postcard payload ([`Payload`]) |
+//! | 4 | CRC-32 of everything before it |
+//!
+//! The 24-byte header keeps this layout in every version, so that any build can tell a
+//! newer file from a damaged one. Its own checksum lets a flipped byte in the length field
+//! be reported as corruption rather than truncation.
+
+use crate::atomic::AtomicFile;
+use crate::error::{Error, Result};
+use crate::interpolator::{Interpolator, TrainingSummary};
+use crate::options::FitOptions;
+use fivedreg_data::StandardScaler;
+use fivedreg_nn::Mlp;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+/// The first bytes of every model file.
+pub const MAGIC: [u8; 8] = *b"FIVEDREG";
+/// The format version this build writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Bytes of the header (magic, version, payload length, header checksum).
+pub const HEADER_LEN: usize = 24;
+const TRAILER_LEN: usize = 4;
+/// Most hidden layers a model may have (checked when fitting and when loading).
+pub const MAX_HIDDEN_LAYERS: usize = 64;
+/// Widest a layer (or the input) may be (checked when fitting and when loading).
+pub const MAX_WIDTH: usize = 1 << 16;
+
+/// What the model file stores after its header.
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    feature_names: Vec<String>,
+    target_name: String,
+    feature_scaler: StandardScaler,
+    target_scaler: StandardScaler,
+    layer_sizes: Vec<usize>,
+    weights: Vec<Vec<f32>>,
+    biases: Vec<Vec<f32>>,
+    options: FitOptions,
+    summary: TrainingSummary,
+}
+
+impl Interpolator {
+    /// The model file's bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let n_layers = self.mlp.sizes().len().saturating_sub(1);
+        let payload = Payload {
+            feature_names: self.feature_names.clone(),
+            target_name: self.target_name.clone(),
+            feature_scaler: self.feature_scaler.clone(),
+            target_scaler: self.target_scaler.clone(),
+            layer_sizes: self.mlp.sizes().to_vec(),
+            weights: (0..n_layers)
+                .map(|l| self.mlp.weights(l).to_vec())
+                .collect(),
+            biases: (0..n_layers).map(|l| self.mlp.biases(l).to_vec()).collect(),
+            options: self.options.clone(),
+            summary: self.summary.clone(),
+        };
+        let body = postcard::to_allocvec(&payload).map_err(|e| Error::Encode(e.to_string()))?;
+        Ok(frame(FORMAT_VERSION, &body))
+    }
+
+    /// Reads a model from a model file's bytes; `source` names it in errors. Refuses a
+    /// truncated, corrupted, foreign or newer-version file with the matching [`Error`]
+    /// variant; never panics, whatever the bytes.
+    pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Interpolator> {
+        let truncated = |detail: String| Error::Truncated {
+            file: source.to_string(),
+            detail,
+        };
+        let corrupted = |detail: String| Error::Corrupted {
+            file: source.to_string(),
+            detail,
+        };
+        let magic_len = bytes.len().min(MAGIC.len());
+        if bytes[..magic_len] != MAGIC[..magic_len] {
+            return Err(Error::NotAModel {
+                file: source.to_string(),
+                detail: describe_start(bytes),
+            });
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(truncated(format!(
+                "{} bytes, shorter than the {HEADER_LEN}-byte header",
+                bytes.len()
+            )));
+        }
+        let header_crc = u32_at(bytes, 20);
+        if crc32fast::hash(&bytes[..20]) != header_crc {
+            return Err(corrupted("the header's checksum does not match".into()));
+        }
+        let version = u32_at(bytes, 8);
+        if version > FORMAT_VERSION {
+            return Err(Error::NewerVersion {
+                file: source.to_string(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if version == 0 {
+            return Err(corrupted("format version 0 does not exist".into()));
+        }
+        let declared = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or([0xff; 8]));
+        // Compare in u64 so a huge declared length cannot overflow.
+        let expected_len = declared.saturating_add((HEADER_LEN + TRAILER_LEN) as u64);
+        let actual_len = bytes.len() as u64;
+        if actual_len < expected_len {
+            return Err(truncated(format!(
+                "{actual_len} bytes of the {expected_len} its header declares"
+            )));
+        }
+        if actual_len > expected_len {
+            return Err(corrupted(format!(
+                "{} bytes follow the end its header declares",
+                actual_len - expected_len
+            )));
+        }
+        let body_end = bytes.len() - TRAILER_LEN;
+        if crc32fast::hash(&bytes[..body_end]) != u32_at(bytes, body_end) {
+            return Err(corrupted("the checksum does not match the contents".into()));
+        }
+        let (payload, rest) = postcard::take_from_bytes::<Payload>(&bytes[HEADER_LEN..body_end])
+            .map_err(|e| corrupted(format!("undecodable contents: {e}")))?;
+        if !rest.is_empty() {
+            return Err(corrupted(format!(
+                "{} undecoded bytes after the contents",
+                rest.len()
+            )));
+        }
+        payload.into_interpolator().map_err(corrupted)
+    }
+
+    /// Writes the model file atomically (temporary file in the same folder, then rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = self.to_bytes()?;
+        let mut file = AtomicFile::create(path)?;
+        file.file().write_all(&bytes).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        file.commit()
+    }
+
+    /// Loads a model file.
+    pub fn load(path: &Path) -> Result<Interpolator> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Interpolator::from_bytes(&bytes, &path.display().to_string())
+    }
+}
+
+/// Wraps a payload in the header and the trailing checksum.
+fn frame(version: u32, body: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER_LEN + body.len() + TRAILER_LEN);
+    bytes.extend_from_slice(&MAGIC);
+    bytes.extend_from_slice(&version.to_le_bytes());
+    bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    let header_crc = crc32fast::hash(&bytes);
+    bytes.extend_from_slice(&header_crc.to_le_bytes());
+    bytes.extend_from_slice(body);
+    let crc = crc32fast::hash(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    let mut word = [0u8; 4];
+    if let Some(b) = bytes.get(at..at + 4) {
+        word.copy_from_slice(b);
+    }
+    u32::from_le_bytes(word)
+}
+
+/// Says what a file that is not a model file looks like, to help the user see the mix-up.
+fn describe_start(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "the file is empty".into();
+    }
+    let head = &bytes[..bytes.len().min(32)];
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    let printable = |b: &u8| b.is_ascii_graphic() || *b == b' ' || *b == b'\t' || *b == b'\r';
+    if first_line.iter().all(printable) {
+        let text = String::from_utf8_lossy(first_line);
+        let kind = if first_line.contains(&b',') {
+            " (a CSV file?)"
+        } else {
+            ""
+        };
+        format!("it starts with the text {:?}{kind}", text.trim_end())
+    } else {
+        let hex: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("it starts with the bytes {}", hex.join(" "))
+    }
+}
+
+fn all_finite(values: &[f64]) -> bool {
+    values.iter().all(|v| v.is_finite())
+}
+
+fn check_scaler(
+    scaler: &StandardScaler,
+    columns: usize,
+    what: &str,
+) -> std::result::Result<(), String> {
+    if scaler.mean().len() != columns || scaler.scale().len() != columns {
+        return Err(format!(
+            "the {what} scaler has {} means and {} scales for {columns} columns",
+            scaler.mean().len(),
+            scaler.scale().len()
+        ));
+    }
+    if !all_finite(scaler.mean()) || !scaler.scale().iter().all(|s| s.is_finite() && *s > 0.0) {
+        return Err(format!(
+            "the {what} scaler holds a non-finite or non-positive value"
+        ));
+    }
+    Ok(())
+}
+
+impl Payload {
+    /// Checks every size and value a decoded file declares, then builds the model.
+    fn into_interpolator(self) -> std::result::Result<Interpolator, String> {
+        let sizes = &self.layer_sizes;
+        if sizes.len() < 2 || sizes.len() > MAX_HIDDEN_LAYERS + 2 {
+            return Err(format!("{} layer sizes", sizes.len()));
+        }
+        if let Some(w) = sizes.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+            return Err(format!("a layer of width {w}"));
+        }
+        if sizes[sizes.len() - 1] != 1 {
+            return Err(format!("{} outputs instead of 1", sizes[sizes.len() - 1]));
+        }
+        let n_features = self.feature_names.len();
+        if sizes[0] != n_features {
+            return Err(format!(
+                "{n_features} feature names for a network of {} inputs",
+                sizes[0]
+            ));
+        }
+        let n_layers = sizes.len() - 1;
+        if self.weights.len() != n_layers || self.biases.len() != n_layers {
+            return Err(format!(
+                "{} weight and {} bias arrays for {n_layers} layers",
+                self.weights.len(),
+                self.biases.len()
+            ));
+        }
+        for l in 0..n_layers {
+            if self.weights[l].len() != sizes[l] * sizes[l + 1]
+                || self.biases[l].len() != sizes[l + 1]
+            {
+                return Err(format!("layer {} has the wrong number of weights", l + 1));
+            }
+            if !self.weights[l]
+                .iter()
+                .chain(&self.biases[l])
+                .all(|v| v.is_finite())
+            {
+                return Err(format!("layer {} holds a non-finite weight", l + 1));
+            }
+        }
+        check_scaler(&self.feature_scaler, n_features, "feature")?;
+        check_scaler(&self.target_scaler, 1, "target")?;
+        let options = self
+            .options
+            .clone()
+            .check()
+            .map_err(|e| format!("its options are invalid: {e}"))?;
+        if options.options().network.hidden_layers != sizes[1..n_layers] {
+            return Err("the options' hidden layers differ from the network's".into());
+        }
+        let history = &self.summary.history;
+        if history.train_loss.len() != history.epochs
+            || !(history.validation_r2.is_empty() || history.validation_r2.len() == history.epochs)
+            || history.best_epoch > history.epochs
+        {
+            return Err("the training history is inconsistent".into());
+        }
+        let mlp = Mlp::from_parts(self.layer_sizes, self.weights, self.biases)
+            .map_err(|e| e.to_string())?;
+        Ok(Interpolator {
+            feature_names: self.feature_names,
+            target_name: self.target_name,
+            feature_scaler: self.feature_scaler,
+            target_scaler: self.target_scaler,
+            mlp,
+            options: self.options,
+            summary: self.summary,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interpolator::TrainingHistoryRecord;
+    use fivedreg_nn::StopReason;
+
+    /// A small hand-built model (2 inputs, one hidden layer of 3).
+    fn model() -> Interpolator {
+        let mlp = Mlp::from_parts(
+            vec![2, 3, 1],
+            vec![
+                vec![0.5, -0.25, 1.0, 0.75, -1.5, 0.125],
+                vec![1.0, -2.0, 0.5],
+            ],
+            vec![vec![0.1, 0.0, -0.1], vec![0.25]],
+        )
+        .unwrap();
+        let feature_scaler = StandardScaler::fit(&[0.0, 1.0, 2.0, 5.0, 4.0, 9.0], 2).unwrap();
+        let target_scaler = StandardScaler::fit(&[1000.0, 1010.0, 1030.0], 1).unwrap();
+        let mut options = FitOptions::default();
+        options.network.hidden_layers = vec![3];
+        Interpolator {
+            feature_names: vec!["a".into(), "b".into()],
+            target_name: "y".into(),
+            feature_scaler,
+            target_scaler,
+            mlp,
+            options,
+            summary: TrainingSummary {
+                train_samples: 6,
+                validation_samples: 2,
+                test_samples: 2,
+                history: TrainingHistoryRecord {
+                    epochs: 2,
+                    train_loss: vec![0.5, 0.25],
+                    validation_r2: vec![0.5, 0.75],
+                    best_epoch: 2,
+                    best_validation_r2: Some(0.75),
+                    stop_reason: StopReason::MaxEpochs,
+                },
+                test_metrics: None,
+            },
+        }
+    }
+
+    fn payload_of(model: &Interpolator) -> Payload {
+        let bytes = model.to_bytes().unwrap();
+        postcard::from_bytes(&bytes[HEADER_LEN..bytes.len() - TRAILER_LEN]).unwrap()
+    }
+
+    #[test]
+    fn round_trip_is_exact_and_stable() {
+        let model = model();
+        let bytes = model.to_bytes().unwrap();
+        assert_eq!(&bytes[..8], b"FIVEDREG");
+        let back = Interpolator::from_bytes(&bytes, "m").unwrap();
+        assert_eq!(back, model);
+        assert_eq!(back.to_bytes().unwrap(), bytes);
+    }
+
+    #[test]
+    fn save_and_load_through_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.fdr");
+        let model = model();
+        model.save(&path).unwrap();
+        assert_eq!(Interpolator::load(&path).unwrap(), model);
+        // Only the model is left in the folder: the temporary file was renamed.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_missing_file_names_its_path() {
+        let err = Interpolator::load(Path::new("/nonexistent/m.fdr")).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert!(err.to_string().contains("/nonexistent/m.fdr"), "{err}");
+    }
+
+    #[test]
+    fn every_truncation_is_reported_as_truncated() {
+        let bytes = model().to_bytes().unwrap();
+        for len in 0..bytes.len() {
+            match Interpolator::from_bytes(&bytes[..len], "m") {
+                Err(Error::Truncated { file, .. }) => assert_eq!(file, "m"),
+                other => panic!("length {len}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_flipped_byte_is_caught() {
+        let bytes = model().to_bytes().unwrap();
+        for i in 0..bytes.len() {
+            for mask in [0x01u8, 0x80, 0xff] {
+                let mut damaged = bytes.clone();
+                damaged[i] ^= mask;
+                match Interpolator::from_bytes(&damaged, "m") {
+                    Err(Error::NotAModel { .. }) if i < MAGIC.len() => {}
+                    Err(Error::Corrupted { .. }) if i >= MAGIC.len() => {}
+                    other => panic!("byte {i} ^ {mask:#x}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_csv_file_is_not_a_model() {
+        let err = Interpolator::from_bytes(b"x1,x2,y\n0.1,0.2,0.3\n", "data.csv").unwrap_err();
+        assert!(matches!(err, Error::NotAModel { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("data.csv") && text.contains("CSV"), "{text}");
+        let err = Interpolator::from_bytes(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0], "a.out");
+        assert!(matches!(err, Err(Error::NotAModel { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn a_newer_version_is_refused_as_such() {
+        let bytes = model().to_bytes().unwrap();
+        let body = &bytes[HEADER_LEN..bytes.len() - TRAILER_LEN];
+        let newer = frame(FORMAT_VERSION + 1, body);
+        match Interpolator::from_bytes(&newer, "m") {
+            Err(Error::NewerVersion {
+                found, supported, ..
+            }) => {
+                assert_eq!((found, supported), (FORMAT_VERSION + 1, FORMAT_VERSION));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Even with a body this version cannot decode.
+        let newer = frame(7, b"\xff\xff\xff");
+        assert!(matches!(
+            Interpolator::from_bytes(&newer, "m"),
+            Err(Error::NewerVersion { found: 7, .. })
+        ));
+        assert!(matches!(
+            Interpolator::from_bytes(&frame(0, body), "m"),
+            Err(Error::Corrupted { .. })
+        ));
+    }
+
+    #[test]
+    fn trailing_bytes_are_corruption() {
+        let mut bytes = model().to_bytes().unwrap();
+        bytes.push(0);
+        assert!(matches!(
+            Interpolator::from_bytes(&bytes, "m"),
+            Err(Error::Corrupted { .. })
+        ));
+    }
+
+    type Damage = Box<dyn Fn(&mut Payload)>;
+
+    /// Well-framed files (checksums right) whose contents contradict themselves.
+    #[test]
+    fn inconsistent_contents_are_refused() {
+        let model = model();
+        let cases: Vec<(&str, Damage)> = vec![
+            (
+                "too few names",
+                Box::new(|p| {
+                    p.feature_names.pop();
+                }),
+            ),
+            ("wide layer", Box::new(|p| p.layer_sizes[1] = MAX_WIDTH + 1)),
+            ("zero width", Box::new(|p| p.layer_sizes[1] = 0)),
+            ("two outputs", Box::new(|p| p.layer_sizes[2] = 2)),
+            ("one size", Box::new(|p| p.layer_sizes.truncate(1))),
+            (
+                "many layers",
+                Box::new(|p| p.layer_sizes = vec![2; MAX_HIDDEN_LAYERS + 3]),
+            ),
+            (
+                "short weights",
+                Box::new(|p| {
+                    p.weights[0].pop();
+                }),
+            ),
+            (
+                "missing biases",
+                Box::new(|p| {
+                    p.biases.pop();
+                }),
+            ),
+            ("nan weight", Box::new(|p| p.weights[1][0] = f32::NAN)),
+            ("nan bias", Box::new(|p| p.biases[0][0] = f32::INFINITY)),
+            (
+                "scaler width",
+                Box::new(|p| p.feature_scaler = StandardScaler::identity(3)),
+            ),
+            (
+                "zero scale",
+                Box::new(|p| {
+                    p.target_scaler = postcard::from_bytes(
+                        &postcard::to_allocvec(&(vec![0.0f64], vec![0.0f64])).unwrap(),
+                    )
+                    .unwrap()
+                }),
+            ),
+            (
+                "bad options",
+                Box::new(|p| p.options.network.learning_rate = -1.0),
+            ),
+            (
+                "hidden mismatch",
+                Box::new(|p| p.options.network.hidden_layers = vec![4]),
+            ),
+            ("history", Box::new(|p| p.summary.history.epochs = 7)),
+        ];
+        for (name, damage) in cases {
+            let mut payload = payload_of(&model);
+            damage(&mut payload);
+            let bytes = frame(FORMAT_VERSION, &postcard::to_allocvec(&payload).unwrap());
+            match Interpolator::from_bytes(&bytes, "m") {
+                Err(Error::Corrupted { .. }) => {}
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    /// Arbitrary bytes, framed or not, give an error and never a panic.
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let good = model().to_bytes().unwrap();
+        let body = good[HEADER_LEN..good.len() - TRAILER_LEN].to_vec();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let mut mutated = body.clone();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() as usize) % mutated.len();
+                mutated[i] = next() as u8;
+            }
+            let _ = Interpolator::from_bytes(&frame(FORMAT_VERSION, &mutated), "m");
+            let len = (next() % 64) as usize;
+            let noise: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let _ = Interpolator::from_bytes(&frame(FORMAT_VERSION, &noise), "m");
+        }
+    }
+}
