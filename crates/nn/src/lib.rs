@@ -1,8 +1,33 @@
 //! The network of fivedreg: [`Mlp`] (ReLU hidden layers, identity output, Glorot init),
 //! Adam, and the training loop with early stopping, as scikit-learn's `MLPRegressor` trains.
 //!
-//! API CONTRACT (stub: bodies are filled by issue #3; signatures are relied on by the
-//! `fivedreg` crate and xtask, so change them only together with their callers).
+//! What matches scikit-learn 1.5.1 (held to it by parity tests against fixtures made by
+//! `scripts/gen_nn_parity.py`): Glorot-uniform initialisation of weights and biases, the
+//! squared-error loss with its L2 term scaled by the batch size, Adam with epsilon added to
+//! the uncorrected root, minibatches of `min(200, n)` in a fresh order every epoch, and the
+//! counting rule of early stopping.
+//!
+//! What differs on purpose:
+//! - The network computes in f32 (scikit-learn: f64); metrics are summed in f64.
+//! - Early stopping watches validation samples the caller supplies, not a random 10% carved
+//!   out of the training data.
+//! - Random numbers come from ChaCha8 (portable), so the same seed gives the same network on
+//!   every platform, and the minibatch is split into a fixed number of shards whose gradients
+//!   are summed in a fixed order: results are bit-identical whatever the number of threads.
+//! - A diverging run stops with [`NnError::Diverged`] instead of returning NaN weights.
+
+#![warn(missing_docs)]
+
+mod mlp;
+mod params;
+mod pool;
+mod stopping;
+mod train;
+
+pub use mlp::{Gradient, Mlp, PredictWorkspace};
+pub use params::{MlpParams, MlpValidParams};
+pub use stopping::{EarlyStopping, Observation};
+pub use train::{train, train_from};
 
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +45,10 @@ pub enum NnError {
         valid: &'static str,
     },
     /// Training produced a non-finite loss or weight.
-    #[error("training diverged at epoch {epoch}: the loss became {loss}")]
+    #[error(
+        "training diverged at epoch {epoch}: the loss became {loss}; \
+         try a lower learning rate, or standardize the features and the target"
+    )]
     Diverged {
         /// 1-based epoch at which it happened.
         epoch: usize,
@@ -30,128 +58,14 @@ pub enum NnError {
     /// Data shapes do not agree with each other or with the network.
     #[error("shape mismatch: {0}")]
     Shape(String),
+    /// The data cannot be trained on or predicted from (empty, non-finite, or no validation
+    /// samples for early stopping).
+    #[error("unusable data: {0}")]
+    InvalidData(String),
 }
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, NnError>;
-
-/// Unchecked training hyperparameters; [`MlpParams::check`] turns them into [`MlpValidParams`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MlpParams {
-    /// Widths of the hidden layers.
-    pub hidden_layers: Vec<usize>,
-    /// Adam's step size.
-    pub learning_rate: f64,
-    /// Upper bound on epochs.
-    pub max_epochs: usize,
-    /// Minibatch size; `None` means min(200, n).
-    pub batch_size: Option<usize>,
-    /// L2 penalty.
-    pub alpha: f64,
-    /// Stop on the validation R² (true) or on the training loss (false).
-    pub early_stopping: bool,
-    /// Epochs without improvement tolerated (scikit-learn's `n_iter_no_change`).
-    pub patience: usize,
-    /// Minimum improvement that counts.
-    pub tol: f64,
-    /// Adam's first-moment decay.
-    pub beta1: f64,
-    /// Adam's second-moment decay.
-    pub beta2: f64,
-    /// Adam's epsilon.
-    pub epsilon: f64,
-    /// Reshuffle the training rows every epoch.
-    pub shuffle: bool,
-    /// Seed of the initial weights and the minibatch order.
-    pub seed: u64,
-}
-
-impl Default for MlpParams {
-    fn default() -> Self {
-        MlpParams {
-            hidden_layers: vec![64, 32, 16],
-            learning_rate: 1e-3,
-            max_epochs: 500,
-            batch_size: None,
-            alpha: 1e-4,
-            early_stopping: true,
-            patience: 10,
-            tol: 1e-4,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
-            shuffle: true,
-            seed: 42,
-        }
-    }
-}
-
-impl MlpParams {
-    /// Validates every field, naming the first that is out of range.
-    pub fn check(self) -> Result<MlpValidParams> {
-        todo!()
-    }
-}
-
-/// Checked hyperparameters: the only way to train.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MlpValidParams(MlpParams);
-
-impl MlpValidParams {
-    /// The checked values.
-    pub fn params(&self) -> &MlpParams {
-        &self.0
-    }
-}
-
-/// A multilayer perceptron: ReLU hidden layers and one identity output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Mlp {
-    /// Layer widths from input to output, e.g. `[5, 64, 32, 16, 1]`.
-    sizes: Vec<usize>,
-    /// Per layer, row-major `fan_in x fan_out`.
-    weights: Vec<Vec<f32>>,
-    /// Per layer, `fan_out`.
-    biases: Vec<Vec<f32>>,
-}
-
-impl Mlp {
-    /// Glorot-uniform initial network (scikit-learn's), from `seed`.
-    pub fn glorot(sizes: &[usize], seed: u64) -> Result<Mlp> {
-        let _ = (sizes, seed);
-        todo!()
-    }
-    /// Rebuilds a network from its parts, checking every shape.
-    pub fn from_parts(sizes: Vec<usize>, weights: Vec<Vec<f32>>, biases: Vec<Vec<f32>>) -> Result<Mlp> {
-        let _ = (sizes, weights, biases);
-        todo!()
-    }
-    /// Layer widths from input to output.
-    pub fn sizes(&self) -> &[usize] {
-        &self.sizes
-    }
-    /// Number of inputs.
-    pub fn n_inputs(&self) -> usize {
-        self.sizes[0]
-    }
-    /// Weights of layer `l`, row-major `fan_in x fan_out`.
-    pub fn weights(&self, l: usize) -> &[f32] {
-        &self.weights[l]
-    }
-    /// Biases of layer `l`.
-    pub fn biases(&self, l: usize) -> &[f32] {
-        &self.biases[l]
-    }
-    /// Number of trainable parameters.
-    pub fn n_parameters(&self) -> usize {
-        self.weights.iter().chain(&self.biases).map(Vec::len).sum()
-    }
-    /// Predicts one output per row of row-major `x` (`n_rows x n_inputs`).
-    pub fn predict(&self, x: &[f32]) -> Result<Vec<f32>> {
-        let _ = x;
-        todo!()
-    }
-}
 
 /// Borrowed training data: row-major features and one target per row, already scaled.
 #[derive(Debug, Clone, Copy)]
@@ -162,6 +76,44 @@ pub struct Samples<'a> {
     pub y: &'a [f32],
     /// Features per row.
     pub n_features: usize,
+}
+
+impl Samples<'_> {
+    /// Number of rows (one per target).
+    pub fn n_rows(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Checks that `x` holds `n_rows × n_features` values and that every value is finite.
+    pub fn check(&self, what: &str) -> Result<()> {
+        if self.n_features == 0 {
+            return Err(NnError::Shape(format!("{what}: zero features per row")));
+        }
+        if self.x.len() != self.y.len() * self.n_features {
+            return Err(NnError::Shape(format!(
+                "{what}: {} feature values for {} rows of {} features",
+                self.x.len(),
+                self.y.len(),
+                self.n_features
+            )));
+        }
+        if let Some(i) = self.x.iter().position(|v| !v.is_finite()) {
+            return Err(NnError::InvalidData(format!(
+                "{what}: feature {} of row {} is {}",
+                i % self.n_features + 1,
+                i / self.n_features + 1,
+                self.x[i]
+            )));
+        }
+        if let Some(i) = self.y.iter().position(|v| !v.is_finite()) {
+            return Err(NnError::InvalidData(format!(
+                "{what}: target of row {} is {}",
+                i + 1,
+                self.y[i]
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Why training ended.
@@ -185,13 +137,16 @@ pub struct EpochStats {
 }
 
 /// Seconds spent in each phase of training, summed over all epochs.
+///
+/// With several threads, forward and backward are the time the calling thread spent on its
+/// own shards (the others work at the same time), so they stay comparable to one thread's.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct PhaseSeconds {
-    /// Forward passes over minibatches.
+    /// Forward passes over minibatches (including gathering the minibatch rows).
     pub forward: f64,
-    /// Backward passes (gradients).
+    /// Backward passes (gradients), including waiting for the other threads' shards.
     pub backward: f64,
-    /// Adam updates.
+    /// Summing the shards' gradients, the L2 term and the Adam updates.
     pub update: f64,
     /// Validation passes.
     pub validation: f64,
@@ -225,16 +180,4 @@ pub struct Trained {
     pub mlp: Mlp,
     /// What happened.
     pub history: TrainingHistory,
-}
-
-/// Trains a new network on `train`; early stopping watches `validation`, which it requires.
-/// `on_epoch` is called after every epoch (for progress display).
-pub fn train(
-    params: &MlpValidParams,
-    train: Samples<'_>,
-    validation: Option<Samples<'_>>,
-    on_epoch: &mut dyn FnMut(&EpochStats),
-) -> Result<Trained> {
-    let _ = (params, train, validation, on_epoch);
-    todo!()
 }
