@@ -1,1 +1,160 @@
-fn main() {}
+//! `cargo xtask bench`: measures fivedreg against the seed system's performance page, the
+//! alternative regressors and scikit-learn, and writes the report folder.
+//!
+//! Each measurement runs in a fresh child process (`xtask bench-worker`, hidden), so its peak
+//! RSS is its own; the counting global allocator below gives heap peaks per phase.
+
+mod alloc_counter;
+mod baselines;
+mod machine;
+mod markdown;
+mod model;
+mod output;
+mod plots;
+mod results_json;
+mod run;
+mod sklearn;
+mod threads;
+mod worker;
+
+use clap::{Parser, Subcommand};
+use run::{BenchOptions, SklearnChoice};
+use std::path::{Path, PathBuf};
+
+#[global_allocator]
+static ALLOCATOR: alloc_counter::CountingAllocator = alloc_counter::CountingAllocator;
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "fivedreg project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Benchmark fivedreg and write REPORT.md, benchmark_results.json and SVG plots.
+    Bench(BenchArgs),
+    /// One measurement in a fresh process (used by `bench`; reads a job as JSON on stdin).
+    #[command(hide = true)]
+    BenchWorker,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Output folder.
+    #[arg(long, default_value = "target/bench-report")]
+    out: PathBuf,
+    /// Dataset sizes, comma-separated (default 1000,5000,10000).
+    #[arg(long, value_delimiter = ',', value_parser = parse_size)]
+    sizes: Option<Vec<usize>>,
+    /// Also measure 50,000, 100,000 and 1,000,000 rows.
+    #[arg(long, conflicts_with = "quick")]
+    full: bool,
+    /// Small sizes and few epochs, under a minute; skips scikit-learn unless `--sklearn`.
+    #[arg(long)]
+    quick: bool,
+    /// Run scikit-learn even with `--quick` (it is found via $FIVEDREG_PYTHON, else python3).
+    #[arg(long, conflicts_with = "no_sklearn")]
+    sklearn: bool,
+    /// Do not run scikit-learn.
+    #[arg(long)]
+    no_sklearn: bool,
+    /// Seed of the data, the split and the network.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Epoch limit of the default runs (default 500; 100 with `--quick`).
+    #[arg(long)]
+    max_epochs: Option<usize>,
+    /// Largest size also run with early stopping off (default 100000).
+    #[arg(long)]
+    no_early_stopping_max: Option<usize>,
+    /// Largest size run with scikit-learn (default 100000).
+    #[arg(long)]
+    sklearn_max: Option<usize>,
+}
+
+fn parse_size(text: &str) -> Result<usize, String> {
+    let digits: String = text.chars().filter(|c| *c != '_').collect();
+    digits
+        .trim()
+        .parse::<usize>()
+        .map_err(|_| format!("`{text}` is not a row count"))
+}
+
+impl BenchArgs {
+    fn options(&self) -> BenchOptions {
+        let mut options = BenchOptions::defaults(self.quick);
+        let mut command = vec!["cargo xtask bench".to_string()];
+        if self.quick {
+            command.push("--quick".into());
+        }
+        if self.full {
+            options.sizes = vec![1_000, 5_000, 10_000, 50_000, 100_000, 1_000_000];
+            command.push("--full".into());
+        }
+        if let Some(sizes) = &self.sizes {
+            options.sizes = sizes.clone();
+            let list: Vec<String> = sizes.iter().map(usize::to_string).collect();
+            command.push(format!("--sizes {}", list.join(",")));
+        }
+        if self.sklearn {
+            options.sklearn = SklearnChoice::On;
+            command.push("--sklearn".into());
+        }
+        if self.no_sklearn {
+            options.sklearn = SklearnChoice::Off;
+            command.push("--no-sklearn".into());
+        }
+        if self.seed != 42 {
+            options.seed = self.seed;
+            command.push(format!("--seed {}", self.seed));
+        }
+        if let Some(epochs) = self.max_epochs {
+            options.max_epochs = epochs;
+            command.push(format!("--max-epochs {epochs}"));
+        }
+        if let Some(n) = self.no_early_stopping_max {
+            options.no_early_stopping_max_n = n;
+            command.push(format!("--no-early-stopping-max {n}"));
+        }
+        if let Some(n) = self.sklearn_max {
+            options.sklearn_max_n = n;
+            command.push(format!("--sklearn-max {n}"));
+        }
+        options.out = self.out.clone();
+        options.command = command.join(" ");
+        options
+    }
+}
+
+/// The workspace root (xtask's parent folder).
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::BenchWorker => worker::worker_main(),
+        Command::Bench(args) => {
+            let options = args.options();
+            run::bench(&options, &repo_root()).map(|_| {
+                eprintln!(
+                    "[bench] report written to {}",
+                    options.out.join("REPORT.md").display()
+                );
+            })
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Alternative regressors, fitted on fivedreg's own training split and scored on its test split:
+//! ordinary least squares (QR via nalgebra) and smartcore's random forest, gradient boosting,
+//! k-nearest-neighbours and RBF support-vector regression.
+
+use crate::model::Memory;
+use crate::worker::{measure, timed};
+use fivedreg_data::{Dataset, StandardScaler};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+use smartcore::ensemble::random_forest_regressor::{
+    RandomForestRegressor, RandomForestRegressorParameters,
+};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
+use smartcore::svm::svr::{SVRParameters, SVR};
+use smartcore::svm::Kernels;
+use smartcore::xgboost::xgb_regressor::{XGRegressor, XGRegressorParameters};
+
+/// The alternative regressors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    /// Ordinary least squares with an intercept.
+    LeastSquares,
+    /// Random forest.
+    RandomForest,
+    /// Gradient-boosted trees.
+    GradientBoosting,
+    /// k-nearest-neighbours.
+    NearestNeighbours,
+    /// RBF support-vector regression.
+    SupportVector,
+}
+
+impl Method {
+    /// Every method, in report order.
+    pub const ALL: [Method; 5] = [
+        Method::LeastSquares,
+        Method::RandomForest,
+        Method::GradientBoosting,
+        Method::NearestNeighbours,
+        Method::SupportVector,
+    ];
+
+    /// Name shown in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::LeastSquares => "Linear regression (OLS)",
+            Method::RandomForest => "Random forest",
+            Method::GradientBoosting => "Gradient boosting",
+            Method::NearestNeighbours => "k-nearest neighbours",
+            Method::SupportVector => "SVR (RBF)",
+        }
+    }
+
+    /// Crate and type.
+    pub fn implementation(self) -> &'static str {
+        match self {
+            Method::LeastSquares => "nalgebra 0.33 QR (xtask)",
+            Method::RandomForest => "smartcore 0.7 RandomForestRegressor",
+            Method::GradientBoosting => "smartcore 0.7 XGRegressor",
+            Method::NearestNeighbours => "smartcore 0.7 KNNRegressor",
+            Method::SupportVector => "smartcore 0.7 SVR",
+        }
+    }
+
+    /// Settings, in words (`quick` uses smaller ensembles).
+    pub fn settings(self, quick: bool) -> String {
+        match self {
+            Method::LeastSquares => "intercept + 5 raw features".to_string(),
+            Method::RandomForest => format!(
+                "{} trees, unlimited depth, min leaf 1, default feature subsampling",
+                forest_trees(quick)
+            ),
+            Method::GradientBoosting => format!(
+                "{} rounds, depth 6, learning rate 0.3, lambda 1 (smartcore defaults)",
+                boosting_rounds(quick)
+            ),
+            Method::NearestNeighbours => {
+                "k = 5, Euclidean, uniform weights, cover tree; X standardized".to_string()
+            }
+            Method::SupportVector => {
+                "C = 1, epsilon = 0.1, gamma = 1/5; X and y standardized".to_string()
+            }
+        }
+    }
+}
+
+fn forest_trees(quick: bool) -> usize {
+    if quick {
+        20
+    } else {
+        100
+    }
+}
+
+fn boosting_rounds(quick: bool) -> usize {
+    if quick {
+        30
+    } else {
+        100
+    }
+}
+
+/// What one baseline measured: fit time and memory, prediction time, test predictions.
+pub struct Measured {
+    /// Wall-clock seconds of fitting.
+    pub fit_seconds: f64,
+    /// Memory of fitting.
+    pub fit_memory: Memory,
+    /// Wall-clock seconds of predicting the test split.
+    pub predict_seconds: f64,
+    /// Predictions of the test split, in the target's units.
+    pub predictions: Vec<f64>,
+}
+
+fn matrix(values: &[f64], rows: usize, cols: usize) -> Result<DenseMatrix<f64>, String> {
+    DenseMatrix::new(rows, cols, values.to_vec(), false).map_err(|e| format!("matrix: {e}"))
+}
+
+fn scaled(scaler: &StandardScaler, values: &[f64]) -> Vec<f64> {
+    let mut out = values.to_vec();
+    scaler.transform_in_place(&mut out);
+    out
+}
+
+/// Fits `method` on `train` (time and memory measured) and predicts `test` (time measured).
+/// Input preparation (copies into the library's matrix type, standardization where the
+/// method needs it) is outside both timings.
+pub fn fit_and_predict(
+    method: Method,
+    train: &Dataset,
+    test: &Dataset,
+    seed: u64,
+    quick: bool,
+) -> Result<Measured, String> {
+    let rows = train.n_rows();
+    let cols = train.n_features();
+    let x = train.features();
+    let y = train.targets();
+    let test_rows = test.n_rows();
+    let err = |what: &str| {
+        let what = what.to_string();
+        move |e: smartcore::error::Failed| format!("{what}: {e}")
+    };
+    match method {
+        Method::LeastSquares => {
+            let (coefficients, fit_seconds, fit_memory) = measure(|| {
+                let design = DMatrix::from_fn(rows, cols + 1, |r, c| {
+                    if c == 0 {
+                        1.0
+                    } else {
+                        x[r * cols + c - 1]
+                    }
+                });
+                let target = DVector::from_column_slice(y);
+                let qr = design.qr();
+                let qty = qr.q().transpose() * target;
+                qr.r()
+                    .solve_upper_triangular(&qty)
+                    .ok_or_else(|| "least squares: the design matrix is rank deficient".to_string())
+            })?;
+            let (predictions, predict_seconds) = timed(|| {
+                Ok((0..test_rows)
+                    .map(|r| {
+                        coefficients[0]
+                            + test
+                                .row(r)
+                                .iter()
+                                .zip(coefficients.iter().skip(1))
+                                .map(|(v, c)| v * c)
+                                .sum::<f64>()
+                    })
+                    .collect())
+            })?;
+            Ok(Measured {
+                fit_seconds,
+                fit_memory,
+                predict_seconds,
+                predictions,
+            })
+        }
+        Method::RandomForest => {
+            let (train_x, train_y) = (matrix(x, rows, cols)?, y.to_vec());
+            let test_x = matrix(test.features(), test_rows, cols)?;
+            let params = RandomForestRegressorParameters::default()
+                .with_n_trees(forest_trees(quick))
+                .with_seed(seed);
+            let (model, fit_seconds, fit_memory) = measure(|| {
+                RandomForestRegressor::fit(&train_x, &train_y, params).map_err(err("random forest"))
+            })?;
+            let (predictions, predict_seconds) =
+                timed(|| model.predict(&test_x).map_err(err("random forest")))?;
+            Ok(Measured {
+                fit_seconds,
+                fit_memory,
+                predict_seconds,
+                predictions,
+            })
+        }
+        Method::GradientBoosting => {
+            let (train_x, train_y) = (matrix(x, rows, cols)?, y.to_vec());
+            let test_x = matrix(test.features(), test_rows, cols)?;
+            let params = XGRegressorParameters::default()
+                .with_n_estimators(boosting_rounds(quick))
+                .with_seed(seed);
+            let (model, fit_seconds, fit_memory) = measure(|| {
+                XGRegressor::fit(&train_x, &train_y, params).map_err(err("gradient boosting"))
+            })?;
+            let (predictions, predict_seconds) =
+                timed(|| model.predict(&test_x).map_err(err("gradient boosting")))?;
+            Ok(Measured {
+                fit_seconds,
+                fit_memory,
+                predict_seconds,
+                predictions,
+            })
+        }
+        Method::NearestNeighbours => {
+            let train_y = y.to_vec();
+            let scaler = StandardScaler::fit(x, cols).map_err(|e| format!("scaler: {e}"))?;
+            let train_x = matrix(&scaled(&scaler, x), rows, cols)?;
+            let params = KNNRegressorParameters::default().with_k(5);
+            let (model, fit_seconds, fit_memory) = measure(|| {
+                KNNRegressor::fit(&train_x, &train_y, params).map_err(err("k-nearest neighbours"))
+            })?;
+            let test_x = matrix(&scaled(&scaler, test.features()), test_rows, cols)?;
+            let (predictions, predict_seconds) =
+                timed(|| model.predict(&test_x).map_err(err("k-nearest neighbours")))?;
+            Ok(Measured {
+                fit_seconds,
+                fit_memory,
+                predict_seconds,
+                predictions,
+            })
+        }
+        Method::SupportVector => {
+            let x_scaler = StandardScaler::fit(x, cols).map_err(|e| format!("scaler: {e}"))?;
+            let y_scaler = StandardScaler::fit(y, 1).map_err(|e| format!("scaler: {e}"))?;
+            let train_x = matrix(&scaled(&x_scaler, x), rows, cols)?;
+            let train_y = scaled(&y_scaler, y);
+            let test_x = matrix(&scaled(&x_scaler, test.features()), test_rows, cols)?;
+            let params = SVRParameters::default()
+                .with_c(1.0)
+                .with_eps(0.1)
+                .with_kernel(Kernels::rbf().with_gamma(1.0 / cols as f64));
+            let (model, fit_seconds, fit_memory) =
+                measure(|| SVR::fit(&train_x, &train_y, &params).map_err(err("SVR")))?;
+            let (mut predictions, predict_seconds) =
+                timed(|| model.predict(&test_x).map_err(err("SVR")))?;
+            y_scaler.inverse_transform_in_place(&mut predictions);
+            Ok(Measured {
+                fit_seconds,
+                fit_memory,
+                predict_seconds,
+                predictions,
+            })
+        }
+    }
+}
