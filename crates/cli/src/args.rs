@@ -1,0 +1,188 @@
+//! The command line, as clap parses it.
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use fivedreg_data::TestFunction;
+use std::path::PathBuf;
+
+/// Train small neural networks that interpolate a smooth function of a few inputs, and
+/// predict it in your own units.
+#[derive(Debug, Parser)]
+#[command(name = "fivedreg", version, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write samples of a synthetic test function as CSV (features x1..xD, target y).
+    Generate(GenerateArgs),
+    /// Train a model on a CSV file and save it.
+    Train(TrainArgs),
+    /// Predict with a model, for every row of a CSV file or for one point.
+    Predict(PredictArgs),
+    /// Measure a model on a CSV file that holds the true target.
+    Evaluate(EvaluateArgs),
+    /// Show what a model file holds: features, network, options, training summary.
+    Inspect(InspectArgs),
+    /// The whole job on the seed task, no files needed: generate, train, show the metrics,
+    /// predict fresh points next to their true values.
+    Demo(DemoArgs),
+}
+
+fn function_parser() -> impl TypedValueParser<Value = TestFunction> {
+    PossibleValuesParser::new(TestFunction::ALL.map(TestFunction::name))
+        .try_map(|name| name.parse::<TestFunction>())
+}
+
+/// `generate`'s options.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of rows to generate (at least 1).
+    #[arg(long, value_name = "N")]
+    pub samples: usize,
+    /// The test function: sum-of-squares is the seed task (y = sum of x_i^2, x ~ N(0,1)).
+    #[arg(long, value_name = "NAME", default_value = "sum-of-squares", value_parser = function_parser())]
+    pub function: TestFunction,
+    /// Number of inputs [default: the function's own: 5; ishigami 3, borehole 8].
+    /// sum-of-squares and styblinski-tang take 1 or more, rosenbrock 2 or more, friedman1
+    /// 5 or more; ishigami and borehole only their own.
+    #[arg(long, value_name = "D")]
+    pub inputs: Option<usize>,
+    /// Standard deviation of the Gaussian noise added to y (>= 0).
+    #[arg(long, value_name = "SIGMA", default_value_t = 0.0)]
+    pub noise: f64,
+    /// Seed of the random samples (any integer from 0 to 2^64-1).
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+    /// Output CSV file; `-` is stdout.
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    pub output: PathBuf,
+}
+
+/// `train`'s options.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training data: CSV with a header row; the last column is the target unless --target
+    /// names another, the other columns are the features. `-` is stdin.
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Where to save the model (written whole or not at all).
+    #[arg(short, long, value_name = "MODEL")]
+    pub output: PathBuf,
+    /// Widths of the hidden layers, comma-separated (1 to 64 layers, each 1 to 65536 wide).
+    #[arg(
+        long,
+        value_name = "W,W,..",
+        value_delimiter = ',',
+        default_value = "64,32,16"
+    )]
+    pub hidden: Vec<usize>,
+    /// Adam's step size (> 0).
+    #[arg(long, value_name = "LR", default_value_t = 0.001)]
+    pub learning_rate: f64,
+    /// Most epochs to train (>= 1).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_epochs: usize,
+    /// Rows per minibatch (>= 1) [default: min(200, training rows)].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// L2 penalty on the weights (>= 0).
+    #[arg(long, value_name = "A", default_value_t = 0.0001)]
+    pub alpha: f64,
+    /// Epochs without improvement tolerated before stopping (>= 1); training stops after
+    /// patience + 1 such epochs in a row.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub patience: usize,
+    /// Do not stop on the validation R²: run until the training loss stops improving (by the
+    /// same patience) or --max-epochs; the last weights are kept.
+    #[arg(long)]
+    pub no_early_stopping: bool,
+    /// Train, validation and test fractions, comma-separated: each in [0, 1], summing to 1;
+    /// the training fraction above 0, the validation fraction above 0 with early stopping.
+    #[arg(
+        long,
+        value_name = "T,V,T",
+        value_delimiter = ',',
+        default_value = "0.6,0.2,0.2"
+    )]
+    pub split: Vec<f64>,
+    /// Name of the target column [default: the last column].
+    #[arg(long, value_name = "COLUMN")]
+    pub target: Option<String>,
+    /// Seed of the split, the initial weights and the minibatch order (0 to 2^64-1); the
+    /// same data, seed and options give a byte-identical model file.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+    /// Print one JSON object (test metrics, epochs, timing, sizes) instead of the progress
+    /// bar and the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `predict`'s options.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["input", "point"]))]
+pub struct PredictArgs {
+    /// A model file written by `fivedreg train`.
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Rows to predict: CSV with a header that holds every feature of the model (any order,
+    /// other columns are copied through). `-` is stdin.
+    #[arg(value_name = "INPUT.csv")]
+    pub input: Option<PathBuf>,
+    /// Predict one point: its features, comma-separated, in the model's order (see
+    /// `fivedreg inspect`); prints the prediction alone.
+    #[arg(
+        long,
+        value_name = "X,X,..",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        conflicts_with_all = ["input", "output"]
+    )]
+    pub point: Option<Vec<f64>>,
+    /// Output CSV: the input's columns plus the prediction, named after the target
+    /// (e.g. y_predicted). `-` is stdout; a file is written whole or not at all.
+    #[arg(short, long, value_name = "OUT.csv", default_value = "-")]
+    pub output: PathBuf,
+}
+
+/// `evaluate`'s options.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// A model file written by `fivedreg train`.
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+    /// CSV with a header that holds every feature of the model and its target column. `-`
+    /// is stdin.
+    #[arg(value_name = "DATA.csv")]
+    pub data: PathBuf,
+    /// Print one JSON object (r2, mse, rmse, mae, max_error, n) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `inspect`'s options.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A model file written by `fivedreg train`.
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Print one JSON object instead of the text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `demo`'s options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Rows of the seed task to generate (at least 10).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub samples: usize,
+    /// Seed of the data, the split and the training.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+}

@@ -1,0 +1,513 @@
+//! What each subcommand does: read its inputs, call the library, print.
+
+use crate::args::{DemoArgs, EvaluateArgs, GenerateArgs, InspectArgs, PredictArgs, TrainArgs};
+use crate::failure::{display_path, Failure};
+use crate::output::{bytes, num, output_name, print, table, write_to};
+use fivedreg::{FitOptions, Fitted, Interpolator, MlpParams, StopReason, ValidFitOptions};
+use fivedreg_data::{CsvOptions, Dataset, FeatureRows, SplitFractions, TestFunction};
+use fivedreg_metrics::Report;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+/// `fivedreg generate`.
+pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
+    let inputs = args.inputs.unwrap_or(args.function.default_inputs());
+    let data = fivedreg_data::generate(args.function, args.samples, inputs, args.noise, args.seed)?;
+    write_to(&args.output, |out| {
+        fivedreg_data::write_csv(&data, out)
+            .map_err(|e| Failure::other(format!("{}: {e}", output_name(&args.output))))
+    })
+}
+
+/// The checked fit options of `train`'s flags.
+fn fit_options(args: &TrainArgs) -> Result<ValidFitOptions, Failure> {
+    let split = match args.split[..] {
+        [train, validation, test] => SplitFractions::new(train, validation, test)
+            .map_err(|e| Failure::usage(format!("invalid --split: {e}")))?,
+        _ => {
+            return Err(Failure::usage(format!(
+                "invalid --split: {} fractions given, 3 needed (train,validation,test)",
+                args.split.len()
+            )))
+        }
+    };
+    let options = FitOptions {
+        split,
+        network: MlpParams {
+            hidden_layers: args.hidden.clone(),
+            learning_rate: args.learning_rate,
+            max_epochs: args.max_epochs,
+            batch_size: args.batch_size,
+            alpha: args.alpha,
+            early_stopping: !args.no_early_stopping,
+            patience: args.patience,
+            seed: args.seed,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    Ok(options.check()?)
+}
+
+/// Fits with a progress bar on a terminal (epoch, training loss, validation R²).
+fn fit_with_progress(
+    data: &Dataset,
+    options: &ValidFitOptions,
+    show: bool,
+) -> Result<Fitted, Failure> {
+    let max_epochs = options.options().network.max_epochs as u64;
+    let bar = if show && std::io::stdout().is_terminal() {
+        let bar = ProgressBar::new(max_epochs);
+        let style = ProgressStyle::with_template(
+            "{spinner} epoch {pos:>3}/{len} [{bar:30}] {msg} ({elapsed})",
+        )
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let result = Interpolator::fit(data, options, &mut |stats| {
+        bar.set_position(stats.epoch as u64);
+        let validation = stats
+            .validation_r2
+            .map(|r2| format!(", validation R² {r2:.5}"))
+            .unwrap_or_default();
+        bar.set_message(format!("loss {:.5}{validation}", stats.train_loss));
+    });
+    bar.finish_and_clear();
+    Ok(result?)
+}
+
+fn stop_reason(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::NoImprovement => "no_improvement",
+        StopReason::MaxEpochs => "max_epochs",
+    }
+}
+
+fn stop_words(model: &Interpolator) -> String {
+    let history = &model.summary().history;
+    let patience = model.options().network.patience;
+    let watched = if model.options().network.early_stopping {
+        "validation R²"
+    } else {
+        "training loss"
+    };
+    match history.stop_reason {
+        StopReason::NoImprovement => {
+            format!("{watched} did not improve for {} epochs", patience + 1)
+        }
+        StopReason::MaxEpochs => "reached --max-epochs".into(),
+    }
+}
+
+fn metrics_rows(report: &Report) -> Vec<(&'static str, String)> {
+    vec![
+        ("R²", num(report.r2)),
+        ("MSE", num(report.mse)),
+        ("RMSE", num(report.rmse)),
+        ("MAE", num(report.mae)),
+        ("max error", num(report.max_error)),
+    ]
+}
+
+/// The table `train` and `demo` end with.
+fn training_table(
+    model: &Interpolator,
+    seconds: f64,
+    model_name: &str,
+    model_bytes: u64,
+) -> String {
+    let summary = model.summary();
+    let history = &summary.history;
+    let mut text = String::new();
+    match &summary.test_metrics {
+        Some(report) => {
+            text.push_str(&format!(
+                "Test metrics ({} rows, in the units of {}):\n",
+                report.n,
+                model.target_name()
+            ));
+            table(&mut text, &metrics_rows(report));
+        }
+        None => text.push_str("No test metrics (the test fraction is 0).\n"),
+    }
+    text.push_str("Training:\n");
+    let best = match history.best_validation_r2 {
+        Some(r2) => format!("{} (validation R² {})", history.best_epoch, num(r2)),
+        None => history.best_epoch.to_string(),
+    };
+    table(
+        &mut text,
+        &[
+            (
+                "rows",
+                format!(
+                    "{} train, {} validation, {} test",
+                    summary.train_samples, summary.validation_samples, summary.test_samples
+                ),
+            ),
+            (
+                "epochs",
+                format!("{} ({})", history.epochs, stop_words(model)),
+            ),
+            ("best epoch", best),
+            ("time", format!("{seconds:.2} s")),
+            (
+                "model",
+                format!(
+                    "{model_name} ({}, {} parameters)",
+                    bytes(model_bytes),
+                    model.mlp().n_parameters()
+                ),
+            ),
+        ],
+    );
+    text
+}
+
+fn metrics_json(report: Option<&Report>) -> serde_json::Value {
+    match report {
+        Some(r) => json!({
+            "r2": r.r2, "mse": r.mse, "rmse": r.rmse, "mae": r.mae, "max_error": r.max_error,
+        }),
+        None => json!({
+            "r2": null, "mse": null, "rmse": null, "mae": null, "max_error": null,
+        }),
+    }
+}
+
+/// `fivedreg train`.
+pub fn train(args: &TrainArgs) -> Result<(), Failure> {
+    let options = fit_options(args)?;
+    let csv = CsvOptions {
+        target: args.target.clone(),
+        ..Default::default()
+    };
+    let (data, _) = fivedreg_data::read_csv_path(&args.data, &csv)?;
+    let fitted = fit_with_progress(&data, &options, !args.json)?;
+    let model = &fitted.interpolator;
+    let model_bytes = model.to_bytes()?;
+    let mut file = fivedreg::AtomicFile::create(&args.output)?;
+    file.file()
+        .write_all(&model_bytes)
+        .map_err(|e| Failure::io(&args.output, e))?;
+    file.commit()?;
+    let size = model_bytes.len() as u64;
+    let seconds = fitted.history.seconds;
+    if args.json {
+        let summary = model.summary();
+        let mut object = metrics_json(summary.test_metrics.as_ref());
+        let extra = json!({
+            "epochs": summary.history.epochs,
+            "best_epoch": summary.history.best_epoch,
+            "best_validation_r2": summary.history.best_validation_r2,
+            "stop_reason": stop_reason(summary.history.stop_reason),
+            "train_seconds": seconds,
+            "train_samples": summary.train_samples,
+            "validation_samples": summary.validation_samples,
+            "test_samples": summary.test_samples,
+            "samples_per_second": (summary.train_samples * summary.history.epochs) as f64
+                / seconds.max(f64::MIN_POSITIVE),
+            "model": display_path(&args.output),
+            "model_bytes": size,
+            "parameters": model.mlp().n_parameters(),
+            "features": model.feature_names(),
+            "target": model.target_name(),
+        });
+        if let (Some(target), Some(extra)) = (object.as_object_mut(), extra.as_object()) {
+            target.extend(extra.clone());
+        }
+        return print(&format!("{object}\n"));
+    }
+    print(&training_table(
+        model,
+        seconds,
+        &display_path(&args.output),
+        size,
+    ))
+}
+
+/// Rows predicted at a time when streaming a CSV file.
+const STREAM_CHUNK_ROWS: usize = fivedreg::PREDICT_CHUNK_ROWS;
+
+/// `fivedreg predict`.
+pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
+    let model = Interpolator::load(&args.model)?;
+    if let Some(point) = &args.point {
+        let y = model.predict_point(point)?;
+        return print(&format!("{y}\n"));
+    }
+    let input = args.input.as_deref().unwrap_or(Path::new("-"));
+    if input.as_os_str() == "-" {
+        predict_stream(&model, std::io::stdin().lock(), "<stdin>", &args.output)
+    } else {
+        let file = fivedreg_data::open(input)?;
+        predict_stream(&model, file, &display_path(input), &args.output)
+    }
+}
+
+fn predict_stream<R: std::io::Read>(
+    model: &Interpolator,
+    reader: R,
+    source: &str,
+    output: &Path,
+) -> Result<(), Failure> {
+    let mut rows = FeatureRows::new(reader, source, model.feature_names())?;
+    let prediction_column = format!("{}_predicted", model.target_name());
+    if rows.header().contains(&prediction_column) {
+        return Err(Failure::other(format!(
+            "{source}: already has a column named {prediction_column}"
+        )));
+    }
+    let n_features = model.feature_names().len();
+    write_to(output, |out| {
+        let name = output_name(output);
+        let write_error = |e: csv::Error| Failure::other(format!("{name}: {e}"));
+        let mut csv = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .flexible(true)
+            .from_writer(out);
+        let mut header = rows.header().to_vec();
+        header.push(prediction_column.clone());
+        csv.write_record(&header).map_err(write_error)?;
+        let mut fields: Vec<Vec<String>> = Vec::with_capacity(STREAM_CHUNK_ROWS);
+        let mut lines: Vec<u64> = Vec::with_capacity(STREAM_CHUNK_ROWS);
+        let mut features: Vec<f64> = Vec::with_capacity(STREAM_CHUNK_ROWS * n_features);
+        let mut done = false;
+        while !done {
+            fields.clear();
+            lines.clear();
+            features.clear();
+            while fields.len() < STREAM_CHUNK_ROWS {
+                match rows.next_row() {
+                    None => {
+                        done = true;
+                        break;
+                    }
+                    Some(row) => {
+                        let row = row?;
+                        features.extend_from_slice(&row.features);
+                        lines.push(row.line);
+                        fields.push(row.fields);
+                    }
+                }
+            }
+            if fields.is_empty() {
+                break;
+            }
+            let predictions = model.predict(&features).map_err(|e| match e {
+                fivedreg::Error::NonFiniteFeature { row, column, value } => {
+                    Failure::other(format!(
+                        "{source}:{}: feature {} is not a finite number ({value})",
+                        lines.get(row - 1).copied().unwrap_or(0),
+                        model
+                            .feature_names()
+                            .get(column - 1)
+                            .map_or("?", String::as_str)
+                    ))
+                }
+                other => Failure::other(format!(
+                    "{source}: lines {}-{}: {other}",
+                    lines.first().copied().unwrap_or(0),
+                    lines.last().copied().unwrap_or(0)
+                )),
+            })?;
+            for (record, y) in fields.iter_mut().zip(&predictions) {
+                record.push(format!("{y:?}"));
+                csv.write_record(&*record).map_err(write_error)?;
+            }
+        }
+        csv.flush()
+            .map_err(|e| Failure::other(format!("{name}: {e}")))
+    })
+}
+
+/// `fivedreg evaluate`.
+pub fn evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
+    let model = Interpolator::load(&args.model)?;
+    let csv = CsvOptions {
+        target: Some(model.target_name().to_string()),
+        ..Default::default()
+    };
+    let (data, _) = fivedreg_data::read_csv_path(&args.data, &csv)?;
+    let report = model
+        .evaluate(&data)
+        .map_err(|e| Failure::other(format!("{}: {e}", display_path(&args.data))))?;
+    if args.json {
+        let mut object = metrics_json(Some(&report));
+        if let Some(map) = object.as_object_mut() {
+            map.insert("n".into(), json!(report.n));
+        }
+        return print(&format!("{object}\n"));
+    }
+    let mut text = format!(
+        "{} on {} ({} rows, in the units of {}):\n",
+        display_path(&args.model),
+        display_path(&args.data),
+        report.n,
+        model.target_name()
+    );
+    table(&mut text, &metrics_rows(&report));
+    print(&text)
+}
+
+/// `fivedreg inspect`.
+pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
+    let model = Interpolator::load(&args.model)?;
+    let size = std::fs::metadata(&args.model)
+        .map_err(|e| Failure::io(&args.model, e))?
+        .len();
+    let options = model.options();
+    let network = &options.network;
+    let summary = model.summary();
+    if args.json {
+        let object = json!({
+            "model": display_path(&args.model),
+            "format_version": fivedreg::FORMAT_VERSION,
+            "model_bytes": size,
+            "features": model.feature_names(),
+            "target": model.target_name(),
+            "layer_sizes": model.mlp().sizes(),
+            "parameters": model.mlp().n_parameters(),
+            "options": options,
+            "feature_scaler": {"mean": model.feature_scaler().mean(), "scale": model.feature_scaler().scale()},
+            "target_scaler": {"mean": model.target_scaler().mean(), "scale": model.target_scaler().scale()},
+            "summary": summary,
+        });
+        return print(&format!("{object}\n"));
+    }
+    let sizes: Vec<String> = model.mlp().sizes().iter().map(usize::to_string).collect();
+    let split = options.split;
+    let stopping = if network.early_stopping {
+        format!("on the validation R², patience {}", network.patience)
+    } else {
+        format!("off (training loss, patience {})", network.patience)
+    };
+    let scaled = |on: bool| if on { "standardized" } else { "as given" };
+    let mut text = format!(
+        "{}: fivedreg model, format version {}, {}\n",
+        display_path(&args.model),
+        fivedreg::FORMAT_VERSION,
+        bytes(size)
+    );
+    table(
+        &mut text,
+        &[
+            ("features", model.feature_names().join(", ")),
+            ("target", model.target_name().to_string()),
+            (
+                "network",
+                format!(
+                    "{} (ReLU), {} parameters",
+                    sizes.join(" → "),
+                    model.mlp().n_parameters()
+                ),
+            ),
+            (
+                "scaling",
+                format!(
+                    "features {}, target {}",
+                    scaled(options.scale_features),
+                    scaled(options.scale_target)
+                ),
+            ),
+            (
+                "split",
+                format!("{},{},{}", split.train(), split.validation(), split.test()),
+            ),
+            (
+                "training",
+                format!(
+                    "seed {}, learning rate {}, alpha {}, batch {}, max epochs {}",
+                    network.seed,
+                    network.learning_rate,
+                    network.alpha,
+                    network
+                        .batch_size
+                        .map_or("min(200, n)".to_string(), |b| b.to_string()),
+                    network.max_epochs
+                ),
+            ),
+            ("early stopping", stopping),
+            (
+                "rows",
+                format!(
+                    "{} train, {} validation, {} test",
+                    summary.train_samples, summary.validation_samples, summary.test_samples
+                ),
+            ),
+            (
+                "epochs",
+                format!("{} ({})", summary.history.epochs, stop_words(&model)),
+            ),
+        ],
+    );
+    match &summary.test_metrics {
+        Some(report) => {
+            text.push_str(&format!(
+                "Test metrics ({} rows, in the units of {}):\n",
+                report.n,
+                model.target_name()
+            ));
+            table(&mut text, &metrics_rows(report));
+        }
+        None => text.push_str("No test metrics (the test fraction was 0).\n"),
+    }
+    print(&text)
+}
+
+/// `fivedreg demo`.
+pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
+    if args.samples < 10 {
+        return Err(Failure::usage("invalid --samples: must be at least 10"));
+    }
+    let noise = 0.1;
+    print(&format!(
+        "Seed task: y = x1² + x2² + x3² + x4² + x5² + noise (sd {noise}), x ~ N(0, 1); \
+         {} samples, seed {}.\nTraining a 64-32-16 network with the defaults of `fivedreg train`...\n",
+        args.samples, args.seed
+    ))?;
+    let function = TestFunction::SumOfSquares;
+    let data = fivedreg_data::generate(function, args.samples, 5, noise, args.seed)?;
+    let options = FitOptions {
+        network: MlpParams {
+            seed: args.seed,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .check()?;
+    let fitted = fit_with_progress(&data, &options, true)?;
+    let model = &fitted.interpolator;
+    let size = model.to_bytes()?.len() as u64;
+    print(&training_table(
+        model,
+        fitted.history.seconds,
+        "in memory",
+        size,
+    ))?;
+    let fresh = fivedreg_data::generate(function, 5, 5, 0.0, args.seed.wrapping_add(1))?;
+    let predicted = model.predict(fresh.features())?;
+    let mut text = String::from("Fresh points (noise-free truth):\n");
+    text.push_str(&format!(
+        "  {:>8} {:>8} {:>8} {:>8} {:>8}  {:>10} {:>10} {:>9}\n",
+        "x1", "x2", "x3", "x4", "x5", "true y", "predicted", "error"
+    ));
+    for (i, y) in predicted.iter().enumerate() {
+        let x: Vec<String> = fresh.row(i).iter().map(|v| format!("{v:>8.4}")).collect();
+        let truth = fresh.targets()[i];
+        text.push_str(&format!(
+            "  {}  {truth:>10.4} {y:>10.4} {:>+9.4}\n",
+            x.join(" "),
+            y - truth
+        ));
+    }
+    print(&text)
+}

@@ -1,0 +1,78 @@
+//! How a failed command is told to the user: one line, and an exit code.
+
+use std::fmt;
+use std::path::Path;
+
+/// A failed command: its one-line message, and whether it was a usage error (exit 2).
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+    usage: bool,
+}
+
+impl Failure {
+    /// A usage error (a bad option value): exit code 2, as clap's own.
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            usage: true,
+        }
+    }
+    /// Any other error: exit code 1.
+    pub fn other(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            usage: false,
+        }
+    }
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, error: std::io::Error) -> Failure {
+        Failure::other(format!("{}: {error}", display_path(path)))
+    }
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        if self.usage {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the underlying message holds.
+        f.write_str(&self.message.replace('\n', " "))
+    }
+}
+
+/// How a path is named in messages (`-` is stdin or stdout).
+pub fn display_path(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// The command-line flag of an option named as the library names it (`learning_rate`).
+fn flag(name: &str) -> String {
+    match name {
+        "hidden_layers" => "--hidden".into(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
+}
+
+impl From<fivedreg::Error> for Failure {
+    fn from(error: fivedreg::Error) -> Failure {
+        match error {
+            fivedreg::Error::InvalidOption { name, value, valid } => {
+                Failure::usage(format!("invalid {} {value}: must be {valid}", flag(name)))
+            }
+            e @ fivedreg::Error::NoValidationRows(_) => Failure::usage(e.to_string()),
+            other => Failure::other(other.to_string()),
+        }
+    }
+}
+
+impl From<fivedreg_data::DataError> for Failure {
+    fn from(error: fivedreg_data::DataError) -> Failure {
+        Failure::other(error.to_string())
+    }
+}

@@ -1,0 +1,79 @@
+//! Snapshots of every --help screen, rendered at a fixed width so they do not depend on the
+//! terminal.
+
+use crate::args::Cli;
+use clap::CommandFactory;
+
+fn help(path: &[&str]) -> String {
+    let mut command = Cli::command().term_width(100);
+    command.build();
+    let mut current = &mut command;
+    for name in path {
+        current = current
+            .find_subcommand_mut(name)
+            .unwrap_or_else(|| panic!("no subcommand {name}"));
+    }
+    current.render_long_help().to_string()
+}
+
+#[test]
+fn help_screens() {
+    insta::assert_snapshot!("fivedreg", help(&[]));
+    for name in [
+        "generate", "train", "predict", "evaluate", "inspect", "demo",
+    ] {
+        insta::assert_snapshot!(name, help(&[name]));
+    }
+}
+
+#[test]
+fn every_test_function_is_listed() {
+    let text = help(&["generate"]);
+    for function in fivedreg_data::TestFunction::ALL {
+        assert!(
+            text.contains(function.name()),
+            "{} missing",
+            function.name()
+        );
+    }
+}
+
+#[test]
+fn the_parser_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn defaults_match_the_library() {
+    use crate::args::Command;
+    use clap::Parser;
+    let cli = Cli::try_parse_from(["fivedreg", "train", "d.csv", "-o", "m"]).unwrap();
+    let Command::Train(args) = cli.command else {
+        panic!("not train")
+    };
+    let defaults = fivedreg::MlpParams::default();
+    assert_eq!(args.hidden, defaults.hidden_layers);
+    assert_eq!(args.learning_rate, defaults.learning_rate);
+    assert_eq!(args.max_epochs, defaults.max_epochs);
+    assert_eq!(args.batch_size, defaults.batch_size);
+    assert_eq!(args.alpha, defaults.alpha);
+    assert_eq!(args.patience, defaults.patience);
+    assert_eq!(!args.no_early_stopping, defaults.early_stopping);
+    assert_eq!(args.seed, defaults.seed);
+    let split = fivedreg_data::SplitFractions::default();
+    assert_eq!(
+        args.split,
+        [split.train(), split.validation(), split.test()]
+    );
+}
+
+#[test]
+fn predict_needs_an_input_or_a_point_but_not_both() {
+    use clap::Parser;
+    let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+    assert!(parse(&["fivedreg", "predict", "m"]).is_err());
+    assert!(parse(&["fivedreg", "predict", "m", "in.csv", "--point", "1,2"]).is_err());
+    assert!(parse(&["fivedreg", "predict", "m", "--point", "-1.5,2"]).is_ok());
+    assert!(parse(&["fivedreg", "predict", "m", "in.csv", "-o", "out.csv"]).is_ok());
+    assert!(parse(&["fivedreg", "predict", "m", "--point", "x,2"]).is_err());
+}

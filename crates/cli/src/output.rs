@@ -1,0 +1,120 @@
+//! Where results go, and how numbers and tables look.
+
+use crate::failure::{display_path, Failure};
+use fivedreg::AtomicFile;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// Runs `write` on stdout when `path` is `-`, otherwise on a temporary file beside `path`
+/// that is renamed into place only when `write` succeeds, so no partial file is ever left.
+pub fn write_to(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    if path.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        write(&mut out)?;
+        return out
+            .flush()
+            .map_err(|e| Failure::io(Path::new("<stdout>"), e));
+    }
+    let mut file = AtomicFile::create(path)?;
+    {
+        let mut out = BufWriter::new(file.file());
+        write(&mut out)?;
+        out.flush().map_err(|e| Failure::io(path, e))?;
+    }
+    file.commit()?;
+    Ok(())
+}
+
+/// Names the output in messages.
+pub fn output_name(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "<stdout>".into()
+    } else {
+        display_path(path)
+    }
+}
+
+/// A number with about six significant digits, in plain or scientific notation as suits
+/// its magnitude.
+pub fn num(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let magnitude = v.abs().log10().floor();
+    if !(-4.0..9.0).contains(&magnitude) {
+        return format!("{v:.5e}");
+    }
+    let decimals = (5.0 - magnitude).max(0.0) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// Bytes in human units (`13.2 KB`).
+pub fn bytes(n: u64) -> String {
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1024 * 1024 {
+        format!("{:.1} KB", n as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// Writes `rows` as two aligned columns, each line indented by two spaces.
+pub fn table(out: &mut String, rows: &[(&str, String)]) {
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (key, value) in rows {
+        let pad = width - key.chars().count();
+        out.push_str(&format!("  {key}{}  {value}\n", " ".repeat(pad)));
+    }
+}
+
+/// Prints `text` on stdout; a closed pipe is not an error worth a message.
+pub fn print(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::io(Path::new("<stdout>"), e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_six_significant_digits() {
+        assert_eq!(num(0.994312345), "0.994312");
+        assert_eq!(num(1234.56789), "1234.57");
+        assert_eq!(num(0.00123456789), "0.00123457");
+        assert_eq!(num(1.5e-7), "1.50000e-7");
+        assert_eq!(num(2.5e12), "2.50000e12");
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(-3.25), "-3.25000");
+    }
+
+    #[test]
+    fn byte_counts_in_human_units() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(13_517), "13.2 KB");
+        assert_eq!(bytes(3 << 20), "3.0 MB");
+    }
+
+    #[test]
+    fn tables_align_their_values() {
+        let mut out = String::new();
+        table(&mut out, &[("R²", "1".into()), ("max error", "2".into())]);
+        assert_eq!(out, "  R²         1\n  max error  2\n");
+    }
+}
