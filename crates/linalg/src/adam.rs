@@ -20,7 +20,13 @@ pub struct AdamStep {
 ///
 /// # Panics
 /// When the slices differ in length.
-pub fn adam_update(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], step: AdamStep) {
+pub fn adam_update(
+    params: &mut [f32],
+    grads: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    step: AdamStep,
+) {
     let n = params.len();
     assert!(
         grads.len() == n && m.len() == n && v.len() == n,
@@ -28,7 +34,12 @@ pub fn adam_update(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f3
     );
     let (b1, b2) = (step.beta1, step.beta2);
     let (c1, c2) = (1.0 - b1, 1.0 - b2);
-    for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
+    for (((p, &g), m), v) in params
+        .iter_mut()
+        .zip(grads)
+        .zip(m.iter_mut())
+        .zip(v.iter_mut())
+    {
         *m = b1 * *m + c1 * g;
         *v = b2 * *v + c2 * (g * g);
         *p -= step.lr_t * *m / (v.sqrt() + step.epsilon);

@@ -131,7 +131,8 @@ fn portable(
             }
             Epilogue::ReluMask(mask) => {
                 for (o, m) in row.iter_mut().zip(&mask[i * n..(i + 1) * n]) {
-                    if !(*m > 0.0) {
+                    // NaN in the mask cuts the gradient, as the SIMD compare does.
+                    if m.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                         *o = 0.0;
                     }
                 }

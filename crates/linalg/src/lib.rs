@@ -58,7 +58,11 @@ pub fn dense_forward(
     relu: bool,
     out: &mut [f32],
 ) {
-    assert!(bias.len() >= n_out, "bias has {} values, need {n_out}", bias.len());
+    assert!(
+        bias.len() >= n_out,
+        "bias has {} values, need {n_out}",
+        bias.len()
+    );
     let epilogue = if relu {
         gemm::Epilogue::Relu
     } else {
@@ -159,7 +163,10 @@ pub fn bias_grad(delta: &[f32], rows: usize, n_out: usize, out: &mut [f32]) {
 /// # Panics
 /// When a slice is shorter than its shape says.
 pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
-    assert!(src.len() >= rows * cols && dst.len() >= rows * cols, "transpose: slice too short");
+    assert!(
+        src.len() >= rows * cols && dst.len() >= rows * cols,
+        "transpose: slice too short"
+    );
     for r in 0..rows {
         for c in 0..cols {
             dst[c * rows + r] = src[r * cols + c];

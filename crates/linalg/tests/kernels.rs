@@ -33,7 +33,10 @@ fn assert_close(got: &[f32], want: &[f64], k: usize, what: &str) {
     // Each term is at most 1 in magnitude; f32 accumulation error grows with k.
     let tol = 1e-6 * (k as f64 + 1.0) * 4.0;
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert!((g as f64 - w).abs() <= tol, "{what}[{i}]: got {g}, want {w} (tol {tol})");
+        assert!(
+            (g as f64 - w).abs() <= tol,
+            "{what}[{i}]: got {g}, want {w} (tol {tol})"
+        );
     }
 }
 
@@ -71,7 +74,10 @@ fn dense_forward_matches_reference_with_and_without_relu() {
         let tol = 1e-6 * (k as f64 + 1.0) * 4.0;
         for (i, (&g, &r)) in out.iter().zip(&relu).enumerate() {
             assert!(g >= 0.0, "relu output negative");
-            assert!((g as f64 - r).abs() <= tol, "relu {m}x{k}x{n} [{i}]: {g} vs {r}");
+            assert!(
+                (g as f64 - r).abs() <= tol,
+                "relu {m}x{k}x{n} [{i}]: {g} vs {r}"
+            );
         }
     }
 }
@@ -79,7 +85,13 @@ fn dense_forward_matches_reference_with_and_without_relu() {
 #[test]
 fn matmul_matches_nalgebra() {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
-    for (m, k, n) in [(1, 1, 1), (3, 17, 5), (203, 64, 32), (17, 3, 1), (64, 203, 16)] {
+    for (m, k, n) in [
+        (1, 1, 1),
+        (3, 17, 5),
+        (203, 64, 32),
+        (17, 3, 1),
+        (64, 203, 16),
+    ] {
         let a = random(&mut rng, m * k);
         let b = random(&mut rng, k * n);
         let mut out = vec![0.0; m * n];
@@ -117,7 +129,12 @@ fn input_grad_relu_matches_reference() {
         }
         let mut out = vec![f32::NAN; rows * n_in];
         input_grad_relu(&delta, rows, n_out, &w_t, n_in, &act, &mut out);
-        assert_close(&out, &want, n_out, &format!("input grad {rows}x{n_out}x{n_in}"));
+        assert_close(
+            &out,
+            &want,
+            n_out,
+            &format!("input grad {rows}x{n_out}x{n_in}"),
+        );
         for (o, a) in out.iter().zip(&act) {
             if *a == 0.0 {
                 assert_eq!(*o, 0.0, "masked element not zero");
@@ -142,7 +159,12 @@ fn weight_and_bias_grads_match_reference() {
         }
         let mut out = vec![f32::NAN; n_in * n_out];
         weight_grad(&a, &delta, rows, n_in, n_out, &mut out);
-        assert_close(&out, &want, rows, &format!("weight grad {rows}x{n_in}x{n_out}"));
+        assert_close(
+            &out,
+            &want,
+            rows,
+            &format!("weight grad {rows}x{n_in}x{n_out}"),
+        );
 
         let mut want_b = vec![0.0f64; n_out];
         for r in 0..rows {
@@ -171,8 +193,21 @@ fn a_row_gets_the_same_bits_whatever_block_it_is_computed_in() {
                 continue;
             }
             let mut part = vec![0.0; len * n];
-            dense_forward(&x[start * k..(start + len) * k], len, k, &w, &b, n, true, &mut part);
-            assert_eq!(part, full[start * n..(start + len) * n], "rows {start}+{len}");
+            dense_forward(
+                &x[start * k..(start + len) * k],
+                len,
+                k,
+                &w,
+                &b,
+                n,
+                true,
+                &mut part,
+            );
+            assert_eq!(
+                part,
+                full[start * n..(start + len) * n],
+                "rows {start}+{len}"
+            );
         }
     }
 }
