@@ -53,7 +53,12 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "D")]
     pub inputs: Option<usize>,
     /// Standard deviation of the Gaussian noise added to y (>= 0).
-    #[arg(long, value_name = "SIGMA", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "SIGMA",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub noise: f64,
     /// Seed of the random samples (any integer from 0 to 2^64-1).
     #[arg(long, value_name = "S", default_value_t = 42)]
@@ -81,19 +86,29 @@ pub struct TrainArgs {
         default_value = "64,32,16"
     )]
     pub hidden: Vec<usize>,
-    /// Adam's step size (> 0).
-    #[arg(long, value_name = "LR", default_value_t = 0.001)]
+    /// Adam's step size, in (0, 1].
+    #[arg(
+        long,
+        value_name = "LR",
+        default_value_t = 0.001,
+        allow_negative_numbers = true
+    )]
     pub learning_rate: f64,
-    /// Most epochs to train (>= 1).
+    /// Most epochs to train, 1 to 1000000.
     #[arg(long, value_name = "N", default_value_t = 500)]
     pub max_epochs: usize,
     /// Rows per minibatch (>= 1) [default: min(200, training rows)].
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
     /// L2 penalty on the weights (>= 0).
-    #[arg(long, value_name = "A", default_value_t = 0.0001)]
+    #[arg(
+        long,
+        value_name = "A",
+        default_value_t = 0.0001,
+        allow_negative_numbers = true
+    )]
     pub alpha: f64,
-    /// Epochs without improvement tolerated before stopping (>= 1); training stops after
+    /// Epochs without improvement tolerated before stopping (>= 0); training stops after
     /// patience + 1 such epochs in a row.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub patience: usize,
@@ -117,6 +132,9 @@ pub struct TrainArgs {
     /// same data, seed and options give a byte-identical model file.
     #[arg(long, value_name = "S", default_value_t = 42)]
     pub seed: u64,
+    /// Threads for training (0 = all cores, at most 1024); the model does not depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
     /// Print one JSON object (test metrics, epochs, timing, sizes) instead of the progress
     /// bar and the table.
     #[arg(long)]

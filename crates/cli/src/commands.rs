@@ -45,6 +45,7 @@ fn fit_options(args: &TrainArgs) -> Result<ValidFitOptions, Failure> {
             early_stopping: !args.no_early_stopping,
             patience: args.patience,
             seed: args.seed,
+            threads: args.threads,
             ..Default::default()
         },
         ..Default::default()

@@ -60,6 +60,7 @@ fn defaults_match_the_library() {
     assert_eq!(args.patience, defaults.patience);
     assert_eq!(!args.no_early_stopping, defaults.early_stopping);
     assert_eq!(args.seed, defaults.seed);
+    assert_eq!(args.threads, defaults.threads);
     let split = fivedreg_data::SplitFractions::default();
     assert_eq!(
         args.split,

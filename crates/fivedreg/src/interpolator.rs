@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::options::{FitOptions, ValidFitOptions};
 use fivedreg_data::{Dataset, StandardScaler};
 use fivedreg_metrics::Report;
-use fivedreg_nn::{EpochStats, Mlp, Samples, StopReason, TrainingHistory};
+use fivedreg_nn::{EpochStats, Mlp, MlpParams, Samples, StopReason, TrainingHistory};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -183,7 +183,14 @@ impl Interpolator {
             feature_scaler,
             target_scaler,
             mlp: trained.mlp,
-            options: fit_options.clone(),
+            options: FitOptions {
+                // The thread count cannot change the model, so it is not part of it.
+                network: MlpParams {
+                    threads: MlpParams::default().threads,
+                    ..fit_options.network.clone()
+                },
+                ..fit_options.clone()
+            },
             summary: TrainingSummary {
                 train_samples: split.train.n_rows(),
                 validation_samples: split.validation.n_rows(),
