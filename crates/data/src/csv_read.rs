@@ -114,10 +114,12 @@ pub fn read_csv<R: Read>(
     let drop_rows = options.non_finite == NonFinitePolicy::DropRows;
     while input.next_record(&header)? {
         let mut finite = true;
-        for (c, (raw, slot)) in input.record.iter().zip(row.iter_mut()).enumerate() {
-            let v = input.parse(raw, c, &header)?;
+        let text = input.record_text();
+        for (c, slot) in row.iter_mut().enumerate() {
+            let v = input.parse_at(text, c, &header)?;
             if !v.is_finite() {
                 if !drop_rows {
+                    let raw = &input.record[c];
                     return Err(input.field_error(FieldProblem::NonFinite, raw, c, &header));
                 }
                 finite = false;
@@ -258,7 +260,7 @@ impl<R: Read> FeatureRows<R> {
             })
             .collect::<Result<Vec<String>>>()?;
         Ok(FeatureRow {
-            line: self.input.line,
+            line: self.input.line(),
             fields,
             features,
         })
@@ -299,8 +301,10 @@ struct Input<R: Read> {
     csv: csv::Reader<LineLimited<R>>,
     record: csv::ByteRecord,
     source: String,
-    /// 1-based line of the current record.
-    line: u64,
+    /// The parser's line count after the current record (see [`Input::line`]).
+    end_line: u64,
+    /// Whether the current record ended with a newline (rather than the end of input).
+    terminated: bool,
     max_line_bytes: usize,
 }
 
@@ -319,7 +323,8 @@ impl<R: Read> Input<R> {
             csv,
             record: csv::ByteRecord::new(),
             source: source.to_string(),
-            line: 0,
+            end_line: 0,
+            terminated: false,
             max_line_bytes,
         }
     }
@@ -334,12 +339,13 @@ impl<R: Read> Input<R> {
             if !more {
                 return Ok(false);
             }
-            self.line = self.record_start_line();
+            self.end_line = self.csv.position().line();
+            self.terminated = !self.csv.get_ref().at_end;
             if self.record.as_slice().len() > self.max_line_bytes {
                 // A record of many (quoted) lines, each under the line cap.
                 return Err(DataError::LineTooLong {
                     file: self.source.clone(),
-                    line: self.line,
+                    line: self.line(),
                     max_bytes: self.max_line_bytes,
                 });
             }
@@ -351,19 +357,20 @@ impl<R: Read> Input<R> {
         }
     }
 
-    /// The 1-based line where the record just read starts: the parser's line count after it
+    /// The 1-based line where the current record starts: the parser's line count after it
     /// (which counts every `\n` consumed, the record's own terminator included unless the
     /// record ended at the end of the input) less the newlines inside its quoted fields.
-    fn record_start_line(&self) -> u64 {
-        let after = self.csv.position().line();
-        let terminated = u64::from(!self.csv.get_ref().at_end);
+    /// Computed on demand, as only errors and streamed rows need it.
+    fn line(&self) -> u64 {
         let embedded = self
             .record
             .as_slice()
             .iter()
             .filter(|&&b| b == b'\n')
             .count() as u64;
-        after.saturating_sub(terminated + embedded).max(1)
+        self.end_line
+            .saturating_sub(u64::from(self.terminated) + embedded)
+            .max(1)
     }
 
     fn read_header(&mut self, max_columns: usize) -> Result<Header> {
@@ -372,7 +379,7 @@ impl<R: Read> Input<R> {
                 file: self.source.clone(),
             });
         }
-        let line = self.line;
+        let line = self.line();
         let found = self.record.len();
         if found > max_columns {
             return Err(DataError::TooManyColumns {
@@ -432,7 +439,7 @@ impl<R: Read> Input<R> {
         if found < expected {
             return Err(DataError::TooFewFields {
                 file: self.source.clone(),
-                line: self.line,
+                line: self.line(),
                 column: found + 1,
                 name: header.names[found].clone(),
                 found,
@@ -442,13 +449,34 @@ impl<R: Read> Input<R> {
         if found > expected {
             return Err(DataError::TooManyFields {
                 file: self.source.clone(),
-                line: self.line,
+                line: self.line(),
                 column: expected + 1,
                 found,
                 expected,
             });
         }
         Ok(true)
+    }
+
+    /// The current record as one string when it is all UTF-8: one check per record rather
+    /// than one per field.
+    #[inline]
+    fn record_text(&self) -> Option<&str> {
+        std::str::from_utf8(self.record.as_slice()).ok()
+    }
+
+    /// Parses field `c` (0-based) of the current record, taking it from `text` (see
+    /// [`Input::record_text`]) when possible. NaN and infinities parse.
+    #[inline]
+    fn parse_at(&self, text: Option<&str>, c: usize, header: &Header) -> Result<f64> {
+        // `get` is None when a field boundary splits a character: then each field is
+        // checked on its own, and the error names the field.
+        match text.and_then(|t| self.record.range(c).and_then(|r| t.get(r))) {
+            Some(field) => trim_field_str(field).parse::<f64>().map_err(|_| {
+                self.field_error(FieldProblem::NotANumber, &self.record[c], c, header)
+            }),
+            None => self.parse(&self.record[c], c, header),
+        }
     }
 
     /// Parses field `c` (0-based) of the current record. NaN and infinities parse; the
@@ -472,7 +500,7 @@ impl<R: Read> Input<R> {
         header: &Header,
     ) -> DataError {
         let file = self.source.clone();
-        let line = self.line;
+        let line = self.line();
         let column = c + 1;
         let name = header.names[c].clone();
         let text = shorten(&String::from_utf8_lossy(trim_field(raw)));
@@ -502,7 +530,7 @@ impl<R: Read> Input<R> {
 
     #[cold]
     fn csv_error(&self, error: csv::Error) -> DataError {
-        let line = error.position().map_or(self.line + 1, |p| p.line());
+        let line = error.position().map_or(self.end_line, |p| p.line());
         match error.into_kind() {
             csv::ErrorKind::Io(io) => {
                 if let Some(long) = io.get_ref().and_then(|e| e.downcast_ref::<LongLine>()) {
@@ -540,6 +568,17 @@ fn trim_field(raw: &[u8]) -> &[u8] {
     match t {
         [b'"', inner @ .., b'"'] => trim_spaces(inner),
         _ => t,
+    }
+}
+
+/// [`trim_field`] for a string.
+#[inline]
+fn trim_field_str(field: &str) -> &str {
+    let space = |ch: char| matches!(ch, ' ' | '\t' | '\r');
+    let t = field.trim_matches(space);
+    match t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) => inner.trim_matches(space),
+        None => t,
     }
 }
 
@@ -622,19 +661,24 @@ impl<R: Read> Read for LineLimited<R> {
             self.at_end = true;
         }
         let chunk = &buf[..n];
+        if self.since_newline + n <= self.max_bytes {
+            // No line can outgrow the cap inside this chunk: just count and find the last
+            // newline.
+            self.newlines += count_newlines(chunk);
+            self.since_newline = match chunk.iter().rposition(|&b| b == b'\n') {
+                Some(last) => n - last - 1,
+                None => self.since_newline + n,
+            };
+            return Ok(n);
+        }
         let mut start = 0;
-        // A plain byte loop: about a byte per cycle, a few percent of the parse time.
-        let newlines = chunk
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &b)| (b == b'\n').then_some(i));
-        for pos in newlines {
-            if self.since_newline + (pos - start) > self.max_bytes {
+        while let Some(offset) = chunk[start..].iter().position(|&b| b == b'\n') {
+            if self.since_newline + offset > self.max_bytes {
                 return Err(self.too_long());
             }
             self.newlines += 1;
             self.since_newline = 0;
-            start = pos + 1;
+            start += offset + 1;
         }
         self.since_newline += n - start;
         if self.since_newline > self.max_bytes {
@@ -642,4 +686,16 @@ impl<R: Read> Read for LineLimited<R> {
         }
         Ok(n)
     }
+}
+
+/// Newlines in `bytes`, counted in byte-wide lanes over blocks of at most 255 bytes (so a
+/// lane cannot overflow), which the compiler turns into 16 or 32 bytes per instruction.
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes
+        .chunks(255)
+        .map(|block| {
+            let n = block.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n'));
+            u64::from(n)
+        })
+        .sum()
 }

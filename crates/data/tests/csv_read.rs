@@ -327,6 +327,18 @@ fn non_utf8_bytes_name_line_and_column() {
         &e,
         "data.csv: line 3, column 2 (\"y\"): the field is not valid UTF-8",
     );
+    // A character split across two fields: the record is valid UTF-8 as a whole, but
+    // neither field is.
+    let e = read_csv(
+        &b"x,y\n1\xc3,\xa92\n"[..],
+        "data.csv",
+        &CsvOptions::default(),
+    )
+    .unwrap_err();
+    assert_msg(
+        &e,
+        "data.csv: line 2, column 1 (\"x\"): the field is not valid UTF-8",
+    );
     let e = read_csv(&b"x,\xc3(\n1,2\n"[..], "data.csv", &CsvOptions::default()).unwrap_err();
     assert_msg(
         &e,
