@@ -10,7 +10,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::time::Duration;
 
 /// `fivedreg generate`.
 pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
@@ -63,12 +62,11 @@ fn fit_with_progress(
     let bar = if show && std::io::stdout().is_terminal() {
         let bar = ProgressBar::new(max_epochs);
         let style = ProgressStyle::with_template(
-            "{spinner} epoch {pos:>3}/{len} [{bar:30}] {msg} ({elapsed})",
+            "epoch {pos:>3}/{len} [{bar:20}] {msg} {elapsed}",
         )
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        bar.enable_steady_tick(Duration::from_millis(200));
         bar
     } else {
         ProgressBar::hidden()
@@ -77,7 +75,7 @@ fn fit_with_progress(
         bar.set_position(stats.epoch as u64);
         let validation = stats
             .validation_r2
-            .map(|r2| format!(", validation R² {r2:.5}"))
+            .map(|r2| format!("  val R² {r2:.5}"))
             .unwrap_or_default();
         bar.set_message(format!("loss {:.5}{validation}", stats.train_loss));
     });

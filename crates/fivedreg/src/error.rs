@@ -21,9 +21,6 @@ pub enum Error {
          fraction above 0 (e.g. --split 0.6,0.2,0.2) or pass --no-early-stopping"
     )]
     NoValidationRows(String),
-    /// The training split came out empty.
-    #[error("no training rows: {0}")]
-    NoTrainingRows(String),
     /// The features handed to predict do not fit the model's feature count.
     #[error("the model expects {expected} features per row, but {found}")]
     FeatureCount {

@@ -134,20 +134,6 @@ impl Interpolator {
             )));
         }
         let split = fivedreg_data::split(data, fit_options.split, params.seed)?;
-        if split.train.n_rows() == 0 {
-            return Err(Error::NoTrainingRows(format!(
-                "{} rows with a training fraction of {}",
-                data.n_rows(),
-                fit_options.split.train()
-            )));
-        }
-        if params.early_stopping && split.validation.n_rows() == 0 {
-            return Err(Error::NoValidationRows(format!(
-                "{} rows leave none for validation at a validation fraction of {}",
-                data.n_rows(),
-                fit_options.split.validation()
-            )));
-        }
         let feature_scaler = if fit_options.scale_features {
             StandardScaler::fit(split.train.features(), n_features)?
         } else {
@@ -339,5 +325,184 @@ impl Interpolator {
     /// What fitting measured.
     pub fn summary(&self) -> &TrainingSummary {
         &self.summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fivedreg_data::{generate, SplitFractions, TestFunction};
+
+    fn small_options() -> FitOptions {
+        FitOptions {
+            network: MlpParams {
+                hidden_layers: vec![32, 16],
+                max_epochs: 80,
+                seed: 3,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// The seed task on 3 inputs with y mapped to `a * y + b`.
+    fn affine_task(n: usize, seed: u64, a: f64, b: f64) -> Dataset {
+        let data = generate(TestFunction::SumOfSquares, n, 3, 0.0, seed).unwrap();
+        let targets = data.targets().iter().map(|y| a * y + b).collect();
+        Dataset::new(
+            data.feature_names().to_vec(),
+            "y".into(),
+            data.features().to_vec(),
+            targets,
+        )
+        .unwrap()
+    }
+
+    fn fit(data: &Dataset, options: FitOptions) -> Fitted {
+        Interpolator::fit(data, &options.check().unwrap(), &mut |_| {}).unwrap()
+    }
+
+    #[test]
+    fn predictions_come_back_in_the_users_units() {
+        for (a, b) in [(1.0, 1000.0), (1e-6, 0.0), (-250.0, 3.0)] {
+            let fitted = fit(&affine_task(1500, 1, a, b), small_options());
+            let fresh = affine_task(200, 2, a, b);
+            let predicted = fitted.interpolator.predict(fresh.features()).unwrap();
+            let r2 = fivedreg_metrics::r2(fresh.targets(), &predicted).unwrap();
+            assert!(r2 > 0.9, "y = {a} * s + {b}: R² {r2}");
+            let report = fitted.interpolator.evaluate(&fresh).unwrap();
+            assert_eq!(report.r2, r2);
+            let test = fitted.interpolator.summary().test_metrics.unwrap();
+            assert_eq!(test.n, 300);
+            assert!(test.r2 > 0.9, "test R² {}", test.r2);
+        }
+    }
+
+    #[test]
+    fn the_model_file_round_trips_and_is_reproducible() {
+        let data = affine_task(600, 4, 1.0, 0.0);
+        let mut options = small_options();
+        options.network.max_epochs = 20;
+        options.network.threads = 2;
+        let first = fit(&data, options.clone()).interpolator;
+        let bytes = first.to_bytes().unwrap();
+        let back = Interpolator::from_bytes(&bytes, "m").unwrap();
+        assert_eq!(back, first);
+        options.network.threads = 1;
+        let second = fit(&data, options).interpolator;
+        assert_eq!(second.to_bytes().unwrap(), bytes);
+    }
+
+    #[test]
+    fn large_inputs_are_predicted_in_chunks_like_single_rows() {
+        let mut options = small_options();
+        options.network.max_epochs = 5;
+        let model = fit(&affine_task(300, 5, 1.0, 0.0), options).interpolator;
+        let rows = PREDICT_CHUNK_ROWS * 2 + 17;
+        let fresh = affine_task(rows, 6, 1.0, 0.0);
+        let all = model.predict(fresh.features()).unwrap();
+        assert_eq!(all.len(), rows);
+        for i in [0, 1, PREDICT_CHUNK_ROWS - 1, PREDICT_CHUNK_ROWS, rows - 1] {
+            let one = model.predict_point(fresh.row(i)).unwrap();
+            assert!(
+                (one - all[i]).abs() <= 1e-5 * (1.0 + one.abs()),
+                "row {i}: {one} vs {}",
+                all[i]
+            );
+        }
+        assert!(model.predict(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn features_are_checked_at_predict_time() {
+        let mut options = small_options();
+        options.network.max_epochs = 3;
+        let data = affine_task(200, 7, 1.0, 0.0);
+        let model = fit(&data, options).interpolator;
+        assert!(matches!(
+            model.predict(&[0.1; 7]),
+            Err(Error::FeatureCount { expected: 3, .. })
+        ));
+        assert!(matches!(
+            model.predict_point(&[0.1, 0.2]),
+            Err(Error::FeatureCount { expected: 3, .. })
+        ));
+        match model.predict(&[0.0, 0.0, 0.0, 1.0, f64::NAN, 2.0]) {
+            Err(Error::NonFiniteFeature {
+                row: 2, column: 2, ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        // The same columns in another order are matched by name.
+        let names: Vec<String> = ["x3", "x1", "x2"].map(String::from).to_vec();
+        let permuted: Vec<f64> = (0..data.n_rows())
+            .flat_map(|i| {
+                let r = data.row(i);
+                [r[2], r[0], r[1]]
+            })
+            .collect();
+        let reordered = Dataset::new(names, "y".into(), permuted, data.targets().to_vec()).unwrap();
+        assert_eq!(
+            model.evaluate(&reordered).unwrap(),
+            model.evaluate(&data).unwrap()
+        );
+        let renamed = Dataset::new(
+            ["a", "b", "c"].map(String::from).to_vec(),
+            "y".into(),
+            data.features().to_vec(),
+            data.targets().to_vec(),
+        )
+        .unwrap();
+        assert!(matches!(
+            model.evaluate(&renamed),
+            Err(Error::FeatureNames { .. })
+        ));
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let mut options = FitOptions::default();
+        options.split = SplitFractions::new(1.0, 0.0, 0.0).unwrap();
+        let err = options.clone().check().unwrap_err();
+        assert!(matches!(err, Error::NoValidationRows(_)), "{err:?}");
+        assert!(err.to_string().contains("--no-early-stopping"));
+        options.network.early_stopping = false;
+        assert!(options.check().is_ok());
+
+        let mut options = FitOptions::default();
+        options.network.learning_rate = -1.0;
+        assert!(matches!(
+            options.check(),
+            Err(Error::InvalidOption {
+                name: "learning_rate",
+                ..
+            })
+        ));
+        let mut options = FitOptions::default();
+        options.network.hidden_layers = vec![4; crate::MAX_HIDDEN_LAYERS + 1];
+        assert!(matches!(
+            options.check(),
+            Err(Error::InvalidOption { name: "hidden", .. })
+        ));
+        let mut options = FitOptions::default();
+        options.split = SplitFractions::new(0.0, 0.5, 0.5).unwrap();
+        assert!(matches!(
+            options.check(),
+            Err(Error::InvalidOption { name: "split", .. })
+        ));
+    }
+
+    #[test]
+    fn too_few_rows_is_a_clear_error() {
+        let data = affine_task(2, 8, 1.0, 0.0);
+        let options = FitOptions {
+            split: SplitFractions::new(0.9, 0.1, 0.0).unwrap(),
+            ..small_options()
+        };
+        // The split refuses, saying how many rows each part would get.
+        match Interpolator::fit(&data, &options.check().unwrap(), &mut |_| {}) {
+            Err(e @ Error::Data(_)) => assert!(e.to_string().contains('2'), "{e}"),
+            other => panic!("{other:?}"),
+        }
     }
 }
