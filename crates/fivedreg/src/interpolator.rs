@@ -461,8 +461,10 @@ mod tests {
 
     #[test]
     fn options_are_checked() {
-        let mut options = FitOptions::default();
-        options.split = SplitFractions::new(1.0, 0.0, 0.0).unwrap();
+        let mut options = FitOptions {
+            split: SplitFractions::new(1.0, 0.0, 0.0).unwrap(),
+            ..Default::default()
+        };
         let err = options.clone().check().unwrap_err();
         assert!(matches!(err, Error::NoValidationRows(_)), "{err:?}");
         assert!(err.to_string().contains("--no-early-stopping"));
@@ -484,8 +486,10 @@ mod tests {
             options.check(),
             Err(Error::InvalidOption { name: "hidden", .. })
         ));
-        let mut options = FitOptions::default();
-        options.split = SplitFractions::new(0.0, 0.5, 0.5).unwrap();
+        let options = FitOptions {
+            split: SplitFractions::new(0.0, 0.5, 0.5).unwrap(),
+            ..Default::default()
+        };
         assert!(matches!(
             options.check(),
             Err(Error::InvalidOption { name: "split", .. })
