@@ -804,7 +804,7 @@ fn throughput_section(out: &mut String, report: &BenchReport) {
             "{} samples ({} training rows), exactly {} epochs, early stopping off, the default \
              network; sample-epochs/s = training rows × epochs / fit seconds.",
             int(c.throughput_samples),
-            report.throughput.first().map_or(0, |t| t.train_rows),
+            int(report.throughput.first().map_or(0, |t| t.train_rows)),
             c.throughput_epochs
         ),
     );

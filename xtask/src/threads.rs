@@ -1,12 +1,14 @@
-//! The network's thread count, where `fivedreg-nn` exposes one.
+//! The network's thread count (`MlpParams::threads`, 0 = every core).
 
 use fivedreg_nn::MlpParams;
 
 /// Whether `MlpParams` has a thread-count setting.
-pub const SUPPORTED: bool = false;
+pub const SUPPORTED: bool = true;
 
-/// Sets the training threads on `params` when supported; otherwise returns them unchanged.
+/// Sets the training threads on `params` when given; `None` keeps the default (every core).
 pub fn apply(params: MlpParams, threads: Option<usize>) -> MlpParams {
-    let _ = threads;
-    params
+    match threads {
+        Some(threads) => MlpParams { threads, ..params },
+        None => params,
+    }
 }

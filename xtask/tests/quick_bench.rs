@@ -1,0 +1,193 @@
+//! Runs `xtask bench --quick` end to end: the report folder must be complete, every table
+//! cell filled with a finite value, and the report's layout (numbers masked) must match the
+//! snapshot.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Replaces every number (with its sign, thousands separators and decimals) by `<n>`.
+fn mask_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let starts_signed = c == '-'
+            && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())
+            && (i == 0 || matches!(chars[i - 1], ' ' | '(' | '[' | '|'));
+        if c.is_ascii_digit() || starts_signed {
+            i += 1;
+            while i < chars.len() {
+                let d = chars[i];
+                let joins =
+                    matches!(d, ',' | '.') && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+                if d.is_ascii_digit() || joins {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            out.push_str("<n>");
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Masks the values of the machine table, which differ from machine to machine.
+fn mask_machine(report: &str) -> String {
+    let mut in_machine = false;
+    report
+        .lines()
+        .map(|line| {
+            if line.starts_with("## ") {
+                in_machine = line == "## Machine and build";
+            }
+            if in_machine && line.starts_with("| ") && !line.starts_with("| Item") {
+                let item = line.split('|').nth(1).unwrap_or("").trim();
+                format!("| {item} | <machine> |")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every cell of every Markdown table: `(line number, cell)`.
+fn table_cells(report: &str) -> Vec<(usize, String)> {
+    report
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.starts_with('|') && !line.starts_with("|---"))
+        .flat_map(|(i, line)| {
+            let inner = line.trim().trim_start_matches('|').trim_end_matches('|');
+            inner
+                .split('|')
+                .map(move |cell| (i + 1, cell.trim().to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn run_quick_bench(out: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bench", "--quick", "--out"])
+        .arg(out)
+        .env_remove("FIVEDREG_PYTHON")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "xtask bench --quick failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_to_string(out.join("REPORT.md")).unwrap()
+}
+
+#[test]
+fn quick_bench_writes_a_complete_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_quick_bench(dir.path());
+
+    // Every table is filled: no empty cell, no NaN or infinity anywhere.
+    let cells = table_cells(&report);
+    assert!(cells.len() > 300, "only {} table cells", cells.len());
+    for (line, cell) in &cells {
+        assert!(!cell.is_empty(), "empty cell on line {line}");
+        let lower = cell.to_lowercase();
+        assert!(
+            !lower.contains("nan") && !lower.contains("inf"),
+            "non-finite cell `{cell}` on line {line}"
+        );
+    }
+    for section in [
+        "## Training time",
+        "## Scaling behaviour",
+        "### Training memory",
+        "### Prediction memory",
+        "### Memory breakdown",
+        "### R², MSE, RMSE and MAE",
+        "## Training speed breakdown",
+        "## Early-stopping impact",
+        "## Fixed-epoch throughput and threads",
+        "## Model size",
+        "## Comparison with alternative regressors",
+        "## scikit-learn MLPRegressor side by side",
+    ] {
+        assert!(report.contains(section), "missing section {section}");
+    }
+    // One row per size in the main table.
+    for n in ["| 500 |", "| 1,000 |", "| 2,000 |"] {
+        assert!(report.contains(n), "main table lacks {n}");
+    }
+
+    // The JSON results carry the seed system's field names with finite values.
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("benchmark_results.json")).unwrap(),
+    )
+    .unwrap();
+    let results = json["individual_results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for result in results {
+        for field in [
+            "n_samples",
+            "training_time",
+            "peak_memory_training_mb",
+            "peak_memory_prediction_mb",
+            "r2_score",
+            "mse",
+            "mae",
+            "rmse",
+            "samples_per_second",
+            "model_size_kb",
+            "iterations",
+        ] {
+            let value = result[field].as_f64().unwrap_or(f64::NAN);
+            assert!(
+                value.is_finite() && (value >= 0.0 || field == "r2_score"),
+                "{field}: {value}"
+            );
+        }
+        assert!(result["training_time"].as_f64().unwrap() > 0.0);
+        assert!(result["peak_memory_training_mb"].as_f64().unwrap() > 0.0);
+    }
+    assert!(json["aggregate_results"]["time_complexity_exponent"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
+
+    // The plots are SVG documents with drawn series.
+    for plot in [
+        "r2_vs_n.svg",
+        "time_vs_n.svg",
+        "training_loss.svg",
+        "validation_r2.svg",
+    ] {
+        let svg = std::fs::read_to_string(dir.path().join(plot)).unwrap();
+        assert!(svg.starts_with("<svg"), "{plot} is not SVG");
+        assert!(svg.contains("<polyline"), "{plot} has no line");
+    }
+
+    insta::assert_snapshot!("quick_report_layout", mask_numbers(&mask_machine(&report)));
+}
+
+#[test]
+fn masking_replaces_numbers_and_keeps_words() {
+    assert_eq!(
+        mask_numbers("| 1,000 | 0.0835 | -49.3% | R² 4.00x |---| n^0.33 |"),
+        "| <n> | <n> | <n>% | R² <n>x |---| n^<n> |"
+    );
+    assert_eq!(mask_numbers("hidden 64, 32, 16"), "hidden <n>, <n>, <n>");
+}
+
+#[test]
+fn table_cells_finds_empty_cells() {
+    let cells = table_cells("| a | b |\n|---|---|\n| 1 |  |\n");
+    assert_eq!(cells.len(), 4);
+    assert!(cells
+        .iter()
+        .any(|(line, cell)| *line == 3 && cell.is_empty()));
+}
