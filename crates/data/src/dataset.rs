@@ -7,13 +7,36 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 /// A table of samples: `n_rows` rows of `feature_names.len()` features and one target.
+/// Deserializing goes through the checks of [`Dataset::new`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawDataset")]
 pub struct Dataset {
     feature_names: Vec<String>,
     target_name: String,
     /// Row-major, `n_rows * n_features`.
     features: Vec<f64>,
     targets: Vec<f64>,
+}
+
+/// Unchecked fields, so deserializing goes through [`Dataset::new`].
+#[derive(Deserialize)]
+struct RawDataset {
+    feature_names: Vec<String>,
+    target_name: String,
+    features: Vec<f64>,
+    targets: Vec<f64>,
+}
+
+impl TryFrom<RawDataset> for Dataset {
+    type Error = DataError;
+    fn try_from(raw: RawDataset) -> Result<Self> {
+        Dataset::new(
+            raw.feature_names,
+            raw.target_name,
+            raw.features,
+            raw.targets,
+        )
+    }
 }
 
 impl Dataset {

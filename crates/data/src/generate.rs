@@ -13,6 +13,9 @@ use std::f64::consts::PI;
 use std::fmt;
 use std::str::FromStr;
 
+/// Standard deviation of the noise on y in the seed task.
+pub const DEFAULT_NOISE: f64 = 0.1;
+
 /// The synthetic test functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

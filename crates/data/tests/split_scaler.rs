@@ -168,6 +168,17 @@ fn too_few_rows_for_the_split() {
 }
 
 #[test]
+fn dataset_serde_round_trip_checks_shapes() {
+    let d = numbered(3);
+    let json = serde_json::to_string(&d).unwrap();
+    assert_eq!(serde_json::from_str::<Dataset>(&json).unwrap(), d);
+    let bad = json.replace("\"targets\":[0.0,", "\"targets\":[");
+    assert_ne!(bad, json);
+    let e = serde_json::from_str::<Dataset>(&bad).unwrap_err();
+    assert!(e.to_string().contains("feature values do not make"), "{e}");
+}
+
+#[test]
 fn select_picks_rows_in_order() {
     let d = numbered(5);
     let s = d.select(&[4, 0, 4]);
