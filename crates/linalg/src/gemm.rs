@@ -194,6 +194,14 @@ mod avx2 {
             relu: matches!(epilogue, Epilogue::Relu),
             out: out.as_mut_ptr(),
         };
+        if n == 1 && lhs.col_stride == 1 && k >= 8 {
+            // A matrix-vector product (the output layer): one dot product per row.
+            for i in 0..m {
+                // SAFETY: row i < m.
+                unsafe { dot_row(ops, i) };
+            }
+            return;
+        }
         let mut i = 0;
         while i + MR <= m {
             // SAFETY: rows i..i+MR are below m; the caller's contract covers the rest.
@@ -285,6 +293,51 @@ mod avx2 {
                     _mm256_storeu_ps(ops.out.add(at), y);
                 }
             }
+        }
+    }
+
+    /// Output `(i, 0)` of a one-column product with a row-major left operand: eight lanes
+    /// of FMA chains over `p`, summed pairwise, then the tail, then the bias. Every row takes
+    /// this same path.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn dot_row(ops: Ops, i: usize) {
+        // SAFETY (whole body): i < m, the left operand is row-major with k >= 8 columns and
+        // the right operand has k rows of one column, as `gemm` checked.
+        unsafe {
+            let a = ops.a.add(i * ops.a_rs);
+            let mut acc = _mm256_setzero_ps();
+            let mut p = 0;
+            while p + 8 <= ops.k {
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(a.add(p)), _mm256_loadu_ps(ops.b.add(p)), acc);
+                p += 8;
+            }
+            let quad = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps::<1>(acc));
+            let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+            let mut sum = _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps::<1>(pair, pair)));
+            while p < ops.k {
+                sum = (*a.add(p)).mul_add(*ops.b.add(p), sum);
+                p += 1;
+            }
+            if !ops.init.is_null() {
+                sum += *ops.init;
+            }
+            let y = if ops.relu {
+                if sum < 0.0 {
+                    0.0
+                } else {
+                    sum
+                }
+            } else if !ops.mask.is_null() {
+                if *ops.mask.add(i) > 0.0 {
+                    sum
+                } else {
+                    0.0
+                }
+            } else {
+                sum
+            };
+            *ops.out.add(i) = y;
         }
     }
 

@@ -130,6 +130,21 @@ pub fn weight_grad(
     n_out: usize,
     out: &mut [f32],
 ) {
+    if n_out == 1 {
+        // (aᵀ·δ)ᵀ = δᵀ·a: a 1 × n_in row, the same memory as the n_in × 1 column, and
+        // vectorizable along n_in. Each element is still the sum over rows in order.
+        gemm::gemm(
+            1,
+            rows,
+            n_in,
+            gemm::Lhs::row_major(delta, rows),
+            a,
+            None,
+            gemm::Epilogue::Identity,
+            out,
+        );
+        return;
+    }
     gemm::gemm(
         n_in,
         rows,

@@ -2,11 +2,17 @@
 //! scoped workers all run part of every job, then the caller waits for the others.
 //!
 //! A minibatch takes tens of microseconds, far too short to spawn threads or sleep on a
-//! condition variable per job, so idle workers spin (yielding after a while) on a generation
-//! counter. All shared state is behind `Mutex`/`RwLock`; the pool only sequences it.
+//! condition variable per job, so idle workers spin on a generation counter for about a
+//! hundred microseconds, then park until the next job unparks them (so a pool waiting on a
+//! slow caller, or a machine with more runnable threads than cores, does not burn a core).
+//! All shared state is behind `Mutex`/`RwLock`; the pool only sequences it.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::thread::Thread;
+
+/// Spins before a worker parks (each a `pause`, some tens of nanoseconds).
+const SPINS: u32 = 2000;
 
 /// Work that can be split into parts: `run(job, part, parts)` does part `part` of `parts`.
 pub(crate) trait Work<J>: Sync {
@@ -20,6 +26,8 @@ pub(crate) struct Pool<'w, J, W> {
     generation: AtomicUsize,
     done: AtomicUsize,
     panicked: AtomicBool,
+    /// Per worker: its thread (to unpark it) and whether it is parked or about to park.
+    workers: Vec<(Mutex<Option<Thread>>, AtomicBool)>,
 }
 
 /// Runs `body` with a pool of `threads` threads (the caller's included) working on `work`.
@@ -35,6 +43,9 @@ where
         generation: AtomicUsize::new(0),
         done: AtomicUsize::new(0),
         panicked: AtomicBool::new(false),
+        workers: (0..threads.max(1))
+            .map(|_| (Mutex::new(None), AtomicBool::new(false)))
+            .collect(),
     };
     if pool.threads == 1 {
         return body(&pool);
@@ -55,7 +66,7 @@ struct StopOnDrop<'p, 'w, J: Copy + Send, W: Work<J>>(&'p Pool<'w, J, W>);
 impl<J: Copy + Send, W: Work<J>> Drop for StopOnDrop<'_, '_, J, W> {
     fn drop(&mut self) {
         *lock(&self.0.job) = None;
-        self.0.generation.fetch_add(1, Ordering::Release);
+        self.0.publish();
     }
 }
 
@@ -80,36 +91,69 @@ impl<J: Copy + Send, W: Work<J>> Pool<'_, J, W> {
         }
         *lock(&self.job) = Some(job);
         self.done.store(0, Ordering::Relaxed);
-        self.generation.fetch_add(1, Ordering::Release);
+        self.publish();
         self.work.run(job, 0, self.threads);
-        spin_until(|| self.done.load(Ordering::Acquire) == self.threads - 1);
+        let mut spins = 0u32;
+        while self.done.load(Ordering::Acquire) != self.threads - 1 {
+            if spins < SPINS {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
         if self.panicked.load(Ordering::Acquire) {
             panic!("a training thread panicked");
         }
     }
 
+    /// Starts a new generation (a job or the stop) and wakes the parked workers.
+    fn publish(&self) {
+        // SeqCst pairs with the worker's SeqCst store of its flag then load of the
+        // generation: either it sees the new generation, or this sees its flag and unparks.
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        for (thread, parked) in &self.workers[1..] {
+            if parked.load(Ordering::SeqCst) {
+                if let Some(t) = lock(thread).as_ref() {
+                    t.unpark();
+                }
+            }
+        }
+    }
+
+    /// Waits until the generation differs from `seen`; returns the new one.
+    fn wait_for_job(&self, part: usize, seen: usize) -> usize {
+        let (_, parked) = &self.workers[part];
+        let mut spins = 0u32;
+        loop {
+            let g = self.generation.load(Ordering::SeqCst);
+            if g != seen {
+                return g;
+            }
+            if spins < SPINS {
+                spins += 1;
+                std::hint::spin_loop();
+                continue;
+            }
+            parked.store(true, Ordering::SeqCst);
+            if self.generation.load(Ordering::SeqCst) == seen {
+                // Returns at once if unparked since; may also wake spuriously: loop again.
+                std::thread::park();
+            }
+            parked.store(false, Ordering::SeqCst);
+        }
+    }
+
     fn worker(&self, part: usize) {
+        *lock(&self.workers[part].0) = Some(std::thread::current());
         let mut seen = 0;
         loop {
-            spin_until(|| self.generation.load(Ordering::Acquire) != seen);
-            seen = self.generation.load(Ordering::Acquire);
+            seen = self.wait_for_job(part, seen);
             let Some(job) = *lock(&self.job) else {
                 return;
             };
             let _done = DoneOnDrop(&self.done, &self.panicked);
             self.work.run(job, part, self.threads);
-        }
-    }
-}
-
-fn spin_until(ready: impl Fn() -> bool) {
-    let mut spins = 0u32;
-    while !ready() {
-        if spins < 4096 {
-            spins += 1;
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
         }
     }
 }
