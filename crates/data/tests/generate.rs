@@ -188,3 +188,37 @@ fn seed_task_matches_the_reference_distribution() {
     assert!(r_mean.abs() < 0.003, "{r_mean}");
     assert!((r_sd - 0.1).abs() < 0.003, "{r_sd}");
 }
+
+#[test]
+fn pinned_first_rows_for_seed_42() {
+    // Pinned so that a change of the random stream, of the uniform mapping or of the
+    // normal sampler is noticed: the same seed must give the same data everywhere.
+    let row = |f: TestFunction| generate(f, 1, f.default_inputs(), 0.0, 42).unwrap();
+    let check = |f: TestFunction, expected: &[f64]| {
+        let got = row(f);
+        for (g, e) in got.features().iter().zip(expected) {
+            assert!(
+                close(*g, *e, 1e-15),
+                "{f}: {:?} vs {expected:?}",
+                got.features()
+            );
+        }
+    };
+    check(TestFunction::SumOfSquares, &PINNED_NORMAL);
+    check(TestFunction::Friedman1, &PINNED_UNIFORM);
+}
+
+const PINNED_NORMAL: [f64; 5] = [
+    -0.4516282364694901,
+    -0.9632313609364687,
+    -0.006918009300419063,
+    -0.21241046907347616,
+    0.5236443304081884,
+];
+const PINNED_UNIFORM: [f64; 5] = [
+    0.3482544685480763,
+    0.28569857126296205,
+    0.4934724642416646,
+    0.36789229013703184,
+    0.8256781719597052,
+];
