@@ -62,7 +62,7 @@ impl Dataset {
             }
         }
         let d = feature_names.len();
-        if features.len() != targets.len() * d {
+        if targets.len().checked_mul(d) != Some(features.len()) {
             return invalid(format!(
                 "{} feature values do not make {} rows of {d} features",
                 features.len(),

@@ -220,8 +220,18 @@ pub fn generate(
         )));
     }
     let mut rng = rng_from_seed(seed);
-    let mut features = vec![0.0; n * n_inputs];
-    let mut targets = Vec::with_capacity(n);
+    // Refuse an impossible size with an error rather than aborting on allocation.
+    let too_many = || {
+        DataError::InvalidGeneratorArgument(format!(
+            "{n} samples of {n_inputs} inputs do not fit in memory"
+        ))
+    };
+    let mut features = Vec::new();
+    let mut targets = Vec::new();
+    let len = n.checked_mul(n_inputs).ok_or_else(too_many)?;
+    features.try_reserve_exact(len).map_err(|_| too_many())?;
+    targets.try_reserve_exact(n).map_err(|_| too_many())?;
+    features.resize(len, 0.0);
     for x in features.chunks_exact_mut(n_inputs) {
         function.sample_inputs(&mut rng, x);
         let eps: f64 = rng.sample(StandardNormal);

@@ -54,6 +54,16 @@ fn invalid_input_counts_are_refused() {
             .to_string(),
         "generator: at least one sample is needed"
     );
+    assert_eq!(
+        generate(TestFunction::SumOfSquares, usize::MAX / 2, 5, 0.1, 1)
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "generator: {} samples of 5 inputs do not fit in memory",
+            usize::MAX / 2
+        )
+    );
+    assert!(generate(TestFunction::SumOfSquares, usize::MAX / 8, 1, 0.1, 1).is_err());
     for noise in [-0.1, f64::NAN, f64::INFINITY] {
         assert!(generate(TestFunction::SumOfSquares, 10, 5, noise, 1).is_err());
     }
