@@ -33,11 +33,19 @@ fn padded_range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
         return (0.0, 1.0);
     }
     if log {
-        (lo / 1.5, hi * 1.5)
+        // Whole decades, so a log axis always has labelled ticks.
+        (
+            10f64.powf(lo.log10().floor()),
+            10f64.powf((hi.log10() + 1e-9).ceil()),
+        )
     } else {
         let pad = ((hi - lo) * 0.08).max(1e-3);
         (lo - pad, hi + pad)
     }
+}
+
+fn label(v: f64) -> String {
+    crate::markdown::sig(v)
 }
 
 /// One named series of `(n, value)` points.
@@ -68,6 +76,8 @@ fn against_n(
                 .configure_mesh()
                 .x_desc("dataset size n (log scale)")
                 .y_desc(y_label)
+                .x_label_formatter(&|x| label(*x))
+                .y_label_formatter(&|y| label(*y))
                 .draw()
                 .map_err(err)?;
             for (i, (name, points)) in series.iter().enumerate() {
@@ -132,6 +142,8 @@ fn per_epoch(
                 .configure_mesh()
                 .x_desc("epoch")
                 .y_desc(y_label)
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| label(*y))
                 .draw()
                 .map_err(err)?;
             for (i, (name, points)) in series.iter().enumerate() {
