@@ -220,8 +220,9 @@ impl<R: Read> FeatureRows<R> {
         &self.header.names
     }
 
-    /// The next row, `None` at the end of the file. After an error the stream is not
-    /// meant to be continued.
+    /// The next row, `None` at the end of the file. A bad row gives an error and the
+    /// stream goes on with the next one; after a read error (I/O, an over-long line) it
+    /// ends.
     pub fn next_row(&mut self) -> Option<Result<FeatureRow>> {
         match self.input.next_record(&self.header) {
             Ok(false) => None,

@@ -507,6 +507,11 @@ fn feature_rows_errors() {
         &e,
         "in.csv: line 3, column 2 (\"x1\"): \"oops\" is not a number",
     );
+    // A bad row does not end the stream.
+    let mut rows = FeatureRows::new("x1,x2\n1,a\n3,4\n".as_bytes(), "in.csv", &feats).unwrap();
+    assert!(rows.next_row().unwrap().is_err());
+    assert_eq!(rows.next_row().unwrap().unwrap().features, [3.0, 4.0]);
+    assert!(rows.next_row().is_none());
     let e = collect("x2,x1\n1,inf\n").unwrap_err();
     assert_msg(
         &e,
