@@ -594,3 +594,47 @@ fn help_and_version_succeed() {
     let output = fivedreg().output().unwrap();
     assert_eq!(output.status.code(), Some(2), "no command is a usage error");
 }
+
+#[test]
+fn an_output_folder_that_does_not_exist_is_named() {
+    let task = seed_task();
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("no").join("m.fdr");
+    let err = refuse(
+        &[
+            "train",
+            s(&task.fresh),
+            "-o",
+            s(&model),
+            "--max-epochs",
+            "2",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("m.fdr") && !err.contains(".fivedreg-"),
+        "{err}"
+    );
+    let err = refuse(&["generate", "--samples", "5", "-o", s(dir.path())], 1);
+    assert!(err.contains("directory"), "{err}");
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(binary())
+        .args(["generate", "--samples", "200000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "x1,x2,x3,x4,x5,y\n");
+    // The pipe is closed here, long before 200,000 rows are written.
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert!(output.status.success());
+}

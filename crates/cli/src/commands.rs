@@ -61,11 +61,9 @@ fn fit_with_progress(
     let max_epochs = options.options().network.max_epochs as u64;
     let bar = if show && std::io::stdout().is_terminal() {
         let bar = ProgressBar::new(max_epochs);
-        let style = ProgressStyle::with_template(
-            "epoch {pos:>3}/{len} [{bar:20}] {msg} {elapsed}",
-        )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template("epoch {pos:>3}/{len} [{bar:20}] {msg} {elapsed}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar
     } else {

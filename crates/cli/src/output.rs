@@ -12,12 +12,16 @@ pub fn write_to(
     write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     if path.as_os_str() == "-" {
-        let stdout = std::io::stdout();
-        let mut out = BufWriter::new(stdout.lock());
-        write(&mut out)?;
-        return out
-            .flush()
-            .map_err(|e| Failure::io(Path::new("<stdout>"), e));
+        let mut out = PipeWatch {
+            inner: BufWriter::new(std::io::stdout().lock()),
+            closed: false,
+        };
+        let result = write(&mut out).and_then(|()| {
+            out.flush()
+                .map_err(|e| Failure::io(Path::new("<stdout>"), e))
+        });
+        // The reader went away (`| head`): it has what it wanted; nothing to report.
+        return if out.closed { Ok(()) } else { result };
     }
     let mut file = AtomicFile::create(path)?;
     {
@@ -27,6 +31,32 @@ pub fn write_to(
     }
     file.commit()?;
     Ok(())
+}
+
+/// A writer that remembers whether its reader closed the pipe.
+struct PipeWatch<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> PipeWatch<W> {
+    fn watch<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result {
+            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.watch(result)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.watch(result)
+    }
 }
 
 /// Names the output in messages.

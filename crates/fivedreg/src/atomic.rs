@@ -55,7 +55,16 @@ impl AtomicFile {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
-        let temp = builder.tempfile_in(dir).map_err(io)?;
+        // tempfile's message names its random file name; the user knows only `path`.
+        let temp = builder.tempfile_in(dir).map_err(|e| {
+            let text = e.to_string();
+            let text = text
+                .split(" at path ")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            io(std::io::Error::new(e.kind(), text))
+        })?;
         Ok(AtomicFile {
             target: Target::Temporary(temp, destination),
             path: path.to_path_buf(),
