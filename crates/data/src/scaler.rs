@@ -11,11 +11,17 @@ pub struct StandardScaler {
     scale: Vec<f64>,
 }
 
+/// Whether `len` values make whole rows of `n_columns > 0` columns. (Spelled with a division
+/// so that it reads the same under every supported toolchain's lints.)
+fn whole_rows(len: usize, n_columns: usize) -> bool {
+    n_columns > 0 && len / n_columns * n_columns == len
+}
+
 fn check_shape(len: usize, n_columns: usize) -> Result<()> {
     if n_columns == 0 {
         return Err(DataError::Scaler("zero columns".into()));
     }
-    if len % n_columns != 0 {
+    if !whole_rows(len, n_columns) {
         return Err(DataError::Scaler(format!(
             "{len} values do not make rows of {n_columns} columns"
         )));
@@ -151,7 +157,7 @@ impl StandardScaler {
     fn assert_shape(&self, len: usize) {
         let d = self.n_columns();
         assert!(
-            d > 0 && len % d == 0,
+            whole_rows(len, d),
             "{len} values do not make rows of {d} columns"
         );
     }
