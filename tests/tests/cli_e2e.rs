@@ -74,13 +74,11 @@ fn refuse(args: &[&str], code: i32) -> String {
     );
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    if code == 1 {
-        assert_eq!(
-            stderr.trim_end().lines().count(),
-            1,
-            "not one line: {stderr}"
-        );
-    }
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr}"
+    );
     stderr
 }
 
@@ -482,6 +480,9 @@ fn bad_option_values_are_usage_errors() {
         (&["--split", "0.6,0.3,0.3"], "--split"),
         (&["--split", "1,0,0"], "--no-early-stopping"),
         (&["--threads", "5000"], "--threads"),
+        (&["--max-epochs", "-3"], "--max-epochs"),
+        (&["--split", "-0.2,0.6,0.6"], "--split"),
+        (&["--hidden", "65536,65536"], "--hidden"),
         (&["--unknown"], "--unknown"),
     ];
     for (extra, mention) in cases {
@@ -493,7 +494,7 @@ fn bad_option_values_are_usage_errors() {
     assert!(!model.exists());
     let err = refuse(&["generate", "--samples", "10", "--function", "nope"], 2);
     assert!(err.contains("nope"), "{err}");
-    let err = refuse(&["generate", "--samples", "0"], 1);
+    let err = refuse(&["generate", "--samples", "0"], 2);
     assert!(err.contains("sample"), "{err}");
     let err = refuse(
         &[
@@ -505,10 +506,10 @@ fn bad_option_values_are_usage_errors() {
             "--inputs",
             "5",
         ],
-        1,
+        2,
     );
     assert!(err.contains("ishigami"), "{err}");
-    let err = refuse(&["generate", "--samples", "10", "--noise", "-1"], 1);
+    let err = refuse(&["generate", "--samples", "10", "--noise", "-1"], 2);
     assert!(err.contains("noise"), "{err}");
 }
 

@@ -33,6 +33,10 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
+/// Most rows `generate` and `demo` make: they hold them all in memory (48 bytes a row of
+/// five inputs).
+pub const MAX_SAMPLES: u64 = 100_000_000;
+
 fn function_parser() -> impl TypedValueParser<Value = TestFunction> {
     PossibleValuesParser::new(TestFunction::ALL.map(TestFunction::name))
         .try_map(|name| name.parse::<TestFunction>())
@@ -41,16 +45,16 @@ fn function_parser() -> impl TypedValueParser<Value = TestFunction> {
 /// `generate`'s options.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Number of rows to generate (at least 1).
-    #[arg(long, value_name = "N")]
-    pub samples: usize,
+    /// Number of rows to generate, 1 to 100000000.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=MAX_SAMPLES))]
+    pub samples: u64,
     /// The test function: sum-of-squares is the seed task (y = sum of x_i^2, x ~ N(0,1)).
     #[arg(long, value_name = "NAME", default_value = "sum-of-squares", value_parser = function_parser())]
     pub function: TestFunction,
     /// Number of inputs [default: the function's own: 5; ishigami 3, borehole 8].
     /// sum-of-squares and styblinski-tang take 1 or more, rosenbrock 2 or more, friedman1
     /// 5 or more; ishigami and borehole only their own.
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub inputs: Option<usize>,
     /// Standard deviation of the Gaussian noise added to y (>= 0).
     #[arg(
@@ -61,7 +65,12 @@ pub struct GenerateArgs {
     )]
     pub noise: f64,
     /// Seed of the random samples (any integer from 0 to 2^64-1).
-    #[arg(long, value_name = "S", default_value_t = 42)]
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 42,
+        allow_negative_numbers = true
+    )]
     pub seed: u64,
     /// Output CSV file; `-` is stdout.
     #[arg(short, long, value_name = "FILE", default_value = "-")]
@@ -83,7 +92,8 @@ pub struct TrainArgs {
         long,
         value_name = "W,W,..",
         value_delimiter = ',',
-        default_value = "64,32,16"
+        default_value = "64,32,16",
+        allow_hyphen_values = true
     )]
     pub hidden: Vec<usize>,
     /// Adam's step size, in (0, 1].
@@ -95,10 +105,15 @@ pub struct TrainArgs {
     )]
     pub learning_rate: f64,
     /// Most epochs to train, 1 to 1000000.
-    #[arg(long, value_name = "N", default_value_t = 500)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 500,
+        allow_negative_numbers = true
+    )]
     pub max_epochs: usize,
     /// Rows per minibatch (>= 1) [default: min(200, training rows)].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
     /// L2 penalty on the weights (>= 0).
     #[arg(
@@ -110,7 +125,12 @@ pub struct TrainArgs {
     pub alpha: f64,
     /// Epochs without improvement tolerated before stopping (>= 0); training stops after
     /// patience + 1 such epochs in a row.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10,
+        allow_negative_numbers = true
+    )]
     pub patience: usize,
     /// Do not stop on the validation R²: run until the training loss stops improving (by the
     /// same patience) or --max-epochs; the last weights are kept.
@@ -122,7 +142,8 @@ pub struct TrainArgs {
         long,
         value_name = "T,V,T",
         value_delimiter = ',',
-        default_value = "0.6,0.2,0.2"
+        default_value = "0.6,0.2,0.2",
+        allow_hyphen_values = true
     )]
     pub split: Vec<f64>,
     /// Name of the target column [default: the last column].
@@ -130,10 +151,20 @@ pub struct TrainArgs {
     pub target: Option<String>,
     /// Seed of the split, the initial weights and the minibatch order (0 to 2^64-1); the
     /// same data, seed and options give a byte-identical model file.
-    #[arg(long, value_name = "S", default_value_t = 42)]
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 42,
+        allow_negative_numbers = true
+    )]
     pub seed: u64,
     /// Threads for training (0 = all cores, at most 1024); the model does not depend on it.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     pub threads: usize,
     /// Print one JSON object (test metrics, epochs, timing, sizes) instead of the progress
     /// bar and the table.
@@ -197,10 +228,15 @@ pub struct InspectArgs {
 /// `demo`'s options.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Rows of the seed task to generate (at least 10).
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    pub samples: usize,
-    /// Seed of the data, the split and the training.
-    #[arg(long, value_name = "S", default_value_t = 42)]
+    /// Rows of the seed task to generate, 10 to 100000000.
+    #[arg(long, value_name = "N", default_value_t = 10_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(10..=MAX_SAMPLES))]
+    pub samples: u64,
+    /// Seed of the data, the split and the training (0 to 2^64-1).
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 42,
+        allow_negative_numbers = true
+    )]
     pub seed: u64,
 }

@@ -14,11 +14,24 @@ use std::path::Path;
 /// `fivedreg generate`.
 pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let inputs = args.inputs.unwrap_or(args.function.default_inputs());
-    let data = fivedreg_data::generate(args.function, args.samples, inputs, args.noise, args.seed)?;
+    // Every way generating can fail is an option value out of range.
+    let data = fivedreg_data::generate(
+        args.function,
+        rows(args.samples),
+        inputs,
+        args.noise,
+        args.seed,
+    )
+    .map_err(|e| Failure::usage(e.to_string()))?;
     write_to(&args.output, |out| {
         fivedreg_data::write_csv(&data, out)
             .map_err(|e| Failure::other(format!("{}: {e}", output_name(&args.output))))
     })
+}
+
+/// A row count that clap has already bounded by [`crate::args::MAX_SAMPLES`].
+fn rows(samples: u64) -> usize {
+    usize::try_from(samples).unwrap_or(usize::MAX)
 }
 
 /// The checked fit options of `train`'s flags.
@@ -188,7 +201,8 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         ..Default::default()
     };
     let (data, _) = fivedreg_data::read_csv_path(&args.data, &csv)?;
-    let fitted = fit_with_progress(&data, &options, !args.json)?;
+    let fitted = fit_with_progress(&data, &options, !args.json)
+        .map_err(|f| f.about(&display_path(&args.data)))?;
     let model = &fitted.interpolator;
     let model_bytes = model.to_bytes()?;
     let mut file = fivedreg::AtomicFile::create(&args.output)?;
@@ -462,9 +476,6 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
 
 /// `fivedreg demo`.
 pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
-    if args.samples < 10 {
-        return Err(Failure::usage("invalid --samples: must be at least 10"));
-    }
     let noise = 0.1;
     print(&format!(
         "Seed task: y = x1² + x2² + x3² + x4² + x5² + noise (sd {noise}), x ~ N(0, 1); \
@@ -472,7 +483,7 @@ pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
         args.samples, args.seed
     ))?;
     let function = TestFunction::SumOfSquares;
-    let data = fivedreg_data::generate(function, args.samples, 5, noise, args.seed)?;
+    let data = fivedreg_data::generate(function, rows(args.samples), 5, noise, args.seed)?;
     let options = FitOptions {
         network: MlpParams {
             seed: args.seed,

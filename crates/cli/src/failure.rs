@@ -29,6 +29,17 @@ impl Failure {
     pub fn io(path: &Path, error: std::io::Error) -> Failure {
         Failure::other(format!("{}: {error}", display_path(path)))
     }
+    /// Names `file` at the start of a message that does not name it yet (errors about the
+    /// data that fitting found, such as too few rows for the split).
+    pub fn about(self, file: &str) -> Failure {
+        if self.message.contains(file) {
+            return self;
+        }
+        Failure {
+            message: format!("{file}: {}", self.message),
+            usage: self.usage,
+        }
+    }
     /// The process exit code.
     pub fn exit_code(&self) -> u8 {
         if self.usage {
@@ -63,6 +74,10 @@ impl From<fivedreg::Error> for Failure {
     fn from(error: fivedreg::Error) -> Failure {
         match error {
             fivedreg::Error::InvalidOption { name, value, valid } => {
+                Failure::usage(format!("invalid {} {value}: must be {valid}", flag(name)))
+            }
+            // Option values only the network can judge (e.g. its size for the data's width).
+            fivedreg::Error::Nn(fivedreg::NnError::InvalidParam { name, value, valid }) => {
                 Failure::usage(format!("invalid {} {value}: must be {valid}", flag(name)))
             }
             e @ fivedreg::Error::NoValidationRows(_) => Failure::usage(e.to_string()),

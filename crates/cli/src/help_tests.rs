@@ -78,3 +78,29 @@ fn predict_needs_an_input_or_a_point_but_not_both() {
     assert!(parse(&["fivedreg", "predict", "m", "in.csv", "-o", "out.csv"]).is_ok());
     assert!(parse(&["fivedreg", "predict", "m", "--point", "x,2"]).is_err());
 }
+
+#[test]
+fn usage_errors_fit_on_one_line() {
+    use clap::Parser;
+    let error = |args: &[&str]| {
+        let e = Cli::try_parse_from(args.iter().copied()).unwrap_err();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        crate::one_line(&e.render().to_string(), &crate::command_path(&args))
+    };
+    assert_eq!(
+        error(&["fivedreg", "train", "d.csv"]),
+        "error: the following required arguments were not provided: --output <MODEL>; \
+         see 'fivedreg train --help'"
+    );
+    assert_eq!(
+        error(&["fivedreg", "train", "d.csv", "-o", "m", "--max-epochs", "x"]),
+        "error: invalid value 'x' for '--max-epochs <N>': invalid digit found in string; \
+         see 'fivedreg train --help'"
+    );
+    let text = error(&["fivedreg", "train", "d.csv", "-o", "m", "--bogus"]);
+    assert!(
+        text.starts_with("error: unexpected argument '--bogus' found; tip:"),
+        "{text}"
+    );
+    assert!(!text.contains('\n'));
+}

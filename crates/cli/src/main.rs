@@ -20,12 +20,59 @@ fn run(cli: &Cli) -> Result<(), failure::Failure> {
     }
 }
 
+/// clap's usage error on one line: the message, its tips, and where to read more.
+fn one_line(rendered: &str, command: &str) -> String {
+    let mut text = String::new();
+    for line in rendered.lines().map(str::trim) {
+        // What follows is the usage and a pointer to --help, said below in fewer words.
+        if line.starts_with("Usage: ") || line.starts_with("For more information") {
+            break;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(if line.starts_with("tip:") { "; " } else { " " });
+        }
+        text.push_str(line);
+    }
+    format!("{text}; see '{command} --help'")
+}
+
+/// `fivedreg` and the subcommand named on the command line, if any.
+fn command_path(args: &[String]) -> String {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let sub = args
+        .iter()
+        .skip(1)
+        .find(|a| cli.get_subcommands().any(|c| c.get_name() == a.as_str()));
+    match sub {
+        Some(name) => format!("fivedreg {name}"),
+        None => "fivedreg".into(),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // clap's own messages: usage errors exit 2, --help and --version exit 0.
-            let _ = e.print();
+            use clap::error::ErrorKind;
+            match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                }
+                _ => {
+                    let args: Vec<String> = std::env::args().collect();
+                    eprintln!(
+                        "{}",
+                        one_line(&e.render().to_string(), &command_path(&args))
+                    );
+                }
+            }
+            // Usage errors exit 2, --help and --version 0.
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };

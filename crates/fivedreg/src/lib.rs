@@ -29,4 +29,4 @@ pub use model_file::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_HIDDEN_LAYERS, MAX_W
 pub use options::{FitOptions, ValidFitOptions};
 
 // The network types that appear in this crate's API, so users need not name fivedreg-nn.
-pub use fivedreg_nn::{EpochStats, MlpParams, StopReason, TrainingHistory};
+pub use fivedreg_nn::{EpochStats, MlpParams, NnError, StopReason, TrainingHistory};

@@ -85,7 +85,8 @@ impl Interpolator {
             detail,
         };
         let magic_len = bytes.len().min(MAGIC.len());
-        if bytes[..magic_len] != MAGIC[..magic_len] {
+        // An empty file holds nothing that marks it as a model.
+        if bytes.is_empty() || bytes[..magic_len] != MAGIC[..magic_len] {
             return Err(Error::NotAModel {
                 file: source.to_string(),
                 detail: describe_start(bytes),
@@ -383,9 +384,13 @@ mod tests {
     }
 
     #[test]
-    fn every_truncation_is_reported_as_truncated() {
+    fn every_truncation_is_reported_as_truncated_and_an_empty_file_as_foreign() {
         let bytes = model().to_bytes().unwrap();
-        for len in 0..bytes.len() {
+        assert!(matches!(
+            Interpolator::from_bytes(&[], "m"),
+            Err(Error::NotAModel { .. })
+        ));
+        for len in 1..bytes.len() {
             match Interpolator::from_bytes(&bytes[..len], "m") {
                 Err(Error::Truncated { file, .. }) => assert_eq!(file, "m"),
                 other => panic!("length {len}: {other:?}"),
