@@ -231,9 +231,30 @@ impl<R: Read> FeatureRows<R> {
         }
     }
 
+    /// Like [`next_row`](Self::next_row), reusing the buffers of `row` (no allocation per
+    /// row once they have grown): `Ok(false)` at the end of the file. After an error the
+    /// contents of `row` are unspecified.
+    pub fn read_row(&mut self, row: &mut FeatureRow) -> Result<bool> {
+        if !self.input.next_record(&self.header)? {
+            return Ok(false);
+        }
+        self.fill_row(row)?;
+        Ok(true)
+    }
+
     fn current_row(&self) -> Result<FeatureRow> {
+        let mut row = FeatureRow {
+            line: 0,
+            fields: Vec::with_capacity(self.header.names.len()),
+            features: Vec::with_capacity(self.columns.len()),
+        };
+        self.fill_row(&mut row)?;
+        Ok(row)
+    }
+
+    fn fill_row(&self, row: &mut FeatureRow) -> Result<()> {
         let record = &self.input.record;
-        let mut features = Vec::with_capacity(self.columns.len());
+        row.features.clear();
         for &c in &self.columns {
             let raw = &record[c];
             let v = self.input.parse(raw, c, &self.header)?;
@@ -242,29 +263,25 @@ impl<R: Read> FeatureRows<R> {
                     .input
                     .field_error(FieldProblem::NonFinite, raw, c, &self.header));
             }
-            features.push(v);
+            row.features.push(v);
         }
-        let fields = record
-            .iter()
-            .enumerate()
-            .map(|(c, raw)| {
-                // The `\r` of a CRLF line end is left on the last field by the parser.
-                let raw = if c + 1 == record.len() {
-                    raw.strip_suffix(b"\r").unwrap_or(raw)
-                } else {
-                    raw
-                };
-                String::from_utf8(raw.to_vec()).map_err(|_| {
-                    self.input
-                        .field_error(FieldProblem::NotUtf8, raw, c, &self.header)
-                })
-            })
-            .collect::<Result<Vec<String>>>()?;
-        Ok(FeatureRow {
-            line: self.input.line(),
-            fields,
-            features,
-        })
+        row.fields.resize_with(record.len(), String::new);
+        for (c, (raw, field)) in record.iter().zip(row.fields.iter_mut()).enumerate() {
+            // The `\r` of a CRLF line end is left on the last field by the parser.
+            let raw = if c + 1 == record.len() {
+                raw.strip_suffix(b"\r").unwrap_or(raw)
+            } else {
+                raw
+            };
+            let text = std::str::from_utf8(raw).map_err(|_| {
+                self.input
+                    .field_error(FieldProblem::NotUtf8, raw, c, &self.header)
+            })?;
+            field.clear();
+            field.push_str(text);
+        }
+        row.line = self.input.line();
+        Ok(())
     }
 }
 

@@ -1,7 +1,7 @@
 //! CSV reading: accepted variations and every refused input, with its line and column.
 
 use fivedreg_data::{
-    read_csv, read_csv_path, write_csv, CsvOptions, DataError, Dataset, FeatureRows,
+    read_csv, read_csv_path, write_csv, CsvOptions, DataError, Dataset, FeatureRow, FeatureRows,
     NonFinitePolicy,
 };
 use std::io::Write;
@@ -476,6 +476,27 @@ fn feature_rows_match_header_in_any_order_with_extra_columns() {
     assert_eq!(second.line, 4);
     assert_eq!(second.features, [3.0, 4.0]);
     assert!(rows.next_row().is_none());
+}
+
+#[test]
+fn feature_rows_read_row_reuses_the_row() {
+    let text = "x2,note,x1\n1,a,2\n3,b,4\n5,c\n";
+    let mut rows = FeatureRows::new(text.as_bytes(), "in.csv", &model_features()).unwrap();
+    let mut row = FeatureRow {
+        line: 0,
+        fields: Vec::new(),
+        features: Vec::new(),
+    };
+    assert!(rows.read_row(&mut row).unwrap());
+    assert_eq!((row.line, row.features.as_slice()), (2, &[2.0, 1.0][..]));
+    assert!(rows.read_row(&mut row).unwrap());
+    assert_eq!(row.fields, ["3", "b", "4"]);
+    assert_eq!((row.line, row.features.as_slice()), (3, &[4.0, 3.0][..]));
+    assert_msg(
+        &rows.read_row(&mut row).unwrap_err(),
+        "in.csv: line 4, column 3 (\"x1\"): missing; the row has 2 fields but the header has 3",
+    );
+    assert!(!rows.read_row(&mut row).unwrap());
 }
 
 #[test]
