@@ -571,3 +571,56 @@ fn a_large_file_reads_every_row() {
     assert_eq!(d.features().len(), n * 5);
     assert_eq!(d.targets()[n - 1], 2.0 * ((n - 1) as f64 * 0.001));
 }
+
+/// Hands out one byte per read, to exercise every buffer boundary.
+struct Trickle<'a>(&'a [u8]);
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((&b, rest)), Some(slot)) => {
+                *slot = b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+#[test]
+fn line_numbers_hold_at_any_buffer_boundary_and_without_a_final_newline() {
+    let cases = [
+        ("x,y\n1,2\n3,z", 3),
+        ("x,y\r\n1,2\r\n3,z", 3),
+        ("x,y\n1,2\n\n\"3\",\"z\"", 4),
+        ("\n\nx,y\n1,2\n3,z\n\n", 5),
+    ];
+    for (text, line) in cases {
+        let expected = format!("data.csv: line {line}, column 2 (\"y\"): \"z\" is not a number");
+        let at_once = read(text).unwrap_err().to_string();
+        let trickled = read_csv(Trickle(text.as_bytes()), "data.csv", &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(at_once, expected, "{text:?}");
+        assert_eq!(trickled, at_once, "{text:?}");
+    }
+    // After a record spanning lines (a quoted note column, kept for echoing).
+    let text = "x1,x2,note\n1,2,\"a\nb\r\nc\"\n3,z,d\n";
+    let read_all = |r: &mut dyn std::io::Read| {
+        FeatureRows::new(r, "in.csv", &model_features())
+            .unwrap()
+            .map(|row| row.map(|r| (r.line, r.fields)).map_err(|e| e.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let at_once = read_all(&mut text.as_bytes());
+    assert_eq!(at_once.len(), 2);
+    assert_eq!(
+        at_once[0],
+        Ok((2, vec!["1".into(), "2".into(), "a\nb\r\nc".into()]))
+    );
+    assert_eq!(
+        at_once[1],
+        Err("in.csv: line 5, column 2 (\"x2\"): \"z\" is not a number".into())
+    );
+    assert_eq!(read_all(&mut Trickle(text.as_bytes())), at_once);
+}
