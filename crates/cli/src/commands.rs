@@ -252,7 +252,9 @@ const STREAM_CHUNK_ROWS: usize = fivedreg::PREDICT_CHUNK_ROWS;
 pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
     let model = Interpolator::load(&args.model)?;
     if let Some(point) = &args.point {
-        let y = model.predict_point(point)?;
+        let y = model
+            .predict_point(point)
+            .map_err(|e| Failure::from(e).about(&display_path(&args.model)))?;
         return print(&format!("{y}\n"));
     }
     let input = args.input.as_deref().unwrap_or(Path::new("-"));
