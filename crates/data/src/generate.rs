@@ -5,7 +5,7 @@
 
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
-use crate::split::{rng_from_seed, unit_f64};
+use crate::split::{rng_from_seed, unit_f64, GENERATOR_STREAM};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -219,7 +219,7 @@ pub fn generate(
             "noise must be a finite standard deviation >= 0, not {noise}"
         )));
     }
-    let mut rng = rng_from_seed(seed);
+    let mut rng = rng_from_seed(seed, GENERATOR_STREAM);
     // Refuse an impossible size with an error rather than aborting on allocation.
     let too_many = || {
         DataError::InvalidGeneratorArgument(format!(

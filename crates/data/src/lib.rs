@@ -32,4 +32,5 @@ pub use generate::{generate, TestFunction, DEFAULT_NOISE};
 pub use scaler::StandardScaler;
 pub use split::{
     rng_from_seed, shuffled_indices, split, split_indices, Split, SplitFractions, SplitIndices,
+    GENERATOR_STREAM, SHUFFLE_STREAM,
 };

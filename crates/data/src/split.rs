@@ -11,13 +11,21 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-/// The random stream of `seed`: ChaCha8 keyed by the seed's 8 little-endian bytes followed
-/// by 24 zero bytes (spelled out rather than `seed_from_u64`, whose expansion is not
-/// promised to stay the same).
-pub fn rng_from_seed(seed: u64) -> ChaCha8Rng {
+/// ChaCha stream used by the generators ([`generate`](crate::generate)).
+pub const GENERATOR_STREAM: u64 = 0;
+/// ChaCha stream used by the split shuffle ([`shuffled_indices`]).
+pub const SHUFFLE_STREAM: u64 = 1;
+
+/// The random numbers of `seed` for one purpose: ChaCha8 keyed by the seed's 8
+/// little-endian bytes followed by 24 zero bytes (spelled out rather than `seed_from_u64`,
+/// whose expansion is not promised to stay the same), on its own `stream`, so that data
+/// generated and then split with the same seed do not reuse the same numbers.
+pub fn rng_from_seed(seed: u64, stream: u64) -> ChaCha8Rng {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
-    ChaCha8Rng::from_seed(key)
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(stream);
+    rng
 }
 
 /// A uniform integer in `0..bound` (`bound > 0`), without bias: Lemire's multiply-shift
@@ -42,7 +50,7 @@ pub(crate) fn unit_f64(rng: &mut impl RngCore) -> f64 {
 
 /// `0..n` shuffled by Fisher–Yates (Durstenfeld's form, from the last position down).
 pub fn shuffled_indices(n: usize, seed: u64) -> Vec<usize> {
-    let mut rng = rng_from_seed(seed);
+    let mut rng = rng_from_seed(seed, SHUFFLE_STREAM);
     let mut indices: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
         let j = below(&mut rng, i as u64 + 1) as usize;
