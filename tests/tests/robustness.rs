@@ -1,0 +1,993 @@
+//! Robustness of the `fivedreg` binary (issue #7): every bad input gets one clear error line
+//! and a non-zero exit, never a panic, and never a created or damaged output file.
+//!
+//! [`bad_inputs_are_refused_cleanly`] runs a table of cases. Each case names the files to
+//! create in a fresh folder (small ones come from `tests/corpus/`, large or derived ones
+//! are made here at run time), the arguments, the substrings the error line must hold and
+//! the exit code. An argument `OUT` stands for the output file: such a case runs twice,
+//! once with `OUT` an existing good file (which must be left byte for byte) and once with
+//! `OUT` a new path (which must not be created). In every run the folder must hold exactly
+//! what it held before, byte for byte: no output, no temporary file, nothing damaged.
+//!
+//! Further tests: a diverging training run, and `train` and `predict` killed mid-run.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The binary, built by cargo with the profile the tests run under (it lives in another
+/// package, so `CARGO_BIN_EXE_fivedreg` is not set here).
+fn binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let profile = if cfg!(debug_assertions) {
+            "test"
+        } else {
+            "bench"
+        };
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = std::process::Command::new(cargo)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "build",
+                "--quiet",
+                "--message-format=json",
+                "--profile",
+                profile,
+            ])
+            .args(["-p", "fivedreg-cli", "--bin", "fivedreg"])
+            .output()
+            .expect("cannot run cargo");
+        assert!(
+            output.status.success(),
+            "cargo build failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "fivedreg")
+            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reported no fivedreg executable")
+    })
+}
+
+/// The binary, with a backtrace requested so that a panic could not go unnoticed.
+fn fivedreg(dir: &Path) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .current_dir(dir)
+        .env("RUST_BACKTRACE", "1")
+        .timeout(Duration::from_secs(60));
+    command
+}
+
+/// Runs the binary in `dir` and returns its stdout; panics with its stderr when it fails.
+fn run_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let output = fivedreg(dir).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "fivedreg {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// Good inputs shared by the cases: a small data set and a model trained on it.
+struct Fixtures {
+    /// Keeps the folder of `long_line` alive.
+    _dir: tempfile::TempDir,
+    /// `x1,x2,y`, 200 rows.
+    csv: Vec<u8>,
+    /// A model of `csv` (features x1, x2; target y).
+    model: Vec<u8>,
+    /// A single line of 50 MB without a newline.
+    long_line: PathBuf,
+}
+
+fn fixtures() -> &'static Fixtures {
+    static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
+    FIXTURES.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        run_ok(
+            path,
+            &[
+                "generate",
+                "--samples",
+                "200",
+                "--inputs",
+                "2",
+                "--noise",
+                "0.01",
+                "-o",
+                "good.csv",
+            ],
+        );
+        run_ok(
+            path,
+            &[
+                "train",
+                "good.csv",
+                "-o",
+                "good.fdr",
+                "--hidden",
+                "8,4",
+                "--max-epochs",
+                "5",
+                "--json",
+            ],
+        );
+        let long_line = path.join("long_line.csv");
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&long_line).unwrap());
+        let chunk = "0.25,".repeat(1 << 12);
+        for _ in 0..(50 << 20) / chunk.len() {
+            file.write_all(chunk.as_bytes()).unwrap();
+        }
+        file.flush().unwrap();
+        Fixtures {
+            csv: std::fs::read(path.join("good.csv")).unwrap(),
+            model: std::fs::read(path.join("good.fdr")).unwrap(),
+            long_line,
+            _dir: dir,
+        }
+    })
+}
+
+/// What the exit code must be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Exit {
+    /// A bad command line: 2 (clap's own code, and the CLI's for out-of-range values).
+    Usage,
+    /// Anything else: 1.
+    Failure,
+}
+
+/// A file a case needs.
+enum Content {
+    Bytes(Vec<u8>),
+    /// A file of `tests/corpus/`.
+    Corpus(&'static str),
+    /// A symbolic link to a large shared file.
+    Link(PathBuf),
+    /// An empty folder.
+    Dir,
+}
+
+struct Case {
+    name: &'static str,
+    files: Vec<(&'static str, Content)>,
+    args: Vec<String>,
+    /// Substrings the error line must hold.
+    stderr: Vec<String>,
+    exit: Exit,
+}
+
+/// The placeholder of the output file in a case's arguments.
+const OUT: &str = "OUT";
+
+fn case(
+    name: &'static str,
+    files: Vec<(&'static str, Content)>,
+    args: &[&str],
+    stderr: &[&str],
+    exit: Exit,
+) -> Case {
+    Case {
+        name,
+        files,
+        args: args.iter().map(|a| a.to_string()).collect(),
+        stderr: stderr.iter().map(|s| s.to_string()).collect(),
+        exit,
+    }
+}
+
+/// A CSV file of the corpus, trained on: the error must name the file (and, where given,
+/// the line and column).
+fn bad_csv(name: &'static str, file: &'static str, stderr: &[&str]) -> Case {
+    let mut expected = vec![file];
+    expected.extend_from_slice(stderr);
+    case(
+        name,
+        vec![(file, Content::Corpus(file))],
+        &["train", file, "-o", OUT],
+        &expected,
+        Exit::Failure,
+    )
+}
+
+/// `train good.csv -o OUT` with extra options: an out-of-range value.
+fn bad_train_option(name: &'static str, options: &[&str], stderr: &[&str], exit: Exit) -> Case {
+    let mut args = vec!["train", "good.csv", "-o", OUT];
+    args.extend_from_slice(options);
+    case(
+        name,
+        vec![("good.csv", Content::Bytes(fixtures().csv.clone()))],
+        &args,
+        stderr,
+        exit,
+    )
+}
+
+/// A damaged model file, predicted from (into `OUT`).
+fn bad_model(name: &'static str, bytes: Vec<u8>, stderr: &[&str]) -> Case {
+    let mut expected = vec!["model.fdr"];
+    expected.extend_from_slice(stderr);
+    case(
+        name,
+        vec![
+            ("model.fdr", Content::Bytes(bytes)),
+            ("good.csv", Content::Bytes(fixtures().csv.clone())),
+        ],
+        &["predict", "model.fdr", "good.csv", "-o", OUT],
+        &expected,
+        Exit::Failure,
+    )
+}
+
+/// The good model with its bytes `[..len]`.
+fn truncated(len: usize) -> Vec<u8> {
+    fixtures().model[..len].to_vec()
+}
+
+/// The good model with byte `at` flipped (`at` from the end when negative).
+fn flipped(at: isize) -> Vec<u8> {
+    let mut bytes = fixtures().model.clone();
+    let i = if at < 0 {
+        bytes.len() - at.unsigned_abs()
+    } else {
+        at as usize
+    };
+    bytes[i] ^= 0x5a;
+    bytes
+}
+
+/// The good model's payload framed again with format `version` and valid checksums.
+fn reframed(version: u32) -> Vec<u8> {
+    let model = &fixtures().model;
+    let payload = &model[fivedreg::HEADER_LEN..model.len() - 4];
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&fivedreg::MAGIC);
+    bytes.extend_from_slice(&version.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    let header_crc = crc32(&bytes);
+    bytes.extend_from_slice(&header_crc.to_le_bytes());
+    bytes.extend_from_slice(payload);
+    let crc = crc32(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+/// CRC-32 (IEEE), bit by bit: the model file's checksum, kept independent of the crate.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn cases() -> Vec<Case> {
+    use Exit::{Failure, Usage};
+    let fx = fixtures();
+    let good_csv = || ("good.csv", Content::Bytes(fx.csv.clone()));
+    let good_model = || ("good.fdr", Content::Bytes(fx.model.clone()));
+    let model_len = fx.model.len();
+    let header = fivedreg::HEADER_LEN;
+    let wide_header = {
+        let names: Vec<String> = (1..=10_000).map(|i| format!("x{i}")).collect();
+        format!("{}\n", names.join(",")).into_bytes()
+    };
+    let mut cases = vec![
+        // --- CSV files: every error of the data crate a file can cause.
+        case(
+            "csv: 0-byte file",
+            vec![("empty.csv", Content::Bytes(Vec::new()))],
+            &["train", "empty.csv", "-o", OUT],
+            &["empty.csv", "the file is empty", "header row"],
+            Failure,
+        ),
+        bad_csv(
+            "csv: blank lines only",
+            "blank_lines_only.csv",
+            &["the file is empty"],
+        ),
+        bad_csv(
+            "csv: header only",
+            "header_only.csv",
+            &["header but no data rows"],
+        ),
+        bad_csv(
+            "csv: NaN field",
+            "nan_field.csv",
+            &[
+                "line 3, column 2",
+                "\"x2\"",
+                "\"nan\"",
+                "not a finite number",
+            ],
+        ),
+        bad_csv(
+            "csv: infinite field",
+            "infinite_field.csv",
+            &["line 3, column 3", "\"-inf\"", "not a finite number"],
+        ),
+        bad_csv(
+            "csv: empty column name",
+            "empty_column_name.csv",
+            &["line 1, column 2", "column name is empty"],
+        ),
+        bad_csv(
+            "csv: duplicate column name",
+            "duplicate_column.csv",
+            &["line 1, column 3", "\"x1\"", "duplicate column name"],
+        ),
+        bad_csv(
+            "csv: header not UTF-8",
+            "header_not_utf8.csv",
+            &["line 1, column 2", "not valid UTF-8"],
+        ),
+        bad_csv(
+            "csv: field not UTF-8",
+            "field_not_utf8.csv",
+            &["line 3, column 2", "not valid UTF-8"],
+        ),
+        bad_csv(
+            "csv: one column",
+            "one_column.csv",
+            &["line 1", "no feature column"],
+        ),
+        bad_csv(
+            "csv: semicolon-separated",
+            "semicolons.csv",
+            &["line 1", "no feature column"],
+        ),
+        bad_csv(
+            "csv: too few fields",
+            "too_few_fields.csv",
+            &["line 3, column 3", "\"y\"", "2 fields", "header has 3"],
+        ),
+        bad_csv(
+            "csv: too many fields",
+            "too_many_fields.csv",
+            &["line 2, column 4", "4 fields", "header has 3"],
+        ),
+        bad_csv(
+            "csv: not a number",
+            "not_a_number.csv",
+            &["line 3, column 2", "\"x2\"", "\"abc\" is not a number"],
+        ),
+        bad_csv(
+            "csv: empty field",
+            "empty_field.csv",
+            &["line 3, column 1", "\"\" is not a number"],
+        ),
+        bad_csv(
+            "csv: decimal comma in quotes",
+            "quoted_comma_in_number.csv",
+            &["line 4, column 2", "\"0,5\" is not a number"],
+        ),
+        bad_csv(
+            "csv: binary garbage",
+            "binary_garbage.bin",
+            &["line 1, column 1", "not valid UTF-8"],
+        ),
+        bad_csv(
+            "csv: too few rows for the split",
+            "too_few_rows.csv",
+            &["2 rows", "training needs at least 2 rows"],
+        ),
+        case(
+            "csv: header of 10,000 columns",
+            vec![("wide.csv", Content::Bytes(wide_header))],
+            &["train", "wide.csv", "-o", OUT],
+            &["wide.csv", "line 1", "10000 columns", "limit of 1024"],
+            Failure,
+        ),
+        case(
+            "csv: a 50 MB line without a newline",
+            vec![("long.csv", Content::Link(fx.long_line.clone()))],
+            &["train", "long.csv", "-o", OUT],
+            &["long.csv", "line 1 is longer than 16777216 bytes"],
+            Failure,
+        ),
+        case(
+            "csv: target column not found",
+            vec![good_csv()],
+            &["train", "good.csv", "-o", OUT, "--target", "z"],
+            &["good.csv", "line 1", "no column named \"z\"", "x1, x2, y"],
+            Failure,
+        ),
+        case(
+            "csv: missing file",
+            vec![],
+            &["train", "missing.csv", "-o", OUT],
+            &["missing.csv", "No such file"],
+            Failure,
+        ),
+        case(
+            "csv: a folder",
+            vec![("folder.csv", Content::Dir)],
+            &["train", "folder.csv", "-o", OUT],
+            &["folder.csv", "is a directory"],
+            Failure,
+        ),
+        case(
+            "csv: predict input without a feature",
+            vec![
+                good_model(),
+                ("input.csv", Content::Bytes(b"x1,x3\n0.1,0.2\n".to_vec())),
+            ],
+            &["predict", "good.fdr", "input.csv", "-o", OUT],
+            &["input.csv", "line 1", "no column named \"x2\"", "x1, x3"],
+            Failure,
+        ),
+        case(
+            "csv: predict input with a bad row far down",
+            vec![
+                good_model(),
+                (
+                    "input.csv",
+                    Content::Bytes(
+                        format!("x1,x2\n{}0.5,oops\n", "0.1,0.2\n".repeat(9000)).into_bytes(),
+                    ),
+                ),
+            ],
+            &["predict", "good.fdr", "input.csv", "-o", OUT],
+            &[
+                "input.csv",
+                "line 9002, column 2",
+                "\"oops\" is not a number",
+            ],
+            Failure,
+        ),
+        case(
+            "csv: predict input already holding the prediction column",
+            vec![
+                good_model(),
+                (
+                    "input.csv",
+                    Content::Bytes(b"x1,x2,y_predicted\n0.1,0.2,0\n".to_vec()),
+                ),
+            ],
+            &["predict", "good.fdr", "input.csv", "-o", OUT],
+            &["input.csv", "y_predicted"],
+            Failure,
+        ),
+        case(
+            "csv: evaluate data without the target",
+            vec![
+                good_model(),
+                ("data.csv", Content::Bytes(b"x1,x2\n0.1,0.2\n".to_vec())),
+            ],
+            &["evaluate", "good.fdr", "data.csv"],
+            &["data.csv", "line 1", "no column named \"y\""],
+            Failure,
+        ),
+        // --- Model files.
+        bad_model(
+            "model: empty file",
+            Vec::new(),
+            &["not a fivedreg model file", "empty"],
+        ),
+        bad_model(
+            "model: a CSV file",
+            fx.csv.clone(),
+            &["not a fivedreg model file", "CSV"],
+        ),
+        bad_model(
+            "model: truncated in the magic",
+            truncated(4),
+            &["truncated", "4 bytes"],
+        ),
+        bad_model(
+            "model: truncated after the magic",
+            truncated(8),
+            &["truncated", "8 bytes"],
+        ),
+        bad_model(
+            "model: truncated in the version",
+            truncated(10),
+            &["truncated"],
+        ),
+        bad_model(
+            "model: truncated after the version",
+            truncated(12),
+            &["truncated"],
+        ),
+        bad_model(
+            "model: truncated in the length",
+            truncated(16),
+            &["truncated"],
+        ),
+        bad_model(
+            "model: truncated after the length",
+            truncated(20),
+            &["truncated"],
+        ),
+        bad_model(
+            "model: truncated after the header",
+            truncated(header),
+            &["truncated", &format!("of the {model_len}")],
+        ),
+        bad_model(
+            "model: truncated in the middle of the payload",
+            truncated(header + (model_len - header) / 2),
+            &["truncated", &format!("of the {model_len}")],
+        ),
+        bad_model(
+            "model: truncated before the checksum",
+            truncated(model_len - 4),
+            &["truncated"],
+        ),
+        bad_model(
+            "model: truncated in the checksum",
+            truncated(model_len - 2),
+            &["truncated"],
+        ),
+        bad_model(
+            "model: a byte flipped in the magic",
+            flipped(3),
+            &["not a fivedreg model file"],
+        ),
+        bad_model(
+            "model: a byte flipped in the version",
+            flipped(8),
+            &["corrupted", "header's checksum"],
+        ),
+        bad_model(
+            "model: a byte flipped in the length",
+            flipped(13),
+            &["corrupted", "header's checksum"],
+        ),
+        bad_model(
+            "model: a byte flipped in the payload",
+            flipped((header + 40) as isize),
+            &["corrupted", "checksum does not match"],
+        ),
+        bad_model(
+            "model: a byte flipped in the checksum",
+            flipped(-1),
+            &["corrupted", "checksum does not match"],
+        ),
+        bad_model(
+            "model: bytes after the end",
+            [fx.model.clone(), b"junk".to_vec()].concat(),
+            &["corrupted", "4 bytes follow"],
+        ),
+        bad_model(
+            "model: a newer format version",
+            reframed(fivedreg::FORMAT_VERSION + 1),
+            &[
+                &format!("format version {}", fivedreg::FORMAT_VERSION + 1),
+                "upgrade fivedreg",
+            ],
+        ),
+        bad_model(
+            "model: format version 0",
+            reframed(0),
+            &["corrupted", "version 0"],
+        ),
+        case(
+            "model: missing file",
+            vec![],
+            &["inspect", "missing.fdr"],
+            &["missing.fdr", "No such file"],
+            Failure,
+        ),
+        case(
+            "model: a folder",
+            vec![("folder.fdr", Content::Dir)],
+            &["inspect", "folder.fdr"],
+            &["folder.fdr", "directory"],
+            Failure,
+        ),
+        case(
+            "model: a CSV file given to evaluate",
+            vec![good_csv()],
+            &["evaluate", "good.csv", "good.csv"],
+            &["good.csv", "not a fivedreg model file", "CSV"],
+            Failure,
+        ),
+        // --- Command-line values.
+        bad_train_option(
+            "cli: learning rate 0",
+            &["--learning-rate", "0"],
+            &["--learning-rate", "(0, 1]"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: negative learning rate",
+            &["--learning-rate", "-0.1"],
+            &["--learning-rate", "-0.1"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: NaN learning rate",
+            &["--learning-rate", "NaN"],
+            &["--learning-rate", "NaN"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: absurd learning rate",
+            &["--learning-rate", "1e300"],
+            &["--learning-rate", "(0, 1]"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: learning rate not a number",
+            &["--learning-rate", "fast"],
+            &["--learning-rate", "fast"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: zero epochs",
+            &["--max-epochs", "0"],
+            &["--max-epochs"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: negative epochs",
+            &["--max-epochs", "-3"],
+            &["--max-epochs"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: absurd epochs",
+            &["--max-epochs", "99999999999999999999999"],
+            &["--max-epochs"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: zero batch size",
+            &["--batch-size", "0"],
+            &["--batch-size"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: negative alpha",
+            &["--alpha", "-1"],
+            &["--alpha"],
+            Usage,
+        ),
+        bad_train_option("cli: NaN alpha", &["--alpha", "NaN"], &["--alpha"], Usage),
+        bad_train_option(
+            "cli: negative patience",
+            &["--patience", "-1"],
+            &["--patience"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: zero-width hidden layer",
+            &["--hidden", "64,0"],
+            &["--hidden"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: absurd hidden width",
+            &["--hidden", "1000000"],
+            &["--hidden", "65536"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: absurd network size",
+            &["--hidden", "65536,65536"],
+            &["--hidden", "parameters"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: too many hidden layers",
+            &["--hidden", &vec!["4"; 65].join(",")],
+            &["--hidden", "64"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: two split fractions",
+            &["--split", "0.5,0.5"],
+            &["--split", "3 needed"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: split not summing to 1",
+            &["--split", "0.6,0.2,0.3"],
+            &["--split"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: negative split fraction",
+            &["--split", "-0.2,0.6,0.6"],
+            &["--split"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: NaN split fraction",
+            &["--split", "NaN,0.5,0.5"],
+            &["--split"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: zero training fraction",
+            &["--split", "0,0.5,0.5"],
+            &["--split", "training fraction"],
+            Usage,
+        ),
+        bad_train_option(
+            "cli: early stopping without validation rows",
+            &["--split", "0.8,0,0.2"],
+            &["validation", "--no-early-stopping"],
+            Usage,
+        ),
+        case(
+            "cli: generate zero samples",
+            vec![],
+            &["generate", "--samples", "0", "-o", OUT],
+            &["--samples", "1..=100000000"],
+            Usage,
+        ),
+        case(
+            "cli: generate absurd samples",
+            vec![],
+            &["generate", "--samples", "100000000000000", "-o", OUT],
+            &["--samples", "100000000000000", "1..=100000000"],
+            Usage,
+        ),
+        case(
+            "cli: generate negative noise",
+            vec![],
+            &["generate", "--samples", "10", "--noise", "-1", "-o", OUT],
+            &["noise"],
+            Usage,
+        ),
+        case(
+            "cli: generate NaN noise",
+            vec![],
+            &["generate", "--samples", "10", "--noise", "NaN", "-o", OUT],
+            &["noise"],
+            Usage,
+        ),
+        case(
+            "cli: generate zero inputs",
+            vec![],
+            &["generate", "--samples", "10", "--inputs", "0", "-o", OUT],
+            &["inputs"],
+            Usage,
+        ),
+        case(
+            "cli: demo with too few samples",
+            vec![],
+            &["demo", "--samples", "5"],
+            &["--samples", "10..="],
+            Usage,
+        ),
+        case(
+            "cli: point with too few numbers",
+            vec![good_model()],
+            &["predict", "good.fdr", "--point", "0.5"],
+            &["expects 2 features", "1"],
+            Failure,
+        ),
+        case(
+            "cli: point with too many numbers",
+            vec![good_model()],
+            &["predict", "good.fdr", "--point", "0.5,0.5,0.5"],
+            &["expects 2 features", "3"],
+            Failure,
+        ),
+        case(
+            "cli: point not a number",
+            vec![good_model()],
+            &["predict", "good.fdr", "--point", "0.5,abc"],
+            &["--point", "abc"],
+            Usage,
+        ),
+        case(
+            "cli: point with NaN",
+            vec![good_model()],
+            &["predict", "good.fdr", "--point", "NaN,0.5"],
+            &["feature 1", "not a finite number"],
+            Failure,
+        ),
+        case(
+            "cli: predict data with other features",
+            vec![
+                good_model(),
+                (
+                    "five.csv",
+                    Content::Bytes(b"a,b,c,d,e\n1,2,3,4,5\n".to_vec()),
+                ),
+            ],
+            &["predict", "good.fdr", "five.csv", "-o", OUT],
+            &["five.csv", "no column named \"x1\"", "a, b, c, d, e"],
+            Failure,
+        ),
+    ];
+    // Every error a CSV file causes at training is also refused, in the same words, by
+    // `predict` (which streams its input rather than reading it whole).
+    cases.push(case(
+        "csv: predict input with a NaN",
+        vec![
+            good_model(),
+            (
+                "input.csv",
+                Content::Bytes(b"x1,x2\n0.1,0.2\nNaN,1\n".to_vec()),
+            ),
+        ],
+        &["predict", "good.fdr", "input.csv", "-o", OUT],
+        &["input.csv", "line 3, column 1", "not a finite number"],
+        Failure,
+    ));
+    cases
+}
+
+/// Every file of `dir` (recursively): its bytes, or the target of a link.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
+            let content = if kind.is_symlink() {
+                std::fs::read_link(&path)
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes()
+            } else if kind.is_dir() {
+                stack.push(path.clone());
+                b"<dir>".to_vec()
+            } else {
+                std::fs::read(&path).unwrap()
+            };
+            files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), content);
+        }
+    }
+    files
+}
+
+fn write_files(dir: &Path, files: &[(&'static str, Content)]) {
+    for (name, content) in files {
+        let path = dir.join(name);
+        match content {
+            Content::Bytes(bytes) => std::fs::write(&path, bytes).unwrap(),
+            Content::Corpus(file) => {
+                let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("corpus/csv")
+                    .join(file);
+                std::fs::copy(&source, &path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+            }
+            Content::Link(target) => std::os::unix::fs::symlink(target, &path).unwrap(),
+            Content::Dir => std::fs::create_dir(&path).unwrap(),
+        }
+    }
+}
+
+/// Checks one run of a case; returns what went wrong, if anything.
+fn check_run(case: &Case, out: Option<&str>) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &case.files);
+    if out == Some("old.out") {
+        std::fs::write(dir.path().join("old.out"), &fixtures().model).unwrap();
+    }
+    let args: Vec<&str> = case
+        .args
+        .iter()
+        .map(|a| match (a.as_str(), out) {
+            (OUT, Some(out)) => out,
+            (a, _) => a,
+        })
+        .collect();
+    let before = snapshot(dir.path());
+    let output = fivedreg(dir.path())
+        .args(&args)
+        .output()
+        .map_err(|e| format!("cannot run: {e}"))?;
+    let after = snapshot(dir.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let shown = format!("fivedreg {args:?}\nstderr: {stderr}");
+    if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
+        return Err(format!("panicked: {shown}"));
+    }
+    let expected = match case.exit {
+        Exit::Usage => 2,
+        Exit::Failure => 1,
+    };
+    if output.status.code() != Some(expected) {
+        return Err(format!(
+            "exit {:?} instead of {expected}: {shown}",
+            output.status
+        ));
+    }
+    // One `error:` line; clap adds a blank line and a hint to its own usage errors.
+    let mut lines = stderr.lines();
+    let first = lines.next().unwrap_or("");
+    if !first.starts_with("error: ") {
+        return Err(format!("no `error:` line first: {shown}"));
+    }
+    if let Some(extra) = lines.find(|l| {
+        !(l.is_empty() || l.starts_with("For more information") || l.starts_with("  tip:"))
+    }) {
+        return Err(format!("more than one line ({extra:?}): {shown}"));
+    }
+    if let Some(missing) = case.stderr.iter().find(|s| !first.contains(s.as_str())) {
+        return Err(format!("no {missing:?} in the error line: {shown}"));
+    }
+    if before != after {
+        let changed: Vec<_> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|k| before.get(*k) != after.get(*k))
+            .collect();
+        return Err(format!("files created or changed: {changed:?}: {shown}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn bad_inputs_are_refused_cleanly() {
+    let cases = cases();
+    let mut names = std::collections::HashSet::new();
+    for case in &cases {
+        assert!(names.insert(case.name), "two cases named {}", case.name);
+    }
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    let mut slowest = Vec::new();
+    for case in &cases {
+        let outs: &[Option<&str>] = if case.args.iter().any(|a| a == OUT) {
+            &[Some("old.out"), Some("new.out")]
+        } else {
+            &[None]
+        };
+        for &out in outs {
+            runs += 1;
+            let start = Instant::now();
+            let result = check_run(case, out);
+            slowest.push((start.elapsed(), case.name));
+            if let Err(why) = result {
+                failures.push(format!("{} (OUT = {out:?}): {why}", case.name));
+            }
+        }
+    }
+    slowest.sort();
+    eprintln!(
+        "slowest runs: {:?}",
+        &slowest[slowest.len().saturating_sub(5)..]
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+}
+
+/// Every file of the corpus is used by a case, so the corpus cannot rot.
+#[test]
+fn every_corpus_file_is_used() {
+    let used: Vec<&str> = cases()
+        .iter()
+        .flat_map(|c| &c.files)
+        .filter_map(|(_, content)| match content {
+            Content::Corpus(file) => Some(*file),
+            _ => None,
+        })
+        .collect();
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/csv");
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(used.contains(&name.as_str()), "corpus file {name} unused");
+    }
+}
