@@ -6,6 +6,8 @@
 //! order, whichever tile or tail computes it, so row blocking and thread splits never
 //! change results.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 /// The left operand: element `(i, p)` is `data[i * row_stride + p * col_stride]`.
 #[derive(Clone, Copy)]
 pub(crate) struct Lhs<'a> {
@@ -45,15 +47,51 @@ pub(crate) enum Epilogue<'a> {
     ReluMask(&'a [f32]),
 }
 
-pub(crate) fn has_avx2_fma() -> bool {
+/// The instruction sets the products can run on, from slowest to fastest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Simd {
+    /// Plain Rust loops: multiply then add (no FMA), vectorized by the compiler for the
+    /// baseline target.
+    Portable = 0,
+    /// AVX2 with FMA: 8-lane tiles.
+    Avx2 = 1,
+    /// AVX-512F (with AVX2 and FMA): 16-lane tiles. Same results as [`Simd::Avx2`]: every
+    /// element is the same chain of fused multiply-adds.
+    Avx512 = 2,
+}
+
+/// The cap set by [`set_simd_limit`], as a `Simd` discriminant.
+static LIMIT: AtomicU8 = AtomicU8::new(Simd::Avx512 as u8);
+
+/// What this CPU supports.
+pub fn detected_simd() -> Simd {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx2") && has!("fma") {
+            if cfg!(fivedreg_avx512) && has!("avx512f") {
+                return Simd::Avx512;
+            }
+            return Simd::Avx2;
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    Simd::Portable
+}
+
+/// Caps the instruction set used from now on, process-wide (for benchmarks and tests that
+/// compare the paths). The products never use more than the CPU supports.
+pub fn set_simd_limit(limit: Simd) {
+    LIMIT.store(limit as u8, Ordering::Relaxed);
+}
+
+/// The instruction set the products use now: the CPU's, capped by [`set_simd_limit`].
+pub fn active_simd() -> Simd {
+    let limit = match LIMIT.load(Ordering::Relaxed) {
+        0 => Simd::Portable,
+        1 => Simd::Avx2,
+        _ => Simd::Avx512,
+    };
+    detected_simd().min(limit)
 }
 
 /// Checks every shape, then runs the fastest kernel this CPU supports.
@@ -83,17 +121,22 @@ pub(crate) fn gemm(
     if let Epilogue::ReluMask(mask) = epilogue {
         assert!(mask.len() >= m * n, "mask too short for {m}x{n}");
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        if has_avx2_fma() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above), and every index the
-            // kernel touches is below the lengths asserted above: lhs up to `last`, rhs below
-            // k*n, out and mask below m*n, init below n.
-            unsafe { avx2::gemm(m, k, n, lhs, rhs, init, epilogue, out) };
-            return;
+    match active_simd() {
+        #[cfg(all(target_arch = "x86_64", fivedreg_avx512))]
+        Simd::Avx512 => {
+            // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (`active_simd` never exceeds
+            // `detected_simd`), and every index the kernel touches is below the lengths
+            // asserted above: lhs up to `last`, rhs below k*n, out and mask below m*n, init
+            // below n.
+            unsafe { x86::gemm_avx512(m, k, n, lhs, rhs, init, epilogue, out) }
         }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => {
+            // SAFETY: as above, with AVX2 and FMA.
+            unsafe { x86::gemm_avx2(m, k, n, lhs, rhs, init, epilogue, out) }
+        }
+        _ => portable(m, k, n, lhs, rhs, init, epilogue, out),
     }
-    portable(m, k, n, lhs, rhs, init, epilogue, out);
 }
 
 /// Plain loops (vectorized over `j` by the compiler): multiply then add, no FMA.
@@ -142,7 +185,7 @@ fn portable(
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
+mod x86 {
     use super::{Epilogue, Lhs};
     use std::arch::x86_64::*;
 
@@ -164,12 +207,42 @@ mod avx2 {
         out: *mut f32,
     }
 
+    impl Ops {
+        fn new(
+            k: usize,
+            n: usize,
+            lhs: Lhs<'_>,
+            rhs: &[f32],
+            init: Option<&[f32]>,
+            epilogue: Epilogue<'_>,
+            out: &mut [f32],
+        ) -> Ops {
+            Ops {
+                k,
+                n,
+                a: lhs.data.as_ptr(),
+                a_rs: lhs.row_stride,
+                a_cs: lhs.col_stride,
+                b: rhs.as_ptr(),
+                init: init.map_or(std::ptr::null(), <[f32]>::as_ptr),
+                mask: match epilogue {
+                    Epilogue::ReluMask(mask) => mask.as_ptr(),
+                    _ => std::ptr::null(),
+                },
+                relu: matches!(epilogue, Epilogue::Relu),
+                out: out.as_mut_ptr(),
+            }
+        }
+    }
+
+    #[cfg(fivedreg_avx512)]
+    #[clippy::msrv = "1.89"] // only built by compilers that have AVX-512 (build.rs)
     /// # Safety
-    /// The CPU must support AVX2 and FMA, and the slices must hold the shapes (checked by
-    /// the caller, `super::gemm`).
-    #[target_feature(enable = "avx2,fma")]
+    /// The CPU must support AVX-512F, AVX2 and FMA, and the slices must hold the shapes
+    /// (checked by the caller, `super::gemm`).
+    #[target_feature(enable = "avx512f,avx2,fma")]
     #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn gemm(
+    pub(super) unsafe fn gemm_avx512(
         m: usize,
         k: usize,
         n: usize,
@@ -179,21 +252,140 @@ mod avx2 {
         epilogue: Epilogue<'_>,
         out: &mut [f32],
     ) {
-        let ops = Ops {
-            k,
-            n,
-            a: lhs.data.as_ptr(),
-            a_rs: lhs.row_stride,
-            a_cs: lhs.col_stride,
-            b: rhs.as_ptr(),
-            init: init.map_or(std::ptr::null(), <[f32]>::as_ptr),
-            mask: match epilogue {
-                Epilogue::ReluMask(mask) => mask.as_ptr(),
-                _ => std::ptr::null(),
-            },
-            relu: matches!(epilogue, Epilogue::Relu),
-            out: out.as_mut_ptr(),
-        };
+        let ops = Ops::new(k, n, lhs, rhs, init, epilogue, out);
+        if n == 1 && lhs.col_stride == 1 && k >= 8 {
+            for i in 0..m {
+                // SAFETY: row i < m.
+                unsafe { dot_row(ops, i) };
+            }
+            return;
+        }
+        let mut i = 0;
+        while i + MR512 <= m {
+            // SAFETY: rows i..i+MR512 are below m; the caller's contract covers the rest.
+            unsafe { row_block512::<MR512>(ops, i) };
+            i += MR512;
+        }
+        // SAFETY (all arms): rows i..m are below m.
+        match m - i {
+            0 => {}
+            1 => unsafe { row_block512::<1>(ops, i) },
+            2 => unsafe { row_block512::<2>(ops, i) },
+            3 => unsafe { row_block512::<3>(ops, i) },
+            4 => unsafe { row_block512::<4>(ops, i) },
+            5 => unsafe { row_block512::<5>(ops, i) },
+            6 => unsafe { row_block512::<6>(ops, i) },
+            _ => unsafe { row_block512::<7>(ops, i) },
+        }
+    }
+
+    #[cfg(fivedreg_avx512)]
+    /// Rows per AVX-512 register tile.
+    const MR512: usize = 8;
+
+    #[cfg(fivedreg_avx512)]
+    #[clippy::msrv = "1.89"]
+    /// Rows `i..i+R`, every column: 32- and 16-column AVX-512 tiles, then the AVX2 and
+    /// scalar tails (the same chains, so the same bits).
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    unsafe fn row_block512<const R: usize>(ops: Ops, i: usize) {
+        let mut j = 0;
+        while j + 32 <= ops.n {
+            // SAFETY: columns j..j+32 are below n.
+            unsafe { tile512::<R, 2>(ops, i, j) };
+            j += 32;
+        }
+        if j + 16 <= ops.n {
+            // SAFETY: columns j..j+16 are below n.
+            unsafe { tile512::<R, 1>(ops, i, j) };
+            j += 16;
+        }
+        if j + 8 <= ops.n {
+            // SAFETY: columns j..j+8 are below n.
+            unsafe { tile::<R, 1>(ops, i, j) };
+            j += 8;
+        }
+        while j < ops.n {
+            for r in 0..R {
+                // SAFETY: row i+r < m and column j < n.
+                unsafe { scalar(ops, i + r, j) };
+            }
+            j += 1;
+        }
+    }
+
+    #[cfg(fivedreg_avx512)]
+    #[clippy::msrv = "1.89"]
+    /// One `R × 16V` tile at rows `i..`, columns `j..`, in 16-lane registers.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    unsafe fn tile512<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
+        // SAFETY (whole body): the caller guarantees rows i..i+R < m and columns
+        // j..j+16V <= n, so every pointer offset stays inside the checked operands.
+        unsafe {
+            let mut acc = [[_mm512_setzero_ps(); V]; R];
+            if !ops.init.is_null() {
+                for v in 0..V {
+                    let bias = _mm512_loadu_ps(ops.init.add(j + 16 * v));
+                    for row in acc.iter_mut() {
+                        row[v] = bias;
+                    }
+                }
+            }
+            let mut a_ptrs = [std::ptr::null::<f32>(); R];
+            for (r, p) in a_ptrs.iter_mut().enumerate() {
+                *p = ops.a.add((i + r) * ops.a_rs);
+            }
+            let mut b = ops.b.add(j);
+            for p in 0..ops.k {
+                let mut bv = [_mm512_setzero_ps(); V];
+                for (v, x) in bv.iter_mut().enumerate() {
+                    *x = _mm512_loadu_ps(b.add(16 * v));
+                }
+                for r in 0..R {
+                    let a = _mm512_set1_ps(*a_ptrs[r].add(p * ops.a_cs));
+                    for v in 0..V {
+                        acc[r][v] = _mm512_fmadd_ps(a, bv[v], acc[r][v]);
+                    }
+                }
+                b = b.add(ops.n);
+            }
+            let zero = _mm512_setzero_ps();
+            for (r, row) in acc.iter().enumerate() {
+                for (v, &x) in row.iter().enumerate() {
+                    let at = (i + r) * ops.n + j + 16 * v;
+                    let y = if ops.relu {
+                        // max(0, x) returns x when x is NaN, like the AVX2 and scalar paths.
+                        _mm512_max_ps(zero, x)
+                    } else if !ops.mask.is_null() {
+                        let m = _mm512_loadu_ps(ops.mask.add(at));
+                        _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_GT_OQ>(m, zero), x)
+                    } else {
+                        x
+                    };
+                    _mm512_storeu_ps(ops.out.add(at), y);
+                }
+            }
+        }
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2 and FMA, and the slices must hold the shapes (checked by
+    /// the caller, `super::gemm`).
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm_avx2(
+        m: usize,
+        k: usize,
+        n: usize,
+        lhs: Lhs<'_>,
+        rhs: &[f32],
+        init: Option<&[f32]>,
+        epilogue: Epilogue<'_>,
+        out: &mut [f32],
+    ) {
+        let ops = Ops::new(k, n, lhs, rhs, init, epilogue, out);
         if n == 1 && lhs.col_stride == 1 && k >= 8 {
             // A matrix-vector product (the output layer): one dot product per row.
             for i in 0..m {
@@ -309,7 +501,11 @@ mod avx2 {
             let mut acc = _mm256_setzero_ps();
             let mut p = 0;
             while p + 8 <= ops.k {
-                acc = _mm256_fmadd_ps(_mm256_loadu_ps(a.add(p)), _mm256_loadu_ps(ops.b.add(p)), acc);
+                acc = _mm256_fmadd_ps(
+                    _mm256_loadu_ps(a.add(p)),
+                    _mm256_loadu_ps(ops.b.add(p)),
+                    acc,
+                );
                 p += 8;
             }
             let quad = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps::<1>(acc));

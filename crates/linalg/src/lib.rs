@@ -6,18 +6,21 @@
 //! 16, 1). A general GEMM (nalgebra → matrixmultiply) packs its operands into panels before
 //! multiplying, which costs as much as the product itself at these shapes, and it cannot fuse
 //! the bias, the ReLU or the ReLU mask. So the products here are register-tiled loops written
-//! for these shapes: a 6-row × 16-column tile of accumulators kept in AVX2 registers, fed one
-//! broadcast element of the left operand and two 8-wide vectors of the right one per step.
-//! nalgebra serves as the reference in the tests and as the machine's ceiling in the
-//! benchmark (`benches/benches/kernels.rs`); `docs/performance.md` records the measurements.
+//! for these shapes: a tile of accumulators kept in registers (8 rows × 32 columns with
+//! AVX-512, 6 rows × 16 columns with AVX2), fed one broadcast element of the left operand
+//! and one or two vectors of the right one per step; the output layer (one column) is a dot
+//! product per row. nalgebra serves as the reference in the tests and as the machine's
+//! ceiling in the benchmark (`benches/benches/kernels.rs`); `docs/performance.md` records
+//! the measurements.
 //!
 //! # Dispatch and reproducibility
-//! On x86-64 CPUs with AVX2 and FMA (detected at run time, so the binary still runs
-//! elsewhere) the products use fused multiply-adds; otherwise a portable loop does a
-//! multiply then an add. Within one machine every output element is computed by the same
-//! sequence of operations whatever its position in a tile, so splitting rows across threads
-//! or blocks never changes a result. Across machines with and without FMA, results differ
-//! in the last bits.
+//! The instruction set is detected at run time (so the binary still runs on any x86-64 or
+//! other CPU): AVX-512F, else AVX2 with FMA, else a portable loop that multiplies then adds.
+//! Every output element is computed by the same sequence of operations whatever its position
+//! in a tile and whichever of the two SIMD paths runs, so splitting rows across threads or
+//! blocks never changes a result, and AVX2 and AVX-512 machines agree bit for bit. Only the
+//! portable path (no FMA) differs in the last bits. [`set_simd_limit`] caps the path, for
+//! benchmarks and tests.
 //!
 //! # Safety
 //! Every public function is safe: it checks the lengths of its slices against the shapes it
@@ -26,17 +29,20 @@
 
 #![warn(missing_docs)]
 
-mod adam;
+mod elementwise;
 mod gemm;
 
-pub use adam::{adam_update, AdamStep};
+pub use elementwise::{
+    adam_update, add_assign, bias_grad, div_assign, l2_mean_grad, sum_squares, AdamStep,
+};
+pub use gemm::{active_simd, detected_simd, set_simd_limit, Simd};
 
-/// Which instruction set the products run on, for reports.
+/// Which instruction set the products run on now, for reports.
 pub fn simd_level() -> &'static str {
-    if gemm::has_avx2_fma() {
-        "avx2+fma"
-    } else {
-        "portable"
+    match active_simd() {
+        Simd::Avx512 => "avx512f+fma",
+        Simd::Avx2 => "avx2+fma",
+        Simd::Portable => "portable",
     }
 }
 
@@ -155,22 +161,6 @@ pub fn weight_grad(
         gemm::Epilogue::Identity,
         out,
     );
-}
-
-/// Bias gradient: column sums of `delta` (`rows × n_out`) into `out` (`n_out`), rows summed
-/// in order.
-///
-/// # Panics
-/// When a slice is shorter than its shape says.
-pub fn bias_grad(delta: &[f32], rows: usize, n_out: usize, out: &mut [f32]) {
-    assert!(delta.len() >= rows * n_out, "delta too short");
-    let out = &mut out[..n_out];
-    out.fill(0.0);
-    for row in delta[..rows * n_out].chunks_exact(n_out.max(1)) {
-        for (o, d) in out.iter_mut().zip(row) {
-            *o += d;
-        }
-    }
 }
 
 /// Writes the transpose of row-major `src` (`rows × cols`) into `dst` (`cols × rows`).

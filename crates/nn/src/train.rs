@@ -7,7 +7,8 @@ use crate::{
     Trained, TrainingHistory,
 };
 use fivedreg_linalg::{
-    adam_update, bias_grad, dense_forward, input_grad_relu, transpose, weight_grad, AdamStep,
+    adam_update, add_assign, bias_grad, dense_forward, div_assign, input_grad_relu, l2_mean_grad,
+    sum_squares, transpose, weight_grad, AdamStep,
 };
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -289,25 +290,23 @@ impl<'a> Trainer<'a> {
             if s == 0 {
                 grad.copy_from_slice(&shard.grad);
             } else {
-                for (g, h) in grad.iter_mut().zip(&shard.grad) {
-                    *g += h;
-                }
+                add_assign(grad, &shard.grad);
             }
             sq_err += shard.sq_err;
         }
         let model = read(&self.model);
         let n = len as f32;
-        let alpha32 = alpha as f32;
         let mut w2 = 0.0f64;
         for l in 0..self.layout.n_layers() {
             let range = self.layout.w_range(l);
-            for (g, &w) in grad[range.clone()].iter_mut().zip(&model.params[range]) {
-                *g = (*g + alpha32 * w) / n;
-                w2 += f64::from(w) * f64::from(w);
-            }
-            for g in &mut grad[self.layout.b_range(l)] {
-                *g /= n;
-            }
+            l2_mean_grad(
+                &mut grad[range.clone()],
+                &model.params[range.clone()],
+                alpha as f32,
+                n,
+            );
+            w2 += sum_squares(&model.params[range]);
+            div_assign(&mut grad[self.layout.b_range(l)], n);
         }
         let len = len as f64;
         sq_err / (2.0 * len) + 0.5 * alpha * w2 / len
