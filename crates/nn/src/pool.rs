@@ -1,30 +1,42 @@
-//! A tiny persistent thread pool for the training loop: the calling thread and `threads − 1`
-//! scoped workers all run part of every job, then the caller waits for the others.
+//! A tiny persistent thread pool for the training loop. A job is cut into a fixed number of
+//! parts; the calling thread and `threads − 1` scoped workers claim parts one at a time until
+//! none is left, then the caller waits for the parts still running. Which thread runs a part
+//! never matters (each part has its own buffers and the caller combines them in a fixed
+//! order), and the caller never waits for a worker that has not started: on a busy machine
+//! it simply does the parts itself.
 //!
 //! A minibatch takes tens of microseconds, far too short to spawn threads or sleep on a
 //! condition variable per job, so idle workers spin on a generation counter for about a
 //! hundred microseconds, then park until the next job unparks them (so a pool waiting on a
-//! slow caller, or a machine with more runnable threads than cores, does not burn a core).
-//! All shared state is behind `Mutex`/`RwLock`; the pool only sequences it.
+//! slow caller does not burn a core). All shared state is behind `Mutex`/`RwLock`; the pool
+//! only sequences it.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::Thread;
 
 /// Spins before a worker parks (each a `pause`, some tens of nanoseconds).
 const SPINS: u32 = 2000;
 
-/// Work that can be split into parts: `run(job, part, parts)` does part `part` of `parts`.
+/// Work that can be split into parts.
 pub(crate) trait Work<J>: Sync {
-    fn run(&self, job: J, part: usize, parts: usize);
+    /// How many parts `job` has.
+    fn parts(&self, job: J) -> usize;
+    /// Does part `part` of `job`; returns the seconds it spent in the forward pass (for the
+    /// phase timings).
+    fn run(&self, job: J, part: usize) -> f64;
 }
 
 pub(crate) struct Pool<'w, J, W> {
     work: &'w W,
     threads: usize,
-    job: Mutex<Option<J>>,
-    generation: AtomicUsize,
-    done: AtomicUsize,
+    /// The current job and its generation (read together, so a late worker never pairs an
+    /// old generation with a new job).
+    job: Mutex<(u64, Option<J>)>,
+    generation: AtomicU64,
+    /// Generation (high 32 bits) and next unclaimed part (low 32 bits).
+    claim: AtomicU64,
+    finished: AtomicUsize,
     panicked: AtomicBool,
     /// Per worker: its thread (to unpark it) and whether it is parked or about to park.
     workers: Vec<(Mutex<Option<Thread>>, AtomicBool)>,
@@ -39,9 +51,10 @@ where
     let pool = Pool {
         work,
         threads: threads.max(1),
-        job: Mutex::new(None),
-        generation: AtomicUsize::new(0),
-        done: AtomicUsize::new(0),
+        job: Mutex::new((0, None)),
+        generation: AtomicU64::new(0),
+        claim: AtomicU64::new(0),
+        finished: AtomicUsize::new(0),
         panicked: AtomicBool::new(false),
         workers: (0..threads.max(1))
             .map(|_| (Mutex::new(None), AtomicBool::new(false)))
@@ -65,15 +78,17 @@ struct StopOnDrop<'p, 'w, J: Copy + Send, W: Work<J>>(&'p Pool<'w, J, W>);
 
 impl<J: Copy + Send, W: Work<J>> Drop for StopOnDrop<'_, '_, J, W> {
     fn drop(&mut self) {
-        *lock(&self.0.job) = None;
-        self.0.publish();
+        let pool = self.0;
+        let generation = pool.generation.load(Ordering::Relaxed) + 1;
+        *lock(&pool.job) = (generation, None);
+        pool.publish(generation);
     }
 }
 
-/// Counts a worker's part as done even if it panicked, so the caller never waits forever.
-struct DoneOnDrop<'a>(&'a AtomicUsize, &'a AtomicBool);
+/// Counts a claimed part as finished even if it panicked, so the caller never waits forever.
+struct FinishOnDrop<'a>(&'a AtomicUsize, &'a AtomicBool);
 
-impl Drop for DoneOnDrop<'_> {
+impl Drop for FinishOnDrop<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.1.store(true, Ordering::Release);
@@ -83,18 +98,21 @@ impl Drop for DoneOnDrop<'_> {
 }
 
 impl<J: Copy + Send, W: Work<J>> Pool<'_, J, W> {
-    /// Runs every part of `job`, part 0 on the calling thread, and returns when all are done.
-    pub(crate) fn dispatch(&self, job: J) {
+    /// Runs every part of `job` and returns when all are done, with the forward seconds of
+    /// the parts the calling thread ran.
+    pub(crate) fn dispatch(&self, job: J) -> f64 {
+        let parts = self.work.parts(job);
         if self.threads == 1 {
-            self.work.run(job, 0, 1);
-            return;
+            return (0..parts).map(|p| self.work.run(job, p)).sum();
         }
-        *lock(&self.job) = Some(job);
-        self.done.store(0, Ordering::Relaxed);
-        self.publish();
-        self.work.run(job, 0, self.threads);
+        let generation = self.generation.load(Ordering::Relaxed) + 1;
+        self.finished.store(0, Ordering::Relaxed);
+        self.claim.store(generation << 32, Ordering::Release);
+        *lock(&self.job) = (generation, Some(job));
+        self.publish(generation);
+        let own = self.claim_and_run(job, generation, parts);
         let mut spins = 0u32;
-        while self.done.load(Ordering::Acquire) != self.threads - 1 {
+        while self.finished.load(Ordering::Acquire) != parts {
             if spins < SPINS {
                 spins += 1;
                 std::hint::spin_loop();
@@ -105,13 +123,35 @@ impl<J: Copy + Send, W: Work<J>> Pool<'_, J, W> {
         if self.panicked.load(Ordering::Acquire) {
             panic!("a training thread panicked");
         }
+        own
     }
 
-    /// Starts a new generation (a job or the stop) and wakes the parked workers.
-    fn publish(&self) {
+    /// Claims parts of generation `generation` until none is left; returns the forward
+    /// seconds spent.
+    fn claim_and_run(&self, job: J, generation: u64, parts: usize) -> f64 {
+        let mut seconds = 0.0;
+        loop {
+            let current = self.claim.load(Ordering::Acquire);
+            let part = (current & 0xffff_ffff) as usize;
+            if current >> 32 != generation || part >= parts {
+                return seconds;
+            }
+            if self
+                .claim
+                .compare_exchange_weak(current, current + 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                let _finish = FinishOnDrop(&self.finished, &self.panicked);
+                seconds += self.work.run(job, part);
+            }
+        }
+    }
+
+    /// Starts generation `generation` and wakes the parked workers.
+    fn publish(&self, generation: u64) {
         // SeqCst pairs with the worker's SeqCst store of its flag then load of the
         // generation: either it sees the new generation, or this sees its flag and unparks.
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.generation.store(generation, Ordering::SeqCst);
         for (thread, parked) in &self.workers[1..] {
             if parked.load(Ordering::SeqCst) {
                 if let Some(t) = lock(thread).as_ref() {
@@ -121,15 +161,11 @@ impl<J: Copy + Send, W: Work<J>> Pool<'_, J, W> {
         }
     }
 
-    /// Waits until the generation differs from `seen`; returns the new one.
-    fn wait_for_job(&self, part: usize, seen: usize) -> usize {
+    /// Waits until the generation differs from `seen`.
+    fn wait_for_job(&self, part: usize, seen: u64) {
         let (_, parked) = &self.workers[part];
         let mut spins = 0u32;
-        loop {
-            let g = self.generation.load(Ordering::SeqCst);
-            if g != seen {
-                return g;
-            }
+        while self.generation.load(Ordering::SeqCst) == seen {
             if spins < SPINS {
                 spins += 1;
                 std::hint::spin_loop();
@@ -148,12 +184,13 @@ impl<J: Copy + Send, W: Work<J>> Pool<'_, J, W> {
         *lock(&self.workers[part].0) = Some(std::thread::current());
         let mut seen = 0;
         loop {
-            seen = self.wait_for_job(part, seen);
-            let Some(job) = *lock(&self.job) else {
+            self.wait_for_job(part, seen);
+            let (generation, job) = *lock(&self.job);
+            seen = generation;
+            let Some(job) = job else {
                 return;
             };
-            let _done = DoneOnDrop(&self.done, &self.panicked);
-            self.work.run(job, part, self.threads);
+            self.claim_and_run(job, generation, self.work.parts(job));
         }
     }
 }

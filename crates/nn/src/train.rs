@@ -83,7 +83,6 @@ struct ShardWork {
     y: Vec<f32>,
     grad: Vec<f32>,
     sq_err: f64,
-    forward_seconds: f64,
 }
 
 impl ShardWork {
@@ -96,20 +95,20 @@ impl ShardWork {
             y: vec![0.0; rows],
             grad: vec![0.0; layout.total],
             sq_err: 0.0,
-            forward_seconds: 0.0,
         }
     }
 }
 
 /// Forward and backward over the rows `idx` of `data`: leaves the summed (not yet averaged)
-/// gradient of `½Σ(ŷ − y)²` in `work.grad` and `Σ(ŷ − y)²` in `work.sq_err`.
+/// gradient of `½Σ(ŷ − y)²` in `work.grad` and `Σ(ŷ − y)²` in `work.sq_err`. Returns the
+/// seconds spent in the forward pass.
 fn compute_shard(
     layout: &Layout,
     model: &Model,
     work: &mut ShardWork,
     data: Samples<'_>,
     idx: &[usize],
-) {
+) -> f64 {
     let started = Instant::now();
     let rows = idx.len();
     let nf = data.n_features;
@@ -141,7 +140,7 @@ fn compute_shard(
         sq_err += f64::from(*d) * f64::from(*d);
     }
     work.sq_err = sq_err;
-    work.forward_seconds += started.elapsed().as_secs_f64();
+    let forward_seconds = started.elapsed().as_secs_f64();
     for l in (0..layers).rev() {
         let (n_in, n_out) = (layout.sizes[l], layout.sizes[l + 1]);
         let (below, above) = work.deltas.split_at_mut(l + 1);
@@ -167,6 +166,7 @@ fn compute_shard(
             );
         }
     }
+    forward_seconds
 }
 
 /// One validation part's buffers.
@@ -196,56 +196,58 @@ struct Trainer<'a> {
 }
 
 impl Work<Job> for Trainer<'_> {
-    fn run(&self, job: Job, part: usize, parts: usize) {
+    fn parts(&self, _job: Job) -> usize {
+        SHARDS
+    }
+
+    fn run(&self, job: Job, s: usize) -> f64 {
         let model = read(&self.model);
         match job {
             Job::Batch { start, len } => {
                 let perm = read(&self.perm);
-                for s in (part..SHARDS).step_by(parts) {
-                    let (lo, hi) = shard_range(len, s);
-                    let mut work = lock(&self.shards[s]);
-                    compute_shard(
-                        &self.layout,
-                        &model,
-                        &mut work,
-                        self.train,
-                        &perm[start + lo..start + hi],
-                    );
-                }
+                let (lo, hi) = shard_range(len, s);
+                let mut work = lock(&self.shards[s]);
+                compute_shard(
+                    &self.layout,
+                    &model,
+                    &mut work,
+                    self.train,
+                    &perm[start + lo..start + hi],
+                )
             }
             Job::Validate => {
-                let Some(val) = self.validation else { return };
-                let n = val.n_rows();
+                let Some(val) = self.validation else {
+                    return 0.0;
+                };
                 let nf = val.n_features;
-                for s in (part..SHARDS).step_by(parts) {
-                    let (lo, hi) = shard_range(n, s);
-                    let mut vp = lock(&self.validation_parts[s]);
-                    let vp = &mut *vp;
-                    let mut ss_res = 0.0f64;
-                    let mut row = lo;
-                    while row < hi {
-                        let end = (row + PREDICT_CHUNK).min(hi);
-                        let pred = &mut vp.pred[..end - row];
-                        forward_chunk(
-                            &self.layout.sizes,
-                            |l| {
-                                (
-                                    &model.params[self.layout.w_range(l)],
-                                    &model.params[self.layout.b_range(l)],
-                                )
-                            },
-                            &val.x[row * nf..end * nf],
-                            pred,
-                            &mut vp.ws,
-                        );
-                        for (&p, &y) in pred.iter().zip(&val.y[row..end]) {
-                            let e = f64::from(p) - f64::from(y);
-                            ss_res += e * e;
-                        }
-                        row = end;
+                let (lo, hi) = shard_range(val.n_rows(), s);
+                let mut vp = lock(&self.validation_parts[s]);
+                let vp = &mut *vp;
+                let mut ss_res = 0.0f64;
+                let mut row = lo;
+                while row < hi {
+                    let end = (row + PREDICT_CHUNK).min(hi);
+                    let pred = &mut vp.pred[..end - row];
+                    forward_chunk(
+                        &self.layout.sizes,
+                        |l| {
+                            (
+                                &model.params[self.layout.w_range(l)],
+                                &model.params[self.layout.b_range(l)],
+                            )
+                        },
+                        &val.x[row * nf..end * nf],
+                        pred,
+                        &mut vp.ws,
+                    );
+                    for (&p, &y) in pred.iter().zip(&val.y[row..end]) {
+                        let e = f64::from(p) - f64::from(y);
+                        ss_res += e * e;
                     }
-                    vp.ss_res = ss_res;
+                    row = end;
                 }
+                vp.ss_res = ss_res;
+                0.0
             }
         }
     }
@@ -458,6 +460,7 @@ pub fn train_from(
     let (b1, b2) = (p.beta1, p.beta2);
     let mut step: u64 = 0;
     let mut batch_seconds = 0.0;
+    let mut forward_seconds = 0.0;
 
     let outcome = with_pool(threads, &trainer, |pool| -> Result<()> {
         for epoch in 1..=p.max_epochs {
@@ -469,7 +472,7 @@ pub fn train_from(
             while start < n {
                 let len = batch.min(n - start);
                 let t0 = Instant::now();
-                pool.dispatch(Job::Batch { start, len });
+                forward_seconds += pool.dispatch(Job::Batch { start, len });
                 let t1 = Instant::now();
                 let loss = trainer.reduce(len, p.alpha, &mut grad);
                 if !loss.is_finite() {
@@ -549,14 +552,11 @@ pub fn train_from(
     } else {
         mlp.read_flat(&trainer.layout, &model.params);
     }
-    // Forward time is what the calling thread spent on its own shards' forward passes; the
-    // rest of the batch time (its backward passes and waiting for the others) is backward.
-    let forward: f64 = (0..SHARDS)
-        .step_by(threads)
-        .map(|s| lock(&trainer.shards[s]).forward_seconds)
-        .sum();
-    history.phase_seconds.forward = forward;
-    history.phase_seconds.backward = (batch_seconds - forward).max(0.0);
+    // Forward time is what the calling thread spent on the forward passes of the shards it
+    // ran; the rest of the batch time (its backward passes and waiting for the others) is
+    // backward.
+    history.phase_seconds.forward = forward_seconds;
+    history.phase_seconds.backward = (batch_seconds - forward_seconds).max(0.0);
     history.seconds = started.elapsed().as_secs_f64();
     Ok(Trained { mlp, history })
 }
