@@ -22,7 +22,7 @@ use crate::options::FitOptions;
 use fivedreg_data::StandardScaler;
 use fivedreg_nn::Mlp;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// The first bytes of every model file.
@@ -155,11 +155,29 @@ impl Interpolator {
     }
 
     /// Loads a model file.
+    ///
+    /// Reads the header first and then no more than it declares (and a byte beyond, to
+    /// see trailing bytes), so a wrong path such as `/dev/zero` or a huge foreign file is
+    /// refused without being read whole.
     pub fn load(path: &Path) -> Result<Interpolator> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::with_capacity(HEADER_LEN);
+        (&mut file)
+            .take(HEADER_LEN as u64)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        let header_valid = bytes.len() == HEADER_LEN
+            && bytes[..MAGIC.len()] == MAGIC
+            && crc32fast::hash(&bytes[..20]) == u32_at(&bytes, 20);
+        if header_valid {
+            let declared = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or([0; 8]));
+            let rest = declared.saturating_add(TRAILER_LEN as u64 + 1);
+            file.take(rest).read_to_end(&mut bytes).map_err(io)?;
+        }
         Interpolator::from_bytes(&bytes, &path.display().to_string())
     }
 }
@@ -374,6 +392,40 @@ mod tests {
         assert_eq!(Interpolator::load(&path).unwrap(), model);
         // Only the model is left in the folder: the temporary file was renamed.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn load_reads_no_more_than_the_header_declares() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.fdr");
+        // An endless device is refused after its first bytes.
+        #[cfg(target_os = "linux")]
+        assert!(matches!(
+            Interpolator::load(Path::new("/dev/zero")),
+            Err(Error::NotAModel { .. })
+        ));
+        // A valid header that declares an absurd length: truncated, nothing allocated.
+        let mut header = frame(FORMAT_VERSION, b"");
+        header.truncate(12);
+        header.extend_from_slice(&(u64::MAX / 2).to_le_bytes());
+        let crc = crc32fast::hash(&header);
+        header.extend_from_slice(&crc.to_le_bytes());
+        std::fs::write(&path, &header).unwrap();
+        assert!(matches!(
+            Interpolator::load(&path),
+            Err(Error::Truncated { .. })
+        ));
+        // Trailing bytes are still seen, and a whole file still loads.
+        let model = model();
+        let mut bytes = model.to_bytes().unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(Interpolator::load(&path).unwrap(), model);
+        bytes.extend_from_slice(b"junk");
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(
+            Interpolator::load(&path),
+            Err(Error::Corrupted { .. })
+        ));
     }
 
     #[test]
