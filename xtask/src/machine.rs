@@ -142,6 +142,18 @@ fn status_field_kib(field: &str) -> Option<u64> {
         .ok()
 }
 
+/// CPU seconds (user + system, every thread) this process has used, from /proc/self/stat.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start at field 3.
+    let after_name = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on every Linux architecture this runs on.
+    Some((utime + stime) / 100.0)
+}
+
 /// Resets this process's peak RSS to its current RSS (Linux `clear_refs` value 5), so VmHWM
 /// then measures one phase. Returns whether the kernel accepted it.
 pub fn reset_peak_rss() -> bool {
@@ -157,6 +169,19 @@ mod tests {
         assert_eq!(iso8601_from_unix(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso8601_from_unix(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(iso8601_from_unix(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn cpu_seconds_grow_with_work() {
+        let before = process_cpu_seconds().unwrap();
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed().as_millis() < 300 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let after = process_cpu_seconds().unwrap();
+        // A busy loop of 0.3 s wall-clock uses CPU time, whatever the scheduler did.
+        assert!(after > before, "before {before}, after {after}");
     }
 
     #[test]

@@ -185,6 +185,13 @@ pub fn render(report: &BenchReport) -> String {
                 "Scaling".into(),
                 "X and y standardized with the training split's statistics".into(),
             ],
+            vec![
+                "Training threads".into(),
+                format!(
+                    "the default (`threads = 0`: every core, {} here); results do not depend on it",
+                    m.logical_cpus
+                ),
+            ],
         ],
     );
 
@@ -613,6 +620,38 @@ pub fn render(report: &BenchReport) -> String {
         ],
         &rows,
     );
+    heading(&mut out, 3, "CPU utilisation");
+    para(
+        &mut out,
+        &format!(
+            "CPU seconds (user + system, every thread) of the worker during the fit, from \
+             /proc/self/stat (10 ms resolution), with the default thread count on {} logical \
+             CPUs; 100% = one core busy for the whole fit.",
+            m.logical_cpus
+        ),
+    );
+    let rows: Vec<Vec<String>> = sizes
+        .iter()
+        .map(|s| {
+            let f = &s.fit;
+            vec![
+                int(s.n_samples),
+                sig(f.fit_seconds),
+                sig(f.cpu_seconds),
+                format!("{}%", sig(100.0 * f.cpu_seconds / f.fit_seconds)),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &[
+            "Dataset size",
+            "Fit time (s)",
+            "CPU time (s)",
+            "Utilisation",
+        ],
+        &rows,
+    );
 
     heading(&mut out, 2, "Early-stopping impact");
     para(
@@ -697,6 +736,37 @@ pub fn render(report: &BenchReport) -> String {
             "Model file (KB)",
             "Parameters",
             "Bytes per parameter",
+        ],
+        &rows,
+    );
+    heading(&mut out, 3, "Storage");
+    para(
+        &mut out,
+        "Sizes of the files a deployment handles, each written in this run: the model file, the \
+         whole dataset as CSV and the test split as CSV (a prediction input), both by \
+         fivedreg's own CSV writer.",
+    );
+    let rows: Vec<Vec<String>> = sizes
+        .iter()
+        .map(|s| {
+            let f = &s.fit;
+            vec![
+                int(s.n_samples),
+                sig(f.model_bytes as f64 / 1024.0),
+                sig(f.dataset_csv_bytes as f64 / 1024.0),
+                sig(f.test_csv_bytes as f64 / 1024.0),
+                sig((f.model_bytes + f.dataset_csv_bytes + f.test_csv_bytes) as f64 / 1024.0),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &[
+            "Dataset size",
+            "Model file (KB)",
+            "Dataset CSV (KB)",
+            "Test split CSV (KB)",
+            "Total (KB)",
         ],
         &rows,
     );
@@ -871,9 +941,11 @@ fn baseline_section(out: &mut String, report: &BenchReport) {
         out,
         &format!(
             "Every method is fitted on the same training split (the first rows of it where capped) \
-             and scored on the same test split as fivedreg; fit time and peak heap/RSS are of the \
-             fit alone, each in a fresh worker. The slow methods are capped to keep the run \
-             bounded: {}. Settings: {}.",
+             and scored on the same test split as fivedreg (its first {} rows where the split is \
+             larger: their prediction is slow); fit time and peak heap/RSS are of the fit alone, \
+             each in a fresh worker. The slow methods are capped to keep the run bounded: {}. \
+             Settings: {}.",
+            int(c.baseline_test_cap),
             if caps.is_empty() { "none".to_string() } else { caps.join("; ") },
             crate::baselines::Method::ALL
                 .iter()
@@ -888,6 +960,7 @@ fn baseline_section(out: &mut String, report: &BenchReport) {
             "fivedreg MLP (ours)".to_string(),
             "fivedreg Interpolator".to_string(),
             int(s.fit.train_rows),
+            int(s.fit.test_rows),
             sig(s.fit.fit_seconds),
             sig(s.predict.seconds * 1e3),
             mb(s.fit.memory.heap_peak_bytes),
@@ -907,6 +980,11 @@ fn baseline_section(out: &mut String, report: &BenchReport) {
                 } else {
                     int(b.train_rows_used)
                 },
+                if b.test_rows_used < b.test_rows {
+                    format!("{} (first rows)", int(b.test_rows_used))
+                } else {
+                    int(b.test_rows_used)
+                },
                 sig(b.fit_seconds),
                 sig(b.predict_seconds * 1e3),
                 mb(b.memory.heap_peak_bytes),
@@ -920,8 +998,9 @@ fn baseline_section(out: &mut String, report: &BenchReport) {
                 "Method",
                 "Implementation",
                 "Training rows",
+                "Test rows",
                 "Fit time (s)",
-                "Predict test split (ms)",
+                "Predict test rows (ms)",
                 "Peak heap (MB)",
                 "Peak RSS (MB)",
                 "Test R²",
@@ -948,6 +1027,20 @@ fn sklearn_section(out: &mut String, report: &BenchReport) {
          the Python process's `ru_maxrss`, interpreter and numpy included. Speed ratio = \
          scikit-learn fit time / fivedreg fit time.",
     );
+    if report
+        .sizes
+        .iter()
+        .any(|s| s.n_samples > report.config.sklearn_max_n)
+    {
+        para(
+            out,
+            &format!(
+                "scikit-learn was not run above {} rows (bounded run time; `--sklearn-max` \
+                 raises the limit).",
+                int(report.config.sklearn_max_n)
+            ),
+        );
+    }
     let rows: Vec<Vec<String>> = sk
         .runs
         .iter()

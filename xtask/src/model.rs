@@ -83,6 +83,8 @@ pub struct FitRun {
     pub fit_seconds: f64,
     /// Wall-clock seconds of the training loop alone (`TrainingHistory.seconds`).
     pub train_seconds: f64,
+    /// CPU seconds (user + system, all threads) the worker used during the fit.
+    pub cpu_seconds: f64,
     /// Epochs run.
     pub epochs: usize,
     /// Epoch whose weights were kept.
@@ -105,6 +107,10 @@ pub struct FitRun {
     pub model_bytes: u64,
     /// Trainable parameters of the network.
     pub n_parameters: u64,
+    /// Bytes of the whole dataset written as CSV (`fivedreg_data::write_csv`).
+    pub dataset_csv_bytes: u64,
+    /// Bytes of the test split written as CSV (a prediction input, with its target column).
+    pub test_csv_bytes: u64,
 }
 
 impl FitRun {
@@ -149,6 +155,10 @@ pub struct BaselineRun {
     pub train_rows: usize,
     /// Training rows used (the first rows of the training split, when capped).
     pub train_rows_used: usize,
+    /// Rows in the test split.
+    pub test_rows: usize,
+    /// Test rows predicted and scored (the first rows of the test split, when capped).
+    pub test_rows_used: usize,
     /// Wall-clock seconds of fitting.
     pub fit_seconds: f64,
     /// Wall-clock seconds of predicting the test split.
@@ -300,6 +310,10 @@ pub struct BenchConfig {
     pub patience: usize,
     /// Early stopping off is measured for sizes up to this.
     pub no_early_stopping_max_n: usize,
+    /// scikit-learn runs up to this size.
+    pub sklearn_max_n: usize,
+    /// The alternative regressors predict at most this many test rows.
+    pub baseline_test_cap: usize,
     /// Noise standard deviation of the seed task.
     pub noise: f64,
     /// Inputs of the seed task.

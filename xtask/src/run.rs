@@ -49,6 +49,8 @@ pub struct BenchOptions {
     pub throughput_epochs: usize,
     /// Training-row caps of the alternative regressors.
     pub caps: Vec<(Method, Option<usize>)>,
+    /// The alternative regressors predict at most this many test rows.
+    pub baseline_test_cap: usize,
 }
 
 impl BenchOptions {
@@ -74,6 +76,7 @@ impl BenchOptions {
                     (Method::NearestNeighbours, Some(1_000)),
                     (Method::SupportVector, Some(500)),
                 ],
+                baseline_test_cap: 20_000,
             }
         } else {
             BenchOptions {
@@ -95,6 +98,7 @@ impl BenchOptions {
                     (Method::NearestNeighbours, Some(100_000)),
                     (Method::SupportVector, Some(3_000)),
                 ],
+                baseline_test_cap: 20_000,
             }
         }
     }
@@ -193,6 +197,7 @@ pub fn bench(options: &BenchOptions, repo: &Path) -> Result<BenchReport, String>
                 task: task(n),
                 method,
                 cap,
+                test_cap: Some(options.baseline_test_cap),
                 quick: options.quick,
             };
             match run_in_child(&job)? {
@@ -248,6 +253,8 @@ pub fn bench(options: &BenchOptions, repo: &Path) -> Result<BenchReport, String>
         max_epochs: options.max_epochs,
         patience: PATIENCE,
         no_early_stopping_max_n: options.no_early_stopping_max_n,
+        sklearn_max_n: options.sklearn_max_n,
+        baseline_test_cap: options.baseline_test_cap,
         noise: NOISE,
         n_inputs: N_INPUTS,
         throughput_samples: options.throughput_samples,

@@ -90,6 +90,8 @@ pub enum Job {
         method: Method,
         /// Training rows used at most.
         cap: Option<usize>,
+        /// Test rows predicted at most (the first rows of the test split).
+        test_cap: Option<usize>,
         /// Smaller ensembles.
         quick: bool,
     },
@@ -155,9 +157,11 @@ fn run_fit(
 ) -> Result<FitRun, String> {
     let data = task.dataset()?;
     let options = fit_options(&task, &settings)?;
+    let cpu_before = machine::process_cpu_seconds().unwrap_or(0.0);
     let (fitted, fit_seconds, memory) = measure(|| {
         Interpolator::fit(&data, &options, &mut |_| {}).map_err(|e| format!("fit: {e}"))
     })?;
+    let cpu_seconds = machine::process_cpu_seconds().unwrap_or(0.0) - cpu_before;
     let model = fitted.interpolator;
     let history = fitted.history;
     // The baselines and scikit-learn use the split xtask makes; check it is fit's split by
@@ -191,6 +195,7 @@ fn run_fit(
         threads: settings.threads,
         fit_seconds,
         train_seconds: history.seconds,
+        cpu_seconds,
         epochs: history.epochs,
         best_epoch: history.best_epoch,
         best_validation_r2: history.best_validation_r2,
@@ -207,7 +212,29 @@ fn run_fit(
         memory,
         model_bytes: bytes.len() as u64,
         n_parameters: model.mlp().n_parameters() as u64,
+        dataset_csv_bytes: csv_bytes(&data)?,
+        test_csv_bytes: csv_bytes(&split.test)?,
     })
+}
+
+/// Counts the bytes written through it.
+struct CountingWriter(u64);
+
+impl Write for CountingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Size of `data` as a CSV file, written by fivedreg's own CSV writer.
+fn csv_bytes(data: &Dataset) -> Result<u64, String> {
+    let mut counter = CountingWriter(0);
+    fivedreg_data::write_csv(data, &mut counter).map_err(|e| format!("CSV size: {e}"))?;
+    Ok(counter.0)
 }
 
 fn run_predict(task: Task, model_path: PathBuf) -> Result<PredictRun, String> {
@@ -240,6 +267,7 @@ fn run_baseline(
     task: Task,
     method: Method,
     cap: Option<usize>,
+    test_cap: Option<usize>,
     quick: bool,
 ) -> Result<BaselineRun, String> {
     let data = task.dataset()?;
@@ -252,8 +280,15 @@ fn run_baseline(
     } else {
         split.train
     };
-    let measured = baselines::fit_and_predict(method, &train, &split.test, task.seed, quick)?;
-    let test = Metrics::compute(split.test.targets(), &measured.predictions)?;
+    let test_rows = split.test.n_rows();
+    let test_used = test_cap.map_or(test_rows, |c| c.min(test_rows));
+    let test_split = if test_used < test_rows {
+        split.test.select(&(0..test_used).collect::<Vec<_>>())
+    } else {
+        split.test
+    };
+    let measured = baselines::fit_and_predict(method, &train, &test_split, task.seed, quick)?;
+    let test = Metrics::compute(test_split.targets(), &measured.predictions)?;
     Ok(BaselineRun {
         method: method.name().to_string(),
         implementation: method.implementation().to_string(),
@@ -261,6 +296,8 @@ fn run_baseline(
         n_samples: task.n_samples,
         train_rows,
         train_rows_used: used,
+        test_rows,
+        test_rows_used: test_used,
         fit_seconds: measured.fit_seconds,
         predict_seconds: measured.predict_seconds,
         memory: measured.fit_memory,
@@ -286,8 +323,9 @@ pub fn worker_main() -> Result<(), String> {
             task,
             method,
             cap,
+            test_cap,
             quick,
-        } => Outcome::Baseline(run_baseline(task, method, cap, quick)?),
+        } => Outcome::Baseline(run_baseline(task, method, cap, test_cap, quick)?),
     };
     let json = serde_json::to_string(&outcome).map_err(|e| format!("outcome JSON: {e}"))?;
     let mut stdout = std::io::stdout().lock();

@@ -14,7 +14,7 @@ fn mask_numbers(text: &str) -> String {
         let c = chars[i];
         let starts_signed = c == '-'
             && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())
-            && (i == 0 || matches!(chars[i - 1], ' ' | '(' | '[' | '|'));
+            && (i == 0 || matches!(chars[i - 1], ' ' | '(' | '[' | '|' | '^'));
         if c.is_ascii_digit() || starts_signed {
             i += 1;
             while i < chars.len() {
@@ -177,8 +177,8 @@ fn quick_bench_writes_a_complete_report() {
 #[test]
 fn masking_replaces_numbers_and_keeps_words() {
     assert_eq!(
-        mask_numbers("| 1,000 | 0.0835 | -49.3% | R² 4.00x |---| n^0.33 |"),
-        "| <n> | <n> | <n>% | R² <n>x |---| n^<n> |"
+        mask_numbers("| 1,000 | 0.0835 | -49.3% | R² 4.00x |---| n^0.33 | n^-0.1 |"),
+        "| <n> | <n> | <n>% | R² <n>x |---| n^<n> | n^<n> |"
     );
     assert_eq!(mask_numbers("hidden 64, 32, 16"), "hidden <n>, <n>, <n>");
 }
