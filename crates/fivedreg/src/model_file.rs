@@ -176,7 +176,13 @@ impl Interpolator {
         if header_valid {
             let declared = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or([0; 8]));
             let rest = declared.saturating_add(TRAILER_LEN as u64 + 1);
-            file.take(rest).read_to_end(&mut bytes).map_err(io)?;
+            (&mut file).take(rest).read_to_end(&mut bytes).map_err(io)?;
+            // Bytes beyond the declared end: read them too (a regular file is finite) so
+            // that the error can count them.
+            let past_end = bytes.len() as u64 > rest.saturating_add(HEADER_LEN as u64 - 1);
+            if past_end && file.metadata().is_ok_and(|m| m.is_file()) {
+                file.read_to_end(&mut bytes).map_err(io)?;
+            }
         }
         Interpolator::from_bytes(&bytes, &path.display().to_string())
     }
@@ -422,10 +428,10 @@ mod tests {
         assert_eq!(Interpolator::load(&path).unwrap(), model);
         bytes.extend_from_slice(b"junk");
         std::fs::write(&path, &bytes).unwrap();
-        assert!(matches!(
-            Interpolator::load(&path),
-            Err(Error::Corrupted { .. })
-        ));
+        match Interpolator::load(&path) {
+            Err(Error::Corrupted { detail, .. }) => assert!(detail.contains("4 bytes"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
