@@ -639,3 +639,44 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
     assert!(output.status.success());
 }
+
+#[test]
+fn train_prints_only_the_table_when_stdout_is_not_a_terminal() {
+    let task = seed_task();
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.fdr");
+    let output = fivedreg()
+        .args([
+            "train",
+            s(&task.fresh),
+            "-o",
+            s(&model),
+            "--max-epochs",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "no progress bar"
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.starts_with("Test metrics (200 rows, in the units of y):"),
+        "{text}"
+    );
+    for line in [
+        "R²",
+        "MSE",
+        "RMSE",
+        "MAE",
+        "max error",
+        "epochs",
+        "time",
+        "model",
+    ] {
+        assert!(text.contains(line), "no {line} in {text}");
+    }
+}

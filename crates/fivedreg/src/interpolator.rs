@@ -393,6 +393,24 @@ mod tests {
         assert_eq!(second.to_bytes().unwrap(), bytes);
     }
 
+    /// The default network's file stays under 16 KB even when training runs all 500 epochs
+    /// (the per-epoch curves are the part that grows).
+    #[test]
+    fn the_default_model_file_is_under_16_kb() {
+        let data = generate(TestFunction::SumOfSquares, 300, 5, 0.0, 9).unwrap();
+        let options = FitOptions {
+            network: MlpParams {
+                patience: usize::MAX / 2,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let model = fit(&data, options).interpolator;
+        assert_eq!(model.summary().history.epochs, 500);
+        let bytes = model.to_bytes().unwrap().len();
+        assert!(bytes < 16 * 1024, "{bytes} bytes");
+    }
+
     #[test]
     fn large_inputs_are_predicted_in_chunks_like_single_rows() {
         let mut options = small_options();
