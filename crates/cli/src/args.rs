@@ -136,6 +136,10 @@ pub struct TrainArgs {
     /// same patience) or --max-epochs; the last weights are kept.
     #[arg(long)]
     pub no_early_stopping: bool,
+    /// Train on the features and the target as given, without standardizing them (the
+    /// network then sees the data's own scale; a large scale may make training diverge).
+    #[arg(long)]
+    pub no_scale: bool,
     /// Train, validation and test fractions, comma-separated: each in [0, 1], summing to 1;
     /// the training fraction above 0, the validation fraction above 0 with early stopping.
     #[arg(

@@ -60,6 +60,8 @@ fn fit_options(args: &TrainArgs) -> Result<ValidFitOptions, Failure> {
             threads: args.threads,
             ..Default::default()
         },
+        scale_features: !args.no_scale,
+        scale_target: !args.no_scale,
         ..Default::default()
     };
     Ok(options.check()?)

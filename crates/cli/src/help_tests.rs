@@ -59,6 +59,8 @@ fn defaults_match_the_library() {
     assert_eq!(args.alpha, defaults.alpha);
     assert_eq!(args.patience, defaults.patience);
     assert_eq!(!args.no_early_stopping, defaults.early_stopping);
+    let fit = fivedreg::FitOptions::default();
+    assert_eq!(!args.no_scale, fit.scale_features && fit.scale_target);
     assert_eq!(args.seed, defaults.seed);
     assert_eq!(args.threads, defaults.threads);
     let split = fivedreg_data::SplitFractions::default();
