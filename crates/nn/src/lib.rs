@@ -46,7 +46,7 @@ pub enum NnError {
     },
     /// Training produced a non-finite loss or weight.
     #[error(
-        "training diverged at epoch {epoch}: the loss became {loss}; \
+        "training diverged at epoch {epoch}: the loss became {loss:.3e}; \
          try a lower learning rate, or standardize the features and the target"
     )]
     Diverged {
