@@ -991,3 +991,214 @@ fn every_corpus_file_is_used() {
         assert!(used.contains(&name.as_str()), "corpus file {name} unused");
     }
 }
+
+/// Data whose features are around 1e20: unscaled, the first steps overflow the network's
+/// 32-bit numbers, whatever the learning rate; standardized, they are harmless.
+fn huge_features_csv() -> Vec<u8> {
+    let mut text = String::from("x1,x2,y\n");
+    for i in 0..300 {
+        let (a, b) = ((i % 17) as f64, (i % 23) as f64);
+        text.push_str(&format!(
+            "{:e},{:e},{}\n",
+            a * 1e20,
+            b * 1e20,
+            1e6 + 2e4 * a + 1e4 * b
+        ));
+    }
+    text.into_bytes()
+}
+
+#[test]
+fn diverging_training_is_an_error_that_says_what_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("huge.csv"), huge_features_csv()).unwrap();
+    std::fs::write(dir.path().join("old.fdr"), &fixtures().model).unwrap();
+    for out in ["old.fdr", "new.fdr"] {
+        let before = snapshot(dir.path());
+        let output = fivedreg(dir.path())
+            .args(["train", "huge.csv", "-o", out, "--no-scale"])
+            .args(["--learning-rate", "1", "--max-epochs", "50", "--json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        for expected in [
+            "error: huge.csv: ",
+            "diverged at epoch 1",
+            "lower learning rate",
+            "standardize",
+        ] {
+            assert!(stderr.contains(expected), "no {expected:?} in {stderr}");
+        }
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            output.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        // Neither a model of NaN nor any other file.
+        assert_eq!(snapshot(dir.path()), before, "-o {out}");
+    }
+    // The same data trains with scaling on (the default).
+    let output = fivedreg(dir.path())
+        .args(["train", "huge.csv", "-o", "new.fdr"])
+        .args(["--learning-rate", "1", "--max-epochs", "5", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The temporary files `fivedreg` writes beside its outputs.
+fn temp_files(dir: &Path) -> Vec<(PathBuf, u64)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            (name.starts_with(".fivedreg-") && name.ends_with(".tmp"))
+                .then(|| (e.path(), e.metadata().map_or(0, |m| m.len())))
+        })
+        .collect()
+}
+
+/// How a killed run went.
+#[derive(Debug, PartialEq)]
+enum Killed {
+    /// Killed while its temporary file held `.0` bytes.
+    MidWrite(u64),
+    /// Killed before any temporary file appeared (after `patience`).
+    BeforeWriting,
+    /// It finished before it could be killed.
+    Finished,
+}
+
+/// Spawns `fivedreg args` in `dir` and kills it (SIGKILL) as soon as a temporary file
+/// holds at least `min_bytes` bytes, or after `patience`.
+fn run_and_kill(dir: &Path, args: &[&str], min_bytes: u64, patience: Duration) -> Killed {
+    let mut child = std::process::Command::new(binary())
+        .current_dir(dir)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let seen = loop {
+        if let Some((temp, bytes)) = temp_files(dir).into_iter().find(|(_, b)| *b >= min_bytes) {
+            break Some((temp, bytes));
+        }
+        if start.elapsed() > patience {
+            break None;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return Killed::Finished;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    match seen {
+        // It exited on its own between the last look and the kill.
+        _ if status.success() => Killed::Finished,
+        // The temporary file is gone: it was renamed into place just before the kill.
+        Some((temp, _)) if !temp.exists() => Killed::Finished,
+        Some((_, bytes)) => Killed::MidWrite(bytes),
+        None => Killed::BeforeWriting,
+    }
+}
+
+#[test]
+fn predict_killed_mid_write_leaves_the_old_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    std::fs::write(path.join("good.fdr"), &fixtures().model).unwrap();
+    let mut input = String::with_capacity(40 << 20);
+    input.push_str("x1,x2\n");
+    for i in 0..2_000_000u32 {
+        let (a, b) = (i % 1000, i % 997);
+        input.push_str(&format!("0.{a:03},-1.{b:03}\n"));
+    }
+    std::fs::write(path.join("input.csv"), input).unwrap();
+    let old = b"x1,x2,y_predicted\n0.5,0.5,1.25\n".to_vec();
+    std::fs::write(path.join("out.csv"), &old).unwrap();
+    let args = ["predict", "good.fdr", "input.csv", "-o", "out.csv"];
+    // Kill it once its temporary output holds a megabyte: well into the writing.
+    let killed = run_and_kill(path, &args, 1 << 20, Duration::from_secs(30));
+    assert!(
+        matches!(killed, Killed::MidWrite(_)),
+        "{killed:?}: use a larger input"
+    );
+    assert_eq!(std::fs::read(path.join("out.csv")).unwrap(), old);
+    // A run that is not interrupted replaces the file whole.
+    fivedreg(path).args(args).assert().success();
+    let new = std::fs::read_to_string(path.join("out.csv")).unwrap();
+    assert_eq!(new.lines().count(), 2_000_001);
+    // Only the killed run's temporary file is left (SIGKILL leaves no chance to remove it).
+    assert_eq!(temp_files(path).len(), 1);
+}
+
+#[test]
+fn train_killed_mid_run_leaves_the_old_model() {
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    std::fs::write(path.join("good.csv"), &fx.csv).unwrap();
+    std::fs::write(path.join("model.fdr"), &fx.model).unwrap();
+    let intact = |when: &str| {
+        let now = std::fs::read(path.join("model.fdr")).unwrap();
+        assert!(now == fx.model, "model.fdr changed {when}");
+    };
+    // Killed while training: an endless run (no early stopping, a patience it never uses up).
+    let endless = [
+        "train",
+        "good.csv",
+        "-o",
+        "model.fdr",
+        "--no-early-stopping",
+        "--patience",
+        "1000000",
+        "--max-epochs",
+        "1000000",
+    ];
+    let killed = run_and_kill(path, &endless, 0, Duration::from_millis(500));
+    assert_eq!(killed, Killed::BeforeWriting);
+    intact("by a run killed while training");
+    // Killed while writing: a network of 1.1 million parameters (a 4 MB file), one epoch.
+    // The kill lands between the temporary file's creation and its rename, usually; a
+    // run that got to the rename first must have left a whole new model, and is retried.
+    let big = [
+        "train",
+        "good.csv",
+        "-o",
+        "model.fdr",
+        "--hidden",
+        "1024,1024",
+        "--max-epochs",
+        "1",
+    ];
+    let mut caught = 0;
+    for _ in 0..5 {
+        match run_and_kill(path, &big, 0, Duration::from_secs(60)) {
+            Killed::MidWrite(_) => {
+                caught += 1;
+                intact("by a run killed while writing it");
+            }
+            Killed::Finished => {
+                // The rename happened: the file must be a whole, loadable model.
+                let bytes = std::fs::read(path.join("model.fdr")).unwrap();
+                fivedreg::Interpolator::from_bytes(&bytes, "model.fdr").unwrap();
+                std::fs::write(path.join("model.fdr"), &fx.model).unwrap();
+            }
+            Killed::BeforeWriting => panic!("a one-epoch run took a minute"),
+        }
+        if caught >= 2 {
+            break;
+        }
+    }
+    assert!(caught > 0, "never killed while writing");
+}
