@@ -680,3 +680,25 @@ fn train_prints_only_the_table_when_stdout_is_not_a_terminal() {
         assert!(text.contains(line), "no {line} in {text}");
     }
 }
+
+#[test]
+fn demo_runs_the_whole_job() {
+    let text = run(&["demo", "--samples", "2000", "--seed", "3"]);
+    for part in [
+        "2000 samples, seed 3",
+        "Test metrics (400 rows, in the units of y):",
+        "R²",
+        "Fresh points",
+        "true y",
+        "predicted",
+    ] {
+        assert!(text.contains(part), "no {part:?} in {text}");
+    }
+    // Five fresh points, each with its truth, prediction and error.
+    let table = text.split("Fresh points").nth(1).unwrap();
+    assert_eq!(
+        table.lines().filter(|l| l.contains('.')).count(),
+        5,
+        "{table}"
+    );
+}
