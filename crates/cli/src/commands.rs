@@ -8,7 +8,7 @@ use fivedreg_data::{CsvOptions, Dataset, FeatureRows, SplitFractions, TestFuncti
 use fivedreg_metrics::Report;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 /// `fivedreg generate`.
@@ -115,7 +115,10 @@ fn stop_words(model: &Interpolator) -> String {
     };
     match history.stop_reason {
         StopReason::NoImprovement => {
-            format!("{watched} did not improve for {} epochs", patience + 1)
+            format!(
+                "{watched} did not improve for {} epochs",
+                patience.saturating_add(1)
+            )
         }
         StopReason::MaxEpochs => "reached --max-epochs".into(),
     }
@@ -208,12 +211,9 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     let fitted = fit_with_progress(&data, &options, !args.json)
         .map_err(|f| f.about(&display_path(&args.data)))?;
     let model = &fitted.interpolator;
+    // Saved from these bytes, so that their count is the file's size.
     let model_bytes = model.to_bytes()?;
-    let mut file = fivedreg::AtomicFile::create(&args.output)?;
-    file.file()
-        .write_all(&model_bytes)
-        .map_err(|e| Failure::io(&args.output, e))?;
-    file.commit()?;
+    fivedreg::AtomicFile::write(&args.output, &model_bytes)?;
     let size = model_bytes.len() as u64;
     let seconds = fitted.history.seconds;
     if args.json {
@@ -323,10 +323,10 @@ fn predict_stream<R: std::io::Read>(
                 fivedreg::Error::NonFiniteFeature { row, column, value } => {
                     Failure::other(format!(
                         "{source}:{}: feature {} is not a finite number ({value})",
-                        lines.get(row - 1).copied().unwrap_or(0),
+                        lines.get(row.saturating_sub(1)).copied().unwrap_or(0),
                         model
                             .feature_names()
-                            .get(column - 1)
+                            .get(column.saturating_sub(1))
                             .map_or("?", String::as_str)
                     ))
                 }

@@ -71,6 +71,16 @@ impl AtomicFile {
         })
     }
 
+    /// Writes `bytes` to `path` whole or not at all.
+    pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+        let mut file = AtomicFile::create(path)?;
+        std::io::Write::write_all(file.file(), bytes).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        file.commit()
+    }
+
     /// The file to write to.
     pub fn file(&mut self) -> &mut File {
         match &mut self.target {

@@ -22,7 +22,7 @@ use crate::options::FitOptions;
 use fivedreg_data::StandardScaler;
 use fivedreg_nn::Mlp;
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 /// The first bytes of every model file.
@@ -145,13 +145,7 @@ impl Interpolator {
 
     /// Writes the model file atomically (temporary file in the same folder, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes = self.to_bytes()?;
-        let mut file = AtomicFile::create(path)?;
-        file.file().write_all(&bytes).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        file.commit()
+        AtomicFile::write(path, &self.to_bytes()?)
     }
 
     /// Loads a model file.
