@@ -178,7 +178,11 @@ pub struct TrainArgs {
 
 /// `predict`'s options.
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("what").required(true).args(["input", "point"]))]
+#[command(
+    group = clap::ArgGroup::new("what").required(true).args(["input", "point"]),
+    override_usage = "fivedreg predict <MODEL> <INPUT.csv> [-o <OUT.csv>]\n       \
+                      fivedreg predict <MODEL> --point <X,X,..>"
+)]
 pub struct PredictArgs {
     /// A model file written by `fivedreg train`.
     #[arg(value_name = "MODEL")]
