@@ -702,3 +702,42 @@ fn demo_runs_the_whole_job() {
         "{table}"
     );
 }
+
+#[test]
+fn features_are_found_by_name_in_any_order() {
+    let task = seed_task();
+    let dir = tempfile::tempdir().unwrap();
+    let input = std::fs::read_to_string(&task.fresh).unwrap();
+    // Reversed features, an extra column first, the target last.
+    let shuffled: String = input
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let f: Vec<&str> = line.split(',').collect();
+            let id = if i == 0 {
+                "id".to_string()
+            } else {
+                i.to_string()
+            };
+            format!(
+                "{id},{},{},{},{},{},{}\n",
+                f[4], f[3], f[2], f[1], f[0], f[5]
+            )
+        })
+        .collect();
+    let path = dir.path().join("shuffled.csv");
+    std::fs::write(&path, shuffled).unwrap();
+    let (_, plain) = read_csv(&run(&["predict", s(&task.model), s(&task.fresh)]));
+    let (header, reordered) = read_csv(&run(&["predict", s(&task.model), s(&path)]));
+    assert_eq!(
+        header,
+        ["id", "x5", "x4", "x3", "x2", "x1", "y", "y_predicted"]
+    );
+    for (a, b) in plain.iter().zip(&reordered) {
+        assert_eq!(a[6], b[7], "the same prediction whatever the column order");
+    }
+    let evaluate = |path: &Path| -> Value {
+        serde_json::from_str(&run(&["evaluate", s(&task.model), s(path), "--json"])).unwrap()
+    };
+    assert_eq!(evaluate(&path)["r2"], evaluate(&task.fresh)["r2"]);
+}

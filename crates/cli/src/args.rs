@@ -213,8 +213,8 @@ pub struct EvaluateArgs {
     /// A model file written by `fivedreg train`.
     #[arg(value_name = "MODEL")]
     pub model: PathBuf,
-    /// CSV with a header that holds every feature of the model and its target column. `-`
-    /// is stdin.
+    /// CSV with a header that holds every feature of the model (any order; other columns are
+    /// ignored) and its target column. `-` is stdin.
     #[arg(value_name = "DATA.csv")]
     pub data: PathBuf,
     /// Print one JSON object (r2, mse, rmse, mae, max_error, n) instead of the table.

@@ -265,15 +265,15 @@ impl Interpolator {
         })
     }
 
-    /// Metrics of the predictions on `data`, whose features must be the model's (by name,
-    /// in any order).
+    /// Metrics of the predictions on `data`, which must hold every feature of the model (found
+    /// by name, in any order; other columns are ignored).
     pub fn evaluate(&self, data: &Dataset) -> Result<Report> {
         let predicted = self.predict(&self.features_in_model_order(data)?)?;
         Ok(Report::compute(data.targets(), &predicted)?)
     }
 
-    /// The features of `data` in the model's column order; refuses data whose feature
-    /// names are not the model's.
+    /// The features of `data` in the model's column order (other columns left out); refuses
+    /// data that lacks one of the model's features.
     pub fn features_in_model_order<'a>(&self, data: &'a Dataset) -> Result<Cow<'a, [f64]>> {
         let names = data.feature_names();
         if names == self.feature_names.as_slice() {
@@ -285,13 +285,13 @@ impl Interpolator {
             .map(|name| names.iter().position(|n| n == name))
             .collect();
         match columns {
-            Some(columns) if names.len() == columns.len() => {
+            Some(columns) => {
                 let reordered = (0..data.n_rows())
                     .flat_map(|i| columns.iter().map(move |&c| data.row(i)[c]))
                     .collect();
                 Ok(Cow::Owned(reordered))
             }
-            _ => Err(Error::FeatureNames {
+            None => Err(Error::FeatureNames {
                 expected: self.feature_names.join(","),
                 found: names.join(","),
             }),
@@ -475,6 +475,19 @@ mod tests {
             model.evaluate(&renamed),
             Err(Error::FeatureNames { .. })
         ));
+        // An extra column is left out.
+        let names: Vec<String> = ["x1", "extra", "x2", "x3"].map(String::from).to_vec();
+        let widened: Vec<f64> = (0..data.n_rows())
+            .flat_map(|i| {
+                let r = data.row(i);
+                [r[0], 7.0, r[1], r[2]]
+            })
+            .collect();
+        let widened = Dataset::new(names, "y".into(), widened, data.targets().to_vec()).unwrap();
+        assert_eq!(
+            model.evaluate(&widened).unwrap(),
+            model.evaluate(&data).unwrap()
+        );
     }
 
     #[test]
