@@ -269,6 +269,9 @@ pub fn render(report: &BenchReport) -> String {
     if let Some(line) = sklearn_summary(report) {
         summary.push(line);
     }
+    if let Some(line) = throughput_summary(report) {
+        summary.push(line);
+    }
     para(&mut out, &summary.join("\n"));
 
     heading(&mut out, 2, "Training time");
@@ -704,6 +707,11 @@ pub fn render(report: &BenchReport) -> String {
         ],
         &rows,
     );
+    para(
+        &mut out,
+        "A negative saving means the run without early stopping ended sooner: the training-loss \
+         rule stopped it before the validation rule stopped the default run.",
+    );
     if compared.len() < sizes.len() {
         para(
             &mut out,
@@ -866,6 +874,32 @@ fn sklearn_summary(report: &BenchReport) -> Option<String> {
     ))
 }
 
+fn throughput_summary(report: &BenchReport) -> Option<String> {
+    let sk = report.throughput.iter().find(|t| t.engine != "fivedreg")?;
+    let best = report
+        .throughput
+        .iter()
+        .filter(|t| t.engine == "fivedreg")
+        .max_by(|a, b| {
+            a.sample_epochs_per_second()
+                .total_cmp(&b.sample_epochs_per_second())
+        })?;
+    Some(format!(
+        "- At a fixed {} epochs on {} training rows, fivedreg ({}) trained {} \
+         sample-epochs/s, {} scikit-learn's {}.",
+        best.epochs,
+        int(best.train_rows),
+        match best.threads {
+            Some(1) => "1 thread".to_string(),
+            Some(t) => format!("{t} threads"),
+            None => "default threads".to_string(),
+        },
+        sig(best.sample_epochs_per_second()),
+        ratio(best.sample_epochs_per_second() / sk.sample_epochs_per_second()),
+        sig(sk.sample_epochs_per_second())
+    ))
+}
+
 fn throughput_section(out: &mut String, report: &BenchReport) {
     let c = &report.config;
     para(
@@ -960,12 +994,24 @@ fn baseline_section(out: &mut String, report: &BenchReport) {
             "fivedreg MLP (ours)".to_string(),
             "fivedreg Interpolator".to_string(),
             int(s.fit.train_rows),
-            int(s.fit.test_rows),
+            if s.fit.test_head_rows < s.fit.test_rows {
+                format!("{} (first rows)", int(s.fit.test_head_rows))
+            } else {
+                int(s.fit.test_rows)
+            },
             sig(s.fit.fit_seconds),
-            sig(s.predict.seconds * 1e3),
+            if s.fit.test_head_rows < s.predict.rows {
+                format!(
+                    "{} (all {} rows)",
+                    sig(s.predict.seconds * 1e3),
+                    int(s.predict.rows)
+                )
+            } else {
+                sig(s.predict.seconds * 1e3)
+            },
             mb(s.fit.memory.heap_peak_bytes),
             kib_as_mb(s.fit.memory.rss_peak_kib),
-            r4(s.fit.test.r2),
+            r4(s.fit.test_head.r2),
         ]];
         for b in report
             .baselines
@@ -1000,7 +1046,7 @@ fn baseline_section(out: &mut String, report: &BenchReport) {
                 "Training rows",
                 "Test rows",
                 "Fit time (s)",
-                "Predict test rows (ms)",
+                "Predict (ms)",
                 "Peak heap (MB)",
                 "Peak RSS (MB)",
                 "Test R²",

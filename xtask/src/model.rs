@@ -101,6 +101,11 @@ pub struct FitRun {
     pub validation_r2: Vec<f64>,
     /// Test-split metrics.
     pub test: Metrics,
+    /// Rows of the test split's head also scored on their own (what the alternative
+    /// regressors predict when the test split is capped).
+    pub test_head_rows: usize,
+    /// Metrics on those first rows.
+    pub test_head: Metrics,
     /// Memory of the `fit` call.
     pub memory: Memory,
     /// Bytes of the model file (`Interpolator::to_bytes`).

@@ -152,6 +152,7 @@ pub fn bench(options: &BenchOptions, repo: &Path) -> Result<BenchReport, String>
         max_epochs: options.max_epochs,
         patience: PATIENCE,
         threads: None,
+        head_test_rows: options.baseline_test_cap,
     };
 
     let mut size_runs = Vec::new();
@@ -231,6 +232,7 @@ pub fn bench(options: &BenchOptions, repo: &Path) -> Result<BenchReport, String>
             // Above the epoch count: the training-loss rule can never stop it early.
             patience: options.throughput_epochs + 1,
             threads,
+            head_test_rows: options.baseline_test_cap,
         };
         let run = fit_job(throughput_task, settings, None)?;
         throughput.push(ThroughputRun {

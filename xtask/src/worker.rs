@@ -60,6 +60,8 @@ pub struct FitSettings {
     pub patience: usize,
     /// Training threads, when the network exposes the setting.
     pub threads: Option<usize>,
+    /// Also score the first this-many test rows (the rows the alternative regressors predict).
+    pub head_test_rows: usize,
 }
 
 /// One measurement.
@@ -171,6 +173,11 @@ fn run_fit(
         .predict(split.test.features())
         .map_err(|e| format!("predict: {e}"))?;
     let test = Metrics::compute(split.test.targets(), &predictions)?;
+    let head_rows = settings.head_test_rows.min(predictions.len());
+    let test_head = Metrics::compute(
+        &split.test.targets()[..head_rows],
+        &predictions[..head_rows],
+    )?;
     let summary = model.summary();
     if let Some(recorded) = &summary.test_metrics {
         if (recorded.mse - test.mse).abs() > 1e-9 * test.mse.max(1.0) {
@@ -209,6 +216,8 @@ fn run_fit(
         train_loss: history.train_loss,
         validation_r2: history.validation_r2,
         test,
+        test_head_rows: head_rows,
+        test_head,
         memory,
         model_bytes: bytes.len() as u64,
         n_parameters: model.mlp().n_parameters() as u64,
