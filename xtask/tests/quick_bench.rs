@@ -171,7 +171,11 @@ fn quick_bench_writes_a_complete_report() {
         assert!(svg.contains("<polyline"), "{plot} has no line");
     }
 
-    insta::assert_snapshot!("quick_report_layout", mask_numbers(&mask_machine(&report)));
+    // Why training stopped depends on the data and the network, not on the report's layout.
+    let layout = mask_numbers(&mask_machine(&report))
+        .replace("| NoImprovement |", "| <stop reason> |")
+        .replace("| MaxEpochs |", "| <stop reason> |");
+    insta::assert_snapshot!("quick_report_layout", layout);
 }
 
 #[test]
