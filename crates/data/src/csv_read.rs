@@ -100,10 +100,18 @@ pub fn read_csv<R: Read>(
         })?,
     };
     if ncols < 2 {
+        let name = &header.names[0];
+        let hint = match [';', '\t', '|'].into_iter().find(|&c| name.contains(c)) {
+            Some(sep) => {
+                format!("; the header {name:?} contains {sep:?}, but only commas separate columns")
+            }
+            None => String::new(),
+        };
         return Err(DataError::NoFeatureColumns {
             file: source.to_string(),
             line: header.line,
             columns: ncols,
+            hint,
         });
     }
     let d = ncols - 1;

@@ -89,7 +89,7 @@ pub enum DataError {
         first_column: usize,
     },
     /// A header field is not valid UTF-8.
-    #[error("{file}: line {line}, column {column}: the column name is not valid UTF-8")]
+    #[error("{file}: line {line}, column {column}: the column name is not valid UTF-8 (is this a text CSV file?)")]
     HeaderNotUtf8 {
         /// The file.
         file: String,
@@ -123,7 +123,7 @@ pub enum DataError {
         columns: String,
     },
     /// The header leaves no feature column besides the target.
-    #[error("{file}: line {line}: {columns} column(s) leave no feature column besides the target; at least one feature and the target are needed")]
+    #[error("{file}: line {line}: the header has {columns} column, so there is no feature column besides the target{hint}")]
     NoFeatureColumns {
         /// The file.
         file: String,
@@ -131,6 +131,8 @@ pub enum DataError {
         line: u64,
         /// Columns in the header.
         columns: usize,
+        /// Empty, or a hint starting with `"; "` (another separator seen in the header).
+        hint: String,
     },
     /// A row has fewer fields than the header.
     #[error("{file}: line {line}, column {column} ({name:?}): missing; the row has {found} fields but the header has {expected}")]

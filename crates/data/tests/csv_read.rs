@@ -301,7 +301,15 @@ fn a_single_column_has_no_feature() {
         matches!(e, DataError::NoFeatureColumns { columns: 1, .. }),
         "{e:?}"
     );
-    assert_msg(&e, "data.csv: line 1: 1 column(s) leave no feature column besides the target; at least one feature and the target are needed");
+    assert_msg(
+        &e,
+        "data.csv: line 1: the header has 1 column, so there is no feature column besides the target",
+    );
+    let e = err("x1;x2;y\n1;2;3\n");
+    assert_msg(
+        &e,
+        "data.csv: line 1: the header has 1 column, so there is no feature column besides the target; the header \"x1;x2;y\" contains ';', but only commas separate columns",
+    );
 }
 
 #[test]
@@ -342,7 +350,7 @@ fn non_utf8_bytes_name_line_and_column() {
     let e = read_csv(&b"x,\xc3(\n1,2\n"[..], "data.csv", &CsvOptions::default()).unwrap_err();
     assert_msg(
         &e,
-        "data.csv: line 1, column 2: the column name is not valid UTF-8",
+        "data.csv: line 1, column 2: the column name is not valid UTF-8 (is this a text CSV file?)",
     );
 }
 
