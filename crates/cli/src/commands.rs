@@ -105,21 +105,23 @@ fn stop_reason(reason: StopReason) -> &'static str {
     }
 }
 
+/// Why training stopped, in words.
 fn stop_words(model: &Interpolator) -> String {
     let history = &model.summary().history;
-    let patience = model.options().network.patience;
-    let watched = if model.options().network.early_stopping {
-        "validation R²"
+    let network = &model.options().network;
+    let (watched, moved) = if network.early_stopping {
+        ("validation R²", "rose")
     } else {
-        "training loss"
+        ("training loss", "fell")
     };
     match history.stop_reason {
-        StopReason::NoImprovement => {
-            format!(
-                "{watched} did not improve for {} epochs",
-                patience.saturating_add(1)
-            )
-        }
+        // The best weights may still come from one of those epochs: a gain below tol
+        // counts as none, but the best score is kept.
+        StopReason::NoImprovement => format!(
+            "{watched} {moved} by less than {} for {} epochs in a row",
+            network.tol,
+            network.patience.saturating_add(1)
+        ),
         StopReason::MaxEpochs => "reached --max-epochs".into(),
     }
 }
