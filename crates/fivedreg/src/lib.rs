@@ -12,6 +12,25 @@
 //! fitted.interpolator.save(std::path::Path::new("model.fdr"))?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # The model file
+//!
+//! [`Interpolator::save`] writes, and [`Interpolator::load`] reads (integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | magic [`MAGIC`] (`FIVEDREG`) |
+//! | 4 | format version (u32, [`FORMAT_VERSION`]) |
+//! | 8 | payload length (u64) |
+//! | 4 | CRC-32 of the 20 bytes above |
+//! | n | postcard payload: feature and target names, scalers, layer sizes, weights and biases, fit options, training summary with the test metrics |
+//! | 4 | CRC-32 of everything before it |
+//!
+//! The file holds nothing that varies between runs (no time of day, no thread count), so the
+//! same data, seed and options give the same bytes. Loading refuses a file with a distinct
+//! [`Error`]: [`Error::NotAModel`] (other magic bytes, e.g. a CSV file), [`Error::Truncated`],
+//! [`Error::Corrupted`] (a checksum mismatch, or contents that contradict themselves) and
+//! [`Error::NewerVersion`]; every size it declares is checked before it is trusted.
 #![warn(missing_docs)]
 
 mod atomic;
