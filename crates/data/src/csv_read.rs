@@ -537,13 +537,24 @@ impl<R: Read> Input<R> {
                 column,
                 name,
             },
-            FieldProblem::NotANumber => DataError::NotANumber {
-                file,
-                line,
-                column,
-                name,
-                text,
-            },
+            FieldProblem::NotANumber => {
+                // A decimal comma ("0,5", quoted) is a common slip worth naming.
+                let decimal_comma =
+                    text.contains(',') && text.replace(',', ".").parse::<f64>().is_ok();
+                let hint = if decimal_comma {
+                    " (use '.' as the decimal separator)".to_string()
+                } else {
+                    String::new()
+                };
+                DataError::NotANumber {
+                    file,
+                    line,
+                    column,
+                    name,
+                    text,
+                    hint,
+                }
+            }
             FieldProblem::NonFinite => DataError::NonFinite {
                 file,
                 line,

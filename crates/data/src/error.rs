@@ -165,7 +165,7 @@ pub enum DataError {
         expected: usize,
     },
     /// A field is not a number.
-    #[error("{file}: line {line}, column {column} ({name:?}): {text:?} is not a number")]
+    #[error("{file}: line {line}, column {column} ({name:?}): {text:?} is not a number{hint}")]
     NotANumber {
         /// The file.
         file: String,
@@ -177,6 +177,8 @@ pub enum DataError {
         name: String,
         /// The field (trimmed, shortened if long).
         text: String,
+        /// Empty, or a hint starting with `" ("` (a decimal comma).
+        hint: String,
     },
     /// A field is NaN or infinite (rejected by default).
     #[error("{file}: line {line}, column {column} ({name:?}): {text:?} is not a finite number (NaN and infinities are rejected)")]

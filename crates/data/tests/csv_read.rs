@@ -103,6 +103,20 @@ fn not_a_number_names_line_and_column() {
 }
 
 #[test]
+fn decimal_comma_gets_a_hint() {
+    let e = err("x,y\n\"0,5\",1\n");
+    assert_msg(
+        &e,
+        "data.csv: line 2, column 1 (\"x\"): \"0,5\" is not a number (use '.' as the decimal separator)",
+    );
+    let e = err("x,y\n\"a,b\",1\n");
+    assert_msg(
+        &e,
+        "data.csv: line 2, column 1 (\"x\"): \"a,b\" is not a number",
+    );
+}
+
+#[test]
 fn empty_field_is_not_a_number() {
     let e = err("x1,x2,y\n1,,3\n");
     assert_msg(
