@@ -1,11 +1,17 @@
 //! Each layer kernel at the default network's shapes (a 200-row minibatch is two 100-row
 //! gradient shards; prediction runs 128-row chunks), in GFLOP/s (criterion's elements/s
 //! with elements = flops), next to a 1024³ f32 matrix product by nalgebra (matrixmultiply's
-//! sgemm) as the machine's one-core ceiling.
+//! sgemm) as the machine's one-core ceiling. Everything here is single-threaded and timed
+//! in thread CPU time (see `cpu_time/mod.rs`), so other processes on the machine do not
+//! distort the comparison.
 
+mod cpu_time;
+
+use criterion::measurement::Measurement;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use fivedreg_linalg::{
-    dense_forward, detected_simd, input_grad_relu, matmul, set_simd_limit, weight_grad, Simd,
+    adam_update, bias_grad, dense_forward, detected_simd, input_grad_relu, l2_mean_grad, matmul,
+    set_simd_limit, sum_squares, transpose, weight_grad, AdamStep, Simd,
 };
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
@@ -20,7 +26,7 @@ fn random(rng: &mut ChaCha8Rng, len: usize) -> Vec<f32> {
 const LAYERS: [(usize, usize); 4] = [(5, 64), (64, 32), (32, 16), (16, 1)];
 const ROWS: usize = 100;
 
-fn layer_kernels(c: &mut Criterion) {
+fn layer_kernels<M: Measurement>(c: &mut Criterion<M>) {
     let mut levels = vec![Simd::Portable];
     if detected_simd() >= Simd::Avx2 {
         levels.push(Simd::Avx2);
@@ -71,7 +77,7 @@ fn layer_kernels(c: &mut Criterion) {
     g.finish();
 }
 
-fn ceiling(c: &mut Criterion) {
+fn ceiling<M: Measurement>(c: &mut Criterion<M>) {
     let n = 1024;
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let a = random(&mut rng, n * n);
@@ -94,5 +100,52 @@ fn ceiling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, layer_kernels, ceiling);
+/// The per-minibatch element-wise work on the default network's 2,945 parameters.
+fn elementwise<M: Measurement>(c: &mut Criterion<M>) {
+    let n = 5 * 64 + 64 + 64 * 32 + 32 + 32 * 16 + 16 + 16 + 1;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut p = random(&mut rng, n);
+    let g: Vec<f32> = random(&mut rng, n).iter().map(|v| v * 1e-2).collect();
+    let mut m: Vec<f32> = random(&mut rng, n).iter().map(|v| v * 1e-3).collect();
+    let mut v: Vec<f32> = random(&mut rng, n).iter().map(|x| x * x * 1e-5).collect();
+    let step = AdamStep {
+        lr_t: 1e-3,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+    };
+    let mut g2 = g.clone();
+    let mut t = vec![0.0; 64 * 32];
+    let delta = random(&mut rng, 100 * 64);
+    let mut gb = vec![0.0; 64];
+    let mut grp = c.benchmark_group("elementwise");
+    grp.sample_size(10)
+        .measurement_time(Duration::from_secs(1))
+        .warm_up_time(Duration::from_millis(300));
+    grp.throughput(Throughput::Elements(n as u64));
+    grp.bench_function("adam_update_2945", |b| {
+        b.iter(|| adam_update(&mut p, black_box(&g), &mut m, &mut v, step))
+    });
+    grp.bench_function("l2_mean_grad_2945", |b| {
+        b.iter(|| l2_mean_grad(&mut g2, black_box(&g), 1e-4, 200.0))
+    });
+    grp.bench_function("sum_squares_2945", |b| {
+        b.iter(|| sum_squares(black_box(&g)))
+    });
+    grp.throughput(Throughput::Elements(64 * 32));
+    grp.bench_function("transpose_64x32", |b| {
+        b.iter(|| transpose(black_box(&g[..64 * 32]), 64, 32, &mut t))
+    });
+    grp.throughput(Throughput::Elements(100 * 64));
+    grp.bench_function("bias_grad_100x64", |b| {
+        b.iter(|| bias_grad(black_box(&delta), 100, 64, &mut gb))
+    });
+    grp.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(cpu_time::ThreadCpuTime::new());
+    targets = elementwise, layer_kernels, ceiling
+}
 criterion_main!(benches);

@@ -74,6 +74,63 @@ multiversion! {
 }
 
 multiversion! {
+    /// One Adam step straight from a summed minibatch gradient, with scikit-learn's L2 term
+    /// and mean folded in: `g = (g_sum + alpha·p) / n`, then as [`adam_update`]. Returns
+    /// Σ p² of the updated parameters in f64, summed as [`sum_squares`] does (the next
+    /// minibatch's L2 loss term needs it). Same bits as [`l2_mean_grad`] then
+    /// [`adam_update`] then [`sum_squares`].
+    ///
+    /// # Panics
+    /// When the slices differ in length.
+    #[allow(clippy::too_many_arguments)]
+    pub fn adam_update_l2(
+        params: &mut [f32],
+        g_sum: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        step: AdamStep,
+        alpha: f32,
+        n: f32,
+    ) -> f64 {
+        let len = params.len();
+        assert!(
+            g_sum.len() == len && m.len() == len && v.len() == len,
+            "adam_update_l2: slices differ in length"
+        );
+        let (b1, b2) = (step.beta1, step.beta2);
+        let (c1, c2) = (1.0 - b1, 1.0 - b2);
+        let update = |p: &mut f32, gs: f32, m: &mut f32, v: &mut f32| -> f64 {
+            let g = (gs + alpha * *p) / n;
+            *m = b1 * *m + c1 * g;
+            *v = b2 * *v + c2 * (g * g);
+            *p -= step.lr_t * *m / (v.sqrt() + step.epsilon);
+            f64::from(*p) * f64::from(*p)
+        };
+        // Element i adds to lane i % 8, as in `sum_squares`.
+        let mut acc = [0.0f64; 8];
+        let mut p8 = params.chunks_exact_mut(8);
+        let mut g8 = g_sum.chunks_exact(8);
+        let mut m8 = m.chunks_exact_mut(8);
+        let mut v8 = v.chunks_exact_mut(8);
+        for (((p, g), m), v) in (&mut p8).zip(&mut g8).zip(&mut m8).zip(&mut v8) {
+            for l in 0..8 {
+                acc[l] += update(&mut p[l], g[l], &mut m[l], &mut v[l]);
+            }
+        }
+        let tails = p8
+            .into_remainder()
+            .iter_mut()
+            .zip(g8.remainder())
+            .zip(m8.into_remainder().iter_mut())
+            .zip(v8.into_remainder().iter_mut());
+        for (l, (((p, &g), m), v)) in tails.enumerate() {
+            acc[l] += update(p, g, m, v);
+        }
+        ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+    }
+}
+
+multiversion! {
     /// `dst[i] += src[i]`.
     ///
     /// # Panics

@@ -260,7 +260,16 @@ mod x86 {
             }
             return;
         }
+        // Ten-row tiles when the rows come in tens (100-row shards), else eight (weight
+        // gradients have 64, 32 or 16 rows; prediction chunks 128): no ragged last block.
         let mut i = 0;
+        if m & 7 != 0 && m >= 10 {
+            while i + 10 <= m {
+                // SAFETY: rows i..i+10 are below m; the caller's contract covers the rest.
+                unsafe { row_block512::<10>(ops, i) };
+                i += 10;
+            }
+        }
         while i + MR512 <= m {
             // SAFETY: rows i..i+MR512 are below m; the caller's contract covers the rest.
             unsafe { row_block512::<MR512>(ops, i) };
@@ -280,7 +289,7 @@ mod x86 {
     }
 
     #[cfg(fivedreg_avx512)]
-    /// Rows per AVX-512 register tile.
+    /// Rows per AVX-512 register tile (ten-row tiles are used where they fit better).
     const MR512: usize = 8;
 
     #[cfg(fivedreg_avx512)]

@@ -296,26 +296,38 @@ impl Mlp {
     }
 }
 
-/// Where each layer's weights and biases sit in one flat parameter vector:
-/// `W₀, b₀, W₁, b₁, …`.
+/// Where each layer's weights and biases sit in one flat parameter vector: every layer's
+/// weights first (`W₀, W₁, …`), then every layer's biases (`b₀, b₁, …`), so the L2 penalty
+/// and its sum of squares run over one contiguous range.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     pub(crate) sizes: Vec<usize>,
-    offsets: Vec<usize>,
+    w_offsets: Vec<usize>,
+    b_offsets: Vec<usize>,
+    /// Number of weights (the biases start here).
+    pub(crate) n_weights: usize,
     pub(crate) total: usize,
 }
 
 impl Layout {
     pub(crate) fn new(sizes: &[usize]) -> Layout {
-        let mut offsets = Vec::with_capacity(sizes.len());
+        let mut w_offsets = Vec::with_capacity(sizes.len());
+        let mut b_offsets = Vec::with_capacity(sizes.len());
         let mut total = 0;
         for pair in sizes.windows(2) {
-            offsets.push(total);
-            total += pair[0] * pair[1] + pair[1];
+            w_offsets.push(total);
+            total += pair[0] * pair[1];
+        }
+        let n_weights = total;
+        for pair in sizes.windows(2) {
+            b_offsets.push(total);
+            total += pair[1];
         }
         Layout {
             sizes: sizes.to_vec(),
-            offsets,
+            w_offsets,
+            b_offsets,
+            n_weights,
             total,
         }
     }
@@ -323,11 +335,11 @@ impl Layout {
         self.sizes.len() - 1
     }
     pub(crate) fn w_range(&self, l: usize) -> std::ops::Range<usize> {
-        let start = self.offsets[l];
+        let start = self.w_offsets[l];
         start..start + self.sizes[l] * self.sizes[l + 1]
     }
     pub(crate) fn b_range(&self, l: usize) -> std::ops::Range<usize> {
-        let start = self.w_range(l).end;
+        let start = self.b_offsets[l];
         start..start + self.sizes[l + 1]
     }
 }

@@ -7,8 +7,8 @@ use crate::{
     Trained, TrainingHistory,
 };
 use fivedreg_linalg::{
-    adam_update, add_assign, bias_grad, dense_forward, div_assign, input_grad_relu, l2_mean_grad,
-    sum_squares, transpose, weight_grad, AdamStep,
+    adam_update_l2, add_assign, bias_grad, dense_forward, div_assign, input_grad_relu,
+    l2_mean_grad, sum_squares, transpose, weight_grad, AdamStep,
 };
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -283,9 +283,9 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// Sums the shards' gradients into `grad`, adds the L2 term and divides by the batch
-    /// size, as scikit-learn; returns the batch loss (before this step's update).
-    fn reduce(&self, len: usize, alpha: f64, grad: &mut [f32]) -> f64 {
+    /// Sums the shards' gradients into `grad` (not yet averaged, no L2 term); returns the
+    /// summed squared error.
+    fn sum_shards(&self, grad: &mut [f32]) -> f64 {
         let mut sq_err = 0.0;
         for (s, shard) in self.shards.iter().enumerate() {
             let shard = lock(shard);
@@ -296,22 +296,7 @@ impl<'a> Trainer<'a> {
             }
             sq_err += shard.sq_err;
         }
-        let model = read(&self.model);
-        let n = len as f32;
-        let mut w2 = 0.0f64;
-        for l in 0..self.layout.n_layers() {
-            let range = self.layout.w_range(l);
-            l2_mean_grad(
-                &mut grad[range.clone()],
-                &model.params[range.clone()],
-                alpha as f32,
-                n,
-            );
-            w2 += sum_squares(&model.params[range]);
-            div_assign(&mut grad[self.layout.b_range(l)], n);
-        }
-        let len = len as f64;
-        sq_err / (2.0 * len) + 0.5 * alpha * w2 / len
+        sq_err
     }
 
     /// R² of the current weights on the validation samples (`ss_tot` precomputed).
@@ -343,11 +328,18 @@ pub(crate) fn full_batch_gradient(
     }
     let trainer = Trainer::new(mlp, samples, None, n);
     let mut grad = vec![0.0; trainer.layout.total];
-    let loss = with_pool(1, &trainer, |pool| {
+    let sq_err = with_pool(1, &trainer, |pool| {
         pool.dispatch(Job::Batch { start: 0, len: n });
-        trainer.reduce(n, alpha, &mut grad)
+        trainer.sum_shards(&mut grad)
     });
-    Ok((loss, grad))
+    // scikit-learn's gradient: (Σ + alpha·W) / n for weights, Σ / n for biases.
+    let params = &read(&trainer.model).params;
+    let nw = trainer.layout.n_weights;
+    l2_mean_grad(&mut grad[..nw], &params[..nw], alpha as f32, n as f32);
+    div_assign(&mut grad[nw..], n as f32);
+    let w2 = sum_squares(&params[..nw]);
+    let len = n as f64;
+    Ok((sq_err / (2.0 * len) + 0.5 * alpha * w2 / len, grad))
 }
 
 /// Uniform index in `0..bound` from 64 random bits (Lemire's multiply-shift; the bias is
@@ -434,6 +426,8 @@ pub fn train_from(
     let mut m = vec![0.0f32; total];
     let mut v = vec![0.0f32; total];
     let mut best_params = read(&trainer.model).params.clone();
+    // Σ W² of the current weights, for the L2 term of the next minibatch's loss.
+    let mut w2 = sum_squares(&best_params[..trainer.layout.n_weights]);
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
     // Its own stream, so the minibatch order does not depend on how many draws the
     // initialisation took.
@@ -474,11 +468,14 @@ pub fn train_from(
                 let t0 = Instant::now();
                 forward_seconds += pool.dispatch(Job::Batch { start, len });
                 let t1 = Instant::now();
-                let loss = trainer.reduce(len, p.alpha, &mut grad);
+                let sq_err = trainer.sum_shards(&mut grad);
+                let batch_len = len as f64;
+                // scikit-learn's minibatch loss, with the weights before this step.
+                let loss = sq_err / (2.0 * batch_len) + 0.5 * p.alpha * w2 / batch_len;
                 if !loss.is_finite() {
                     return Err(NnError::Diverged { epoch, loss });
                 }
-                loss_sum += loss * len as f64;
+                loss_sum += loss * batch_len;
                 step += 1;
                 let t = step as f64;
                 let lr_t = p.learning_rate * (1.0 - b2.powf(t)).sqrt() / (1.0 - b1.powf(t));
@@ -490,7 +487,13 @@ pub fn train_from(
                 };
                 {
                     let mut model = write(&trainer.model);
-                    adam_update(&mut model.params, &grad, &mut m, &mut v, adam);
+                    let (n, nw) = (len as f32, trainer.layout.n_weights);
+                    let (pw, pb) = model.params.split_at_mut(nw);
+                    let (gw, gb) = grad.split_at(nw);
+                    let (mw, mb) = m.split_at_mut(nw);
+                    let (vw, vb) = v.split_at_mut(nw);
+                    w2 = adam_update_l2(pw, gw, mw, vw, adam, p.alpha as f32, n);
+                    adam_update_l2(pb, gb, mb, vb, adam, 0.0, n);
                     model.refresh_transposes(&trainer.layout);
                 }
                 batch_seconds += (t1 - t0).as_secs_f64();
