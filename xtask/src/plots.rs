@@ -34,10 +34,9 @@ fn padded_range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     }
     if log {
         // Whole decades, so a log axis always has labelled ticks.
-        (
-            10f64.powf(lo.log10().floor()),
-            10f64.powf((hi.log10() + 1e-9).ceil()),
-        )
+        let lo = 10f64.powf((lo.log10() + 1e-9).floor());
+        let hi = 10f64.powf((hi.log10() - 1e-9).ceil());
+        (lo, if hi > lo { hi } else { lo * 10.0 })
     } else {
         let pad = ((hi - lo) * 0.08).max(1e-3);
         (lo - pad, hi + pad)
