@@ -279,7 +279,7 @@ impl Payload {
             ));
         }
         for l in 0..n_layers {
-            if self.weights[l].len() != sizes[l] * sizes[l + 1]
+            if Some(self.weights[l].len()) != sizes[l].checked_mul(sizes[l + 1])
                 || self.biases[l].len() != sizes[l + 1]
             {
                 return Err(format!("layer {} has the wrong number of weights", l + 1));
