@@ -73,11 +73,10 @@ fn flag(name: &str) -> String {
 impl From<fivedreg::Error> for Failure {
     fn from(error: fivedreg::Error) -> Failure {
         match error {
-            fivedreg::Error::InvalidOption { name, value, valid } => {
-                Failure::usage(format!("invalid {} {value}: must be {valid}", flag(name)))
-            }
-            // Option values only the network can judge (e.g. its size for the data's width).
-            fivedreg::Error::Nn(fivedreg::NnError::InvalidParam { name, value, valid }) => {
+            // The network judges some values only once it sees the data (its size for the
+            // data's width), so its InvalidParam is a usage error too.
+            fivedreg::Error::InvalidOption { name, value, valid }
+            | fivedreg::Error::Nn(fivedreg::NnError::InvalidParam { name, value, valid }) => {
                 Failure::usage(format!("invalid {} {value}: must be {valid}", flag(name)))
             }
             e @ fivedreg::Error::NoValidationRows(_) => Failure::usage(e.to_string()),

@@ -65,7 +65,9 @@ fn main() -> ExitCode {
                     let _ = e.print();
                 }
                 _ => {
-                    let args: Vec<String> = std::env::args().collect();
+                    let args: Vec<String> = std::env::args_os()
+                        .map(|a| a.to_string_lossy().into_owned())
+                        .collect();
                     eprintln!(
                         "{}",
                         one_line(&e.render().to_string(), &command_path(&args))
