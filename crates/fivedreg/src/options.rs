@@ -70,6 +70,8 @@ impl FitOptions {
                 "the validation fraction of the split is 0".into(),
             ));
         }
+        // The model file's caps, checked here so that every model that fits can be loaded,
+        // whatever the network crate itself accepts.
         let hidden = &self.network.hidden_layers;
         if hidden.len() > MAX_HIDDEN_LAYERS {
             return Err(Error::InvalidOption {
