@@ -812,6 +812,60 @@ fn cases() -> Vec<Case> {
             Failure,
         ),
     ];
+    // Output paths that cannot be written.
+    cases.push(case(
+        "output: -o names a folder",
+        vec![good_csv(), ("folder", Content::Dir)],
+        &["train", "good.csv", "-o", "folder"],
+        &["folder", "is a directory"],
+        Failure,
+    ));
+    cases.push(case(
+        "output: -o in a missing folder",
+        vec![good_model(), good_csv()],
+        &["predict", "good.fdr", "good.csv", "-o", "missing/out.csv"],
+        &["missing/out.csv"],
+        Failure,
+    ));
+    cases.push(case(
+        "output: a full device",
+        vec![],
+        &["generate", "--samples", "100000", "-o", "/dev/full"],
+        &["/dev/full", "No space left on device"],
+        Failure,
+    ));
+    cases.push(case(
+        "cli: unknown test function",
+        vec![],
+        &[
+            "generate",
+            "--samples",
+            "10",
+            "--function",
+            "nope",
+            "-o",
+            OUT,
+        ],
+        &["--function", "nope"],
+        Usage,
+    ));
+    cases.push(case(
+        "cli: a test function's wrong input count",
+        vec![],
+        &[
+            "generate",
+            "--samples",
+            "10",
+            "--function",
+            "ishigami",
+            "--inputs",
+            "5",
+            "-o",
+            OUT,
+        ],
+        &["ishigami", "5"],
+        Usage,
+    ));
     // Every error a CSV file causes at training is also refused, in the same words, by
     // `predict` (which streams its input rather than reading it whole).
     cases.push(case(
