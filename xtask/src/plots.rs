@@ -36,15 +36,38 @@ fn padded_range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
         // Whole decades, so a log axis always has labelled ticks.
         let lo = 10f64.powf((lo.log10() + 1e-9).floor());
         let hi = 10f64.powf((hi.log10() - 1e-9).ceil());
-        (lo, if hi > lo { hi } else { lo * 10.0 })
+        let hi = if hi > lo { hi } else { lo * 10.0 };
+        // A hair beyond the decades: plotters rounds the first tick up from the range's
+        // start, and a start that computes as a hair above 10^k would lose the 10^k tick.
+        (lo * (1.0 - 1e-6), hi * (1.0 + 1e-6))
     } else {
         let pad = ((hi - lo) * 0.08).max(1e-3);
         (lo - pad, hi + pad)
     }
 }
 
+/// A tick label: three significant digits without trailing zeros.
 fn label(v: f64) -> String {
-    crate::markdown::sig(v)
+    let text = crate::markdown::sig(v);
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label;
+
+    #[test]
+    fn labels_drop_trailing_zeros() {
+        assert_eq!(label(0.01), "0.01");
+        assert_eq!(label(0.1), "0.1");
+        assert_eq!(label(1.0), "1");
+        assert_eq!(label(0.985), "0.985");
+        assert_eq!(label(100_000.0), "100,000");
+    }
 }
 
 /// One named series of `(n, value)` points.
@@ -73,6 +96,8 @@ fn against_n(
             let mut chart = $chart;
             chart
                 .configure_mesh()
+                .x_labels(12)
+                .y_labels(12)
                 .x_desc("dataset size n (log scale)")
                 .y_desc(y_label)
                 .x_label_formatter(&|x| label(*x))
