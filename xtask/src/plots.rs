@@ -56,20 +56,6 @@ fn label(v: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::label;
-
-    #[test]
-    fn labels_drop_trailing_zeros() {
-        assert_eq!(label(0.01), "0.01");
-        assert_eq!(label(0.1), "0.1");
-        assert_eq!(label(1.0), "1");
-        assert_eq!(label(0.985), "0.985");
-        assert_eq!(label(100_000.0), "100,000");
-    }
-}
-
 /// One named series of `(n, value)` points.
 type Series = (String, Vec<(f64, f64)>);
 
@@ -284,4 +270,18 @@ pub fn write_all(report: &BenchReport, dir: &Path) -> Result<(), String> {
         &val,
         false,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label;
+
+    #[test]
+    fn labels_drop_trailing_zeros() {
+        assert_eq!(label(0.01), "0.01");
+        assert_eq!(label(0.1), "0.1");
+        assert_eq!(label(1.0), "1");
+        assert_eq!(label(0.985), "0.985");
+        assert_eq!(label(100_000.0), "100,000");
+    }
 }
