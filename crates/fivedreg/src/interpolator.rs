@@ -4,13 +4,18 @@ use crate::error::{Error, Result};
 use crate::options::{FitOptions, ValidFitOptions};
 use fivedreg_data::{Dataset, StandardScaler};
 use fivedreg_metrics::Report;
-use fivedreg_nn::{EpochStats, Mlp, MlpParams, Samples, StopReason, TrainingHistory};
+use fivedreg_nn::{
+    EpochStats, Mlp, MlpParams, PredictWorkspace, Samples, StopReason, TrainingHistory,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// Rows converted and pushed through the network at a time, so that predicting a large input
 /// needs memory for the output and one chunk only.
 pub const PREDICT_CHUNK_ROWS: usize = 4096;
+
+/// Rows below which prediction stays on one thread (starting threads costs more).
+const PARALLEL_MIN_ROWS: usize = 32_768;
 
 /// What fitting measured, stored in the model file. Holds nothing that varies between runs
 /// of the same seed (no wall-clock time), so model files are byte-identical.
@@ -196,7 +201,8 @@ impl Interpolator {
 
     /// Predicts the target, in the user's units, for row-major `features` (`n x n_features`,
     /// in the order of [`feature_names`](Self::feature_names)). Works through the rows in
-    /// chunks of [`PREDICT_CHUNK_ROWS`].
+    /// chunks of [`PREDICT_CHUNK_ROWS`]; a large input is shared among the available cores
+    /// (each row's prediction is the same whatever the split).
     pub fn predict(&self, features: &[f64]) -> Result<Vec<f64>> {
         let n_features = self.feature_names.len();
         if features.len() % n_features != 0 {
@@ -208,36 +214,77 @@ impl Interpolator {
                 ),
             });
         }
-        let mut predictions = Vec::with_capacity(features.len() / n_features);
-        let mut chunk_x = Vec::with_capacity(features.len().min(PREDICT_CHUNK_ROWS * n_features));
-        for (c, chunk) in features.chunks(PREDICT_CHUNK_ROWS * n_features).enumerate() {
-            let first_row = c * PREDICT_CHUNK_ROWS;
-            if let Some(i) = chunk.iter().position(|v| !v.is_finite()) {
+        let rows = features.len() / n_features;
+        let mut predictions = vec![0.0; rows];
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = cores.min(rows / PARALLEL_MIN_ROWS).max(1);
+        if threads == 1 {
+            self.predict_rows(features, &mut predictions, 0)?;
+            return Ok(predictions);
+        }
+        // Whole chunks per thread: the chunks are those of one thread, so are the results.
+        let per_thread = rows.div_ceil(threads).div_ceil(PREDICT_CHUNK_ROWS) * PREDICT_CHUNK_ROWS;
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = features
+                .chunks(per_thread * n_features)
+                .zip(predictions.chunks_mut(per_thread))
+                .enumerate()
+                .map(|(t, (x, out))| scope.spawn(move || self.predict_rows(x, out, t * per_thread)))
+                .collect();
+            // Joined in order, so the error reported is the first in row order.
+            parts.into_iter().try_for_each(|part| match part.join() {
+                Ok(result) => result,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+        })?;
+        Ok(predictions)
+    }
+
+    /// Predicts `out.len()` rows of `features` whose first is row `first_row` (0-based) of
+    /// the whole input, chunk by chunk with one reused workspace.
+    fn predict_rows(&self, features: &[f64], out: &mut [f64], first_row: usize) -> Result<()> {
+        let n_features = self.feature_names.len();
+        let chunk_rows = PREDICT_CHUNK_ROWS.min(out.len());
+        let mut workspace = PredictWorkspace::new(&self.mlp);
+        let mut chunk_x: Vec<f32> = Vec::with_capacity(chunk_rows * n_features);
+        let mut chunk_y = vec![0.0f32; chunk_rows];
+        let (mean, scale) = (self.feature_scaler.mean(), self.feature_scaler.scale());
+        let (y_mean, y_scale) = (self.target_scaler.mean()[0], self.target_scaler.scale()[0]);
+        for (c, (x, y)) in features
+            .chunks(PREDICT_CHUNK_ROWS * n_features)
+            .zip(out.chunks_mut(PREDICT_CHUNK_ROWS))
+            .enumerate()
+        {
+            let chunk_first = first_row + c * PREDICT_CHUNK_ROWS;
+            if let Some(i) = x.iter().position(|v| !v.is_finite()) {
                 return Err(Error::NonFiniteFeature {
-                    row: first_row + i / n_features + 1,
+                    row: chunk_first + i / n_features + 1,
                     column: i % n_features + 1,
-                    value: chunk[i],
+                    value: x[i],
                 });
             }
+            // The feature scaler's transform, narrowed to the network's f32.
             chunk_x.clear();
-            chunk_x.extend(chunk.iter().enumerate().map(|(i, &v)| {
-                let column = i % n_features;
-                ((v - self.feature_scaler.mean()[column]) / self.feature_scaler.scale()[column])
-                    as f32
-            }));
-            let scaled = self.mlp.predict(&chunk_x)?;
-            let mut chunk_y: Vec<f64> = scaled.iter().map(|&v| f64::from(v)).collect();
-            self.target_scaler.inverse_transform_in_place(&mut chunk_y);
-            if let Some(i) = chunk_y.iter().position(|v| !v.is_finite()) {
+            chunk_x.extend(
+                x.chunks_exact(n_features)
+                    .flat_map(|row| row.iter().zip(mean).zip(scale))
+                    .map(|((v, m), s)| ((v - m) / s) as f32),
+            );
+            let scaled = &mut chunk_y[..y.len()];
+            self.mlp.predict_into(&chunk_x, scaled, &mut workspace)?;
+            // The target scaler's inverse transform, in f64.
+            for (dst, &v) in y.iter_mut().zip(scaled.iter()) {
+                *dst = f64::from(v) * y_scale + y_mean;
+            }
+            if let Some(i) = y.iter().position(|v| !v.is_finite()) {
                 return Err(Error::OutOfRange(format!(
                     "the prediction for row {} is not finite: its inputs lie far outside \
                      the range the model was trained on",
-                    first_row + i + 1
+                    chunk_first + i + 1
                 )));
             }
-            predictions.extend_from_slice(&chunk_y);
         }
-        Ok(predictions)
+        Ok(())
     }
 
     /// Predicts one point (its features in the order of [`feature_names`](Self::feature_names)).
@@ -416,11 +463,21 @@ mod tests {
         let mut options = small_options();
         options.network.max_epochs = 5;
         let model = fit(&affine_task(300, 5, 1.0, 0.0), options).interpolator;
-        let rows = PREDICT_CHUNK_ROWS * 2 + 17;
+        // Enough rows for several chunks and, on a machine with 2 or more cores, threads.
+        let rows = PARALLEL_MIN_ROWS * 2 + 17;
         let fresh = affine_task(rows, 6, 1.0, 0.0);
         let all = model.predict(fresh.features()).unwrap();
         assert_eq!(all.len(), rows);
-        for i in [0, 1, PREDICT_CHUNK_ROWS - 1, PREDICT_CHUNK_ROWS, rows - 1] {
+        let per_thread = rows.div_ceil(2).div_ceil(PREDICT_CHUNK_ROWS) * PREDICT_CHUNK_ROWS;
+        for i in [
+            0,
+            1,
+            PREDICT_CHUNK_ROWS - 1,
+            PREDICT_CHUNK_ROWS,
+            per_thread - 1,
+            per_thread,
+            rows - 1,
+        ] {
             let one = model.predict_point(fresh.row(i)).unwrap();
             assert!(
                 (one - all[i]).abs() <= 1e-5 * (1.0 + one.abs()),
@@ -429,6 +486,16 @@ mod tests {
             );
         }
         assert!(model.predict(&[]).unwrap().is_empty());
+        // A bad value in the second thread's share, and another later: the first is named.
+        let mut damaged = fresh.features().to_vec();
+        damaged[(per_thread + 5) * 3 + 1] = f64::NAN;
+        damaged[(rows - 1) * 3] = f64::INFINITY;
+        match model.predict(&damaged) {
+            Err(Error::NonFiniteFeature { row, column: 2, .. }) => {
+                assert_eq!(row, per_thread + 6)
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
