@@ -812,6 +812,18 @@ fn cases() -> Vec<Case> {
             Failure,
         ),
     ];
+    cases.push(bad_train_option(
+        "cli: absurd thread count",
+        &["--threads", "100000"],
+        &["--threads", "1024"],
+        Usage,
+    ));
+    cases.push(bad_train_option(
+        "cli: empty hidden layer list",
+        &["--hidden", "64,,16"],
+        &["--hidden", "empty"],
+        Usage,
+    ));
     // Output paths that cannot be written.
     cases.push(case(
         "output: -o names a folder",
@@ -1015,6 +1027,7 @@ fn bad_inputs_are_refused_cleanly() {
         }
     }
     slowest.sort();
+    eprintln!("{} cases, {runs} runs", cases.len());
     eprintln!(
         "slowest runs: {:?}",
         &slowest[slowest.len().saturating_sub(5)..]
