@@ -2,14 +2,14 @@
 
 Usage (one measurement per process, so the process's peak RSS belongs to it):
   sklearn_runner.py probe
-  sklearn_runner.py seed TRAIN.npy TEST.npy SEED
+  sklearn_runner.py seed TRAIN.npy TEST.npy SEED [MAX_ITER]
   sklearn_runner.py fixed TRAIN.npy EPOCHS SEED
 TRAIN/TEST are float64 arrays of shape (rows, features + 1), the target in the last column,
 holding exactly the rows of fivedreg's own split. Prints one JSON object on stdout.
 
 `seed` is the configuration of the seed system and of
 shared/reference/sklearn_seed_benchmark.py: X standardized with the training rows'
-statistics (y not), hidden (64, 32, 16), ReLU, Adam lr 1e-3, max_iter 500,
+statistics (y not), hidden (64, 32, 16), ReLU, Adam lr 1e-3, max_iter 500 (or MAX_ITER),
 early_stopping=True (which carves its own 10% validation out of the training rows).
 `fixed` runs exactly EPOCHS epochs without early stopping, for throughput.
 """
@@ -71,7 +71,7 @@ def rss_kib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def seed_run(train_path, test_path, seed):
+def seed_run(train_path, test_path, seed, max_iter):
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
     from sklearn.preprocessing import StandardScaler
 
@@ -80,7 +80,7 @@ def seed_run(train_path, test_path, seed):
     scaler = StandardScaler().fit(x_train)
     x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
 
-    m = model(seed)
+    m = model(seed, max_iter=max_iter)
     t = time.perf_counter()
     m.fit(x_train, y_train)
     fit_s = time.perf_counter() - t
@@ -91,7 +91,7 @@ def seed_run(train_path, test_path, seed):
 
     # Memory as the seed system measured it: tracemalloc around a second, identical fit
     # (same random_state), kept apart so tracing does not slow the timed run.
-    traced = model(seed)
+    traced = model(seed, max_iter=max_iter)
     tracemalloc.start()
     traced.fit(x_train, y_train)
     fit_peak = tracemalloc.get_traced_memory()[1]
@@ -137,8 +137,9 @@ def fixed_run(train_path, epochs, seed):
 def main(argv):
     if argv[:1] == ["probe"]:
         out = probe()
-    elif argv[:1] == ["seed"] and len(argv) == 4:
-        out = seed_run(argv[1], argv[2], int(argv[3]))
+    elif argv[:1] == ["seed"] and len(argv) in (4, 5):
+        max_iter = int(argv[4]) if len(argv) == 5 else 500
+        out = seed_run(argv[1], argv[2], int(argv[3]), max_iter)
     elif argv[:1] == ["fixed"] and len(argv) == 4:
         out = fixed_run(argv[1], int(argv[2]), int(argv[3]))
     else:

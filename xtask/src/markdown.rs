@@ -1066,7 +1066,7 @@ fn sklearn_section(out: &mut String, report: &BenchReport) {
         out,
         "scikit-learn runs the seed system's configuration (shared/reference/sklearn_seed_benchmark.py): \
          the same training and test rows as fivedreg, X standardized with the training rows' \
-         statistics (y not), hidden (64, 32, 16), Adam lr 0.001, max_iter 500, \
+         statistics (y not), hidden (64, 32, 16), Adam lr 0.001, max_iter = fivedreg's epoch limit, \
          early_stopping=True — which, as in the seed system, carves its own 10% validation out \
          of the training rows, while fivedreg watches the separate validation split. \
          Its peak memory is `tracemalloc`'s peak over a second, identical traced fit; its RSS is \

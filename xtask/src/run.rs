@@ -338,7 +338,14 @@ fn run_sklearn(
         };
         let data = task.dataset()?;
         let split = task.split(&data)?;
-        let run = sk.seed_run(n, &split.train, &split.test, options.seed, workdir)?;
+        let run = sk.seed_run(
+            n,
+            &split.train,
+            &split.test,
+            options.seed,
+            options.max_epochs,
+            workdir,
+        )?;
         progress(&format!(
             "  {:.3} s, {} epochs, test R² {:.4}",
             run.fit_seconds, run.iterations, run.test.r2

@@ -123,6 +123,7 @@ impl Sklearn {
         train: &Dataset,
         test: &Dataset,
         seed: u64,
+        max_iter: usize,
         workdir: &Path,
     ) -> Result<SklearnRun, String> {
         let train_path = workdir.join(format!("train_{n_samples}.npy"));
@@ -134,6 +135,7 @@ impl Sklearn {
             &train_path.display().to_string(),
             &test_path.display().to_string(),
             &seed.to_string(),
+            &max_iter.to_string(),
         ])?;
         let _ = std::fs::remove_file(&train_path);
         let _ = std::fs::remove_file(&test_path);
