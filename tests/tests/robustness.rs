@@ -168,6 +168,15 @@ struct Case {
     /// Substrings the error line must hold.
     stderr: Vec<String>,
     exit: Exit,
+    /// Bytes on standard input.
+    stdin: Vec<u8>,
+}
+
+impl Case {
+    fn with_stdin(mut self, bytes: &[u8]) -> Case {
+        self.stdin = bytes.to_vec();
+        self
+    }
 }
 
 /// The placeholder of the output file in a case's arguments.
@@ -186,6 +195,7 @@ fn case(
         args: args.iter().map(|a| a.to_string()).collect(),
         stderr: stderr.iter().map(|s| s.to_string()).collect(),
         exit,
+        stdin: Vec::new(),
     }
 }
 
@@ -831,6 +841,37 @@ fn cases() -> Vec<Case> {
         &["--hidden", "empty"],
         Usage,
     ));
+    // Standard input is named as such.
+    cases.push(
+        case(
+            "stdin: training data not a number",
+            vec![],
+            &["train", "-", "-o", OUT],
+            &["<stdin>", "line 2, column 1", "\"one\" is not a number"],
+            Failure,
+        )
+        .with_stdin(b"x,y\none,2\n"),
+    );
+    cases.push(
+        case(
+            "stdin: prediction input without the features",
+            vec![good_model()],
+            &["predict", "good.fdr", "-", "-o", OUT],
+            &["<stdin>", "line 1", "no column named \"x1\""],
+            Failure,
+        )
+        .with_stdin(b"a,b\n1,2\n"),
+    );
+    cases.push(
+        case(
+            "stdin: empty",
+            vec![],
+            &["train", "-", "-o", OUT],
+            &["<stdin>", "empty"],
+            Failure,
+        )
+        .with_stdin(b""),
+    );
     // Output paths that cannot be written.
     cases.push(case(
         "output: -o names a folder",
@@ -965,6 +1006,7 @@ fn check_run(case: &Case, out: Option<&str>) -> Result<(), String> {
     let before = snapshot(dir.path());
     let output = fivedreg(dir.path())
         .args(&args)
+        .write_stdin(case.stdin.clone())
         .output()
         .map_err(|e| format!("cannot run: {e}"))?;
     let after = snapshot(dir.path());
