@@ -38,6 +38,19 @@ macro_rules! multiversion {
     };
 }
 
+/// Gradients smaller than this (2⁻⁶³) are treated as 0, so that their square is not subnormal.
+const TINY_GRADIENT: f32 = f32::from_bits(64 << 23);
+
+/// `x`, or 0 when `|x| < tiny` (the comparison and select vectorize).
+#[inline(always)]
+fn flush(x: f32, tiny: f32) -> f32 {
+    if x.abs() < tiny {
+        0.0
+    } else {
+        x
+    }
+}
+
 /// The scalars of one Adam step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamStep {
@@ -55,6 +68,12 @@ multiversion! {
     /// One Adam step over parallel slices:
     /// `m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; p −= lr_t · m / (sqrt(v) + ε)`.
     ///
+    /// Subnormal numbers are kept out: a gradient below 2⁻⁶³ in magnitude counts as 0 (its
+    /// square would be subnormal), and `m` or `v` below `f32::MIN_POSITIVE` become 0. On x86 a
+    /// subnormal result costs a ~100-cycle microcode assist, and `m` of a dead unit decays
+    /// through the subnormal range for ~150 steps; the values flushed move no weight by more
+    /// than ~1e-30.
+    ///
     /// # Panics
     /// When the slices differ in length.
     pub fn adam_update(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], step: AdamStep) {
@@ -66,67 +85,11 @@ multiversion! {
         let (b1, b2) = (step.beta1, step.beta2);
         let (c1, c2) = (1.0 - b1, 1.0 - b2);
         for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
-            *m = b1 * *m + c1 * g;
-            *v = b2 * *v + c2 * (g * g);
+            let g = flush(g, TINY_GRADIENT);
+            *m = flush(b1 * *m + c1 * g, f32::MIN_POSITIVE);
+            *v = flush(b2 * *v + c2 * (g * g), f32::MIN_POSITIVE);
             *p -= step.lr_t * *m / (v.sqrt() + step.epsilon);
         }
-    }
-}
-
-multiversion! {
-    /// One Adam step straight from a summed minibatch gradient, with scikit-learn's L2 term
-    /// and mean folded in: `g = (g_sum + alpha·p) / n`, then as [`adam_update`]. Returns
-    /// Σ p² of the updated parameters in f64, summed as [`sum_squares`] does (the next
-    /// minibatch's L2 loss term needs it). Same bits as [`l2_mean_grad`] then
-    /// [`adam_update`] then [`sum_squares`].
-    ///
-    /// # Panics
-    /// When the slices differ in length.
-    #[allow(clippy::too_many_arguments)]
-    pub fn adam_update_l2(
-        params: &mut [f32],
-        g_sum: &[f32],
-        m: &mut [f32],
-        v: &mut [f32],
-        step: AdamStep,
-        alpha: f32,
-        n: f32,
-    ) -> f64 {
-        let len = params.len();
-        assert!(
-            g_sum.len() == len && m.len() == len && v.len() == len,
-            "adam_update_l2: slices differ in length"
-        );
-        let (b1, b2) = (step.beta1, step.beta2);
-        let (c1, c2) = (1.0 - b1, 1.0 - b2);
-        let update = |p: &mut f32, gs: f32, m: &mut f32, v: &mut f32| -> f64 {
-            let g = (gs + alpha * *p) / n;
-            *m = b1 * *m + c1 * g;
-            *v = b2 * *v + c2 * (g * g);
-            *p -= step.lr_t * *m / (v.sqrt() + step.epsilon);
-            f64::from(*p) * f64::from(*p)
-        };
-        // Element i adds to lane i % 8, as in `sum_squares`.
-        let mut acc = [0.0f64; 8];
-        let mut p8 = params.chunks_exact_mut(8);
-        let mut g8 = g_sum.chunks_exact(8);
-        let mut m8 = m.chunks_exact_mut(8);
-        let mut v8 = v.chunks_exact_mut(8);
-        for (((p, g), m), v) in (&mut p8).zip(&mut g8).zip(&mut m8).zip(&mut v8) {
-            for l in 0..8 {
-                acc[l] += update(&mut p[l], g[l], &mut m[l], &mut v[l]);
-            }
-        }
-        let tails = p8
-            .into_remainder()
-            .iter_mut()
-            .zip(g8.remainder())
-            .zip(m8.into_remainder().iter_mut())
-            .zip(v8.into_remainder().iter_mut());
-        for (l, (((p, &g), m), v)) in tails.enumerate() {
-            acc[l] += update(p, g, m, v);
-        }
-        ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
     }
 }
 

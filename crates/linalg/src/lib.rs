@@ -33,8 +33,7 @@ mod elementwise;
 mod gemm;
 
 pub use elementwise::{
-    adam_update, adam_update_l2, add_assign, bias_grad, div_assign, l2_mean_grad, sum_squares,
-    AdamStep,
+    adam_update, add_assign, bias_grad, div_assign, l2_mean_grad, sum_squares, AdamStep,
 };
 pub use gemm::{active_simd, detected_simd, set_simd_limit, Simd};
 

@@ -7,8 +7,8 @@ use crate::{
     Trained, TrainingHistory,
 };
 use fivedreg_linalg::{
-    adam_update_l2, add_assign, bias_grad, dense_forward, div_assign, input_grad_relu,
-    l2_mean_grad, sum_squares, transpose, weight_grad, AdamStep,
+    adam_update, add_assign, bias_grad, dense_forward, div_assign, input_grad_relu, l2_mean_grad,
+    sum_squares, transpose, weight_grad, AdamStep,
 };
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -488,12 +488,11 @@ pub fn train_from(
                 {
                     let mut model = write(&trainer.model);
                     let (n, nw) = (len as f32, trainer.layout.n_weights);
-                    let (pw, pb) = model.params.split_at_mut(nw);
-                    let (gw, gb) = grad.split_at(nw);
-                    let (mw, mb) = m.split_at_mut(nw);
-                    let (vw, vb) = v.split_at_mut(nw);
-                    w2 = adam_update_l2(pw, gw, mw, vw, adam, p.alpha as f32, n);
-                    adam_update_l2(pb, gb, mb, vb, adam, 0.0, n);
+                    // scikit-learn's gradient: (Σ + alpha·W) / n for weights, Σ / n for biases.
+                    l2_mean_grad(&mut grad[..nw], &model.params[..nw], p.alpha as f32, n);
+                    div_assign(&mut grad[nw..], n);
+                    adam_update(&mut model.params, &grad, &mut m, &mut v, adam);
+                    w2 = sum_squares(&model.params[..nw]);
                     model.refresh_transposes(&trainer.layout);
                 }
                 batch_seconds += (t1 - t0).as_secs_f64();
