@@ -988,6 +988,15 @@ fn baseline_section(out: &mut String, report: &BenchReport) {
                 .join("; ")
         ),
     );
+    if !report.baseline_failures.is_empty() {
+        para(
+            out,
+            &format!(
+                "Failed (left out of the tables): {}.",
+                report.baseline_failures.join("; ")
+            ),
+        );
+    }
     for s in &report.sizes {
         heading(out, 3, &format!("n = {}", int(s.n_samples)));
         let mut rows = vec![vec![

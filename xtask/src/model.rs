@@ -340,6 +340,8 @@ pub struct BenchReport {
     pub sizes: Vec<SizeRuns>,
     /// Alternative regressors per size.
     pub baselines: Vec<BaselineRun>,
+    /// Alternative regressors that failed, with why.
+    pub baseline_failures: Vec<String>,
     /// Training-row caps of the slow baselines, as `(method, cap)`.
     pub baseline_caps: Vec<(String, usize)>,
     /// scikit-learn, when it ran.

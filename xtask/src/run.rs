@@ -191,6 +191,7 @@ pub fn bench(options: &BenchOptions, repo: &Path) -> Result<BenchReport, String>
     }
 
     let mut baselines: Vec<BaselineRun> = Vec::new();
+    let mut baseline_failures: Vec<String> = Vec::new();
     for &n in &sizes {
         for &(method, cap) in &options.caps {
             progress(&format!("{}, n = {n}", method.name()));
@@ -201,15 +202,21 @@ pub fn bench(options: &BenchOptions, repo: &Path) -> Result<BenchReport, String>
                 test_cap: Some(options.baseline_test_cap),
                 quick: options.quick,
             };
-            match run_in_child(&job)? {
-                Outcome::Baseline(run) => {
+            // A failing library must not cost the rest of the run: it is reported instead.
+            match run_in_child(&job) {
+                Ok(Outcome::Baseline(run)) => {
                     progress(&format!(
                         "  {} rows, {:.3} s, test R² {:.4}",
                         run.train_rows_used, run.fit_seconds, run.test.r2
                     ));
                     baselines.push(run);
                 }
-                other => return Err(format!("expected a baseline outcome, got {other:?}")),
+                Ok(other) => return Err(format!("expected a baseline outcome, got {other:?}")),
+                Err(why) => {
+                    let failure = format!("{} at n = {n}: {why}", method.name());
+                    progress(&format!("  failed: {failure}"));
+                    baseline_failures.push(failure);
+                }
             }
         }
     }
@@ -271,6 +278,7 @@ pub fn bench(options: &BenchOptions, repo: &Path) -> Result<BenchReport, String>
         config,
         sizes: size_runs,
         baselines,
+        baseline_failures,
         baseline_caps: options
             .caps
             .iter()
@@ -328,6 +336,38 @@ fn run_sklearn(
     section.sklearn_version = Some(sk.sklearn_version.clone());
     section.numpy_version = Some(sk.numpy_version.clone());
     section.blas = sk.blas.clone();
+    match sklearn_runs(options, sizes, workdir, &sk, &mut section, throughput) {
+        Ok(()) => {
+            section.status = format!(
+                "scikit-learn {} ran with {} (numpy {}, BLAS: {}), OPENBLAS_CORETYPE=SKYLAKEX.",
+                sk.sklearn_version,
+                section.python.as_deref().unwrap_or("?"),
+                sk.numpy_version,
+                sk.blas.as_deref().unwrap_or("unknown")
+            );
+        }
+        Err(why) => {
+            // Keep what did run; say what did not.
+            section.status = format!(
+                "scikit-learn {} with {} failed part-way ({why}); the runs before the failure \
+                 are shown.",
+                sk.sklearn_version,
+                section.python.as_deref().unwrap_or("?"),
+            );
+            progress(&section.status);
+        }
+    }
+    Ok(section)
+}
+
+fn sklearn_runs(
+    options: &BenchOptions,
+    sizes: &[usize],
+    workdir: &Path,
+    sk: &Sklearn,
+    section: &mut SklearnSection,
+    throughput: &mut Vec<ThroughputRun>,
+) -> Result<(), String> {
     for &n in sizes.iter().filter(|&&n| n <= options.sklearn_max_n) {
         progress(&format!("scikit-learn MLPRegressor, n = {n}"));
         let task = Task {
@@ -375,12 +415,5 @@ fn run_sklearn(
         epochs,
         seconds,
     });
-    section.status = format!(
-        "scikit-learn {} ran with {} (numpy {}, BLAS: {}), OPENBLAS_CORETYPE=SKYLAKEX.",
-        sk.sklearn_version,
-        section.python.as_deref().unwrap_or("?"),
-        sk.numpy_version,
-        sk.blas.as_deref().unwrap_or("unknown")
-    );
-    Ok(section)
+    Ok(())
 }
