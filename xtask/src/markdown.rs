@@ -568,7 +568,11 @@ pub fn render(report: &BenchReport) -> String {
     heading(&mut out, 2, "Training speed breakdown");
     para(
         &mut out,
-        "Time per epoch in each phase (`TrainingHistory.phase_seconds` / epochs), in ms.",
+        "Time per epoch in each phase (`TrainingHistory.phase_seconds` / epochs), in ms, as \
+         fivedreg-nn accounts it: forward is the training thread's own forward passes; backward \
+         is the rest of each minibatch (its backward passes and any wait for the other \
+         threads); update is the Adam step; validation is scoring the validation split after \
+         each epoch.",
     );
     let rows: Vec<Vec<String>> = sizes
         .iter()
