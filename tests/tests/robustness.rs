@@ -1012,8 +1012,15 @@ fn check_run(case: &Case, out: Option<&str>) -> Result<(), String> {
     let after = snapshot(dir.path());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let shown = format!("fivedreg {args:?}\nstderr: {stderr}");
-    if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
+    if ["panicked", "RUST_BACKTRACE", "stack backtrace"]
+        .iter()
+        .any(|p| stderr.contains(p))
+    {
         return Err(format!("panicked: {shown}"));
+    }
+    if !output.stdout.is_empty() {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        return Err(format!("printed {stdout:?} on stdout: {shown}"));
     }
     let expected = match case.exit {
         Exit::Usage => 2,
