@@ -98,12 +98,24 @@ impl Drop for FinishOnDrop<'_> {
 }
 
 impl<J: Copy + Send, W: Work<J>> Pool<'_, J, W> {
+    /// Threads working on each job, the caller's included.
+    pub(crate) fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs every part of `job` on the calling thread alone; returns the forward seconds.
+    pub(crate) fn run_inline(&self, job: J) -> f64 {
+        (0..self.work.parts(job))
+            .map(|p| self.work.run(job, p))
+            .sum()
+    }
+
     /// Runs every part of `job` and returns when all are done, with the forward seconds of
     /// the parts the calling thread ran.
     pub(crate) fn dispatch(&self, job: J) -> f64 {
         let parts = self.work.parts(job);
         if self.threads == 1 {
-            return (0..parts).map(|p| self.work.run(job, p)).sum();
+            return self.run_inline(job);
         }
         let generation = self.generation.load(Ordering::Relaxed) + 1;
         self.finished.store(0, Ordering::Relaxed);

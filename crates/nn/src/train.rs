@@ -342,6 +342,59 @@ pub(crate) fn full_batch_gradient(
     Ok((sq_err / (2.0 * len) + 0.5 * alpha * w2 / len, grad))
 }
 
+/// Chooses, minibatch by minibatch, between sharing the shards with the pool's workers and
+/// running them all on the calling thread, by timing both every so often. The result is the
+/// same bits either way, so only speed decides: on a machine whose other cores are busy,
+/// waiting for a descheduled worker and moving gradients between cores can cost more than
+/// the second core saves.
+struct ModeChooser {
+    batch: u64,
+    /// Seconds per row measured in the current probe: pooled, then inline.
+    seconds: [f64; 2],
+    rows: [usize; 2],
+    use_pool: bool,
+}
+
+impl ModeChooser {
+    /// Every `PERIOD` minibatches, `PROBE` run pooled and `PROBE` inline; the faster mode
+    /// runs the rest of the period.
+    const PERIOD: u64 = 64;
+    const PROBE: u64 = 4;
+
+    fn new() -> Self {
+        ModeChooser {
+            batch: 0,
+            seconds: [0.0; 2],
+            rows: [0; 2],
+            use_pool: true,
+        }
+    }
+
+    fn use_pool(&self) -> bool {
+        match self.batch % Self::PERIOD {
+            p if p < Self::PROBE => true,
+            p if p < 2 * Self::PROBE => false,
+            _ => self.use_pool,
+        }
+    }
+
+    fn record(&mut self, pooled: bool, seconds: f64, rows: usize) {
+        let phase = self.batch % Self::PERIOD;
+        if phase < 2 * Self::PROBE {
+            let i = usize::from(!pooled);
+            self.seconds[i] += seconds;
+            self.rows[i] += rows;
+            if phase == 2 * Self::PROBE - 1 {
+                let per_row = |i: usize| self.seconds[i] / self.rows[i].max(1) as f64;
+                self.use_pool = per_row(0) <= per_row(1);
+                self.seconds = [0.0; 2];
+                self.rows = [0; 2];
+            }
+        }
+        self.batch += 1;
+    }
+}
+
 /// Uniform index in `0..bound` from 64 random bits (Lemire's multiply-shift; the bias is
 /// below 2⁻⁴⁰ for any realistic `bound`), the same on every platform.
 fn below(rng: &mut ChaCha8Rng, bound: usize) -> usize {
@@ -455,6 +508,7 @@ pub fn train_from(
     let mut step: u64 = 0;
     let mut batch_seconds = 0.0;
     let mut forward_seconds = 0.0;
+    let mut chooser = ModeChooser::new();
 
     let outcome = with_pool(threads, &trainer, |pool| -> Result<()> {
         for epoch in 1..=p.max_epochs {
@@ -466,7 +520,13 @@ pub fn train_from(
             while start < n {
                 let len = batch.min(n - start);
                 let t0 = Instant::now();
-                forward_seconds += pool.dispatch(Job::Batch { start, len });
+                let job = Job::Batch { start, len };
+                let pooled = pool.threads() > 1 && chooser.use_pool();
+                forward_seconds += if pooled {
+                    pool.dispatch(job)
+                } else {
+                    pool.run_inline(job)
+                };
                 let t1 = Instant::now();
                 let sq_err = trainer.sum_shards(&mut grad);
                 let batch_len = len as f64;
@@ -497,6 +557,7 @@ pub fn train_from(
                 }
                 batch_seconds += (t1 - t0).as_secs_f64();
                 history.phase_seconds.update += t1.elapsed().as_secs_f64();
+                chooser.record(pooled, t0.elapsed().as_secs_f64(), len);
                 start += len;
             }
             let loss = loss_sum / n as f64;
