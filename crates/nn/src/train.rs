@@ -356,8 +356,8 @@ struct ModeChooser {
 }
 
 impl ModeChooser {
-    /// Every `PERIOD` minibatches, `PROBE` run pooled and `PROBE` inline; the faster mode
-    /// runs the rest of the period.
+    /// Every `PERIOD` minibatches: one pooled minibatch to wake the workers (not timed),
+    /// `PROBE` pooled and `PROBE` single-thread ones timed; the faster mode runs the rest.
     const PERIOD: u64 = 64;
     const PROBE: u64 = 4;
 
@@ -372,19 +372,19 @@ impl ModeChooser {
 
     fn use_pool(&self) -> bool {
         match self.batch % Self::PERIOD {
-            p if p < Self::PROBE => true,
-            p if p < 2 * Self::PROBE => false,
+            p if p <= Self::PROBE => true,
+            p if p <= 2 * Self::PROBE => false,
             _ => self.use_pool,
         }
     }
 
     fn record(&mut self, pooled: bool, seconds: f64, rows: usize) {
         let phase = self.batch % Self::PERIOD;
-        if phase < 2 * Self::PROBE {
+        if (1..=2 * Self::PROBE).contains(&phase) {
             let i = usize::from(!pooled);
             self.seconds[i] += seconds;
             self.rows[i] += rows;
-            if phase == 2 * Self::PROBE - 1 {
+            if phase == 2 * Self::PROBE {
                 let per_row = |i: usize| self.seconds[i] / self.rows[i].max(1) as f64;
                 self.use_pool = per_row(0) <= per_row(1);
                 self.seconds = [0.0; 2];
@@ -622,4 +622,34 @@ pub fn train_from(
     history.phase_seconds.backward = (batch_seconds - forward_seconds).max(0.0);
     history.seconds = started.elapsed().as_secs_f64();
     Ok(Trained { mlp, history })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ModeChooser;
+
+    #[test]
+    fn the_chooser_probes_both_modes_then_keeps_the_faster() {
+        for (pooled_cost, inline_cost, expect_pool) in [(1.0, 2.0, true), (2.0, 1.0, false)] {
+            let mut c = ModeChooser::new();
+            let mut modes = Vec::new();
+            for _ in 0..2 * ModeChooser::PERIOD {
+                let pooled = c.use_pool();
+                modes.push(pooled);
+                c.record(pooled, if pooled { pooled_cost } else { inline_cost }, 1);
+            }
+            let period = ModeChooser::PERIOD as usize;
+            // Warm-up and probes: 5 pooled, then 4 single-thread.
+            assert_eq!(
+                &modes[..9],
+                &[true, true, true, true, true, false, false, false, false]
+            );
+            assert!(modes[9..period].iter().all(|&m| m == expect_pool));
+            assert_eq!(
+                &modes[period..period + 9],
+                &modes[..9],
+                "probes again every period"
+            );
+        }
+    }
 }
