@@ -302,3 +302,44 @@ fn glorot_bounds_and_seeds() {
     assert_eq!(a, Mlp::glorot(&[5, 64, 32, 16, 1], 1).unwrap());
     assert_ne!(a, Mlp::glorot(&[5, 64, 32, 16, 1], 2).unwrap());
 }
+
+#[test]
+fn odd_shapes_train_and_stay_deterministic() {
+    let task = common::seed_task(300, 8);
+    let shapes: [&[usize]; 4] = [&[], &[7], &[13, 3, 5, 1, 9], &[33, 17]];
+    for hidden in shapes {
+        for rows in [1usize, 2, 3, 180] {
+            let p = MlpParams {
+                hidden_layers: hidden.to_vec(),
+                max_epochs: 6,
+                early_stopping: false,
+                batch_size: Some(7),
+                ..Default::default()
+            };
+            let samples = Samples {
+                x: &task.train.x[..rows * 5],
+                y: &task.train.y[..rows],
+                n_features: 5,
+            };
+            let run = |threads| {
+                let p = MlpParams {
+                    threads,
+                    ..p.clone()
+                }
+                .check()
+                .unwrap();
+                train(&p, samples, None, &mut |_| {}).unwrap()
+            };
+            let (one, two) = (run(1), run(2));
+            assert_eq!(one.mlp, two.mlp, "hidden {hidden:?}, {rows} rows");
+            assert_eq!(one.history.epochs, 6);
+            assert!(one.history.train_loss.iter().all(|l| l.is_finite()));
+            if rows == 180 {
+                assert!(
+                    one.history.train_loss[5] < one.history.train_loss[0],
+                    "hidden {hidden:?}"
+                );
+            }
+        }
+    }
+}
