@@ -56,6 +56,28 @@ fn label(v: f64) -> String {
     }
 }
 
+/// An empty temporary file beside `path`, for a plot to be drawn into and then renamed
+/// over `path` by [`persist`]: an interrupted run leaves the old plot or the new one, never
+/// half of one. Removed if dropped.
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, String> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".fivedreg-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| format!("creating a temporary file in {}: {e}", dir.display()))
+}
+
+/// Renames the finished temporary file over `path`.
+fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<(), String> {
+    temp.persist(path)
+        .map(drop)
+        .map_err(|e| format!("writing {}: {}", path.display(), e.error))
+}
+
 /// One named series of `(n, value)` points.
 type Series = (String, Vec<(f64, f64)>);
 
@@ -66,7 +88,8 @@ fn against_n(
     series: &[Series],
     log_y: bool,
 ) -> Result<(), String> {
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    let temp = temp_beside(path)?;
+    let root = SVGBackend::new(temp.path(), SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let all = || series.iter().flat_map(|(_, pts)| pts.iter());
     let (x0, x1) = padded_range(all().map(|p| p.0), true);
@@ -124,7 +147,9 @@ fn against_n(
             .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
             .map_err(err)?);
     }
-    root.present().map_err(err)
+    root.present().map_err(err)?;
+    drop(root);
+    persist(temp, path)
 }
 
 fn per_epoch(
@@ -134,7 +159,8 @@ fn per_epoch(
     series: &[Series],
     log_y: bool,
 ) -> Result<(), String> {
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    let temp = temp_beside(path)?;
+    let root = SVGBackend::new(temp.path(), SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let all = || series.iter().flat_map(|(_, pts)| pts.iter());
     let x1 = all().map(|p| p.0).fold(1.0, f64::max);
@@ -185,7 +211,9 @@ fn per_epoch(
     } else {
         draw!(builder.build_cartesian_2d(1.0..x1, y0..y1).map_err(err)?);
     }
-    root.present().map_err(err)
+    root.present().map_err(err)?;
+    drop(root);
+    persist(temp, path)
 }
 
 /// Writes `r2_vs_n.svg`, `time_vs_n.svg`, `training_loss.svg` and `validation_r2.svg`.
