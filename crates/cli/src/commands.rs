@@ -205,6 +205,13 @@ fn metrics_json(report: Option<&Report>) -> serde_json::Value {
 /// `fivedreg train`.
 pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     let options = fit_options(args)?;
+    // A model that cannot be saved (a missing folder, a folder given as the file) is
+    // refused now rather than after the training: a temporary file is made beside it and
+    // removed. A device or pipe is left alone until the model is written.
+    let special = std::fs::metadata(&args.output).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    if !special {
+        drop(fivedreg::AtomicFile::create(&args.output)?);
+    }
     let csv = CsvOptions {
         target: args.target.clone(),
         ..Default::default()
