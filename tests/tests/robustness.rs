@@ -880,6 +880,25 @@ fn cases() -> Vec<Case> {
         &["folder", "is a directory"],
         Failure,
     ));
+    // Refused before training (the error arrives at once; a run of 10^6 epochs would
+    // time out).
+    cases.push(case(
+        "output: train into a missing folder",
+        vec![good_csv()],
+        &[
+            "train",
+            "good.csv",
+            "-o",
+            "missing/model.fdr",
+            "--max-epochs",
+            "1000000",
+            "--no-early-stopping",
+            "--patience",
+            "1000000",
+        ],
+        &["missing/model.fdr", "No such file"],
+        Failure,
+    ));
     cases.push(case(
         "output: -o in a missing folder",
         vec![good_model(), good_csv()],
@@ -1289,7 +1308,9 @@ fn train_killed_mid_run_leaves_the_old_model() {
         "--max-epochs",
         "1000000",
     ];
-    let killed = run_and_kill(path, &endless, 0, Duration::from_millis(500));
+    // (An empty temporary file may flash by at the start: `train` checks that it can
+    // write its output before training; only one with bytes in it is the model.)
+    let killed = run_and_kill(path, &endless, 1, Duration::from_millis(500));
     assert_eq!(killed, Killed::BeforeWriting);
     intact("by a run killed while training");
     // Killed while writing: a network of 1.1 million parameters (a 4 MB file), one epoch.
