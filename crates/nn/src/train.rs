@@ -300,8 +300,12 @@ impl<'a> Trainer<'a> {
     }
 
     /// R² of the current weights on the validation samples (`ss_tot` precomputed).
-    fn validation_r2(&self, pool: &Pool<'_, Job, Self>, ss_tot: f64) -> f64 {
-        pool.dispatch(Job::Validate);
+    fn validation_r2(&self, pool: &Pool<'_, Job, Self>, pooled: bool, ss_tot: f64) -> f64 {
+        if pooled {
+            pool.dispatch(Job::Validate);
+        } else {
+            pool.run_inline(Job::Validate);
+        }
         let ss_res: f64 = self.validation_parts.iter().map(|p| lock(p).ss_res).sum();
         if ss_tot == 0.0 {
             // scikit-learn's r2_score (force_finite): a constant target is 1 if fitted exactly.
@@ -566,7 +570,9 @@ pub fn train_from(
             }
             let validation_r2 = if validation.is_some() {
                 let t0 = Instant::now();
-                let r2 = trainer.validation_r2(pool, ss_tot);
+                // Pooled or not as the minibatches currently are (the same bits either way).
+                let pooled = pool.threads() > 1 && chooser.use_pool();
+                let r2 = trainer.validation_r2(pool, pooled, ss_tot);
                 history.phase_seconds.validation += t0.elapsed().as_secs_f64();
                 if !r2.is_finite() {
                     return Err(NnError::Diverged { epoch, loss });
