@@ -534,6 +534,11 @@ fn cases() -> Vec<Case> {
             &["truncated"],
         ),
         bad_model(
+            "model: truncated in the header's checksum",
+            truncated(22),
+            &["truncated", "22 bytes"],
+        ),
+        bad_model(
             "model: truncated after the header",
             truncated(header),
             &["truncated", &format!("of the {model_len}")],
@@ -566,6 +571,11 @@ fn cases() -> Vec<Case> {
         bad_model(
             "model: a byte flipped in the length",
             flipped(13),
+            &["corrupted", "header's checksum"],
+        ),
+        bad_model(
+            "model: a byte flipped in the header's checksum",
+            flipped(21),
             &["corrupted", "header's checksum"],
         ),
         bad_model(
