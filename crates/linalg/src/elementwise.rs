@@ -156,15 +156,26 @@ multiversion! {
     /// When a slice is shorter than its shape says.
     pub fn bias_grad(delta: &[f32], rows: usize, n_out: usize, out: &mut [f32]) {
         assert!(delta.len() >= rows * n_out && out.len() >= n_out, "bias_grad: slice too short");
-        let out = &mut out[..n_out];
-        out.fill(0.0);
-        if n_out == 0 {
-            return;
-        }
-        for row in delta[..rows * n_out].chunks_exact(n_out) {
-            for (o, d) in out.iter_mut().zip(row) {
-                *o += d;
+        // Sixteen columns at a time summed in registers over all rows, then stored once
+        // (accumulating into `out` row by row was bound by store-to-load forwarding).
+        let delta = &delta[..rows * n_out];
+        let mut j = 0;
+        while j + 16 <= n_out {
+            let mut acc = [0.0f32; 16];
+            for row in delta.chunks_exact(n_out) {
+                for (a, d) in acc.iter_mut().zip(&row[j..j + 16]) {
+                    *a += d;
+                }
             }
+            out[j..j + 16].copy_from_slice(&acc);
+            j += 16;
+        }
+        for (c, o) in out.iter_mut().enumerate().take(n_out).skip(j) {
+            let mut acc = 0.0f32;
+            for row in delta.chunks_exact(n_out) {
+                acc += row[c];
+            }
+            *o = acc;
         }
     }
 }
