@@ -8,6 +8,7 @@ use fivedreg_data::{CsvOptions, Dataset, FeatureRows, SplitFractions, TestFuncti
 use fivedreg_metrics::Report;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -258,8 +259,9 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     ))
 }
 
-/// Rows predicted at a time when streaming a CSV file.
-const STREAM_CHUNK_ROWS: usize = fivedreg::PREDICT_CHUNK_ROWS;
+/// Rows predicted at a time when streaming a CSV file: few enough that their fields stay
+/// in cache and the allocator reuses their memory, enough for the network's tiles.
+const STREAM_CHUNK_ROWS: usize = 512;
 
 /// `fivedreg predict`.
 pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
@@ -306,6 +308,7 @@ fn predict_stream<R: std::io::Read>(
         let mut fields: Vec<Vec<String>> = Vec::with_capacity(STREAM_CHUNK_ROWS);
         let mut lines: Vec<u64> = Vec::with_capacity(STREAM_CHUNK_ROWS);
         let mut features: Vec<f64> = Vec::with_capacity(STREAM_CHUNK_ROWS * n_features);
+        let mut number = String::new();
         let mut done = false;
         while !done {
             fields.clear();
@@ -346,8 +349,16 @@ fn predict_stream<R: std::io::Read>(
                 )),
             })?;
             for (record, y) in fields.iter_mut().zip(&predictions) {
-                record.push(format!("{y:?}"));
-                csv.write_record(&*record).map_err(write_error)?;
+                number.clear();
+                // Writing to a String cannot fail.
+                let _ = write!(number, "{y:?}");
+                csv.write_record(
+                    record
+                        .iter()
+                        .map(String::as_bytes)
+                        .chain([number.as_bytes()]),
+                )
+                .map_err(write_error)?;
             }
         }
         csv.flush()
