@@ -2,6 +2,7 @@
 //! squares. Each is plain Rust compiled three times (AVX-512, AVX2, baseline) and picked at
 //! run time; they use no fused multiply-add, so every path gives the same bits.
 
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_imports))]
 use crate::gemm::{active_simd, Simd};
 
 /// Defines `pub fn $name` whose body is compiled for AVX-512F, AVX2 and the baseline and
