@@ -210,6 +210,16 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     // refused now rather than after the training: a temporary file is made beside it and
     // removed. A device or pipe is left alone until the model is written.
     let special = std::fs::metadata(&args.output).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(&args.output, &args.data) {
+        return Err(Failure::usage(format!(
+            "-o {} is the training data; the model would replace it",
+            display_path(&args.output)
+        )));
+    }
     if !special {
         drop(fivedreg::AtomicFile::create(&args.output)?);
     }
