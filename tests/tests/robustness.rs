@@ -890,6 +890,13 @@ fn cases() -> Vec<Case> {
         &["folder", "is a directory"],
         Failure,
     ));
+    cases.push(case(
+        "output: train onto its own data",
+        vec![good_csv()],
+        &["train", "good.csv", "-o", "./good.csv"],
+        &["good.csv", "is the training data"],
+        Usage,
+    ));
     // Refused before training (the error arrives at once; a run of 10^6 epochs would
     // time out).
     cases.push(case(
