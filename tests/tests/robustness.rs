@@ -11,7 +11,7 @@
 //!
 //! Further tests: a diverging training run, and `train` and `predict` killed mid-run.
 //!
-//! Unix only: cases use symbolic links, devices and SIGKILL.
+//! Unix only: cases use devices of `/dev` and SIGKILL.
 #![cfg(unix)]
 
 use assert_cmd::Command;
@@ -81,15 +81,13 @@ fn run_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
 }
 
 /// Good inputs shared by the cases: a small data set and a model trained on it.
+/// (Kept in memory: a static is never dropped, so a folder kept here would outlive the
+/// test run.)
 struct Fixtures {
-    /// Keeps the folder of `long_line` alive.
-    _dir: tempfile::TempDir,
     /// `x1,x2,y`, 200 rows.
     csv: Vec<u8>,
     /// A model of `csv` (features x1, x2; target y).
     model: Vec<u8>,
-    /// A single line of 50 MB without a newline.
-    long_line: PathBuf,
 }
 
 fn fixtures() -> &'static Fixtures {
@@ -125,18 +123,9 @@ fn fixtures() -> &'static Fixtures {
                 "--json",
             ],
         );
-        let long_line = path.join("long_line.csv");
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&long_line).unwrap());
-        let chunk = "0.25,".repeat(1 << 12);
-        for _ in 0..(50 << 20) / chunk.len() {
-            file.write_all(chunk.as_bytes()).unwrap();
-        }
-        file.flush().unwrap();
         Fixtures {
             csv: std::fs::read(path.join("good.csv")).unwrap(),
             model: std::fs::read(path.join("good.fdr")).unwrap(),
-            long_line,
-            _dir: dir,
         }
     })
 }
@@ -155,8 +144,9 @@ enum Content {
     Bytes(Vec<u8>),
     /// A file of `tests/corpus/`.
     Corpus(&'static str),
-    /// A symbolic link to a large shared file.
-    Link(PathBuf),
+    /// A single line of this many bytes (`0.25,0.25,...`) without a newline, written in
+    /// pieces.
+    LongLine(usize),
     /// An empty folder.
     Dir,
 }
@@ -414,7 +404,7 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "csv: a 50 MB line without a newline",
-            vec![("long.csv", Content::Link(fx.long_line.clone()))],
+            vec![("long.csv", Content::LongLine(50 << 20))],
             &["train", "long.csv", "-o", OUT],
             &["long.csv", "line 1 is longer than 16777216 bytes"],
             Failure,
@@ -1018,7 +1008,14 @@ fn write_files(dir: &Path, files: &[(&'static str, Content)]) {
                 std::fs::copy(&source, &path)
                     .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
             }
-            Content::Link(target) => std::os::unix::fs::symlink(target, &path).unwrap(),
+            Content::LongLine(bytes) => {
+                let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+                let chunk = "0.25,".repeat(1 << 12);
+                for _ in 0..bytes / chunk.len() {
+                    file.write_all(chunk.as_bytes()).unwrap();
+                }
+                file.flush().unwrap();
+            }
             Content::Dir => std::fs::create_dir(&path).unwrap(),
         }
     }
