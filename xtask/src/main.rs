@@ -48,7 +48,7 @@ struct BenchArgs {
     /// Dataset sizes, comma-separated (default 1000,5000,10000).
     #[arg(long, value_delimiter = ',', value_parser = parse_size)]
     sizes: Option<Vec<usize>>,
-    /// Also measure 50,000, 100,000 and 1,000,000 rows.
+    /// Also measure 50,000, 100,000 and 1,000,000 rows (and run everything at every size).
     #[arg(long, conflicts_with = "quick")]
     full: bool,
     /// Small sizes and few epochs, under a minute; skips scikit-learn unless `--sklearn`.
@@ -66,10 +66,10 @@ struct BenchArgs {
     /// Epoch limit of the default runs (default 500; 100 with `--quick`).
     #[arg(long)]
     max_epochs: Option<usize>,
-    /// Largest size also run with early stopping off (default 100000).
+    /// Largest size also run with early stopping off (default 100000; every size with `--full`).
     #[arg(long)]
     no_early_stopping_max: Option<usize>,
-    /// Largest size run with scikit-learn (default 100000).
+    /// Largest size run with scikit-learn (default 100000; every size with `--full`).
     #[arg(long)]
     sklearn_max: Option<usize>,
 }
@@ -91,6 +91,9 @@ impl BenchArgs {
         }
         if self.full {
             options.sizes = vec![1_000, 5_000, 10_000, 50_000, 100_000, 1_000_000];
+            // The full run measures everything at every size.
+            options.no_early_stopping_max_n = usize::MAX;
+            options.sklearn_max_n = usize::MAX;
             command.push("--full".into());
         }
         if let Some(sizes) = &self.sizes {
