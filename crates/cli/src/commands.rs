@@ -203,6 +203,14 @@ fn metrics_json(report: Option<&Report>) -> serde_json::Value {
     }
 }
 
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// `fivedreg train`.
 pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     let options = fit_options(args)?;
@@ -210,11 +218,7 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     // refused now rather than after the training: a temporary file is made beside it and
     // removed. A device or pipe is left alone until the model is written.
     let special = std::fs::metadata(&args.output).is_ok_and(|m| !m.is_file() && !m.is_dir());
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same(&args.output, &args.data) {
+    if same_file(&args.output, &args.data) {
         return Err(Failure::usage(format!(
             "-o {} is the training data; the model would replace it",
             display_path(&args.output)
@@ -281,6 +285,12 @@ pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
             .predict_point(point)
             .map_err(|e| Failure::from(e).about(&display_path(&args.model)))?;
         return print(&format!("{y}\n"));
+    }
+    if same_file(&args.output, &args.model) {
+        return Err(Failure::usage(format!(
+            "-o {} is the model; the predictions would replace it",
+            display_path(&args.output)
+        )));
     }
     let input = args.input.as_deref().unwrap_or(Path::new("-"));
     if input.as_os_str() == "-" {
