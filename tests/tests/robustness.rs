@@ -887,6 +887,13 @@ fn cases() -> Vec<Case> {
         &["good.csv", "is the training data"],
         Usage,
     ));
+    cases.push(case(
+        "output: predictions onto the model",
+        vec![good_model(), good_csv()],
+        &["predict", "good.fdr", "good.csv", "-o", "good.fdr"],
+        &["good.fdr", "is the model"],
+        Usage,
+    ));
     // Refused before training (the error arrives at once; a run of 10^6 epochs would
     // time out).
     cases.push(case(
