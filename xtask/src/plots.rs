@@ -75,7 +75,15 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, String> {
 fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<(), String> {
     temp.persist(path)
         .map(drop)
-        .map_err(|e| format!("writing {}: {}", path.display(), e.error))
+        .map_err(|e| format!("writing {}: {}", path.display(), e.error))?;
+    // Temporary files are created private (0600); a report is for everyone to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| format!("making {} readable: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// One named series of `(n, value)` points.
@@ -98,6 +106,7 @@ fn against_n(
     builder
         .caption(title, ("sans-serif", 22))
         .margin(12)
+        .margin_right(36)
         .x_label_area_size(45)
         .y_label_area_size(70);
     macro_rules! draw {
@@ -169,6 +178,7 @@ fn per_epoch(
     builder
         .caption(title, ("sans-serif", 22))
         .margin(12)
+        .margin_right(36)
         .x_label_area_size(45)
         .y_label_area_size(70);
     macro_rules! draw {
