@@ -29,6 +29,7 @@
 
 #![warn(missing_docs)]
 
+pub mod counting_alloc;
 mod elementwise;
 mod gemm;
 

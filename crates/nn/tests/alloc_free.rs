@@ -1,38 +1,15 @@
 //! The training loop allocates nothing after its first epoch, with one or two threads, and
 //! `predict_into` allocates nothing once its workspace is sized. A counting global allocator
-//! (this test binary's own) proves it. The binary has no libtest harness (see Cargo.toml),
-//! so no harness thread allocates meanwhile.
+//! (fivedreg-linalg's, installed in this test binary only) proves it. The binary has no
+//! libtest harness (see Cargo.toml), so no harness thread allocates meanwhile.
 
 mod common;
 
+use fivedreg_linalg::counting_alloc::{total_allocations, CountingAllocator};
 use fivedreg_nn::{train, Mlp, MlpParams, PredictWorkspace};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn main() {
     let task = common::seed_task(2_000, 1);
@@ -52,7 +29,7 @@ fn main() {
                 task.train.samples(),
                 Some(task.validation.samples()),
                 &mut |s| {
-                    at_epoch[s.epoch] = ALLOCATIONS.load(Ordering::Relaxed);
+                    at_epoch[s.epoch] = total_allocations();
                 },
             )
             .unwrap();
@@ -69,12 +46,12 @@ fn main() {
     let mut ws = PredictWorkspace::new(&mlp);
     let mut out = vec![0.0; task.train.y.len()];
     mlp.predict_into(&task.train.x, &mut out, &mut ws).unwrap();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = total_allocations();
     for _ in 0..5 {
         mlp.predict_into(&task.train.x, &mut out, &mut ws).unwrap();
     }
     assert_eq!(
-        ALLOCATIONS.load(Ordering::Relaxed) - before,
+        total_allocations() - before,
         0,
         "allocations in predict_into"
     );
