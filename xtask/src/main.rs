@@ -14,6 +14,7 @@ mod plots;
 mod results_json;
 mod run;
 mod sklearn;
+mod speed;
 mod threads;
 mod worker;
 
@@ -38,6 +39,27 @@ enum Command {
     /// One measurement in a fresh process (used by `bench`; reads a job as JSON on stdin).
     #[command(hide = true)]
     BenchWorker,
+    /// Issue #6's speed figures next to scikit-learn's, as a table and `<out>/SPEED.md`.
+    Speed(SpeedArgs),
+}
+
+#[derive(clap::Args)]
+struct SpeedArgs {
+    /// Output folder.
+    #[arg(long, default_value = "target/bench-report")]
+    out: PathBuf,
+    /// Small sizes (a few seconds).
+    #[arg(long)]
+    quick: bool,
+    /// Do not run scikit-learn.
+    #[arg(long)]
+    no_sklearn: bool,
+    /// The `fivedreg` binary (default: beside xtask, built if missing).
+    #[arg(long)]
+    fivedreg: Option<PathBuf>,
+    /// Seed of the data, the split and the network.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(clap::Args)]
@@ -143,6 +165,25 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::BenchWorker => worker::worker_main(),
+        Command::Speed(args) => {
+            let mut options = speed::SpeedOptions::defaults(args.quick);
+            let mut command = vec!["cargo xtask speed".to_string()];
+            if args.quick {
+                command.push("--quick".into());
+            }
+            if args.no_sklearn {
+                options.sklearn = false;
+                command.push("--no-sklearn".into());
+            }
+            if args.seed != 42 {
+                command.push(format!("--seed {}", args.seed));
+            }
+            options.seed = args.seed;
+            options.out = args.out;
+            options.fivedreg = args.fivedreg;
+            options.command = command.join(" ");
+            speed::speed(&options, &repo_root()).map(|_| ())
+        }
         Command::Bench(args) => {
             let options = args.options();
             run::bench(&options, &repo_root()).map(|_| {

@@ -104,15 +104,16 @@ impl BenchOptions {
     }
 }
 
-const N_INPUTS: usize = 5;
-const NOISE: f64 = 0.1;
-const PATIENCE: usize = 10;
+pub(crate) const N_INPUTS: usize = 5;
+pub(crate) const NOISE: f64 = 0.1;
+pub(crate) const PATIENCE: usize = 10;
 
 fn progress(message: &str) {
     eprintln!("[bench] {message}");
 }
 
-fn fit_job(
+/// Runs one fit in a fresh worker process.
+pub(crate) fn fit_job(
     task: Task,
     settings: FitSettings,
     model_out: Option<PathBuf>,
