@@ -296,7 +296,7 @@ pub fn speed(options: &SpeedOptions, repo: &Path) -> Result<String, String> {
         None
     };
     let mut rows: Vec<Row> = Vec::new();
-    let na = || "not run".to_string();
+    let na = || "n/a".to_string();
 
     // 1. The matrix-product ceiling.
     let n = options.matrix_n;
@@ -519,7 +519,7 @@ pub fn speed(options: &SpeedOptions, repo: &Path) -> Result<String, String> {
         ),
     ]);
 
-    let markdown = markdown_table(options, &rows, sk.as_ref(), predict.rss_method);
+    let markdown = markdown_table(options, repo, &rows, sk.as_ref(), predict.rss_method);
     println!("{}", text_table(&rows));
     let path = options.out.join("SPEED.md");
     std::fs::write(&path, &markdown).map_err(|e| format!("writing {}: {e}", path.display()))?;
@@ -556,16 +556,18 @@ fn text_table(rows: &[Row]) -> String {
 
 fn markdown_table(
     options: &SpeedOptions,
+    repo: &Path,
     rows: &[Row],
     sk: Option<&Sklearn>,
     rss_method: &str,
 ) -> String {
-    let machine = crate::machine::MachineInfo::collect(Path::new("."));
+    let machine = crate::machine::MachineInfo::collect(repo);
     let mut md = String::new();
     md.push_str("# fivedreg speed figures (issue #6)\n\n");
     md.push_str(&format!(
         "Command: `{}`. Machine: {}, {} logical CPUs; xtask build `{}` (opt-level {}), {}; \
-         commit {}{}; {}.\n\n",
+         commit {}{}; {}; load average at the end {:.2} (other work on the machine makes \
+         every figure noisy: compare ratios from the same run).\n\n",
         options.command,
         machine.cpu_model,
         machine.logical_cpus,
@@ -575,6 +577,7 @@ fn markdown_table(
         machine.git_commit,
         if machine.git_dirty { " (dirty)" } else { "" },
         machine.date_utc,
+        machine.load_average_at_start,
     ));
     md.push_str(&match sk {
         Some(sk) => format!(
