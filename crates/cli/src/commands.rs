@@ -3,7 +3,9 @@
 use crate::args::{DemoArgs, EvaluateArgs, GenerateArgs, InspectArgs, PredictArgs, TrainArgs};
 use crate::failure::{display_path, Failure};
 use crate::output::{bytes, num, output_name, print, table, write_to};
-use fivedreg::{FitOptions, Fitted, Interpolator, MlpParams, StopReason, ValidFitOptions};
+use fivedreg::{
+    FitOptions, Fitted, Interpolator, MlpParams, StopReason, TrainingSummary, ValidFitOptions,
+};
 use fivedreg_data::{CsvOptions, Dataset, FeatureRows, SplitFractions, TestFunction};
 use fivedreg_metrics::Report;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -137,6 +139,26 @@ fn metrics_rows(report: &Report) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The test-metrics table of a model's summary; `tense` words the zero-test-fraction line.
+fn push_test_metrics(
+    text: &mut String,
+    model: &Interpolator,
+    summary: &TrainingSummary,
+    tense: &str,
+) {
+    match &summary.test_metrics {
+        Some(report) => {
+            text.push_str(&format!(
+                "Test metrics ({} rows, in the units of {}):\n",
+                report.n,
+                model.target_name()
+            ));
+            table(text, &metrics_rows(report));
+        }
+        None => text.push_str(&format!("No test metrics (the test fraction {tense} 0).\n")),
+    }
+}
+
 /// The table `train` and `demo` end with.
 fn training_table(
     model: &Interpolator,
@@ -147,17 +169,7 @@ fn training_table(
     let summary = model.summary();
     let history = &summary.history;
     let mut text = String::new();
-    match &summary.test_metrics {
-        Some(report) => {
-            text.push_str(&format!(
-                "Test metrics ({} rows, in the units of {}):\n",
-                report.n,
-                model.target_name()
-            ));
-            table(&mut text, &metrics_rows(report));
-        }
-        None => text.push_str("No test metrics (the test fraction is 0).\n"),
-    }
+    push_test_metrics(&mut text, model, summary, "is");
     text.push_str("Training:\n");
     let best = match history.best_validation_r2 {
         Some(r2) => format!("{} (validation R² {})", history.best_epoch, num(r2)),
@@ -506,17 +518,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
             ),
         ],
     );
-    match &summary.test_metrics {
-        Some(report) => {
-            text.push_str(&format!(
-                "Test metrics ({} rows, in the units of {}):\n",
-                report.n,
-                model.target_name()
-            ));
-            table(&mut text, &metrics_rows(report));
-        }
-        None => text.push_str("No test metrics (the test fraction was 0).\n"),
-    }
+    push_test_metrics(&mut text, &model, summary, "was");
     print(&text)
 }
 
