@@ -87,6 +87,31 @@ pub struct TrainArgs {
     /// Where to save the model (written whole or not at all).
     #[arg(short, long, value_name = "MODEL")]
     pub output: PathBuf,
+    /// Optimiser: `adam` (minibatches, early stopping on the validation R²; the seed
+    /// system's) or `lbfgs` (full batch, scikit-learn's advice for small data sets; no
+    /// validation rows needed, --max-epochs counts its iterations).
+    #[arg(long, value_name = "SOLVER", value_parser = ["adam", "lbfgs"])]
+    pub solver: Option<String>,
+    /// Train an ensemble of K networks (1 to 64; 1 is a single network): each holds out one
+    /// of K folds of the training and validation rows, they differ in seed too, and their
+    /// spread, calibrated on the held-out folds, gives `predict --std`. Members train in
+    /// parallel, one per core.
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub ensemble: Option<usize>,
+    /// Choose the model automatically: 5-fold cross-validation over a small list of
+    /// candidates (Adam and L-BFGS, sizes scaled to the data, a few L2 strengths and learning
+    /// rates, a power transform of skewed features) within --budget; the final model is the
+    /// winner's fold models as an ensemble. Prints the leaderboard and stores it in the model.
+    #[arg(long, conflicts_with_all = ["solver", "ensemble"])]
+    pub auto: bool,
+    /// Seconds --auto may spend before it stops trying new candidates (above 0).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "auto",
+        allow_negative_numbers = true
+    )]
+    pub budget: Option<f64>,
     /// Widths of the hidden layers, comma-separated (1 to 64 layers, each 1 to 65536 wide).
     #[arg(
         long,
@@ -141,15 +166,16 @@ pub struct TrainArgs {
     #[arg(long)]
     pub no_scale: bool,
     /// Train, validation and test fractions, comma-separated: each in [0, 1], summing to 1;
-    /// the training fraction above 0, the validation fraction above 0 with early stopping.
+    /// the training fraction above 0, the validation fraction above 0 with Adam's early
+    /// stopping [default: 0.6,0.2,0.2; 0.8,0,0.2 with --solver lbfgs]. An ensemble pools the
+    /// training and validation rows into its folds.
     #[arg(
         long,
         value_name = "T,V,T",
         value_delimiter = ',',
-        default_value = "0.6,0.2,0.2",
         allow_hyphen_values = true
     )]
-    pub split: Vec<f64>,
+    pub split: Option<Vec<f64>>,
     /// Name of the target column [default: the last column].
     #[arg(long, value_name = "COLUMN")]
     pub target: Option<String>,
@@ -205,6 +231,10 @@ pub struct PredictArgs {
     /// (e.g. y_predicted). `-` is stdout; a file is written whole or not at all.
     #[arg(short, long, value_name = "OUT.csv", default_value = "-")]
     pub output: PathBuf,
+    /// Add a `<target>_std` column: the ensemble's calibrated standard deviation (about 95%
+    /// of unseen rows lie within ±1.96 of it); ensembles only.
+    #[arg(long)]
+    pub std: bool,
 }
 
 /// `evaluate`'s options.

@@ -4,7 +4,8 @@ use crate::args::{DemoArgs, EvaluateArgs, GenerateArgs, InspectArgs, PredictArgs
 use crate::failure::{display_path, Failure};
 use crate::output::{bytes, num, output_name, print, table, write_to};
 use fivedreg::{
-    FitOptions, Fitted, Interpolator, MlpParams, StopReason, TrainingSummary, ValidFitOptions,
+    AutoOptions, FitOptions, Fitted, Interpolator, MlpParams, Solver, StopReason, TrainingSummary,
+    ValidFitOptions,
 };
 use fivedreg_data::{CsvOptions, Dataset, FeatureRows, SplitFractions, TestFunction};
 use fivedreg_metrics::Report;
@@ -37,29 +38,39 @@ fn rows(samples: u64) -> usize {
     usize::try_from(samples).unwrap_or(usize::MAX)
 }
 
-/// The checked fit options of `train`'s flags.
-fn fit_options(args: &TrainArgs) -> Result<ValidFitOptions, Failure> {
-    let split = match args.split[..] {
+/// The fit options of `train`'s flags, unchecked.
+pub(crate) fn fit_options_of(args: &TrainArgs) -> Result<FitOptions, Failure> {
+    let solver = match args.solver.as_deref() {
+        Some("lbfgs") => Solver::Lbfgs,
+        _ => Solver::Adam,
+    };
+    let default_split: &[f64] = if solver == Solver::Lbfgs {
+        &[0.8, 0.0, 0.2]
+    } else {
+        &[0.6, 0.2, 0.2]
+    };
+    let split = match args.split.as_deref().unwrap_or(default_split)[..] {
         [train, validation, test] => SplitFractions::new(train, validation, test)
             .map_err(|e| Failure::usage(format!("invalid --split: {e}")))?,
         _ => {
             return Err(Failure::usage(format!(
                 "invalid --split: {} fractions given, 3 needed (train,validation,test)",
-                args.split.len()
+                args.split.as_ref().map_or(0, Vec::len)
             )))
         }
     };
-    // Every field is set today; the update keeps this building when fields are added.
-    #[allow(clippy::needless_update)]
-    let options = FitOptions {
+    Ok(FitOptions {
         split,
+        ensemble: args.ensemble.unwrap_or(1),
         network: MlpParams {
+            solver,
+            // L-BFGS watches no validation rows.
+            early_stopping: !args.no_early_stopping && solver == Solver::Adam,
             hidden_layers: args.hidden.clone(),
             learning_rate: args.learning_rate,
             max_epochs: args.max_epochs,
             batch_size: args.batch_size,
             alpha: args.alpha,
-            early_stopping: !args.no_early_stopping,
             patience: args.patience,
             seed: args.seed,
             threads: args.threads,
@@ -68,8 +79,12 @@ fn fit_options(args: &TrainArgs) -> Result<ValidFitOptions, Failure> {
         scale_features: !args.no_scale,
         scale_target: !args.no_scale,
         ..Default::default()
-    };
-    Ok(options.check()?)
+    })
+}
+
+/// The checked fit options of `train`'s flags.
+fn fit_options(args: &TrainArgs) -> Result<ValidFitOptions, Failure> {
+    Ok(fit_options_of(args)?.check()?)
 }
 
 /// Fits with a progress bar on a terminal (epoch, training loss, validation R²).
@@ -105,6 +120,8 @@ fn stop_reason(reason: StopReason) -> &'static str {
     match reason {
         StopReason::NoImprovement => "no_improvement",
         StopReason::MaxEpochs => "max_epochs",
+        StopReason::Converged => "converged",
+        StopReason::MaxEvaluations => "max_evaluations",
     }
 }
 
@@ -126,6 +143,8 @@ fn stop_words(model: &Interpolator) -> String {
             network.patience.saturating_add(1)
         ),
         StopReason::MaxEpochs => "reached --max-epochs".into(),
+        StopReason::Converged => "L-BFGS converged".into(),
+        StopReason::MaxEvaluations => "L-BFGS reached its cap on loss evaluations".into(),
     }
 }
 
@@ -196,12 +215,62 @@ fn training_table(
                 format!(
                     "{model_name} ({}, {} parameters)",
                     bytes(model_bytes),
-                    model.mlp().n_parameters()
+                    model.mlp().n_parameters() * model.members().len()
                 ),
             ),
         ],
     );
+    push_ensemble(&mut text, model);
     text
+}
+
+/// The ensemble's lines (members, held-out R², calibration) and `--auto`'s leaderboard.
+fn push_ensemble(text: &mut String, model: &Interpolator) {
+    let summary = model.summary();
+    if let Some(e) = &summary.ensemble {
+        text.push_str("Ensemble:\n");
+        let coverage = e.test_coverage.map_or("no test rows".to_string(), |c| {
+            format!("{:.1}% of test rows", 100.0 * c)
+        });
+        table(
+            text,
+            &[
+                (
+                    "members",
+                    format!(
+                        "{} ({} solver, each holding out one fold)",
+                        model.members().len(),
+                        model.options().network.solver.name()
+                    ),
+                ),
+                ("held-out R²", num(e.heldout_r2)),
+                (
+                    "--std",
+                    format!(
+                        "members' spread × {}; ±1.96 std covers {coverage}",
+                        num(e.std_scale)
+                    ),
+                ),
+            ],
+        );
+    }
+    if let Some(board) = &summary.leaderboard {
+        text.push_str("Leaderboard (--auto, 5-fold cross-validation, best first):\n");
+        for (i, entry) in board.iter().enumerate() {
+            let seconds = if entry.seconds > 0.0 {
+                format!("{:.2} s", entry.seconds)
+            } else {
+                String::new()
+            };
+            text.push_str(&format!(
+                "  {}. {:<44} CV R² {} ± {}  {seconds}\n",
+                i + 1,
+                entry.config,
+                num(entry.cv_r2_mean),
+                num(entry.cv_r2_std)
+            ));
+        }
+    }
 }
 
 fn metrics_json(report: Option<&Report>) -> serde_json::Value {
@@ -225,7 +294,21 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// `fivedreg train`.
 pub fn train(args: &TrainArgs) -> Result<(), Failure> {
-    let options = fit_options(args)?;
+    let auto = if args.auto {
+        let base = fit_options_of(args)?;
+        let auto = AutoOptions {
+            budget_seconds: args.budget.unwrap_or(AutoOptions::default().budget_seconds),
+            base,
+            ..AutoOptions::default()
+        };
+        Some(auto.check()?)
+    } else {
+        None
+    };
+    let options = match &auto {
+        Some(_) => None,
+        None => Some(fit_options(args)?),
+    };
     // A model that cannot be saved (a missing folder, a folder given as the file) is
     // refused now rather than after the training: a temporary file is made beside it and
     // removed. A device or pipe is left alone until the model is written.
@@ -244,8 +327,23 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         ..Default::default()
     };
     let (data, _) = fivedreg_data::read_csv_path(&args.data, &csv)?;
-    let fitted = fit_with_progress(&data, &options, !args.json)
-        .map_err(|f| f.about(&display_path(&args.data)))?;
+    let fitted = match (&auto, &options) {
+        (Some(auto), _) => {
+            let show = !args.json && std::io::stderr().is_terminal();
+            Interpolator::fit_auto(&data, auto, &mut |entry| {
+                if show {
+                    eprintln!(
+                        "  tried {:<44} CV R² {:.5} ± {:.5}  {:.2} s",
+                        entry.config, entry.cv_r2_mean, entry.cv_r2_std, entry.seconds
+                    );
+                }
+            })
+            .map_err(|e| Failure::from(e).about(&display_path(&args.data)))?
+        }
+        (None, Some(options)) => fit_with_progress(&data, options, !args.json)
+            .map_err(|f| f.about(&display_path(&args.data)))?,
+        (None, None) => return Err(Failure::other("no fit options".to_string())),
+    };
     let model = &fitted.interpolator;
     // Saved from these bytes, so that their count is the file's size.
     let model_bytes = model.to_bytes()?;
@@ -271,6 +369,10 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
             "parameters": model.mlp().n_parameters(),
             "features": model.feature_names(),
             "target": model.target_name(),
+            "solver": model.options().network.solver.name(),
+            "members": model.members().len(),
+            "ensemble": summary.ensemble,
+            "leaderboard": summary.leaderboard,
         });
         if let (Some(target), Some(extra)) = (object.as_object_mut(), extra.as_object()) {
             target.extend(extra.clone());
@@ -304,12 +406,25 @@ pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
             display_path(&args.output)
         )));
     }
+    if args.std && !model.is_ensemble() {
+        return Err(Failure::usage(format!(
+            "--std: {}: {}",
+            display_path(&args.model),
+            fivedreg::Error::NotAnEnsemble
+        )));
+    }
     let input = args.input.as_deref().unwrap_or(Path::new("-"));
     if input.as_os_str() == "-" {
-        predict_stream(&model, std::io::stdin().lock(), "<stdin>", &args.output)
+        predict_stream(
+            &model,
+            std::io::stdin().lock(),
+            "<stdin>",
+            &args.output,
+            args.std,
+        )
     } else {
         let file = fivedreg_data::open(input)?;
-        predict_stream(&model, file, &display_path(input), &args.output)
+        predict_stream(&model, file, &display_path(input), &args.output, args.std)
     }
 }
 
@@ -318,13 +433,17 @@ fn predict_stream<R: std::io::Read>(
     reader: R,
     source: &str,
     output: &Path,
+    with_std: bool,
 ) -> Result<(), Failure> {
     let mut rows = FeatureRows::new(reader, source, model.feature_names())?;
     let prediction_column = format!("{}_predicted", model.target_name());
-    if rows.header().contains(&prediction_column) {
-        return Err(Failure::other(format!(
-            "{source}: already has a column named {prediction_column}"
-        )));
+    let std_column = format!("{}_std", model.target_name());
+    for column in [&prediction_column, &std_column] {
+        if rows.header().contains(column) && (with_std || *column == prediction_column) {
+            return Err(Failure::other(format!(
+                "{source}: already has a column named {column}"
+            )));
+        }
     }
     let n_features = model.feature_names().len();
     write_to(output, |out| {
@@ -336,6 +455,9 @@ fn predict_stream<R: std::io::Read>(
             .from_writer(out);
         let mut header = rows.header().to_vec();
         header.push(prediction_column.clone());
+        if with_std {
+            header.push(std_column.clone());
+        }
         csv.write_record(&header).map_err(write_error)?;
         let mut fields: Vec<Vec<String>> = Vec::with_capacity(STREAM_CHUNK_ROWS);
         let mut lines: Vec<u64> = Vec::with_capacity(STREAM_CHUNK_ROWS);
@@ -363,7 +485,12 @@ fn predict_stream<R: std::io::Read>(
             if fields.is_empty() {
                 break;
             }
-            let predictions = model.predict(&features).map_err(|e| match e {
+            let predicted = if with_std {
+                model.predict_with_std(&features).map(|w| (w.mean, w.std))
+            } else {
+                model.predict(&features).map(|mean| (mean, Vec::new()))
+            };
+            let (predictions, stds) = predicted.map_err(|e| match e {
                 fivedreg::Error::NonFiniteFeature { row, column, value } => {
                     Failure::other(format!(
                         "{source}:{}: feature {} is not a finite number ({value})",
@@ -380,15 +507,26 @@ fn predict_stream<R: std::io::Read>(
                     lines.last().copied().unwrap_or(0)
                 )),
             })?;
-            for (record, y) in fields.iter_mut().zip(&predictions) {
+            for (i, (record, y)) in fields.iter_mut().zip(&predictions).enumerate() {
                 number.clear();
                 // Writing to a String cannot fail.
                 let _ = write!(number, "{y:?}");
+                let split_at = number.len();
+                if let Some(sd) = stds.get(i) {
+                    let _ = write!(number, "{sd:?}");
+                }
+                let (mean_text, std_text) = number.split_at(split_at);
+                let extra = if with_std {
+                    Some(std_text.as_bytes())
+                } else {
+                    None
+                };
                 csv.write_record(
                     record
                         .iter()
                         .map(String::as_bytes)
-                        .chain([number.as_bytes()]),
+                        .chain([mean_text.as_bytes()])
+                        .chain(extra),
                 )
                 .map_err(write_error)?;
             }
@@ -409,10 +547,20 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
     let report = model
         .evaluate(&data)
         .map_err(|e| Failure::other(format!("{}: {e}", display_path(&args.data))))?;
+    let coverage = if model.is_ensemble() {
+        Some(
+            model
+                .coverage(&data)
+                .map_err(|e| Failure::other(format!("{}: {e}", display_path(&args.data))))?,
+        )
+    } else {
+        None
+    };
     if args.json {
         let mut object = metrics_json(Some(&report));
         if let Some(map) = object.as_object_mut() {
             map.insert("n".into(), json!(report.n));
+            map.insert("coverage_95".into(), json!(coverage));
         }
         return print(&format!("{object}\n"));
     }
@@ -423,7 +571,11 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
         report.n,
         model.target_name()
     );
-    table(&mut text, &metrics_rows(&report));
+    let mut rows = metrics_rows(&report);
+    if let Some(c) = coverage {
+        rows.push(("±1.96 std", format!("covers {:.1}% of rows", 100.0 * c)));
+    }
+    table(&mut text, &rows);
     print(&text)
 }
 
@@ -492,6 +644,24 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
                 format!("{},{},{}", split.train(), split.validation(), split.test()),
             ),
             (
+                "solver",
+                format!(
+                    "{}, {} network{}{}",
+                    network.solver.name(),
+                    model.members().len(),
+                    if model.is_ensemble() {
+                        "s (ensemble)"
+                    } else {
+                        ""
+                    },
+                    if options.power_transform {
+                        ", Yeo-Johnson inputs"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            (
                 "training",
                 format!(
                     "seed {}, learning rate {}, alpha {}, batch {}, max epochs {}",
@@ -519,6 +689,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
         ],
     );
     push_test_metrics(&mut text, &model, summary, "was");
+    push_ensemble(&mut text, &model);
     print(&text)
 }
 

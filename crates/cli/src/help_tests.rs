@@ -63,11 +63,12 @@ fn defaults_match_the_library() {
     assert_eq!(!args.no_scale, fit.scale_features && fit.scale_target);
     assert_eq!(args.seed, defaults.seed);
     assert_eq!(args.threads, defaults.threads);
-    let split = fivedreg_data::SplitFractions::default();
-    assert_eq!(
-        args.split,
-        [split.train(), split.validation(), split.test()]
-    );
+    // The split's default depends on the solver: the library's for Adam.
+    assert_eq!(args.split, None);
+    let options = crate::commands::fit_options_of(&args).unwrap();
+    assert_eq!(options.split, fivedreg_data::SplitFractions::default());
+    assert_eq!(options.ensemble, fit.ensemble);
+    assert_eq!(options.network.solver, defaults.solver);
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod csv_read;
 mod dataset;
 mod error;
 mod generate;
+mod power;
 mod scaler;
 mod split;
 
@@ -29,6 +30,7 @@ pub use csv_read::{
 pub use dataset::{write_csv, Dataset};
 pub use error::{DataError, Result};
 pub use generate::{generate, TestFunction, DEFAULT_NOISE};
+pub use power::{column_skewness, yeo_johnson, YeoJohnson};
 pub use scaler::StandardScaler;
 pub use split::{
     rng_from_seed, shuffled_indices, split, split_indices, Split, SplitFractions, SplitIndices,

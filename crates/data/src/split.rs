@@ -1,62 +1,28 @@
 //! Seeded shuffles and train/validation/test splits.
 //!
-//! The permutation comes from a ChaCha8 stream (`rand_chacha`, a documented, portable
-//! algorithm) keyed by the seed, and this crate's own Fisher–Yates shuffle and bounded
-//! integer sampling, so a seed gives the same split on every machine and with any version
-//! of `rand`.
+//! The permutation comes from fivedreg's one seeded randomness ([`fivedreg_rng`]): a ChaCha8
+//! stream keyed by the seed, and that crate's own Fisher–Yates shuffle and unbiased bounded
+//! integers, so a seed gives the same split on every machine and with any version of `rand`.
 
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
-use rand_chacha::rand_core::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+pub(crate) use fivedreg_rng::unit_f64;
+use fivedreg_rng::Stream;
 use serde::{Deserialize, Serialize};
 
 /// ChaCha stream used by the generators ([`generate`](crate::generate)).
-pub const GENERATOR_STREAM: u64 = 0;
+pub const GENERATOR_STREAM: Stream = Stream::Generate;
 /// ChaCha stream used by the split shuffle ([`shuffled_indices`]).
-pub const SHUFFLE_STREAM: u64 = 1;
+pub const SHUFFLE_STREAM: Stream = Stream::Split;
 
-/// The random numbers of `seed` for one purpose: ChaCha8 keyed by the seed's 8
-/// little-endian bytes followed by 24 zero bytes (spelled out rather than `seed_from_u64`,
-/// whose expansion is not promised to stay the same), on its own `stream`, so that data
-/// generated and then split with the same seed do not reuse the same numbers.
-pub fn rng_from_seed(seed: u64, stream: u64) -> ChaCha8Rng {
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut rng = ChaCha8Rng::from_seed(key);
-    rng.set_stream(stream);
-    rng
+/// The random numbers of `seed` for one purpose (see [`fivedreg_rng::rng`]).
+pub fn rng_from_seed(seed: u64, stream: Stream) -> fivedreg_rng::ChaCha8Rng {
+    fivedreg_rng::rng(seed, stream)
 }
 
-/// A uniform integer in `0..bound` (`bound > 0`), without bias: Lemire's multiply-shift
-/// with rejection.
-pub(crate) fn below(rng: &mut impl RngCore, bound: u64) -> u64 {
-    debug_assert!(bound > 0);
-    // 2^64 mod bound: products whose low half falls under it would make some results
-    // more likely.
-    let threshold = bound.wrapping_neg() % bound;
-    loop {
-        let m = u128::from(rng.next_u64()) * u128::from(bound);
-        if (m as u64) >= threshold {
-            return (m >> 64) as u64;
-        }
-    }
-}
-
-/// A uniform `f64` in `[0, 1)` from the top 53 bits of one `u64`.
-pub(crate) fn unit_f64(rng: &mut impl RngCore) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
-/// `0..n` shuffled by Fisher–Yates (Durstenfeld's form, from the last position down).
+/// `0..n` shuffled by Fisher–Yates on the seed's split stream.
 pub fn shuffled_indices(n: usize, seed: u64) -> Vec<usize> {
-    let mut rng = rng_from_seed(seed, SHUFFLE_STREAM);
-    let mut indices: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        let j = below(&mut rng, i as u64 + 1) as usize;
-        indices.swap(i, j);
-    }
-    indices
+    fivedreg_rng::shuffled_indices(n, seed, SHUFFLE_STREAM)
 }
 
 /// Fractions of a train/validation/test split, checked: each in [0, 1], summing to 1

@@ -21,6 +21,26 @@ pub enum Error {
          fraction above 0 (e.g. --split 0.6,0.2,0.2) or pass --no-early-stopping"
     )]
     NoValidationRows(String),
+    /// An ensemble or a cross-validation needs more rows than there are for its folds.
+    #[error(
+        "{rows} training rows are too few for {folds} folds (each fold's member needs at \
+         least 2 training rows and its fold at least 1); use fewer members or more data"
+    )]
+    TooFewRowsForFolds {
+        /// Rows to cut into folds.
+        rows: usize,
+        /// Folds asked for.
+        folds: usize,
+    },
+    /// A standard deviation was asked of a single network.
+    #[error(
+        "this model is a single network, which has no spread to give a standard deviation; \
+         train an ensemble (--ensemble K or --auto) to get one"
+    )]
+    NotAnEnsemble,
+    /// The parts of a model contradict each other.
+    #[error("{0}")]
+    Inconsistent(String),
     /// The features handed to predict do not fit the model's feature count.
     #[error("the model expects {expected} features per row, but {found}")]
     FeatureCount {

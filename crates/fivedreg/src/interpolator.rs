@@ -1,11 +1,13 @@
-//! The fitted model: fitting, prediction in the user's units, evaluation.
+//! The fitted model: fitting (one network or an ensemble), prediction in the user's units
+//! (with the ensemble's calibrated spread), evaluation.
 
+use crate::ensemble::{self, MemberData};
 use crate::error::{Error, Result};
-use crate::options::{FitOptions, ValidFitOptions};
-use fivedreg_data::{Dataset, StandardScaler};
+use crate::options::{FitOptions, ValidFitOptions, MAX_ENSEMBLE};
+use fivedreg_data::{Dataset, StandardScaler, YeoJohnson};
 use fivedreg_metrics::Report;
 use fivedreg_nn::{
-    EpochStats, Mlp, MlpParams, PredictWorkspace, Samples, StopReason, TrainingHistory,
+    EpochStats, Mlp, MlpParams, PredictWorkspace, StopReason, TrainingHistory, MAX_WIDTH,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -17,6 +19,13 @@ pub const PREDICT_CHUNK_ROWS: usize = 4096;
 /// Rows below which prediction stays on one thread (starting threads costs more).
 const PARALLEL_MIN_ROWS: usize = 32_768;
 
+/// The two-sided 95% quantile of the standard normal: `predict --std` is calibrated so that
+/// about 95% of unseen rows fall within ±1.96 std of the prediction.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// Most per-epoch entries a training curve keeps in the model file.
+pub const MAX_CURVE_POINTS: usize = 4096;
+
 /// What fitting measured, stored in the model file. Holds nothing that varies between runs
 /// of the same seed (no wall-clock time), so model files are byte-identical.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,14 +36,51 @@ pub struct TrainingSummary {
     pub validation_samples: usize,
     /// Test rows.
     pub test_samples: usize,
-    /// Epochs, losses, validation R² per epoch, best epoch, stop reason.
+    /// Epochs, losses, validation R² per epoch, best epoch, stop reason (of the first member
+    /// of an ensemble).
     pub history: TrainingHistoryRecord,
     /// Metrics on the test split in the user's units (`None` when the test fraction is 0).
     pub test_metrics: Option<Report>,
+    /// What an ensemble's fit measured (`None` for a single network).
+    pub ensemble: Option<EnsembleSummary>,
+    /// The configurations `--auto` compared, best first (`None` without `--auto`).
+    pub leaderboard: Option<Vec<LeaderboardEntry>>,
+}
+
+/// What an ensemble's fit measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnsembleSummary {
+    /// Each member's training history.
+    pub members: Vec<TrainingHistoryRecord>,
+    /// R² of each member on the fold it held out (user units).
+    pub fold_r2: Vec<f64>,
+    /// R² of the held-out predictions of all folds together.
+    pub heldout_r2: f64,
+    /// The factor that turns the members' spread into a calibrated standard deviation.
+    pub std_scale: f64,
+    /// Share of the test rows within ±1.96 calibrated std of the prediction (`None` without
+    /// test rows).
+    pub test_coverage: Option<f64>,
+}
+
+/// One configuration `--auto` tried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaderboardEntry {
+    /// The configuration, in words (`adam 64,32,16 lr 0.001 alpha 0.0001`).
+    pub config: String,
+    /// Mean R² of the fold models on the folds they held out.
+    pub cv_r2_mean: f64,
+    /// Standard deviation of those R² across folds.
+    pub cv_r2_std: f64,
+    /// Seconds the cross-validation took, rounded to milliseconds (wall clock, so it is the
+    /// one field that differs between runs; it is kept out of the model file's bytes).
+    #[serde(skip)]
+    pub seconds: f64,
 }
 
 /// The deterministic part of [`TrainingHistory`]. The per-epoch curves are kept at `f32`
-/// precision (they are stored as `f32` so that the default model file stays small).
+/// precision (they are stored as `f32` so that the default model file stays small), and at
+/// most [`MAX_CURVE_POINTS`] of them: a longer run keeps every k-th epoch and the last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingHistoryRecord {
     /// Epochs run.
@@ -83,16 +129,178 @@ mod f32_curve {
     }
 }
 
-/// A fitted model: scalers, network and metadata.
+/// A fitted model: input transform, scalers, one network or an ensemble, and metadata.
+///
+/// Deserializing goes through the same checks as loading a model file ([`ModelParts`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ModelParts", into = "ModelParts")]
 pub struct Interpolator {
     pub(crate) feature_names: Vec<String>,
     pub(crate) target_name: String,
+    pub(crate) feature_transform: Option<YeoJohnson>,
     pub(crate) feature_scaler: StandardScaler,
     pub(crate) target_scaler: StandardScaler,
-    pub(crate) mlp: Mlp,
+    pub(crate) members: Vec<Mlp>,
     pub(crate) options: FitOptions,
     pub(crate) summary: TrainingSummary,
+}
+
+/// An [`Interpolator`] as the model file stores it, before it is checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelParts {
+    /// Feature names, in the order the networks take them.
+    pub feature_names: Vec<String>,
+    /// Target name.
+    pub target_name: String,
+    /// Yeo-Johnson transform of the features before scaling, if any.
+    pub feature_transform: Option<YeoJohnson>,
+    /// Feature scaler.
+    pub feature_scaler: StandardScaler,
+    /// Target scaler.
+    pub target_scaler: StandardScaler,
+    /// The networks (one, or an ensemble's members).
+    pub members: Vec<Mlp>,
+    /// Options of the fit.
+    pub options: FitOptions,
+    /// What fitting measured.
+    pub summary: TrainingSummary,
+}
+
+impl From<Interpolator> for ModelParts {
+    fn from(m: Interpolator) -> ModelParts {
+        ModelParts {
+            feature_names: m.feature_names,
+            target_name: m.target_name,
+            feature_transform: m.feature_transform,
+            feature_scaler: m.feature_scaler,
+            target_scaler: m.target_scaler,
+            members: m.members,
+            options: m.options,
+            summary: m.summary,
+        }
+    }
+}
+
+fn check_scaler(scaler: &StandardScaler, columns: usize, what: &str) -> Result<()> {
+    if scaler.mean().len() != columns || scaler.scale().len() != columns {
+        return Err(Error::Inconsistent(format!(
+            "the {what} scaler has {} means and {} scales for {columns} columns",
+            scaler.mean().len(),
+            scaler.scale().len()
+        )));
+    }
+    let finite = scaler.mean().iter().all(|v| v.is_finite());
+    if !finite || !scaler.scale().iter().all(|s| s.is_finite() && *s > 0.0) {
+        return Err(Error::Inconsistent(format!(
+            "the {what} scaler holds a non-finite or non-positive value"
+        )));
+    }
+    Ok(())
+}
+
+fn check_history(history: &TrainingHistoryRecord) -> Result<()> {
+    let curve_ok = |len: usize| {
+        len == history.epochs
+            || (history.epochs > MAX_CURVE_POINTS && len > 0 && len <= MAX_CURVE_POINTS)
+    };
+    if !curve_ok(history.train_loss.len())
+        || !(history.validation_r2.is_empty() || curve_ok(history.validation_r2.len()))
+        || history.best_epoch > history.epochs
+    {
+        return Err(Error::Inconsistent(
+            "the training history is inconsistent".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl TryFrom<ModelParts> for Interpolator {
+    type Error = Error;
+    /// Checks every size and value the parts declare against each other.
+    fn try_from(p: ModelParts) -> Result<Interpolator> {
+        let n_features = p.feature_names.len();
+        if n_features == 0 || n_features > MAX_WIDTH {
+            return Err(Error::Inconsistent(format!("{n_features} feature names")));
+        }
+        if p.members.is_empty() || p.members.len() > MAX_ENSEMBLE {
+            return Err(Error::Inconsistent(format!("{} networks", p.members.len())));
+        }
+        if p.members.len() != p.options.ensemble {
+            return Err(Error::Inconsistent(format!(
+                "{} networks for an ensemble of {}",
+                p.members.len(),
+                p.options.ensemble
+            )));
+        }
+        let options = p
+            .options
+            .clone()
+            .check()
+            .map_err(|e| Error::Inconsistent(format!("its options are invalid: {e}")))?;
+        for (i, mlp) in p.members.iter().enumerate() {
+            let sizes = mlp.sizes();
+            if sizes[0] != n_features {
+                return Err(Error::Inconsistent(format!(
+                    "{n_features} feature names for network {} of {} inputs",
+                    i + 1,
+                    sizes[0]
+                )));
+            }
+            if options.options().network.hidden_layers != sizes[1..sizes.len() - 1] {
+                return Err(Error::Inconsistent(
+                    "the options' hidden layers differ from the network's".into(),
+                ));
+            }
+        }
+        if let Some(t) = &p.feature_transform {
+            if t.n_columns() != n_features {
+                return Err(Error::Inconsistent(format!(
+                    "a power transform of {} columns for {n_features} features",
+                    t.n_columns()
+                )));
+            }
+        }
+        if p.feature_transform.is_some() != p.options.power_transform {
+            return Err(Error::Inconsistent(
+                "the power transform and the options disagree".into(),
+            ));
+        }
+        check_scaler(&p.feature_scaler, n_features, "feature")?;
+        check_scaler(&p.target_scaler, 1, "target")?;
+        check_history(&p.summary.history)?;
+        match (&p.summary.ensemble, p.members.len()) {
+            (None, 1) => {}
+            (Some(e), k) if k > 1 => {
+                if e.members.len() != k || e.fold_r2.len() != k {
+                    return Err(Error::Inconsistent(
+                        "the ensemble's summary does not match its members".into(),
+                    ));
+                }
+                if !(e.std_scale.is_finite() && e.std_scale >= 0.0) {
+                    return Err(Error::Inconsistent(format!(
+                        "the ensemble's std scale is {}",
+                        e.std_scale
+                    )));
+                }
+                e.members.iter().try_for_each(check_history)?;
+            }
+            _ => {
+                return Err(Error::Inconsistent(
+                    "the ensemble's summary does not match its members".into(),
+                ))
+            }
+        }
+        Ok(Interpolator {
+            feature_names: p.feature_names,
+            target_name: p.target_name,
+            feature_transform: p.feature_transform,
+            feature_scaler: p.feature_scaler,
+            target_scaler: p.target_scaler,
+            members: p.members,
+            options: p.options,
+            summary: p.summary,
+        })
+    }
 }
 
 /// The result of [`Interpolator::fit`]: the model and the full (timed) history.
@@ -100,110 +308,289 @@ pub struct Interpolator {
 pub struct Fitted {
     /// The model.
     pub interpolator: Interpolator,
-    /// The full history, with wall-clock and per-phase times.
+    /// The full history, with wall-clock and per-phase times (of the first member of an
+    /// ensemble; `seconds` is the whole fit's).
     pub history: TrainingHistory,
 }
 
-/// Scales row-major `values` of `scaler.n_columns()` columns and narrows them to `f32`.
-fn scaled_f32(values: &[f64], scaler: &StandardScaler, what: &str) -> Result<Vec<f32>> {
-    let mut scaled = values.to_vec();
-    scaler.transform_in_place(&mut scaled);
-    let narrow: Vec<f32> = scaled.iter().map(|&v| v as f32).collect();
-    if let Some(i) = narrow.iter().position(|v| !v.is_finite()) {
-        return Err(Error::OutOfRange(format!(
-            "{what} value {} (row {}) is beyond the range of the network's 32-bit numbers \
-             after scaling",
-            values[i],
-            i / scaler.n_columns().max(1) + 1
-        )));
+/// Predictions of an ensemble with their calibrated standard deviations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WithStd {
+    /// The members' mean, per row.
+    pub mean: Vec<f64>,
+    /// The calibrated standard deviation, per row.
+    pub std: Vec<f64>,
+}
+
+/// The input preprocessing of a model: optional power transform, then the scaler.
+struct Preprocess<'a> {
+    transform: Option<&'a YeoJohnson>,
+    scaler: &'a StandardScaler,
+}
+
+impl Preprocess<'_> {
+    /// Transforms and scales row-major `values`, narrowed to the network's f32; names the
+    /// first value that leaves the f32 range.
+    fn apply(&self, values: &[f64], what: &str, out: &mut Vec<f32>) -> Result<()> {
+        let n = self.scaler.n_columns().max(1);
+        let (mean, scale) = (self.scaler.mean(), self.scaler.scale());
+        out.clear();
+        for (r, row) in values.chunks(n).enumerate() {
+            for (c, ((&v, m), s)) in row.iter().zip(mean).zip(scale).enumerate() {
+                let t = match self.transform {
+                    Some(t) => fivedreg_data::yeo_johnson(v, t.lambdas()[c]),
+                    None => v,
+                };
+                let x = ((t - m) / s) as f32;
+                if !x.is_finite() {
+                    return Err(Error::OutOfRange(format!(
+                        "{what} value {v} (row {}) is beyond the range of the network's 32-bit \
+                         numbers after scaling",
+                        r + 1
+                    )));
+                }
+                out.push(x);
+            }
+        }
+        Ok(())
     }
-    Ok(narrow)
+}
+
+/// Sample standard deviation of `values` (0 for fewer than two).
+fn sample_std(values: &[f64]) -> f64 {
+    let k = values.len();
+    if k < 2 {
+        return 0.0;
+    }
+    let mean = values.iter().sum::<f64>() / k as f64;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1) as f64).sqrt()
+}
+
+/// The `q`-quantile of `values` (linear interpolation, as numpy's default).
+fn quantile(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let pos = q * (values.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    values[lo] + (values[hi] - values[lo]) * (pos - lo as f64)
 }
 
 impl Interpolator {
-    /// Splits `data` (seeded by the network's seed), fits the scalers on the training split,
-    /// trains the network with early stopping on the validation split, and measures the test
-    /// split in the user's units.
+    /// Splits `data` (seeded by the network's seed), fits the input transform and the scalers
+    /// on the training rows, trains the network — or the ensemble's members, each holding
+    /// out one fold of the training and validation rows — and measures the test split in the
+    /// user's units.
     pub fn fit(
         data: &Dataset,
         options: &ValidFitOptions,
         on_epoch: &mut dyn FnMut(&EpochStats),
     ) -> Result<Fitted> {
+        let started = std::time::Instant::now();
         let fit_options = options.options();
         let params = options.network().params();
         let n_features = data.n_features();
-        if n_features > crate::model_file::MAX_WIDTH {
+        if n_features > MAX_WIDTH {
             return Err(Error::OutOfRange(format!(
-                "{n_features} features; at most {} are supported",
-                crate::model_file::MAX_WIDTH
+                "{n_features} features; at most {MAX_WIDTH} are supported"
             )));
         }
-        let split = fivedreg_data::split(data, fit_options.split, params.seed)?;
+        let parts = fivedreg_data::split_indices(data.n_rows(), fit_options.split, params.seed)?;
+        let k = fit_options.ensemble;
+        // An ensemble pools the training and validation rows and cuts them into folds.
+        let (train_rows, validation_rows) = if k > 1 {
+            let mut pool = parts.train.clone();
+            pool.extend_from_slice(&parts.validation);
+            (pool, Vec::new())
+        } else {
+            (parts.train.clone(), parts.validation.clone())
+        };
+        let train = data.select(&train_rows);
+        let validation = data.select(&validation_rows);
+        let test = data.select(&parts.test);
+        let feature_transform = if fit_options.power_transform {
+            Some(YeoJohnson::fit(train.features(), n_features)?)
+        } else {
+            None
+        };
+        let mut transformed = train.features().to_vec();
+        if let Some(t) = &feature_transform {
+            t.transform_in_place(&mut transformed);
+        }
         let feature_scaler = if fit_options.scale_features {
-            StandardScaler::fit(split.train.features(), n_features)?
+            StandardScaler::fit(&transformed, n_features)?
         } else {
             StandardScaler::identity(n_features)
         };
         let target_scaler = if fit_options.scale_target {
-            StandardScaler::fit(split.train.targets(), 1)?
+            StandardScaler::fit(train.targets(), 1)?
         } else {
             StandardScaler::identity(1)
         };
-        let train_x = scaled_f32(split.train.features(), &feature_scaler, "feature")?;
-        let train_y = scaled_f32(split.train.targets(), &target_scaler, "target")?;
-        let validation_x = scaled_f32(split.validation.features(), &feature_scaler, "feature")?;
-        let validation_y = scaled_f32(split.validation.targets(), &target_scaler, "target")?;
-        let validation = (split.validation.n_rows() > 0).then_some(Samples {
-            x: &validation_x,
-            y: &validation_y,
-            n_features,
-        });
-        let trained = fivedreg_nn::train(
-            options.network(),
-            Samples {
-                x: &train_x,
-                y: &train_y,
-                n_features,
+        let pre = Preprocess {
+            transform: feature_transform.as_ref(),
+            scaler: &feature_scaler,
+        };
+        let scale_targets = |targets: &[f64]| -> Result<Vec<f32>> {
+            let (m, s) = (target_scaler.mean()[0], target_scaler.scale()[0]);
+            let scaled: Vec<f32> = targets.iter().map(|&y| ((y - m) / s) as f32).collect();
+            if let Some(i) = scaled.iter().position(|v| !v.is_finite()) {
+                return Err(Error::OutOfRange(format!(
+                    "target value {} (row {}) is beyond the range of the network's 32-bit \
+                     numbers after scaling",
+                    targets[i],
+                    i + 1
+                )));
+            }
+            Ok(scaled)
+        };
+        let mut train_x = Vec::new();
+        pre.apply(train.features(), "feature", &mut train_x)?;
+        let train_y = scale_targets(train.targets())?;
+        let mut validation_x = Vec::new();
+        pre.apply(validation.features(), "feature", &mut validation_x)?;
+        let validation_y = scale_targets(validation.targets())?;
+
+        let stored_options = FitOptions {
+            // The thread count cannot change the model, so it is not part of it.
+            network: MlpParams {
+                threads: MlpParams::default().threads,
+                ..fit_options.network.clone()
             },
-            validation,
-            on_epoch,
-        )?;
+            ..fit_options.clone()
+        };
+        let data = MemberData {
+            x: &train_x,
+            y: &train_y,
+            validation_x: &validation_x,
+            validation_y: &validation_y,
+            n_features,
+        };
+        let (trained, folds) = if k > 1 {
+            let folds = ensemble::folds(train.n_rows(), k, params.seed)?;
+            let trained = ensemble::train_members(options.network(), &data, &folds, on_epoch)?;
+            (trained, Some(folds))
+        } else {
+            (
+                vec![ensemble::train_single(options.network(), &data, on_epoch)?],
+                None,
+            )
+        };
+        let mut history = trained[0].history.clone();
+        let records: Vec<TrainingHistoryRecord> = trained
+            .iter()
+            .map(|t| bounded(TrainingHistoryRecord::from_history(&t.history)))
+            .collect();
         let mut interpolator = Interpolator {
-            feature_names: data.feature_names().to_vec(),
-            target_name: data.target_name().to_string(),
+            feature_names: train.feature_names().to_vec(),
+            target_name: train.target_name().to_string(),
+            feature_transform,
             feature_scaler,
             target_scaler,
-            mlp: trained.mlp,
-            options: FitOptions {
-                // The thread count cannot change the model, so it is not part of it.
-                network: MlpParams {
-                    threads: MlpParams::default().threads,
-                    ..fit_options.network.clone()
-                },
-                ..fit_options.clone()
-            },
+            members: trained.into_iter().map(|t| t.mlp).collect(),
+            options: stored_options,
             summary: TrainingSummary {
-                train_samples: split.train.n_rows(),
-                validation_samples: split.validation.n_rows(),
-                test_samples: split.test.n_rows(),
-                history: TrainingHistoryRecord::from_history(&trained.history),
+                train_samples: train.n_rows(),
+                validation_samples: validation.n_rows(),
+                test_samples: test.n_rows(),
+                history: records[0].clone(),
                 test_metrics: None,
+                ensemble: None,
+                leaderboard: None,
             },
         };
-        if split.test.n_rows() > 0 {
-            interpolator.summary.test_metrics = Some(interpolator.evaluate(&split.test)?);
+        if let Some(folds) = folds {
+            interpolator.summary.ensemble = Some(interpolator.calibrate(&train, &folds, records)?);
         }
+        if test.n_rows() > 0 {
+            let features = interpolator.features_in_model_order(&test)?;
+            if interpolator.is_ensemble() {
+                let with_std = interpolator.predict_with_std(&features)?;
+                let coverage = coverage(test.targets(), &with_std);
+                interpolator.summary.test_metrics =
+                    Some(Report::compute(test.targets(), &with_std.mean)?);
+                if let Some(e) = interpolator.summary.ensemble.as_mut() {
+                    e.test_coverage = Some(coverage);
+                }
+            } else {
+                interpolator.summary.test_metrics = Some(interpolator.evaluate(&test)?);
+            }
+        }
+        history.seconds = started.elapsed().as_secs_f64();
         Ok(Fitted {
             interpolator,
-            history: trained.history,
+            history,
         })
     }
 
-    /// Predicts the target, in the user's units, for row-major `features` (`n x n_features`,
-    /// in the order of [`feature_names`](Self::feature_names)). Works through the rows in
-    /// chunks of [`PREDICT_CHUNK_ROWS`]; a large input is shared among the available cores
-    /// (each row's prediction is the same whatever the split).
-    pub fn predict(&self, features: &[f64]) -> Result<Vec<f64>> {
+    /// Calibrates the ensemble's spread on the held-out folds (`pool` is the rows the folds
+    /// index): member `m`'s prediction of fold `m` is a prediction of unseen rows, so its
+    /// errors say how wide the spread must be drawn.
+    ///
+    /// The members' mean on unseen rows errs less than one member does: a member's error is
+    /// the mean's plus its own deviation from the mean, whose variance is about
+    /// `(1 − 1/K)·spread²`. So each held-out row gives `z² = max(e² − (1 − 1/K)s², 0) / s²`,
+    /// an estimate of the mean's squared error in units of the spread, and the scale is the
+    /// 95th percentile of `z` divided by 1.96.
+    fn calibrate(
+        &self,
+        pool: &Dataset,
+        folds: &[Vec<usize>],
+        records: Vec<TrainingHistoryRecord>,
+    ) -> Result<EnsembleSummary> {
+        let k = self.members.len();
+        let features = pool.features();
+        let n_features = self.feature_names.len();
+        let mut heldout = vec![0.0; pool.n_rows()];
+        let mut fold_r2 = Vec::with_capacity(k);
+        for (m, fold) in folds.iter().enumerate() {
+            let x: Vec<f64> = fold
+                .iter()
+                .flat_map(|&i| {
+                    features[i * n_features..(i + 1) * n_features]
+                        .iter()
+                        .copied()
+                })
+                .collect();
+            let mut predicted = vec![0.0; fold.len()];
+            self.predict_rows(&x, &self.members[m..m + 1], &mut predicted, None, 0)?;
+            let truth: Vec<f64> = fold.iter().map(|&i| pool.targets()[i]).collect();
+            fold_r2.push(fivedreg_metrics::r2(&truth, &predicted)?);
+            for (&i, p) in fold.iter().zip(predicted) {
+                heldout[i] = p;
+            }
+        }
+        let heldout_r2 = fivedreg_metrics::r2(pool.targets(), &heldout)?;
+        let mut mean = vec![0.0; pool.n_rows()];
+        let mut spreads = vec![0.0; pool.n_rows()];
+        self.predict_rows(features, &self.members, &mut mean, Some(&mut spreads), 0)?;
+        let shrink = 1.0 - 1.0 / k as f64;
+        let mut z: Vec<f64> = pool
+            .targets()
+            .iter()
+            .zip(&heldout)
+            .zip(&spreads)
+            .filter(|(_, &s)| s > 0.0)
+            .map(|((y, p), s)| (((y - p).powi(2) - shrink * s * s).max(0.0) / (s * s)).sqrt())
+            .collect();
+        let q = quantile(&mut z, 0.95);
+        let std_scale = if q.is_finite() { q / Z95 } else { 0.0 };
+        Ok(EnsembleSummary {
+            members: records,
+            fold_r2,
+            heldout_r2,
+            std_scale,
+            test_coverage: None,
+        })
+    }
+
+    /// Whether this model is an ensemble (and so can give a standard deviation).
+    pub fn is_ensemble(&self) -> bool {
+        self.members.len() > 1
+    }
+
+    fn check_rows(&self, features: &[f64]) -> Result<usize> {
         let n_features = self.feature_names.len();
         if features.len() % n_features != 0 {
             return Err(Error::FeatureCount {
@@ -214,42 +601,99 @@ impl Interpolator {
                 ),
             });
         }
-        let rows = features.len() / n_features;
+        Ok(features.len() / n_features)
+    }
+
+    /// Predicts the target, in the user's units, for row-major `features` (`n x n_features`,
+    /// in the order of [`feature_names`](Self::feature_names)); an ensemble predicts its
+    /// members' mean. Works through the rows in chunks of [`PREDICT_CHUNK_ROWS`]; a large
+    /// input is shared among the available cores (each row's prediction is the same whatever
+    /// the split).
+    pub fn predict(&self, features: &[f64]) -> Result<Vec<f64>> {
+        let rows = self.check_rows(features)?;
         let mut predictions = vec![0.0; rows];
+        self.predict_parallel(features, &mut predictions, None)?;
+        Ok(predictions)
+    }
+
+    /// Predicts the members' mean and the calibrated standard deviation (the members' spread
+    /// times the scale fitted on the held-out folds). Refuses a single network, which has no
+    /// spread.
+    pub fn predict_with_std(&self, features: &[f64]) -> Result<WithStd> {
+        let Some(scale) = self.summary.ensemble.as_ref().map(|e| e.std_scale) else {
+            return Err(Error::NotAnEnsemble);
+        };
+        let rows = self.check_rows(features)?;
+        let mut mean = vec![0.0; rows];
+        let mut std = vec![0.0; rows];
+        self.predict_parallel(features, &mut mean, Some(&mut std))?;
+        std.iter_mut().for_each(|s| *s *= scale);
+        Ok(WithStd { mean, std })
+    }
+
+    fn predict_parallel(
+        &self,
+        features: &[f64],
+        out: &mut [f64],
+        spread: Option<&mut [f64]>,
+    ) -> Result<()> {
+        let n_features = self.feature_names.len();
+        let rows = out.len();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = cores.min(rows / PARALLEL_MIN_ROWS).max(1);
         if threads == 1 {
-            self.predict_rows(features, &mut predictions, 0)?;
-            return Ok(predictions);
+            return self.predict_rows(features, &self.members, out, spread, 0);
         }
         // Whole chunks per thread: the chunks are those of one thread, so are the results.
         let per_thread = rows.div_ceil(threads).div_ceil(PREDICT_CHUNK_ROWS) * PREDICT_CHUNK_ROWS;
+        let mut spread_parts: Vec<Option<&mut [f64]>> = match spread {
+            Some(s) => s.chunks_mut(per_thread).map(Some).collect(),
+            None => (0..rows.div_ceil(per_thread)).map(|_| None).collect(),
+        };
         std::thread::scope(|scope| {
             let parts: Vec<_> = features
                 .chunks(per_thread * n_features)
-                .zip(predictions.chunks_mut(per_thread))
+                .zip(out.chunks_mut(per_thread))
+                .zip(spread_parts.iter_mut())
                 .enumerate()
-                .map(|(t, (x, out))| scope.spawn(move || self.predict_rows(x, out, t * per_thread)))
+                .map(|(t, ((x, out), spread))| {
+                    let spread = spread.take();
+                    scope.spawn(move || {
+                        self.predict_rows(x, &self.members, out, spread, t * per_thread)
+                    })
+                })
                 .collect();
             // Joined in order, so the error reported is the first in row order.
             parts.into_iter().try_for_each(|part| match part.join() {
                 Ok(result) => result,
                 Err(panic) => std::panic::resume_unwind(panic),
             })
-        })?;
-        Ok(predictions)
+        })
     }
 
     /// Predicts `out.len()` rows of `features` whose first is row `first_row` (0-based) of
-    /// the whole input, chunk by chunk with one reused workspace.
-    fn predict_rows(&self, features: &[f64], out: &mut [f64], first_row: usize) -> Result<()> {
+    /// the whole input, chunk by chunk with one reused workspace: the mean of `members` in
+    /// `out`, and their sample standard deviation in `spread` when asked.
+    fn predict_rows(
+        &self,
+        features: &[f64],
+        members: &[Mlp],
+        out: &mut [f64],
+        mut spread: Option<&mut [f64]>,
+        first_row: usize,
+    ) -> Result<()> {
         let n_features = self.feature_names.len();
         let chunk_rows = PREDICT_CHUNK_ROWS.min(out.len());
-        let mut workspace = PredictWorkspace::new(&self.mlp);
+        let mut workspace = PredictWorkspace::new(&members[0]);
         let mut chunk_x: Vec<f32> = Vec::with_capacity(chunk_rows * n_features);
         let mut chunk_y = vec![0.0f32; chunk_rows];
-        let (mean, scale) = (self.feature_scaler.mean(), self.feature_scaler.scale());
+        let mut per_member = vec![0.0f64; chunk_rows * members.len()];
+        let mut row_values = vec![0.0f64; members.len()];
         let (y_mean, y_scale) = (self.target_scaler.mean()[0], self.target_scaler.scale()[0]);
+        let pre = Preprocess {
+            transform: self.feature_transform.as_ref(),
+            scaler: &self.feature_scaler,
+        };
         for (c, (x, y)) in features
             .chunks(PREDICT_CHUNK_ROWS * n_features)
             .zip(out.chunks_mut(PREDICT_CHUNK_ROWS))
@@ -263,28 +707,55 @@ impl Interpolator {
                     value: x[i],
                 });
             }
-            // The feature scaler's transform, narrowed to the network's f32.
-            chunk_x.clear();
-            chunk_x.extend(
-                x.chunks_exact(n_features)
-                    .flat_map(|row| row.iter().zip(mean).zip(scale))
-                    .map(|((v, m), s)| ((v - m) / s) as f32),
-            );
-            let scaled = &mut chunk_y[..y.len()];
-            self.mlp.predict_into(&chunk_x, scaled, &mut workspace)?;
-            // The target scaler's inverse transform, in f64.
-            for (dst, &v) in y.iter_mut().zip(scaled.iter()) {
-                *dst = f64::from(v) * y_scale + y_mean;
+            pre.apply(x, "feature", &mut chunk_x).map_err(|_| {
+                Error::OutOfRange(format!(
+                    "a feature in rows {}..{} is too large for the network's 32-bit numbers \
+                     after scaling",
+                    chunk_first + 1,
+                    chunk_first + y.len()
+                ))
+            })?;
+            let rows = y.len();
+            let scaled = &mut chunk_y[..rows];
+            for (m, mlp) in members.iter().enumerate() {
+                mlp.predict_into(&chunk_x, scaled, &mut workspace)?;
+                // The target scaler's inverse transform, in f64.
+                for (r, &v) in scaled.iter().enumerate() {
+                    per_member[r * members.len() + m] = f64::from(v) * y_scale + y_mean;
+                }
+            }
+            for (r, dst) in y.iter_mut().enumerate() {
+                row_values.copy_from_slice(&per_member[r * members.len()..(r + 1) * members.len()]);
+                *dst = row_values.iter().sum::<f64>() / members.len() as f64;
+                if let Some(s) = spread.as_deref_mut() {
+                    s[c * PREDICT_CHUNK_ROWS + r] = sample_std(&row_values);
+                }
             }
             if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-                return Err(Error::OutOfRange(format!(
-                    "the prediction for row {} is not finite: its inputs lie far outside \
-                     the range the model was trained on",
-                    chunk_first + i + 1
-                )));
+                return Err(Error::OutOfRange(
+                    self.non_finite_cause(chunk_first + i + 1),
+                ));
             }
         }
         Ok(())
+    }
+
+    /// Says why a prediction left the f64 range: the target's own scale, or inputs far from
+    /// the training data.
+    fn non_finite_cause(&self, row: usize) -> String {
+        let (m, s) = (self.target_scaler.mean()[0], self.target_scaler.scale()[0]);
+        if m.abs().max(s) > 1e150 {
+            format!(
+                "the prediction for row {row} is not finite: the target's magnitude (mean \
+                 {m:e}, spread {s:e}) is too large for the network's arithmetic; rescale the \
+                 target (e.g. divide it by a power of ten)"
+            )
+        } else {
+            format!(
+                "the prediction for row {row} is not finite: its inputs lie far outside the \
+                 range the model was trained on"
+            )
+        }
     }
 
     /// Predicts one point (its features in the order of [`feature_names`](Self::feature_names)).
@@ -317,6 +788,13 @@ impl Interpolator {
     pub fn evaluate(&self, data: &Dataset) -> Result<Report> {
         let predicted = self.predict(&self.features_in_model_order(data)?)?;
         Ok(Report::compute(data.targets(), &predicted)?)
+    }
+
+    /// Share of `data`'s rows whose target lies within ±1.96 calibrated standard deviations
+    /// of the ensemble's prediction (about 0.95 when the calibration holds).
+    pub fn coverage(&self, data: &Dataset) -> Result<f64> {
+        let with_std = self.predict_with_std(&self.features_in_model_order(data)?)?;
+        Ok(coverage(data.targets(), &with_std))
     }
 
     /// The features of `data` in the model's column order (other columns left out); refuses
@@ -353,6 +831,10 @@ impl Interpolator {
     pub fn target_name(&self) -> &str {
         &self.target_name
     }
+    /// The power transform applied to the features before scaling, if any.
+    pub fn feature_transform(&self) -> Option<&YeoJohnson> {
+        self.feature_transform.as_ref()
+    }
     /// The feature scaler (identity when features were not scaled).
     pub fn feature_scaler(&self) -> &StandardScaler {
         &self.feature_scaler
@@ -361,9 +843,13 @@ impl Interpolator {
     pub fn target_scaler(&self) -> &StandardScaler {
         &self.target_scaler
     }
-    /// The network.
+    /// The network (the first member of an ensemble).
     pub fn mlp(&self) -> &Mlp {
-        &self.mlp
+        &self.members[0]
+    }
+    /// Every network: one, or an ensemble's members.
+    pub fn members(&self) -> &[Mlp] {
+        &self.members
     }
     /// The options it was fitted with.
     pub fn options(&self) -> &FitOptions {
@@ -373,6 +859,39 @@ impl Interpolator {
     pub fn summary(&self) -> &TrainingSummary {
         &self.summary
     }
+    /// Attaches `--auto`'s leaderboard.
+    pub(crate) fn set_leaderboard(&mut self, leaderboard: Vec<LeaderboardEntry>) {
+        self.summary.leaderboard = Some(leaderboard);
+    }
+}
+
+/// Share of rows within ±1.96 std.
+fn coverage(truth: &[f64], with_std: &WithStd) -> f64 {
+    let inside = truth
+        .iter()
+        .zip(&with_std.mean)
+        .zip(&with_std.std)
+        .filter(|((y, m), s)| (*y - *m).abs() <= Z95 * **s)
+        .count();
+    inside as f64 / truth.len().max(1) as f64
+}
+
+/// Keeps a history's curves within [`MAX_CURVE_POINTS`]: beyond that, every k-th epoch and
+/// the last (the record's `epochs` still counts them all).
+fn bounded(mut record: TrainingHistoryRecord) -> TrainingHistoryRecord {
+    let thin = |curve: &mut Vec<f64>| {
+        if curve.len() > MAX_CURVE_POINTS {
+            let step = curve.len().div_ceil(MAX_CURVE_POINTS - 1);
+            let last = curve[curve.len() - 1];
+            let mut kept: Vec<f64> = curve.iter().copied().step_by(step).collect();
+            kept.truncate(MAX_CURVE_POINTS - 1);
+            kept.push(last);
+            *curve = kept;
+        }
+    };
+    thin(&mut record.train_loss);
+    thin(&mut record.validation_r2);
+    record
 }
 
 #[cfg(test)]
@@ -582,7 +1101,10 @@ mod tests {
         options.network.hidden_layers = vec![4; crate::MAX_HIDDEN_LAYERS + 1];
         assert!(matches!(
             options.check(),
-            Err(Error::InvalidOption { name: "hidden", .. })
+            Err(Error::InvalidOption {
+                name: "hidden_layers",
+                ..
+            })
         ));
         let options = FitOptions {
             split: SplitFractions::new(0.0, 0.5, 0.5).unwrap(),

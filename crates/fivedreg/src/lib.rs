@@ -34,18 +34,26 @@
 #![warn(missing_docs)]
 
 mod atomic;
+mod auto;
+mod ensemble;
 mod error;
 mod interpolator;
 mod model_file;
 mod options;
 
 pub use atomic::AtomicFile;
+pub use auto::{AutoOptions, ValidAutoOptions, MAX_BUDGET_SECONDS};
 pub use error::{Error, Result};
 pub use interpolator::{
-    Fitted, Interpolator, TrainingHistoryRecord, TrainingSummary, PREDICT_CHUNK_ROWS,
+    EnsembleSummary, Fitted, Interpolator, LeaderboardEntry, ModelParts, TrainingHistoryRecord,
+    TrainingSummary, WithStd, MAX_CURVE_POINTS, PREDICT_CHUNK_ROWS, Z95,
 };
-pub use model_file::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_HIDDEN_LAYERS, MAX_WIDTH};
-pub use options::{FitOptions, ValidFitOptions};
+pub use model_file::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_PAYLOAD_BYTES};
+pub use options::{FitOptions, ValidFitOptions, MAX_ENSEMBLE};
 
-// The network types that appear in this crate's API, so users need not name fivedreg-nn.
-pub use fivedreg_nn::{EpochStats, MlpParams, NnError, StopReason, TrainingHistory};
+// The network types and limits that appear in this crate's API, so users need not name
+// fivedreg-nn.
+pub use fivedreg_nn::{
+    EpochStats, MlpParams, NnError, Solver, StopReason, TrainingHistory, MAX_HIDDEN_LAYERS,
+    MAX_WIDTH,
+};

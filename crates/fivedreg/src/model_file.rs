@@ -17,29 +17,31 @@
 
 use crate::atomic::AtomicFile;
 use crate::error::{Error, Result};
-use crate::interpolator::{Interpolator, TrainingSummary};
+use crate::interpolator::{Interpolator, ModelParts, TrainingHistoryRecord, TrainingSummary};
 use crate::options::FitOptions;
-use fivedreg_data::StandardScaler;
-use fivedreg_nn::Mlp;
-use serde::{Deserialize, Serialize};
+use fivedreg_data::{SplitFractions, StandardScaler};
+use fivedreg_nn::{Mlp, MlpParams};
+use serde::Deserialize;
 use std::io::Read;
 use std::path::Path;
 
 /// The first bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"FIVEDREG";
-/// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes, and the newest it reads. Version 2 added ensembles,
+/// the solver, the power transform and `--auto`'s leaderboard; version 1 files still load.
+pub const FORMAT_VERSION: u32 = 2;
 /// Bytes of the header (magic, version, payload length, header checksum).
 pub const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
-/// Most hidden layers a model may have (checked when fitting and when loading).
-pub const MAX_HIDDEN_LAYERS: usize = 64;
-/// Widest a layer (or the input) may be (checked when fitting and when loading).
-pub const MAX_WIDTH: usize = 1 << 16;
+/// Largest payload a model file may declare: an ensemble of 64 networks at the largest size
+/// the network crate accepts would be larger, but no model this build can train and save
+/// comes near it (the default network's file is 13 KB); a header declaring more is refused
+/// before anything is read.
+pub const MAX_PAYLOAD_BYTES: u64 = 4 << 30;
 
-/// What the model file stores after its header.
-#[derive(Serialize, Deserialize)]
-struct Payload {
+/// Version 1's payload, frozen: one network, no solver or ensemble fields.
+#[derive(Deserialize)]
+struct PayloadV1 {
     feature_names: Vec<String>,
     target_name: String,
     feature_scaler: StandardScaler,
@@ -47,28 +49,116 @@ struct Payload {
     layer_sizes: Vec<usize>,
     weights: Vec<Vec<f32>>,
     biases: Vec<Vec<f32>>,
-    options: FitOptions,
-    summary: TrainingSummary,
+    options: FitOptionsV1,
+    summary: SummaryV1,
+}
+
+#[derive(Deserialize)]
+struct FitOptionsV1 {
+    split: SplitFractions,
+    scale_features: bool,
+    scale_target: bool,
+    network: MlpParamsV1,
+}
+
+#[derive(Deserialize)]
+struct MlpParamsV1 {
+    hidden_layers: Vec<usize>,
+    learning_rate: f64,
+    max_epochs: usize,
+    batch_size: Option<usize>,
+    alpha: f64,
+    early_stopping: bool,
+    patience: usize,
+    tol: f64,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    shuffle: bool,
+    seed: u64,
+}
+
+#[derive(Deserialize)]
+struct ReportV1 {
+    n: usize,
+    r2: f64,
+    mse: f64,
+    rmse: f64,
+    mae: f64,
+    max_error: f64,
+}
+
+#[derive(Deserialize)]
+struct SummaryV1 {
+    train_samples: usize,
+    validation_samples: usize,
+    test_samples: usize,
+    history: TrainingHistoryRecord,
+    test_metrics: Option<ReportV1>,
+}
+
+impl PayloadV1 {
+    /// The same model in today's parts (then checked like any other).
+    fn into_parts(self) -> std::result::Result<ModelParts, String> {
+        let n = self.options.network;
+        let network = MlpParams {
+            hidden_layers: n.hidden_layers,
+            learning_rate: n.learning_rate,
+            max_epochs: n.max_epochs,
+            batch_size: n.batch_size,
+            alpha: n.alpha,
+            early_stopping: n.early_stopping,
+            patience: n.patience,
+            tol: n.tol,
+            beta1: n.beta1,
+            beta2: n.beta2,
+            epsilon: n.epsilon,
+            shuffle: n.shuffle,
+            seed: n.seed,
+            ..MlpParams::default()
+        };
+        let mlp = Mlp::from_parts(self.layer_sizes, self.weights, self.biases)
+            .map_err(|e| e.to_string())?;
+        let test_metrics = self.summary.test_metrics.map(|r| fivedreg_metrics::Report {
+            n: r.n,
+            r2: r.r2,
+            mse: r.mse,
+            rmse: r.rmse,
+            mae: r.mae,
+            max_error: r.max_error,
+        });
+        Ok(ModelParts {
+            feature_names: self.feature_names,
+            target_name: self.target_name,
+            feature_transform: None,
+            feature_scaler: self.feature_scaler,
+            target_scaler: self.target_scaler,
+            members: vec![mlp],
+            options: FitOptions {
+                split: self.options.split,
+                scale_features: self.options.scale_features,
+                scale_target: self.options.scale_target,
+                network,
+                ..FitOptions::default()
+            },
+            summary: TrainingSummary {
+                train_samples: self.summary.train_samples,
+                validation_samples: self.summary.validation_samples,
+                test_samples: self.summary.test_samples,
+                history: self.summary.history,
+                test_metrics,
+                ensemble: None,
+                leaderboard: None,
+            },
+        })
+    }
 }
 
 impl Interpolator {
     /// The model file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let n_layers = self.mlp.sizes().len().saturating_sub(1);
-        let payload = Payload {
-            feature_names: self.feature_names.clone(),
-            target_name: self.target_name.clone(),
-            feature_scaler: self.feature_scaler.clone(),
-            target_scaler: self.target_scaler.clone(),
-            layer_sizes: self.mlp.sizes().to_vec(),
-            weights: (0..n_layers)
-                .map(|l| self.mlp.weights(l).to_vec())
-                .collect(),
-            biases: (0..n_layers).map(|l| self.mlp.biases(l).to_vec()).collect(),
-            options: self.options.clone(),
-            summary: self.summary.clone(),
-        };
-        let body = postcard::to_allocvec(&payload).map_err(|e| Error::Encode(e.to_string()))?;
+        let parts = ModelParts::from(self.clone());
+        let body = postcard::to_allocvec(&parts).map_err(|e| Error::Encode(e.to_string()))?;
         Ok(frame(FORMAT_VERSION, &body))
     }
 
@@ -114,6 +204,12 @@ impl Interpolator {
             return Err(corrupted("format version 0 does not exist".into()));
         }
         let declared = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or([0xff; 8]));
+        if declared > MAX_PAYLOAD_BYTES {
+            return Err(corrupted(format!(
+                "its header declares {declared} bytes of contents, more than the largest \
+                 model ({MAX_PAYLOAD_BYTES} bytes)"
+            )));
+        }
         // Compare in u64 so a huge declared length cannot overflow.
         let expected_len = declared.saturating_add((HEADER_LEN + TRAILER_LEN) as u64);
         let actual_len = bytes.len() as u64;
@@ -132,15 +228,21 @@ impl Interpolator {
         if crc32fast::hash(&bytes[..body_end]) != u32_at(bytes, body_end) {
             return Err(corrupted("the checksum does not match the contents".into()));
         }
-        let (payload, rest) = postcard::take_from_bytes::<Payload>(&bytes[HEADER_LEN..body_end])
-            .map_err(|e| corrupted(format!("undecodable contents: {e}")))?;
+        let body = &bytes[HEADER_LEN..body_end];
+        let undecodable = |e: postcard::Error| corrupted(format!("undecodable contents: {e}"));
+        let (parts, rest) = if version == 1 {
+            let (v1, rest) = postcard::take_from_bytes::<PayloadV1>(body).map_err(undecodable)?;
+            (v1.into_parts().map_err(corrupted)?, rest)
+        } else {
+            postcard::take_from_bytes::<ModelParts>(body).map_err(undecodable)?
+        };
         if !rest.is_empty() {
             return Err(corrupted(format!(
                 "{} undecoded bytes after the contents",
                 rest.len()
             )));
         }
-        payload.into_interpolator().map_err(corrupted)
+        Interpolator::try_from(parts).map_err(|e| corrupted(e.to_string()))
     }
 
     /// Writes the model file atomically (temporary file in the same folder, then rename).
@@ -167,8 +269,14 @@ impl Interpolator {
         let header_valid = bytes.len() == HEADER_LEN
             && bytes[..MAGIC.len()] == MAGIC
             && crc32fast::hash(&bytes[..20]) == u32_at(&bytes, 20);
-        if header_valid {
-            let declared = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or([0; 8]));
+        let declared = u64::from_le_bytes(
+            bytes
+                .get(12..20)
+                .and_then(|b| b.try_into().ok())
+                .unwrap_or([0; 8]),
+        );
+        // A header declaring more than any model holds is refused before reading on.
+        if header_valid && declared <= MAX_PAYLOAD_BYTES {
             let rest = declared.saturating_add(TRAILER_LEN as u64 + 1);
             (&mut file).take(rest).read_to_end(&mut bytes).map_err(io)?;
             // Bytes beyond the declared end: read them too (a regular file is finite) so
@@ -226,108 +334,33 @@ fn describe_start(bytes: &[u8]) -> String {
     }
 }
 
-fn all_finite(values: &[f64]) -> bool {
-    values.iter().all(|v| v.is_finite())
-}
-
-fn check_scaler(
-    scaler: &StandardScaler,
-    columns: usize,
-    what: &str,
-) -> std::result::Result<(), String> {
-    if scaler.mean().len() != columns || scaler.scale().len() != columns {
-        return Err(format!(
-            "the {what} scaler has {} means and {} scales for {columns} columns",
-            scaler.mean().len(),
-            scaler.scale().len()
-        ));
-    }
-    if !all_finite(scaler.mean()) || !scaler.scale().iter().all(|s| s.is_finite() && *s > 0.0) {
-        return Err(format!(
-            "the {what} scaler holds a non-finite or non-positive value"
-        ));
-    }
-    Ok(())
-}
-
-impl Payload {
-    /// Checks every size and value a decoded file declares, then builds the model.
-    fn into_interpolator(self) -> std::result::Result<Interpolator, String> {
-        let sizes = &self.layer_sizes;
-        if sizes.len() < 2 || sizes.len() > MAX_HIDDEN_LAYERS + 2 {
-            return Err(format!("{} layer sizes", sizes.len()));
-        }
-        if let Some(w) = sizes.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
-            return Err(format!("a layer of width {w}"));
-        }
-        if sizes[sizes.len() - 1] != 1 {
-            return Err(format!("{} outputs instead of 1", sizes[sizes.len() - 1]));
-        }
-        let n_features = self.feature_names.len();
-        if sizes[0] != n_features {
-            return Err(format!(
-                "{n_features} feature names for a network of {} inputs",
-                sizes[0]
-            ));
-        }
-        let n_layers = sizes.len() - 1;
-        if self.weights.len() != n_layers || self.biases.len() != n_layers {
-            return Err(format!(
-                "{} weight and {} bias arrays for {n_layers} layers",
-                self.weights.len(),
-                self.biases.len()
-            ));
-        }
-        for l in 0..n_layers {
-            if Some(self.weights[l].len()) != sizes[l].checked_mul(sizes[l + 1])
-                || self.biases[l].len() != sizes[l + 1]
-            {
-                return Err(format!("layer {} has the wrong number of weights", l + 1));
-            }
-            if !self.weights[l]
-                .iter()
-                .chain(&self.biases[l])
-                .all(|v| v.is_finite())
-            {
-                return Err(format!("layer {} holds a non-finite weight", l + 1));
-            }
-        }
-        check_scaler(&self.feature_scaler, n_features, "feature")?;
-        check_scaler(&self.target_scaler, 1, "target")?;
-        let options = self
-            .options
-            .clone()
-            .check()
-            .map_err(|e| format!("its options are invalid: {e}"))?;
-        if options.options().network.hidden_layers != sizes[1..n_layers] {
-            return Err("the options' hidden layers differ from the network's".into());
-        }
-        let history = &self.summary.history;
-        if history.train_loss.len() != history.epochs
-            || !(history.validation_r2.is_empty() || history.validation_r2.len() == history.epochs)
-            || history.best_epoch > history.epochs
-        {
-            return Err("the training history is inconsistent".into());
-        }
-        let mlp = Mlp::from_parts(self.layer_sizes, self.weights, self.biases)
-            .map_err(|e| e.to_string())?;
-        Ok(Interpolator {
-            feature_names: self.feature_names,
-            target_name: self.target_name,
-            feature_scaler: self.feature_scaler,
-            target_scaler: self.target_scaler,
-            mlp,
-            options: self.options,
-            summary: self.summary,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpolator::TrainingHistoryRecord;
-    use fivedreg_nn::StopReason;
+    use fivedreg_data::YeoJohnson;
+    use fivedreg_nn::{StopReason, MAX_HIDDEN_LAYERS, MAX_WIDTH};
+    use serde::Serialize;
+
+    /// A network as the file stores it, unchecked (to damage it).
+    #[derive(Serialize, Deserialize)]
+    struct RawMlp {
+        layer_sizes: Vec<usize>,
+        weights: Vec<Vec<f32>>,
+        biases: Vec<Vec<f32>>,
+    }
+
+    /// [`ModelParts`] with unchecked networks: the same bytes.
+    #[derive(Serialize, Deserialize)]
+    struct Payload {
+        feature_names: Vec<String>,
+        target_name: String,
+        feature_transform: Option<YeoJohnson>,
+        feature_scaler: StandardScaler,
+        target_scaler: StandardScaler,
+        members: Vec<RawMlp>,
+        options: FitOptions,
+        summary: TrainingSummary,
+    }
 
     /// A small hand-built model (2 inputs, one hidden layer of 3).
     fn model() -> Interpolator {
@@ -349,7 +382,8 @@ mod tests {
             target_name: "y".into(),
             feature_scaler,
             target_scaler,
-            mlp,
+            feature_transform: None,
+            members: vec![mlp],
             options,
             summary: TrainingSummary {
                 train_samples: 6,
@@ -364,6 +398,8 @@ mod tests {
                     stop_reason: StopReason::MaxEpochs,
                 },
                 test_metrics: None,
+                ensemble: None,
+                leaderboard: None,
             },
         }
     }
@@ -404,17 +440,23 @@ mod tests {
             Interpolator::load(Path::new("/dev/zero")),
             Err(Error::NotAModel { .. })
         ));
-        // A valid header that declares an absurd length: truncated, nothing allocated.
-        let mut header = frame(FORMAT_VERSION, b"");
-        header.truncate(12);
-        header.extend_from_slice(&(u64::MAX / 2).to_le_bytes());
-        let crc = crc32fast::hash(&header);
-        header.extend_from_slice(&crc.to_le_bytes());
-        std::fs::write(&path, &header).unwrap();
-        assert!(matches!(
-            Interpolator::load(&path),
-            Err(Error::Truncated { .. })
-        ));
+        // A valid header that declares more than any model holds (1 TiB, or absurdly more):
+        // refused before anything beyond the header is read, whatever follows it.
+        for declared in [1u64 << 40, u64::MAX / 2] {
+            let mut header = frame(FORMAT_VERSION, b"");
+            header.truncate(12);
+            header.extend_from_slice(&declared.to_le_bytes());
+            let crc = crc32fast::hash(&header);
+            header.extend_from_slice(&crc.to_le_bytes());
+            header.extend_from_slice(&[0u8; 4096]);
+            std::fs::write(&path, &header).unwrap();
+            match Interpolator::load(&path) {
+                Err(Error::Corrupted { detail, .. }) => {
+                    assert!(detail.contains("largest model"), "{detail}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
         // Trailing bytes are still seen, and a whole file still loads.
         let model = model();
         let mut bytes = model.to_bytes().unwrap();
@@ -524,28 +566,40 @@ mod tests {
                     p.feature_names.pop();
                 }),
             ),
-            ("wide layer", Box::new(|p| p.layer_sizes[1] = MAX_WIDTH + 1)),
-            ("zero width", Box::new(|p| p.layer_sizes[1] = 0)),
-            ("two outputs", Box::new(|p| p.layer_sizes[2] = 2)),
-            ("one size", Box::new(|p| p.layer_sizes.truncate(1))),
+            (
+                "wide layer",
+                Box::new(|p| p.members[0].layer_sizes[1] = MAX_WIDTH + 1),
+            ),
+            ("zero width", Box::new(|p| p.members[0].layer_sizes[1] = 0)),
+            ("two outputs", Box::new(|p| p.members[0].layer_sizes[2] = 2)),
+            (
+                "one size",
+                Box::new(|p| p.members[0].layer_sizes.truncate(1)),
+            ),
             (
                 "many layers",
-                Box::new(|p| p.layer_sizes = vec![2; MAX_HIDDEN_LAYERS + 3]),
+                Box::new(|p| p.members[0].layer_sizes = vec![2; MAX_HIDDEN_LAYERS + 3]),
             ),
             (
                 "short weights",
                 Box::new(|p| {
-                    p.weights[0].pop();
+                    p.members[0].weights[0].pop();
                 }),
             ),
             (
                 "missing biases",
                 Box::new(|p| {
-                    p.biases.pop();
+                    p.members[0].biases.pop();
                 }),
             ),
-            ("nan weight", Box::new(|p| p.weights[1][0] = f32::NAN)),
-            ("nan bias", Box::new(|p| p.biases[0][0] = f32::INFINITY)),
+            (
+                "nan weight",
+                Box::new(|p| p.members[0].weights[1][0] = f32::NAN),
+            ),
+            (
+                "nan bias",
+                Box::new(|p| p.members[0].biases[0][0] = f32::INFINITY),
+            ),
             (
                 "scaler width",
                 Box::new(|p| p.feature_scaler = StandardScaler::identity(3)),

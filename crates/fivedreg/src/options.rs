@@ -1,13 +1,24 @@
 //! Fit options and their validation.
 
 use crate::error::{Error, Result};
-use crate::model_file::{MAX_HIDDEN_LAYERS, MAX_WIDTH};
 use fivedreg_data::SplitFractions;
-use fivedreg_nn::{MlpParams, MlpValidParams, NnError};
+use fivedreg_nn::{MlpParams, MlpValidParams, NnError, Solver};
 use serde::{Deserialize, Serialize};
+
+/// Most members an ensemble may have.
+pub const MAX_ENSEMBLE: usize = 64;
 
 /// Unchecked options of [`Interpolator::fit`](crate::Interpolator::fit);
 /// [`FitOptions::check`] validates them.
+///
+/// | field | default | meaning | valid |
+/// |---|---|---|---|
+/// | `split` | 0.6, 0.2, 0.2 | train / validation / test fractions | each in [0, 1], summing to 1, train > 0 |
+/// | `scale_features` | `true` | standardize the features (statistics of the training rows) | |
+/// | `scale_target` | `true` | standardize the target | |
+/// | `power_transform` | `false` | Yeo-Johnson transform of the features before scaling (for skewed inputs) | |
+/// | `ensemble` | `1` | networks trained; above 1, an ensemble whose members each hold out one fold of the training and validation rows | 1..=64 |
+/// | `network` | [`MlpParams::default`] | network and solver hyperparameters (its `seed` also seeds the split) | see [`MlpParams`] |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitOptions {
     /// Train/validation/test fractions.
@@ -16,6 +27,10 @@ pub struct FitOptions {
     pub scale_features: bool,
     /// Standardize the target (statistics of the training split).
     pub scale_target: bool,
+    /// Yeo-Johnson transform of the features before scaling.
+    pub power_transform: bool,
+    /// Members of the ensemble (1: a single network).
+    pub ensemble: usize,
     /// Network and training hyperparameters (its `seed` also seeds the split).
     pub network: MlpParams,
 }
@@ -26,6 +41,8 @@ impl Default for FitOptions {
             split: SplitFractions::default(),
             scale_features: true,
             scale_target: true,
+            power_transform: false,
+            ensemble: 1,
             network: MlpParams::default(),
         }
     }
@@ -65,27 +82,21 @@ impl FitOptions {
                 valid: "a training fraction above 0",
             });
         }
-        if self.network.early_stopping && split.validation() <= 0.0 {
+        if self.ensemble == 0 || self.ensemble > MAX_ENSEMBLE {
+            return Err(Error::InvalidOption {
+                name: "ensemble",
+                value: self.ensemble.to_string(),
+                valid: "in 1..=64 (1 is a single network)",
+            });
+        }
+        // An ensemble's members watch the fold they hold out; L-BFGS watches nothing.
+        let needs_validation_split = self.network.early_stopping
+            && self.network.solver == Solver::Adam
+            && self.ensemble == 1;
+        if needs_validation_split && split.validation() <= 0.0 {
             return Err(Error::NoValidationRows(
                 "the validation fraction of the split is 0".into(),
             ));
-        }
-        // The model file's caps, checked here so that every model that fits can be loaded,
-        // whatever the network crate itself accepts.
-        let hidden = &self.network.hidden_layers;
-        if hidden.len() > MAX_HIDDEN_LAYERS {
-            return Err(Error::InvalidOption {
-                name: "hidden",
-                value: format!("{} layers", hidden.len()),
-                valid: "at most 64 hidden layers",
-            });
-        }
-        if let Some(&width) = hidden.iter().find(|&&w| w > MAX_WIDTH) {
-            return Err(Error::InvalidOption {
-                name: "hidden",
-                value: width.to_string(),
-                valid: "layer widths of at most 65536",
-            });
         }
         let network = self.network.clone().check().map_err(|e| match e {
             NnError::InvalidParam { name, value, valid } => {

@@ -22,14 +22,19 @@
 
 #![warn(missing_docs)]
 
+mod lbfgs;
 mod mlp;
+mod objective;
 mod params;
 mod pool;
 mod stopping;
 mod train;
 
 pub use mlp::{Gradient, Mlp, PredictWorkspace};
-pub use params::{MlpParams, MlpValidParams};
+pub use params::{
+    MlpParams, MlpValidParams, Solver, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_PARAMETERS, MAX_THREADS,
+    MAX_WIDTH,
+};
 pub use stopping::{EarlyStopping, Observation};
 pub use train::{train, train_from};
 
@@ -125,8 +130,13 @@ impl Samples<'_> {
 pub enum StopReason {
     /// `patience + 1` epochs in a row without improvement beyond `tol`.
     NoImprovement,
-    /// `max_epochs` were run.
+    /// `max_epochs` were run (epochs of Adam, iterations of L-BFGS).
     MaxEpochs,
+    /// L-BFGS converged: an iteration improved the loss by a relative 2.2e-9 or less, the
+    /// largest gradient component fell to `tol`, or no step lowered the loss further.
+    Converged,
+    /// L-BFGS made `max_fun` loss evaluations.
+    MaxEvaluations,
 }
 
 /// What one epoch did, passed to the progress callback.
@@ -175,6 +185,25 @@ pub struct TrainingHistory {
     pub seconds: f64,
     /// Time per phase.
     pub phase_seconds: PhaseSeconds,
+}
+
+impl TrainingHistory {
+    /// A history before its first epoch, with room for `max_epochs` entries.
+    pub(crate) fn empty(max_epochs: usize, with_validation: bool) -> TrainingHistory {
+        // Room reserved up front, capped so that a huge epoch limit does not reserve memory
+        // a short run never uses.
+        let room = max_epochs.min(4096);
+        TrainingHistory {
+            epochs: 0,
+            train_loss: Vec::with_capacity(room),
+            validation_r2: Vec::with_capacity(if with_validation { room } else { 0 }),
+            best_epoch: 0,
+            best_validation_r2: None,
+            stop_reason: StopReason::MaxEpochs,
+            seconds: 0.0,
+            phase_seconds: PhaseSeconds::default(),
+        }
+    }
 }
 
 /// A trained network and its history.

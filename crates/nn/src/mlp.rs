@@ -1,9 +1,9 @@
 //! The network: shapes, Glorot initialisation, prediction.
 
+use crate::params::{MAX_HIDDEN_LAYERS, MAX_WIDTH};
 use crate::{NnError, Result};
 use fivedreg_linalg::dense_forward;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use fivedreg_rng::{unit_f64, Stream};
 use serde::{Deserialize, Serialize};
 
 /// Rows pushed through all layers at a time when predicting: small enough for the
@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 pub(crate) const PREDICT_CHUNK: usize = 128;
 
 /// A multilayer perceptron: ReLU hidden layers and one identity output.
+///
+/// Deserializing goes through [`Mlp::from_parts`], so every shape and value is checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MlpParts")]
 pub struct Mlp {
     /// Layer widths from input to output, e.g. `[5, 64, 32, 16, 1]`.
     pub(crate) sizes: Vec<usize>,
@@ -19,6 +22,21 @@ pub struct Mlp {
     pub(crate) weights: Vec<Vec<f32>>,
     /// Per layer, `fan_out`.
     pub(crate) biases: Vec<Vec<f32>>,
+}
+
+/// An [`Mlp`]'s fields as a file holds them, before they are checked.
+#[derive(Deserialize)]
+struct MlpParts {
+    sizes: Vec<usize>,
+    weights: Vec<Vec<f32>>,
+    biases: Vec<Vec<f32>>,
+}
+
+impl TryFrom<MlpParts> for Mlp {
+    type Error = NnError;
+    fn try_from(parts: MlpParts) -> Result<Mlp> {
+        Mlp::from_parts(parts.sizes, parts.weights, parts.biases)
+    }
 }
 
 /// The gradient of a loss with respect to every parameter of an [`Mlp`], in its shapes.
@@ -36,8 +54,16 @@ fn check_sizes(sizes: &[usize]) -> Result<()> {
             "a network needs at least an input and an output layer, got sizes {sizes:?}"
         )));
     }
-    if sizes.contains(&0) {
-        return Err(NnError::Shape(format!("a layer of width 0 in {sizes:?}")));
+    if sizes.len() > MAX_HIDDEN_LAYERS + 2 {
+        return Err(NnError::Shape(format!(
+            "{} layers; at most {MAX_HIDDEN_LAYERS} hidden layers are supported",
+            sizes.len()
+        )));
+    }
+    if let Some(w) = sizes.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+        return Err(NnError::Shape(format!(
+            "a layer of width {w}; widths must be in 1..={MAX_WIDTH}"
+        )));
     }
     if sizes[sizes.len() - 1] != 1 {
         return Err(NnError::Shape(format!(
@@ -50,16 +76,16 @@ fn check_sizes(sizes: &[usize]) -> Result<()> {
 impl Mlp {
     /// Glorot-uniform initial network (scikit-learn's), from `seed`: for each layer in turn,
     /// its weights (row by row) then its biases are drawn from U(−b, b) with
-    /// b = sqrt(6 / (fan_in + fan_out)), from a ChaCha8 stream seeded with `seed`.
+    /// b = sqrt(6 / (fan_in + fan_out)), from `seed`'s [`Stream::Init`].
     pub fn glorot(sizes: &[usize], seed: u64) -> Result<Mlp> {
         check_sizes(sizes)?;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rng = fivedreg_rng::rng(seed, Stream::Init);
         let mut weights = Vec::with_capacity(sizes.len() - 1);
         let mut biases = Vec::with_capacity(sizes.len() - 1);
         for pair in sizes.windows(2) {
             let (fan_in, fan_out) = (pair[0], pair[1]);
             let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
-            let mut draw = || ((2.0 * rng.random::<f64>() - 1.0) * bound) as f32;
+            let mut draw = || ((2.0 * unit_f64(&mut rng) - 1.0) * bound) as f32;
             weights.push((0..fan_in * fan_out).map(|_| draw()).collect());
             biases.push((0..fan_out).map(|_| draw()).collect());
         }
@@ -87,7 +113,7 @@ impl Mlp {
         }
         for l in 0..layers {
             let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
-            if weights[l].len() != fan_in * fan_out || biases[l].len() != fan_out {
+            if Some(weights[l].len()) != fan_in.checked_mul(fan_out) || biases[l].len() != fan_out {
                 return Err(NnError::Shape(format!(
                     "layer {}: {} weights and {} biases, expected {fan_in}x{fan_out} and {fan_out}",
                     l + 1,
@@ -240,32 +266,6 @@ impl Mlp {
         let mut out = vec![0.0; rows];
         self.predict_into_threads(x, &mut out, &mut workspaces)?;
         Ok(out)
-    }
-
-    /// Mean squared-error loss (halved, plus the L2 term, as scikit-learn's) of this network on
-    /// `samples` taken as one batch, and its gradient, by the training code's own path.
-    pub fn loss_and_gradient(
-        &self,
-        samples: crate::Samples<'_>,
-        alpha: f64,
-    ) -> Result<(f64, Gradient)> {
-        samples.check("samples")?;
-        if samples.n_features != self.n_inputs() {
-            return Err(NnError::Shape(format!(
-                "{} features for a network of {} inputs",
-                samples.n_features,
-                self.n_inputs()
-            )));
-        }
-        let (loss, flat) = crate::train::full_batch_gradient(self, samples, alpha)?;
-        let layout = Layout::new(&self.sizes);
-        let weights = (0..self.n_layers())
-            .map(|l| flat[layout.w_range(l)].to_vec())
-            .collect();
-        let biases = (0..self.n_layers())
-            .map(|l| flat[layout.b_range(l)].to_vec())
-            .collect();
-        Ok((loss, Gradient { weights, biases }))
     }
 
     fn rows_of(&self, x: &[f32]) -> Result<usize> {

@@ -13,6 +13,43 @@ pub const MAX_EPOCHS: usize = 1_000_000;
 pub const MAX_PARAMETERS: usize = 1 << 28;
 /// Most threads accepted.
 pub const MAX_THREADS: usize = 1024;
+/// Most loss evaluations L-BFGS may make.
+pub const MAX_FUN: usize = 100_000_000;
+
+/// The optimiser that trains the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Solver {
+    /// Adam over shuffled minibatches, with early stopping on the validation R² (the seed
+    /// system's solver, scikit-learn's `adam`).
+    #[default]
+    Adam,
+    /// Full-batch L-BFGS on the same loss (scikit-learn's `lbfgs`): no minibatches, no
+    /// validation samples, stops after `max_epochs` iterations, `max_fun` loss evaluations,
+    /// or when an iteration improves the loss by a relative 2.2e-9 or less, or the largest
+    /// gradient component falls to `tol` or below.
+    Lbfgs,
+}
+
+impl Solver {
+    /// The name users spell: `adam` or `lbfgs`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Solver::Adam => "adam",
+            Solver::Lbfgs => "lbfgs",
+        }
+    }
+}
+
+impl std::str::FromStr for Solver {
+    type Err = NnError;
+    fn from_str(s: &str) -> Result<Solver> {
+        match s {
+            "adam" => Ok(Solver::Adam),
+            "lbfgs" => Ok(Solver::Lbfgs),
+            other => invalid("solver", other, "adam or lbfgs"),
+        }
+    }
+}
 
 /// Unchecked training hyperparameters; [`MlpParams::check`] turns them into [`MlpValidParams`].
 ///
@@ -20,14 +57,16 @@ pub const MAX_THREADS: usize = 1024;
 ///
 /// | field | default | meaning | valid |
 /// |---|---|---|---|
+/// | `solver` | `Adam` | the optimiser ([`Solver`]) | `Adam` or `Lbfgs` |
 /// | `hidden_layers` | `[64, 32, 16]` | widths of the ReLU hidden layers | at most 64 layers, each 1..=65536 wide; empty means a linear model |
 /// | `learning_rate` | `1e-3` | Adam's step size | (0, 1] |
-/// | `max_epochs` | `500` | upper bound on epochs | 1..=1,000,000 |
+/// | `max_epochs` | `500` | upper bound on epochs (Adam) or iterations (L-BFGS) | 1..=1,000,000 |
+/// | `max_fun` | `15000` | upper bound on loss evaluations (L-BFGS only) | 1..=100,000,000 |
 /// | `batch_size` | `None` = min(200, n) | minibatch rows (clipped to n) | ≥ 1 |
 /// | `alpha` | `1e-4` | L2 penalty | finite, ≥ 0 |
-/// | `early_stopping` | `true` | stop on validation R² (needs validation samples) instead of training loss | |
+/// | `early_stopping` | `true` | stop on validation R² (needs validation samples) instead of training loss; L-BFGS ignores it | |
 /// | `patience` | `10` | epochs without improvement tolerated (`n_iter_no_change`) | any |
-/// | `tol` | `1e-4` | least improvement that counts | finite, ≥ 0 |
+/// | `tol` | `1e-4` | least improvement that counts (Adam); largest gradient component at which L-BFGS stops | finite, ≥ 0 |
 /// | `beta1` | `0.9` | Adam's first-moment decay | [0, 1) |
 /// | `beta2` | `0.999` | Adam's second-moment decay | [0, 1) |
 /// | `epsilon` | `1e-8` | Adam's epsilon | finite, > 0 |
@@ -38,12 +77,16 @@ pub const MAX_THREADS: usize = 1024;
 /// `threads` is not serialized: it cannot change a result, so it must not change a model file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MlpParams {
+    /// The optimiser.
+    pub solver: Solver,
     /// Widths of the hidden layers.
     pub hidden_layers: Vec<usize>,
     /// Adam's step size.
     pub learning_rate: f64,
-    /// Upper bound on epochs.
+    /// Upper bound on epochs (Adam) or iterations (L-BFGS).
     pub max_epochs: usize,
+    /// Upper bound on loss evaluations (L-BFGS).
+    pub max_fun: usize,
     /// Minibatch size; `None` means min(200, n).
     pub batch_size: Option<usize>,
     /// L2 penalty.
@@ -73,9 +116,11 @@ pub struct MlpParams {
 impl Default for MlpParams {
     fn default() -> Self {
         MlpParams {
+            solver: Solver::Adam,
             hidden_layers: vec![64, 32, 16],
             learning_rate: 1e-3,
             max_epochs: 500,
+            max_fun: 15_000,
             batch_size: None,
             alpha: 1e-4,
             early_stopping: true,
@@ -122,6 +167,9 @@ impl MlpParams {
         if self.max_epochs == 0 || self.max_epochs > MAX_EPOCHS {
             return invalid("max_epochs", self.max_epochs, "in 1..=1000000");
         }
+        if self.max_fun == 0 || self.max_fun > MAX_FUN {
+            return invalid("max_fun", self.max_fun, "in 1..=100000000");
+        }
         if self.batch_size == Some(0) {
             return invalid("batch_size", 0, "at least 1");
         }
@@ -147,9 +195,24 @@ impl MlpParams {
     }
 }
 
-/// Checked hyperparameters: the only way to train.
+/// Checked hyperparameters: the only way to train. Deserializing goes through
+/// [`MlpParams::check`], so no file can build one that is out of range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MlpParams", into = "MlpParams")]
 pub struct MlpValidParams(MlpParams);
+
+impl TryFrom<MlpParams> for MlpValidParams {
+    type Error = NnError;
+    fn try_from(params: MlpParams) -> Result<MlpValidParams> {
+        params.check()
+    }
+}
+
+impl From<MlpValidParams> for MlpParams {
+    fn from(valid: MlpValidParams) -> MlpParams {
+        valid.0
+    }
+}
 
 impl MlpValidParams {
     /// The checked values.
@@ -263,6 +326,7 @@ mod tests {
                 },
                 "max_epochs",
             ),
+            (MlpParams { max_fun: 0, ..d() }, "max_fun"),
             (
                 MlpParams {
                     batch_size: Some(0),
@@ -313,6 +377,25 @@ mod tests {
         for (p, name) in cases {
             assert_eq!(err_name(p), name);
         }
+    }
+
+    #[test]
+    fn deserializing_goes_through_the_checks() {
+        let good = serde_json::to_string(&MlpParams::default().check().unwrap()).unwrap();
+        let back: MlpValidParams = serde_json::from_str(&good).unwrap();
+        assert_eq!(back, MlpParams::default().check().unwrap());
+        let bad = good.replace("\"learning_rate\":0.001", "\"learning_rate\":7.0");
+        assert_ne!(bad, good);
+        let err = serde_json::from_str::<MlpValidParams>(&bad).unwrap_err();
+        assert!(err.to_string().contains("learning_rate"), "{err}");
+    }
+
+    #[test]
+    fn solvers_parse_by_name() {
+        assert_eq!("lbfgs".parse::<Solver>().unwrap(), Solver::Lbfgs);
+        assert_eq!("adam".parse::<Solver>().unwrap(), Solver::Adam);
+        assert!("sgd".parse::<Solver>().is_err());
+        assert_eq!(Solver::Lbfgs.name(), "lbfgs");
     }
 
     #[test]

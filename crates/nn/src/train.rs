@@ -1,173 +1,19 @@
 //! The training loop: minibatch gradients over fixed shards, Adam, validation, stopping.
 
 use crate::mlp::{forward_chunk, Layout, Mlp, PredictWorkspace, PREDICT_CHUNK};
+use crate::objective::{
+    batch_loss, compute_shard, finish_gradient, shard_range, Model, ShardWork, SHARDS,
+};
+use crate::params::{MlpParams, Solver};
 use crate::pool::{lock, read, with_pool, write, Pool, Work};
 use crate::{
-    EarlyStopping, EpochStats, MlpValidParams, NnError, PhaseSeconds, Result, Samples, StopReason,
-    Trained, TrainingHistory,
+    EarlyStopping, EpochStats, MlpValidParams, NnError, Result, Samples, StopReason, Trained,
+    TrainingHistory,
 };
-use fivedreg_linalg::{
-    adam_update, add_assign, bias_grad, dense_forward, div_assign, input_grad_relu, l2_mean_grad,
-    sum_squares, transpose, weight_grad, AdamStep,
-};
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use fivedreg_linalg::{adam_update, add_assign, sum_squares, AdamStep};
+use fivedreg_rng::{ChaCha8Rng, Stream};
 use std::sync::{Mutex, RwLock};
 use std::time::Instant;
-
-/// Every minibatch is cut into this many shards of (nearly) equal rows; each shard's
-/// gradient is computed on its own and the shards are summed in order. Fixed, so the
-/// result never depends on how many threads share the shards.
-pub(crate) const SHARDS: usize = 2;
-
-/// Rows `lo..hi` of a batch of `len` rows that shard `s` takes.
-fn shard_range(len: usize, s: usize) -> (usize, usize) {
-    (len * s / SHARDS, len * (s + 1) / SHARDS)
-}
-
-/// The parameters the workers read: flat, plus each layer's weights transposed (for the
-/// input gradient).
-struct Model {
-    params: Vec<f32>,
-    /// Layer `l ≥ 1`'s weights transposed, `fan_out × fan_in`, at `wt_offsets[l]`.
-    wt: Vec<f32>,
-    wt_offsets: Vec<usize>,
-}
-
-impl Model {
-    fn new(layout: &Layout, mlp: &Mlp) -> Model {
-        let mut params = vec![0.0; layout.total];
-        mlp.write_flat(layout, &mut params);
-        let mut wt_offsets = Vec::with_capacity(layout.n_layers());
-        let mut total = 0;
-        for l in 0..layout.n_layers() {
-            wt_offsets.push(total);
-            if l > 0 {
-                total += layout.sizes[l] * layout.sizes[l + 1];
-            }
-        }
-        let mut model = Model {
-            params,
-            wt: vec![0.0; total],
-            wt_offsets,
-        };
-        model.refresh_transposes(layout);
-        model
-    }
-
-    fn refresh_transposes(&mut self, layout: &Layout) {
-        for l in 1..layout.n_layers() {
-            let (n_in, n_out) = (layout.sizes[l], layout.sizes[l + 1]);
-            let at = self.wt_offsets[l];
-            transpose(
-                &self.params[layout.w_range(l)],
-                n_in,
-                n_out,
-                &mut self.wt[at..at + n_in * n_out],
-            );
-        }
-    }
-
-    fn wt(&self, layout: &Layout, l: usize) -> &[f32] {
-        let at = self.wt_offsets[l];
-        &self.wt[at..at + layout.sizes[l] * layout.sizes[l + 1]]
-    }
-}
-
-/// One shard's buffers, allocated once for the largest shard.
-struct ShardWork {
-    /// `acts[0]` is the gathered input rows; `acts[l + 1]` is layer `l`'s output.
-    acts: Vec<Vec<f32>>,
-    /// `deltas[l]` is the loss gradient at `acts[l]` (`deltas[0]` is unused).
-    deltas: Vec<Vec<f32>>,
-    y: Vec<f32>,
-    grad: Vec<f32>,
-    sq_err: f64,
-}
-
-impl ShardWork {
-    fn new(layout: &Layout, rows: usize) -> ShardWork {
-        let buffers =
-            || -> Vec<Vec<f32>> { layout.sizes.iter().map(|&w| vec![0.0; rows * w]).collect() };
-        ShardWork {
-            acts: buffers(),
-            deltas: buffers(),
-            y: vec![0.0; rows],
-            grad: vec![0.0; layout.total],
-            sq_err: 0.0,
-        }
-    }
-}
-
-/// Forward and backward over the rows `idx` of `data`: leaves the summed (not yet averaged)
-/// gradient of `½Σ(ŷ − y)²` in `work.grad` and `Σ(ŷ − y)²` in `work.sq_err`. Returns the
-/// seconds spent in the forward pass.
-fn compute_shard(
-    layout: &Layout,
-    model: &Model,
-    work: &mut ShardWork,
-    data: Samples<'_>,
-    idx: &[usize],
-) -> f64 {
-    let started = Instant::now();
-    let rows = idx.len();
-    let nf = data.n_features;
-    let layers = layout.n_layers();
-    for (r, &i) in idx.iter().enumerate() {
-        work.acts[0][r * nf..(r + 1) * nf].copy_from_slice(&data.x[i * nf..(i + 1) * nf]);
-        work.y[r] = data.y[i];
-    }
-    for l in 0..layers {
-        let (done, rest) = work.acts.split_at_mut(l + 1);
-        dense_forward(
-            &done[l],
-            rows,
-            layout.sizes[l],
-            &model.params[layout.w_range(l)],
-            &model.params[layout.b_range(l)],
-            layout.sizes[l + 1],
-            l + 1 < layers,
-            &mut rest[0],
-        );
-    }
-    let mut sq_err = 0.0f64;
-    for ((d, &p), &y) in work.deltas[layers][..rows]
-        .iter_mut()
-        .zip(&work.acts[layers][..rows])
-        .zip(&work.y[..rows])
-    {
-        *d = p - y;
-        sq_err += f64::from(*d) * f64::from(*d);
-    }
-    work.sq_err = sq_err;
-    let forward_seconds = started.elapsed().as_secs_f64();
-    for l in (0..layers).rev() {
-        let (n_in, n_out) = (layout.sizes[l], layout.sizes[l + 1]);
-        let (below, above) = work.deltas.split_at_mut(l + 1);
-        let delta = &above[0];
-        weight_grad(
-            &work.acts[l],
-            delta,
-            rows,
-            n_in,
-            n_out,
-            &mut work.grad[layout.w_range(l)],
-        );
-        bias_grad(delta, rows, n_out, &mut work.grad[layout.b_range(l)]);
-        if l > 0 {
-            input_grad_relu(
-                delta,
-                rows,
-                n_out,
-                model.wt(layout, l),
-                n_in,
-                &work.acts[l],
-                &mut below[l],
-            );
-        }
-    }
-    forward_seconds
-}
 
 /// One validation part's buffers.
 struct ValidationPart {
@@ -307,43 +153,8 @@ impl<'a> Trainer<'a> {
             pool.run_inline(Job::Validate);
         }
         let ss_res: f64 = self.validation_parts.iter().map(|p| lock(p).ss_res).sum();
-        if ss_tot == 0.0 {
-            // scikit-learn's r2_score (force_finite): a constant target is 1 if fitted exactly.
-            if ss_res == 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        } else {
-            1.0 - ss_res / ss_tot
-        }
+        r2_from_sums(ss_res, ss_tot)
     }
-}
-
-/// Loss and flat gradient of `mlp` on all of `samples` as one batch (for the gradient check).
-pub(crate) fn full_batch_gradient(
-    mlp: &Mlp,
-    samples: Samples<'_>,
-    alpha: f64,
-) -> Result<(f64, Vec<f32>)> {
-    let n = samples.n_rows();
-    if n == 0 {
-        return Err(NnError::InvalidData("no samples".into()));
-    }
-    let trainer = Trainer::new(mlp, samples, None, n);
-    let mut grad = vec![0.0; trainer.layout.total];
-    let sq_err = with_pool(1, &trainer, |pool| {
-        pool.dispatch(Job::Batch { start: 0, len: n });
-        trainer.sum_shards(&mut grad)
-    });
-    // scikit-learn's gradient: (Σ + alpha·W) / n for weights, Σ / n for biases.
-    let params = &read(&trainer.model).params;
-    let nw = trainer.layout.n_weights;
-    l2_mean_grad(&mut grad[..nw], &params[..nw], alpha as f32, n as f32);
-    div_assign(&mut grad[nw..], n as f32);
-    let w2 = sum_squares(&params[..nw]);
-    let len = n as f64;
-    Ok((sq_err / (2.0 * len) + 0.5 * alpha * w2 / len, grad))
 }
 
 /// Chooses, minibatch by minibatch, between sharing the shards with the pool's workers and
@@ -399,22 +210,9 @@ impl ModeChooser {
     }
 }
 
-/// Uniform index in `0..bound` from 64 random bits (Lemire's multiply-shift; the bias is
-/// below 2⁻⁴⁰ for any realistic `bound`), the same on every platform.
-fn below(rng: &mut ChaCha8Rng, bound: usize) -> usize {
-    ((u128::from(rng.next_u64()) * bound as u128) >> 64) as usize
-}
-
-/// In-place Fisher–Yates shuffle.
-fn shuffle(perm: &mut [usize], rng: &mut ChaCha8Rng) {
-    for i in (1..perm.len()).rev() {
-        let j = below(rng, i + 1);
-        perm.swap(i, j);
-    }
-}
-
-/// Trains a new network on `train`; early stopping watches `validation`, which it requires.
-/// `on_epoch` is called after every epoch (for progress display).
+/// Trains a new network on `train` with the parameters' solver; Adam's early stopping
+/// watches `validation`, which it then requires. `on_epoch` is called after every epoch (Adam)
+/// or iteration (L-BFGS), for progress display.
 pub fn train(
     params: &MlpValidParams,
     train: Samples<'_>,
@@ -436,11 +234,24 @@ pub fn train_from(
     validation: Option<Samples<'_>>,
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<Trained> {
-    let started = Instant::now();
+    let validation = check_inputs(params, &initial, train, validation)?;
+    match params.params().solver {
+        Solver::Adam => train_adam(params, initial, train, validation, on_epoch),
+        Solver::Lbfgs => crate::lbfgs::train_lbfgs(params, initial, train, validation, on_epoch),
+    }
+}
+
+/// Checks the data against the parameters and the initial network; returns the validation
+/// samples to use (`None` when there are none).
+fn check_inputs<'v>(
+    params: &MlpValidParams,
+    initial: &Mlp,
+    train: Samples<'_>,
+    validation: Option<Samples<'v>>,
+) -> Result<Option<Samples<'v>>> {
     let p = params.params();
     train.check("training data")?;
-    let n = train.n_rows();
-    if n == 0 {
+    if train.n_rows() == 0 {
         return Err(NnError::InvalidData("no training samples".into()));
     }
     let sizes = params.layer_sizes(train.n_features)?;
@@ -463,115 +274,194 @@ pub fn train_from(
         }
         _ => None,
     };
-    if p.early_stopping && validation.is_none() {
+    if p.early_stopping && p.solver == Solver::Adam && validation.is_none() {
         return Err(NnError::InvalidData(
             "early stopping needs validation samples, and none were given \
              (give some, or turn early stopping off)"
                 .into(),
         ));
     }
+    Ok(validation)
+}
+
+/// Σ (y − mean)² of the validation targets: R²'s denominator, the same every epoch.
+pub(crate) fn total_sum_of_squares(validation: Option<Samples<'_>>) -> f64 {
+    validation.map_or(0.0, |v| {
+        let mean = v.y.iter().map(|&y| f64::from(y)).sum::<f64>() / v.n_rows() as f64;
+        v.y.iter().map(|&y| (f64::from(y) - mean).powi(2)).sum()
+    })
+}
+
+/// scikit-learn's R² from its two sums (a constant target: 1 if fitted exactly, else 0).
+pub(crate) fn r2_from_sums(ss_res: f64, ss_tot: f64) -> f64 {
+    if ss_tot == 0.0 {
+        if ss_res == 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        1.0 - ss_res / ss_tot
+    }
+}
+
+/// Adam's state: the moments and the step count.
+struct Adam {
+    m: Vec<f32>,
+    v: Vec<f32>,
+    step: u64,
+    learning_rate: f64,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+}
+
+impl Adam {
+    fn new(p: &MlpParams, n_params: usize) -> Adam {
+        Adam {
+            m: vec![0.0; n_params],
+            v: vec![0.0; n_params],
+            step: 0,
+            learning_rate: p.learning_rate,
+            beta1: p.beta1,
+            beta2: p.beta2,
+            epsilon: p.epsilon,
+        }
+    }
+
+    /// One update of `params` along `grad` (scikit-learn's Adam: epsilon on the uncorrected
+    /// root, the bias corrections folded into the step size).
+    fn step(&mut self, params: &mut [f32], grad: &[f32]) {
+        self.step += 1;
+        let t = self.step as f64;
+        let (b1, b2) = (self.beta1, self.beta2);
+        let lr_t = self.learning_rate * (1.0 - b2.powf(t)).sqrt() / (1.0 - b1.powf(t));
+        let adam = AdamStep {
+            lr_t: lr_t as f32,
+            beta1: b1 as f32,
+            beta2: b2 as f32,
+            epsilon: self.epsilon as f32,
+        };
+        adam_update(params, grad, &mut self.m, &mut self.v, adam);
+    }
+}
+
+/// The state of an Adam run that lives across epochs.
+struct AdamRun<'t, 'a> {
+    trainer: &'t Trainer<'a>,
+    params: &'t MlpParams,
+    batch: usize,
+    adam: Adam,
+    grad: Vec<f32>,
+    /// Σ W² of the current weights, for the L2 term of the next minibatch's loss.
+    w2: f64,
+    rng: ChaCha8Rng,
+    chooser: ModeChooser,
+    batch_seconds: f64,
+    forward_seconds: f64,
+    update_seconds: f64,
+}
+
+impl AdamRun<'_, '_> {
+    /// One epoch: a new minibatch order, then one Adam step per minibatch. Returns the
+    /// sample-weighted mean training loss.
+    fn epoch(&mut self, pool: &Pool<'_, Job, Trainer<'_>>, epoch: usize) -> Result<f64> {
+        let trainer = self.trainer;
+        let n = trainer.train.n_rows();
+        if self.params.shuffle {
+            fivedreg_rng::shuffle(&mut write(&trainer.perm), &mut self.rng);
+        }
+        let mut loss_sum = 0.0f64;
+        let mut start = 0;
+        while start < n {
+            let len = self.batch.min(n - start);
+            let t0 = Instant::now();
+            let job = Job::Batch { start, len };
+            let pooled = pool.threads() > 1 && self.chooser.use_pool();
+            self.forward_seconds += if pooled {
+                pool.dispatch(job)
+            } else {
+                pool.run_inline(job)
+            };
+            let t1 = Instant::now();
+            let sq_err = trainer.sum_shards(&mut self.grad);
+            // scikit-learn's minibatch loss, with the weights before this step.
+            let loss = batch_loss(sq_err, self.w2, self.params.alpha, len);
+            if !loss.is_finite() {
+                return Err(NnError::Diverged { epoch, loss });
+            }
+            loss_sum += loss * len as f64;
+            {
+                let mut model = write(&trainer.model);
+                let layout = &trainer.layout;
+                finish_gradient(
+                    layout,
+                    &model.params,
+                    &mut self.grad,
+                    self.params.alpha,
+                    len,
+                );
+                self.adam.step(&mut model.params, &self.grad);
+                self.w2 = sum_squares(&model.params[..layout.n_weights]);
+                model.refresh_transposes(layout);
+            }
+            self.batch_seconds += (t1 - t0).as_secs_f64();
+            self.update_seconds += t1.elapsed().as_secs_f64();
+            self.chooser.record(pooled, t0.elapsed().as_secs_f64(), len);
+            start += len;
+        }
+        let loss = loss_sum / n as f64;
+        if !loss.is_finite() || read(&trainer.model).params.iter().any(|w| !w.is_finite()) {
+            return Err(NnError::Diverged { epoch, loss });
+        }
+        Ok(loss)
+    }
+}
+
+/// Adam over minibatches with early stopping (scikit-learn's `adam` solver).
+fn train_adam(
+    params: &MlpValidParams,
+    initial: Mlp,
+    train: Samples<'_>,
+    validation: Option<Samples<'_>>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<Trained> {
+    let started = Instant::now();
+    let p = params.params();
+    let n = train.n_rows();
     let batch = p.batch_size.unwrap_or(200).min(n);
     let threads = params.resolved_threads().min(SHARDS);
     let trainer = Trainer::new(&initial, train, validation, batch);
-    let ss_tot = validation.map_or(0.0, |v| {
-        let mean = v.y.iter().map(|&y| f64::from(y)).sum::<f64>() / v.n_rows() as f64;
-        v.y.iter().map(|&y| (f64::from(y) - mean).powi(2)).sum()
-    });
-
-    let total = trainer.layout.total;
-    let mut grad = vec![0.0f32; total];
-    let mut m = vec![0.0f32; total];
-    let mut v = vec![0.0f32; total];
+    let ss_tot = total_sum_of_squares(validation);
     let mut best_params = read(&trainer.model).params.clone();
-    // Σ W² of the current weights, for the L2 term of the next minibatch's loss.
-    let mut w2 = sum_squares(&best_params[..trainer.layout.n_weights]);
-    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    // Its own stream, so the minibatch order does not depend on how many draws the
-    // initialisation took.
-    rng.set_stream(1);
+    let mut run = AdamRun {
+        trainer: &trainer,
+        params: p,
+        batch,
+        adam: Adam::new(p, trainer.layout.total),
+        grad: vec![0.0f32; trainer.layout.total],
+        w2: sum_squares(&best_params[..trainer.layout.n_weights]),
+        // Its own stream, so the minibatch order does not depend on how many draws the
+        // initialisation took.
+        rng: fivedreg_rng::rng(p.seed, Stream::Minibatch),
+        chooser: ModeChooser::new(),
+        batch_seconds: 0.0,
+        forward_seconds: 0.0,
+        update_seconds: 0.0,
+    };
     let mut rule = if p.early_stopping {
         EarlyStopping::on_score(p.tol, p.patience)
     } else {
         EarlyStopping::on_loss(p.tol, p.patience)
     };
-    let mut history = TrainingHistory {
-        epochs: 0,
-        train_loss: Vec::with_capacity(p.max_epochs),
-        validation_r2: Vec::with_capacity(if validation.is_some() {
-            p.max_epochs
-        } else {
-            0
-        }),
-        best_epoch: 0,
-        best_validation_r2: None,
-        stop_reason: StopReason::MaxEpochs,
-        seconds: 0.0,
-        phase_seconds: PhaseSeconds::default(),
-    };
-    let (b1, b2) = (p.beta1, p.beta2);
-    let mut step: u64 = 0;
-    let mut batch_seconds = 0.0;
-    let mut forward_seconds = 0.0;
-    let mut chooser = ModeChooser::new();
-
+    let mut history = TrainingHistory::empty(p.max_epochs, validation.is_some());
     let outcome = with_pool(threads, &trainer, |pool| -> Result<()> {
         for epoch in 1..=p.max_epochs {
-            if p.shuffle {
-                shuffle(&mut write(&trainer.perm), &mut rng);
-            }
-            let mut loss_sum = 0.0f64;
-            let mut start = 0;
-            while start < n {
-                let len = batch.min(n - start);
-                let t0 = Instant::now();
-                let job = Job::Batch { start, len };
-                let pooled = pool.threads() > 1 && chooser.use_pool();
-                forward_seconds += if pooled {
-                    pool.dispatch(job)
-                } else {
-                    pool.run_inline(job)
-                };
-                let t1 = Instant::now();
-                let sq_err = trainer.sum_shards(&mut grad);
-                let batch_len = len as f64;
-                // scikit-learn's minibatch loss, with the weights before this step.
-                let loss = sq_err / (2.0 * batch_len) + 0.5 * p.alpha * w2 / batch_len;
-                if !loss.is_finite() {
-                    return Err(NnError::Diverged { epoch, loss });
-                }
-                loss_sum += loss * batch_len;
-                step += 1;
-                let t = step as f64;
-                let lr_t = p.learning_rate * (1.0 - b2.powf(t)).sqrt() / (1.0 - b1.powf(t));
-                let adam = AdamStep {
-                    lr_t: lr_t as f32,
-                    beta1: b1 as f32,
-                    beta2: b2 as f32,
-                    epsilon: p.epsilon as f32,
-                };
-                {
-                    let mut model = write(&trainer.model);
-                    let (n, nw) = (len as f32, trainer.layout.n_weights);
-                    // scikit-learn's gradient: (Σ + alpha·W) / n for weights, Σ / n for biases.
-                    l2_mean_grad(&mut grad[..nw], &model.params[..nw], p.alpha as f32, n);
-                    div_assign(&mut grad[nw..], n);
-                    adam_update(&mut model.params, &grad, &mut m, &mut v, adam);
-                    w2 = sum_squares(&model.params[..nw]);
-                    model.refresh_transposes(&trainer.layout);
-                }
-                batch_seconds += (t1 - t0).as_secs_f64();
-                history.phase_seconds.update += t1.elapsed().as_secs_f64();
-                chooser.record(pooled, t0.elapsed().as_secs_f64(), len);
-                start += len;
-            }
-            let loss = loss_sum / n as f64;
-            if !loss.is_finite() || read(&trainer.model).params.iter().any(|w| !w.is_finite()) {
-                return Err(NnError::Diverged { epoch, loss });
-            }
+            let loss = run.epoch(pool, epoch)?;
             let validation_r2 = if validation.is_some() {
                 let t0 = Instant::now();
                 // Pooled or not as the minibatches currently are (the same bits either way).
-                let pooled = pool.threads() > 1 && chooser.use_pool();
+                let pooled = pool.threads() > 1 && run.chooser.use_pool();
                 let r2 = trainer.validation_r2(pool, pooled, ss_tot);
                 history.phase_seconds.validation += t0.elapsed().as_secs_f64();
                 if !r2.is_finite() {
@@ -609,7 +499,12 @@ pub fn train_from(
         Ok(())
     });
     outcome?;
-
+    // Forward time is what the calling thread spent on the forward passes of the shards it
+    // ran; the rest of the batch time (its backward passes and waiting for the others) is
+    // backward.
+    history.phase_seconds.forward = run.forward_seconds;
+    history.phase_seconds.backward = (run.batch_seconds - run.forward_seconds).max(0.0);
+    history.phase_seconds.update = run.update_seconds;
     let model = trainer
         .model
         .into_inner()
@@ -621,11 +516,6 @@ pub fn train_from(
     } else {
         mlp.read_flat(&trainer.layout, &model.params);
     }
-    // Forward time is what the calling thread spent on the forward passes of the shards it
-    // ran; the rest of the batch time (its backward passes and waiting for the others) is
-    // backward.
-    history.phase_seconds.forward = forward_seconds;
-    history.phase_seconds.backward = (batch_seconds - forward_seconds).max(0.0);
     history.seconds = started.elapsed().as_secs_f64();
     Ok(Trained { mlp, history })
 }

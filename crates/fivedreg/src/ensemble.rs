@@ -1,0 +1,184 @@
+//! Training one network or an ensemble's members: fold assignment, member seeds, members
+//! trained in parallel (one per core), progress funnelled back to the caller's thread.
+
+use crate::error::{Error, Result};
+use fivedreg_nn::{EpochStats, MlpParams, MlpValidParams, Samples, Trained};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+/// Scaled training data of a fit: the training rows, and the validation rows of a single
+/// network (an ensemble's members take their validation rows from the folds).
+pub(crate) struct MemberData<'a> {
+    pub x: &'a [f32],
+    pub y: &'a [f32],
+    pub validation_x: &'a [f32],
+    pub validation_y: &'a [f32],
+    pub n_features: usize,
+}
+
+/// Cuts rows `0..n` into `k` folds: shuffled by the seed's [`fivedreg_rng::Stream::Folds`],
+/// then dealt round-robin, so fold sizes differ by at most one. Each fold is sorted.
+pub(crate) fn folds(n: usize, k: usize, seed: u64) -> Result<Vec<Vec<usize>>> {
+    // Each member needs 2 training rows and its fold at least one row.
+    if n < 2 * k || n < k + 2 {
+        return Err(Error::TooFewRowsForFolds { rows: n, folds: k });
+    }
+    let order = fivedreg_rng::shuffled_indices(n, seed, fivedreg_rng::Stream::Folds);
+    let mut folds = vec![Vec::with_capacity(n.div_ceil(k)); k];
+    for (position, &row) in order.iter().enumerate() {
+        folds[position % k].push(row);
+    }
+    folds.iter_mut().for_each(|f| f.sort_unstable());
+    Ok(folds)
+}
+
+/// Trains one network on the training rows, watching the validation rows.
+pub(crate) fn train_single(
+    params: &MlpValidParams,
+    data: &MemberData<'_>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<Trained> {
+    let validation = Samples {
+        x: data.validation_x,
+        y: data.validation_y,
+        n_features: data.n_features,
+    };
+    Ok(fivedreg_nn::train(
+        params,
+        Samples {
+            x: data.x,
+            y: data.y,
+            n_features: data.n_features,
+        },
+        (validation.n_rows() > 0).then_some(validation),
+        on_epoch,
+    )?)
+}
+
+/// The parameters of member `m`: the user's, with the `m`-th seed derived from theirs, on one
+/// thread (members run in parallel instead).
+fn member_params(params: &MlpValidParams, m: usize) -> Result<MlpValidParams> {
+    let p = params.params();
+    Ok(MlpParams {
+        seed: fivedreg_rng::derive_seed(p.seed, m as u64),
+        threads: 1,
+        ..p.clone()
+    }
+    .check()?)
+}
+
+/// Rows of `x` (row-major, `n_features` wide) and `y` at `rows`.
+fn gather(data: &MemberData<'_>, rows: impl Iterator<Item = usize>) -> (Vec<f32>, Vec<f32>) {
+    let nf = data.n_features;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for i in rows {
+        x.extend_from_slice(&data.x[i * nf..(i + 1) * nf]);
+        y.push(data.y[i]);
+    }
+    (x, y)
+}
+
+/// Trains member `m`: every row but fold `m`'s, watching fold `m`.
+fn train_member(
+    params: &MlpValidParams,
+    data: &MemberData<'_>,
+    folds: &[Vec<usize>],
+    m: usize,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<Trained> {
+    let params = member_params(params, m)?;
+    let held_out = &folds[m];
+    let mut is_held_out = vec![false; data.y.len()];
+    held_out.iter().for_each(|&i| is_held_out[i] = true);
+    let (train_x, train_y) = gather(data, (0..data.y.len()).filter(|&i| !is_held_out[i]));
+    let (validation_x, validation_y) = gather(data, held_out.iter().copied());
+    let member = MemberData {
+        x: &train_x,
+        y: &train_y,
+        validation_x: &validation_x,
+        validation_y: &validation_y,
+        n_features: data.n_features,
+    };
+    train_single(&params, &member, on_epoch)
+}
+
+/// Trains one member per fold, on up to `params`' thread count of threads at once (each
+/// member on one thread). Which thread trains a member never changes it, so the result is
+/// the same whatever the thread count. `on_epoch` is called on the caller's thread, with the
+/// epochs of all members as they come.
+pub(crate) fn train_members(
+    params: &MlpValidParams,
+    data: &MemberData<'_>,
+    folds: &[Vec<usize>],
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<Vec<Trained>> {
+    let k = folds.len();
+    let threads = params.resolved_threads().min(k).max(1);
+    if threads == 1 {
+        return (0..k)
+            .map(|m| train_member(params, data, folds, m, on_epoch))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = mpsc::channel::<EpochStats>();
+    let mut results: Vec<Option<Result<Trained>>> = (0..k).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let sender = sender.clone();
+                let next = &next;
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let m = next.fetch_add(1, Ordering::Relaxed);
+                        if m >= k {
+                            break;
+                        }
+                        let mut report = |s: &EpochStats| {
+                            // The receiver outlives the workers; a send cannot fail here.
+                            let _ = sender.send(*s);
+                        };
+                        done.push((m, train_member(params, data, folds, m, &mut report)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        drop(sender);
+        for stats in receiver {
+            on_epoch(&stats);
+        }
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => {
+                    for (m, result) in done {
+                        results[m] = Some(result);
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::Inconsistent("a member was not trained".into()))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::folds;
+
+    #[test]
+    fn folds_partition_the_rows_evenly_and_depend_on_the_seed_only() {
+        let f = folds(103, 8, 42).unwrap();
+        assert_eq!(f.len(), 8);
+        let mut all: Vec<usize> = f.iter().flatten().copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..103).collect::<Vec<_>>());
+        assert!(f.iter().all(|fold| fold.len() == 12 || fold.len() == 13));
+        assert_eq!(f, folds(103, 8, 42).unwrap());
+        assert_ne!(f, folds(103, 8, 43).unwrap());
+        assert!(folds(9, 5, 1).is_err());
+    }
+}

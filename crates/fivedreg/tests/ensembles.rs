@@ -1,0 +1,193 @@
+//! Ensembles, L-BFGS and `--auto` through the library: file round trips, calibrated
+//! spread, byte identity whatever the thread count, budgets, refusals.
+
+use fivedreg::{AutoOptions, Error, FitOptions, Interpolator, MlpParams, Solver};
+use fivedreg_data::{generate, Dataset, SplitFractions, TestFunction};
+
+fn data(n: usize, seed: u64, noise: f64) -> Dataset {
+    generate(TestFunction::Friedman1, n, 5, noise, seed).unwrap()
+}
+
+fn small_network() -> MlpParams {
+    MlpParams {
+        hidden_layers: vec![24, 12],
+        max_epochs: 150,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn an_ensemble_round_trips_through_its_file_and_predicts_the_members_mean() {
+    let options = FitOptions {
+        ensemble: 4,
+        network: MlpParams {
+            max_epochs: 20,
+            ..small_network()
+        },
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    let model = Interpolator::fit(&data(400, 1, 0.5), &options, &mut |_| {})
+        .unwrap()
+        .interpolator;
+    assert_eq!(model.members().len(), 4);
+    let e = model.summary().ensemble.as_ref().unwrap();
+    assert_eq!(e.members.len(), 4);
+    assert_eq!(e.fold_r2.len(), 4);
+    assert!(e.std_scale > 0.0);
+    let bytes = model.to_bytes().unwrap();
+    let back = Interpolator::from_bytes(&bytes, "m").unwrap();
+    assert_eq!(back, model);
+    assert_eq!(back.to_bytes().unwrap(), bytes);
+    let fresh = data(50, 2, 0.0);
+    let mean = model.predict(fresh.features()).unwrap();
+    let with_std = model.predict_with_std(fresh.features()).unwrap();
+    assert_eq!(with_std.mean, mean);
+    assert!(with_std.std.iter().all(|s| s.is_finite() && *s >= 0.0));
+    // The mean is the members' mean: the members differ, and the mean lies within them.
+    assert!(with_std.std.iter().any(|s| *s > 0.0));
+    // A single network refuses a standard deviation.
+    let single = Interpolator::fit(
+        &data(200, 3, 0.5),
+        &FitOptions {
+            network: MlpParams {
+                max_epochs: 5,
+                ..small_network()
+            },
+            ..Default::default()
+        }
+        .check()
+        .unwrap(),
+        &mut |_| {},
+    )
+    .unwrap()
+    .interpolator;
+    assert!(matches!(
+        single.predict_with_std(fresh.features()),
+        Err(Error::NotAnEnsemble)
+    ));
+}
+
+/// On unseen rows of a noisy synthetic set, ±1.96 calibrated std covers about 95%.
+#[test]
+fn the_calibrated_spread_covers_about_95_percent_of_unseen_rows() {
+    let options = FitOptions {
+        ensemble: 8,
+        network: small_network(),
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    let model = Interpolator::fit(&data(3000, 4, 1.0), &options, &mut |_| {})
+        .unwrap()
+        .interpolator;
+    let coverage = model.coverage(&data(4000, 5, 1.0)).unwrap();
+    println!(
+        "coverage {coverage:.4}, std scale {}",
+        model.summary().ensemble.as_ref().unwrap().std_scale
+    );
+    assert!((0.90..=0.99).contains(&coverage), "coverage {coverage}");
+}
+
+#[test]
+fn lbfgs_and_ensembles_are_byte_identical_whatever_the_thread_count() {
+    let d = data(300, 6, 0.5);
+    for (solver, ensemble) in [(Solver::Lbfgs, 1), (Solver::Adam, 3), (Solver::Lbfgs, 2)] {
+        let bytes: Vec<Vec<u8>> = [1, 2, 3]
+            .iter()
+            .map(|&threads| {
+                let options = FitOptions {
+                    ensemble,
+                    split: SplitFractions::new(0.6, 0.2, 0.2).unwrap(),
+                    network: MlpParams {
+                        solver,
+                        threads,
+                        max_epochs: 30,
+                        early_stopping: solver == Solver::Adam,
+                        ..small_network()
+                    },
+                    ..Default::default()
+                }
+                .check()
+                .unwrap();
+                let m = Interpolator::fit(&d, &options, &mut |_| {}).unwrap();
+                m.interpolator.to_bytes().unwrap()
+            })
+            .collect();
+        assert_eq!(bytes[0], bytes[1], "{solver:?} x{ensemble}: 1 vs 2 threads");
+        assert_eq!(bytes[0], bytes[2], "{solver:?} x{ensemble}: 1 vs 3 threads");
+    }
+}
+
+fn auto_options(budget: f64, threads: usize) -> fivedreg::ValidAutoOptions {
+    AutoOptions {
+        budget_seconds: budget,
+        folds: 3,
+        base: FitOptions {
+            network: MlpParams {
+                threads,
+                max_epochs: 60,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    }
+    .check()
+    .unwrap()
+}
+
+#[test]
+fn auto_is_byte_identical_for_one_and_two_threads_and_keeps_its_leaderboard() {
+    let d = data(240, 7, 0.5);
+    let run = |threads| {
+        Interpolator::fit_auto(&d, &auto_options(600_000.0, threads), &mut |_| {})
+            .unwrap()
+            .interpolator
+    };
+    let one = run(1);
+    let two = run(2);
+    assert_eq!(one.to_bytes().unwrap(), two.to_bytes().unwrap());
+    let board = one.summary().leaderboard.as_ref().unwrap();
+    assert!(board.len() >= 7, "{} candidates", board.len());
+    assert!(board.windows(2).all(|w| w[0].cv_r2_mean >= w[1].cv_r2_mean));
+    let back = Interpolator::from_bytes(&one.to_bytes().unwrap(), "m").unwrap();
+    assert_eq!(
+        back.summary().leaderboard.as_ref().unwrap().len(),
+        board.len()
+    );
+    assert_eq!(one.members().len(), 3);
+}
+
+#[test]
+fn a_tiny_budget_still_gives_a_valid_model_with_a_shorter_leaderboard() {
+    let d = data(240, 8, 0.5);
+    let model = Interpolator::fit_auto(&d, &auto_options(1e-6, 0), &mut |_| {})
+        .unwrap()
+        .interpolator;
+    let board = model.summary().leaderboard.as_ref().unwrap();
+    assert_eq!(board.len(), 1, "only the first candidate runs");
+    let back = Interpolator::from_bytes(&model.to_bytes().unwrap(), "m").unwrap();
+    assert!(back
+        .predict(d.features())
+        .unwrap()
+        .iter()
+        .all(|y| y.is_finite()));
+}
+
+#[test]
+fn too_few_rows_for_the_folds_is_a_clear_error() {
+    let d = data(12, 9, 0.5);
+    let options = FitOptions {
+        ensemble: 8,
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    match Interpolator::fit(&d, &options, &mut |_| {}) {
+        Err(e @ Error::TooFewRowsForFolds { .. }) => {
+            assert!(e.to_string().contains("folds"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
