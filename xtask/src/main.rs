@@ -4,6 +4,7 @@
 //! Each measurement runs in a fresh child process (`xtask bench-worker`, hidden), so its peak
 //! RSS is its own; the counting global allocator below gives heap peaks per phase.
 
+mod accuracy;
 mod alloc_counter;
 mod baselines;
 mod machine;
@@ -41,6 +42,21 @@ enum Command {
     BenchWorker,
     /// Issue #6's speed figures next to scikit-learn's, as a table and `<out>/SPEED.md`.
     Speed(SpeedArgs),
+    /// Test R² of fivedreg's options against the usual regressors, as `<out>/ACCURACY.md`.
+    Accuracy(AccuracyArgs),
+}
+
+#[derive(clap::Args)]
+struct AccuracyArgs {
+    /// Output folder.
+    #[arg(long, default_value = "target/accuracy")]
+    out: PathBuf,
+    /// Two small sets only.
+    #[arg(long)]
+    quick: bool,
+    /// The `fivedreg` binary (default: beside xtask, built if missing).
+    #[arg(long)]
+    fivedreg: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -165,6 +181,12 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::BenchWorker => worker::worker_main(),
+        Command::Accuracy(args) => accuracy::accuracy(
+            &args.out,
+            args.quick,
+            args.fivedreg.as_deref(),
+            &repo_root(),
+        ),
         Command::Speed(args) => {
             let mut options = speed::SpeedOptions::defaults(args.quick);
             let mut command = vec!["cargo xtask speed".to_string()];

@@ -225,7 +225,7 @@ fn run_measured(program: &Path, args: &[String], workdir: &Path) -> Result<Child
 
 /// The `fivedreg` binary: the one given, else the one beside this executable, else built
 /// with cargo into this executable's target folder (release when xtask is a release build).
-fn fivedreg_binary(given: Option<&Path>, repo: &Path) -> Result<PathBuf, String> {
+pub(crate) fn fivedreg_binary(given: Option<&Path>, repo: &Path) -> Result<PathBuf, String> {
     if let Some(path) = given {
         return Ok(path.to_path_buf());
     }

@@ -1,0 +1,54 @@
+//! `cargo xtask accuracy`: fivedreg's options (default, `--solver lbfgs`, `--ensemble 8`,
+//! `--auto`) against scikit-learn's MLP (adam and lbfgs), random forest, gradient boosting,
+//! SVR, a Gaussian process, LightGBM, XGBoost, CatBoost and SciPy's RBFInterpolator, on the
+//! same 80/20 splits; writes `<out>/ACCURACY.md` and `<out>/accuracy.json`.
+//!
+//! The measuring is `scripts/accuracy.py`, run with `$FIVEDREG_PYTHON` (else `python3`): it
+//! generates the data, runs the `fivedreg` binary as a user would (`train`, `evaluate`) and
+//! the Python regressors in its own process. This task finds or builds the binary and hands
+//! it over.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs the accuracy report into `out` (`quick`: two small sets, for CI).
+pub fn accuracy(
+    out: &Path,
+    quick: bool,
+    fivedreg: Option<&Path>,
+    repo: &Path,
+) -> Result<(), String> {
+    let binary: PathBuf = crate::speed::fivedreg_binary(fivedreg, repo)?;
+    let python = crate::sklearn::interpreter();
+    let script = repo.join("scripts").join("accuracy.py");
+    let mut command = Command::new(&python);
+    command
+        .arg(&script)
+        .arg("--fivedreg")
+        .arg(&binary)
+        .arg("--out")
+        .arg(out)
+        // numpy's bundled OpenBLAS mistakes this CPU for an old one unless told.
+        .env(
+            "OPENBLAS_CORETYPE",
+            std::env::var("OPENBLAS_CORETYPE").unwrap_or_else(|_| "SKYLAKEX".into()),
+        );
+    if quick {
+        command.arg("--quick");
+    }
+    let status = command
+        .status()
+        .map_err(|e| format!("running {python} {}: {e}", script.display()))?;
+    if !status.success() {
+        return Err(format!(
+            "{python} {} failed ({status}); it needs numpy, scipy, scikit-learn, lightgbm, \
+             xgboost and catboost (set FIVEDREG_PYTHON to such an interpreter)",
+            script.display()
+        ));
+    }
+    eprintln!(
+        "[accuracy] report written to {}",
+        out.join("ACCURACY.md").display()
+    );
+    Ok(())
+}
