@@ -23,7 +23,8 @@ def cases():
     yield "constant_target_imperfect", [2.0, 2.0, 2.0, 2.0], [2.0, 2.5, 1.5, 2.0]
     yield "constant_target_perfect", [5.0, 5.0, 5.0], [5.0, 5.0, 5.0]
     yield "negative_r2", [1.0, 2.0, 3.0], [3.0, 2.0, 1.0]
-    # (A single value is left out: sklearn returns NaN for its R², fivedreg 0 or 1.)
+    # (A single value is left out: its R² is undefined; fivedreg gives NaN, as it does for
+    # every constant target, where scikit-learn by default writes 0 or 1.)
     yield "two_values", [1.5, -2.0], [-0.25, -1.0]
     rng = np.random.default_rng(20240611)
     truth = rng.standard_normal(200) * 3.0 + 1.0

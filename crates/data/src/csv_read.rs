@@ -81,7 +81,10 @@ pub fn open(path: &Path) -> Result<std::fs::File> {
 ///
 /// A header row is required. The target is the column named by [`CsvOptions::target`], or
 /// the last column; every other column is a feature. Accepted: CRLF or LF line ends, a
-/// UTF-8 byte-order mark, spaces around fields, quoted numbers, blank lines.
+/// UTF-8 byte-order mark, spaces around fields, quoted numbers, blank lines. Refused, besides
+/// what is not a number: lines ended by `\r` alone (old Mac style; the whole file would read
+/// as one line), more than [`CsvOptions::max_columns`] columns, lines longer than
+/// [`CsvOptions::max_line_bytes`].
 pub fn read_csv<R: Read>(
     reader: R,
     source: &str,
@@ -175,6 +178,8 @@ pub struct FeatureRows<R: Read> {
     header: Header,
     /// For each expected feature, its column in the file.
     columns: Vec<usize>,
+    /// The target's column, for rows opened [`with_target`](FeatureRows::with_target).
+    target: Option<usize>,
 }
 
 /// One row streamed by [`FeatureRows`].
@@ -220,7 +225,80 @@ impl<R: Read> FeatureRows<R> {
             input,
             header,
             columns,
+            target: None,
         })
+    }
+
+    /// Like [`FeatureRows::with_options`], for rows that also hold the true target in the
+    /// column named `target` (for measuring a model): [`read_numbers`](Self::read_numbers)
+    /// then reads it too.
+    pub fn with_target(
+        reader: R,
+        source: &str,
+        feature_names: &[String],
+        target: &str,
+        options: &CsvOptions,
+    ) -> Result<FeatureRows<R>> {
+        let mut rows = FeatureRows::with_options(reader, source, feature_names, options)?;
+        let column = rows
+            .header
+            .index(target)
+            .ok_or_else(|| DataError::TargetNotFound {
+                file: source.to_string(),
+                line: rows.header.line,
+                target: target.to_string(),
+                columns: rows.header.names.join(", "),
+            })?;
+        rows.target = Some(column);
+        Ok(rows)
+    }
+
+    /// Reads the next row's numbers only: appends its features (in the order of the
+    /// expected names) to `features` and, for rows opened
+    /// [`with_target`](Self::with_target), its target to `targets`. The other columns are
+    /// not looked at (they need not be numbers, nor UTF-8). `Ok(false)` at the end of the
+    /// file; after an error nothing of the row has been appended.
+    pub fn read_numbers(
+        &mut self,
+        features: &mut Vec<f64>,
+        targets: &mut Vec<f64>,
+    ) -> Result<bool> {
+        if !self.input.next_record(&self.header)? {
+            return Ok(false);
+        }
+        let start = features.len();
+        let values = self.columns.iter().chain(&self.target).map(|&c| {
+            let raw = &self.input.record[c];
+            let v = self.input.parse(raw, c, &self.header)?;
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(self
+                    .input
+                    .field_error(FieldProblem::NonFinite, raw, c, &self.header))
+            }
+        });
+        for v in values {
+            match v {
+                Ok(v) => features.push(v),
+                Err(e) => {
+                    features.truncate(start);
+                    return Err(e);
+                }
+            }
+        }
+        if self.target.is_some() {
+            // The target was read last, after the features.
+            if let Some(t) = features.pop() {
+                targets.push(t);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The 1-based line where the row read last starts.
+    pub fn line(&self) -> u64 {
+        self.input.line()
     }
 
     /// The header fields, as read (trimmed, without quotes or byte-order mark).
@@ -406,6 +484,13 @@ impl<R: Read> Input<R> {
             });
         }
         let line = self.line();
+        if let Some(column) = bare_carriage_return(&self.record) {
+            return Err(DataError::CarriageReturnLineEnds {
+                file: self.source.clone(),
+                line,
+                column,
+            });
+        }
         let found = self.record.len();
         if found > max_columns {
             return Err(DataError::TooManyColumns {
@@ -543,6 +628,10 @@ impl<R: Read> Input<R> {
                     text.contains(',') && text.replace(',', ".").parse::<f64>().is_ok();
                 let hint = if decimal_comma {
                     " (use '.' as the decimal separator)".to_string()
+                } else if trim_field(raw).contains(&b'\r') {
+                    " (it holds a carriage return: do the lines end with \\r alone? only \\n \
+                     and \\r\\n end lines)"
+                        .to_string()
                 } else {
                     String::new()
                 };
@@ -594,6 +683,17 @@ impl<R: Read> Input<R> {
             },
         }
     }
+}
+
+/// The 1-based column of the first field holding a carriage return other than the one a
+/// CRLF line end leaves at the end of the last field: a sign that the file ends its lines
+/// with `\r` alone, so that the whole file reads as one line.
+fn bare_carriage_return(record: &csv::ByteRecord) -> Option<usize> {
+    let last = record.len().checked_sub(1)?;
+    record.iter().enumerate().find_map(|(c, field)| {
+        let field = if c == last { trim_spaces(field) } else { field };
+        field.contains(&b'\r').then_some(c + 1)
+    })
 }
 
 /// Strips spaces, tabs and carriage returns around a field, then one pair of surrounding quotes (the parser

@@ -161,36 +161,59 @@ impl Dataset {
 /// row. Numbers use Rust's shortest representation that reads back to the same `f64`
 /// (`{:?}`: `0.1`, `1e-7`, `1.0`), so reading the file gives back exactly the same values.
 pub fn write_csv<W: Write>(dataset: &Dataset, writer: W) -> Result<()> {
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(writer);
-    let map = |e: csv::Error| match e.into_kind() {
-        csv::ErrorKind::Io(io) => DataError::Write(io),
-        other => DataError::Write(std::io::Error::other(format!("{other:?}"))),
-    };
-    out.write_record(
-        dataset
-            .feature_names()
-            .iter()
-            .map(String::as_str)
-            .chain(std::iter::once(dataset.target_name())),
-    )
-    .map_err(map)?;
-    // One reusable buffer per field instead of a String per number.
-    let d = dataset.n_features();
-    let mut fields: Vec<String> = vec![String::new(); d + 1];
+    let mut names = dataset.feature_names().to_vec();
+    names.push(dataset.target_name().to_string());
+    let mut out = NumberCsv::new(writer, &names)?;
+    let mut row = Vec::with_capacity(dataset.n_features() + 1);
     for i in 0..dataset.n_rows() {
-        let values = dataset
-            .row(i)
-            .iter()
-            .chain(std::iter::once(&dataset.targets()[i]));
-        for (field, value) in fields.iter_mut().zip(values) {
+        row.clear();
+        row.extend_from_slice(dataset.row(i));
+        row.push(dataset.targets()[i]);
+        out.write_row(&row)?;
+    }
+    out.finish()
+}
+
+/// A CSV writer of rows of numbers under a header, each number written so that it reads
+/// back exactly (Rust's shortest round-trip form).
+pub(crate) struct NumberCsv<W: Write> {
+    out: csv::Writer<W>,
+    /// One reusable buffer per field instead of a String per number.
+    fields: Vec<String>,
+}
+
+impl<W: Write> NumberCsv<W> {
+    /// Writes the header.
+    pub(crate) fn new(writer: W, names: &[String]) -> Result<NumberCsv<W>> {
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(writer);
+        out.write_record(names).map_err(write_error)?;
+        Ok(NumberCsv {
+            out,
+            fields: vec![String::new(); names.len()],
+        })
+    }
+
+    /// Writes one row (as many values as the header has names).
+    pub(crate) fn write_row(&mut self, values: &[f64]) -> Result<()> {
+        for (field, value) in self.fields.iter_mut().zip(values) {
             field.clear();
             // Writing to a String cannot fail.
             let _ = write!(field, "{value:?}");
         }
-        out.write_record(&fields).map_err(map)?;
+        self.out.write_record(&self.fields).map_err(write_error)
     }
-    out.flush().map_err(DataError::Write)?;
-    Ok(())
+
+    /// Flushes what is buffered; every error, the last included, is returned.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        self.out.flush().map_err(DataError::Write)
+    }
+}
+
+fn write_error(e: csv::Error) -> DataError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => DataError::Write(io),
+        other => DataError::Write(std::io::Error::other(format!("{other:?}"))),
+    }
 }

@@ -52,6 +52,16 @@ pub enum DataError {
         /// The cap, [`CsvOptions::max_line_bytes`](crate::CsvOptions::max_line_bytes).
         max_bytes: usize,
     },
+    /// The header holds a carriage return inside it: the file's lines end with `\r` alone.
+    #[error("{file}: line {line}, column {column}: a carriage return (\\r) inside the header; the file's lines seem to end with \\r alone (old Mac style), which is not read as a line end: convert them to \\n (e.g. tr '\\r' '\\n' < old.csv > new.csv)")]
+    CarriageReturnLineEnds {
+        /// The file.
+        file: String,
+        /// 1-based line of the header.
+        line: u64,
+        /// 1-based column of the field holding it.
+        column: usize,
+    },
     /// The header has more columns than allowed.
     #[error("{file}: line {line}: the header has {found} columns, more than the limit of {max}")]
     TooManyColumns {

@@ -3,7 +3,7 @@
 //! Each row draws its inputs first, then its noise, from one ChaCha8 stream keyed by the
 //! seed, so `n` rows are the first `n` rows of any larger sample with the same seed.
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, NumberCsv};
 use crate::error::{DataError, Result};
 use crate::split::{rng_from_seed, unit_f64, GENERATOR_STREAM};
 use rand::Rng;
@@ -11,6 +11,7 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 use std::fmt;
+use std::io::Write;
 use std::str::FromStr;
 
 /// Standard deviation of the noise on y in the seed task.
@@ -197,10 +198,119 @@ impl FromStr for TestFunction {
     }
 }
 
+/// Most inputs a generated sample may have: with its target, the most columns the CSV
+/// reader accepts by default ([`CsvOptions::max_columns`](crate::CsvOptions::max_columns)),
+/// so that every file `generate` writes can be read back.
+pub const MAX_INPUTS: usize = 1023;
+
+/// Largest noise standard deviation accepted: the noise (a standard normal draw, below 40
+/// in magnitude) times this stays far inside `f64`'s range, so no target is infinite.
+pub const MAX_NOISE: f64 = 1e300;
+
+/// Draws the rows of a synthetic sample one at a time, in constant memory; [`generate`]
+/// collects them into a [`Dataset`], [`Generator::write_csv`] streams them to a CSV file.
+/// Both give the same values for the same arguments.
+pub struct Generator {
+    function: TestFunction,
+    n_inputs: usize,
+    noise: f64,
+    rng: rand_chacha::ChaCha8Rng,
+    /// Rows drawn so far.
+    drawn: usize,
+    rows: usize,
+}
+
+impl Generator {
+    /// A generator of `n` rows of `function` over `n_inputs` inputs with Gaussian noise
+    /// `noise` (its standard deviation) added to y. Refuses `n == 0`, an input count the
+    /// function does not take or above [`MAX_INPUTS`], and a `noise` that is negative,
+    /// not finite or above [`MAX_NOISE`].
+    pub fn new(
+        function: TestFunction,
+        n: usize,
+        n_inputs: usize,
+        noise: f64,
+        seed: u64,
+    ) -> Result<Generator> {
+        function.check_inputs(n_inputs)?;
+        if n_inputs > MAX_INPUTS {
+            return Err(DataError::InvalidGeneratorArgument(format!(
+                "{n_inputs} inputs; at most {MAX_INPUTS} (with the target, the {} columns a \
+                 CSV file may have)",
+                MAX_INPUTS + 1
+            )));
+        }
+        if n == 0 {
+            return Err(DataError::InvalidGeneratorArgument(
+                "at least one sample is needed".into(),
+            ));
+        }
+        if !(noise.is_finite() && (0.0..=MAX_NOISE).contains(&noise)) {
+            return Err(DataError::InvalidGeneratorArgument(format!(
+                "noise must be a standard deviation in [0, {MAX_NOISE:e}], not {noise}"
+            )));
+        }
+        Ok(Generator {
+            function,
+            n_inputs,
+            noise,
+            rng: rng_from_seed(seed, GENERATOR_STREAM),
+            drawn: 0,
+            rows: n,
+        })
+    }
+
+    /// Inputs per row.
+    pub fn n_inputs(&self) -> usize {
+        self.n_inputs
+    }
+
+    /// Rows not drawn yet.
+    pub fn remaining(&self) -> usize {
+        self.rows - self.drawn
+    }
+
+    /// The feature names `x1..xd`.
+    pub fn feature_names(&self) -> Vec<String> {
+        (1..=self.n_inputs).map(|i| format!("x{i}")).collect()
+    }
+
+    /// Draws the next row's inputs into `x` (of [`n_inputs`](Self::n_inputs) values) and
+    /// returns its target; `None` once every row is drawn. Every value is finite: the
+    /// domains are bounded or Gaussian, and the noise is at most [`MAX_NOISE`].
+    ///
+    /// # Panics
+    /// If `x.len()` is not [`n_inputs`](Self::n_inputs) (a caller's bug).
+    pub fn next_row(&mut self, x: &mut [f64]) -> Option<f64> {
+        assert_eq!(x.len(), self.n_inputs, "a row of the wrong width");
+        if self.drawn == self.rows {
+            return None;
+        }
+        self.drawn += 1;
+        self.function.sample_inputs(&mut self.rng, x);
+        let eps: f64 = self.rng.sample(StandardNormal);
+        Some(self.function.evaluate(x) + self.noise * eps)
+    }
+
+    /// Writes every remaining row as CSV (a header `x1,..,xd,y`, then one line a row, each
+    /// number written so that it reads back exactly), holding one row at a time.
+    pub fn write_csv<W: Write>(mut self, writer: W) -> Result<()> {
+        let mut names = self.feature_names();
+        names.push("y".into());
+        let mut out = NumberCsv::new(writer, &names)?;
+        let mut row = vec![0.0; self.n_inputs + 1];
+        let d = self.n_inputs;
+        while let Some(y) = self.next_row(&mut row[..d]) {
+            row[d] = y;
+            out.write_row(&row)?;
+        }
+        out.finish()
+    }
+}
+
 /// Samples `n` rows of `function` over `n_inputs` inputs with Gaussian noise `noise` (its
 /// standard deviation) added to y. Feature names are `x1..xd`, the target is `y`.
-/// Refuses `n == 0`, a negative or non-finite `noise`, and an input count the function does
-/// not take.
+/// Refuses what [`Generator::new`] refuses.
 pub fn generate(
     function: TestFunction,
     n: usize,
@@ -208,18 +318,7 @@ pub fn generate(
     noise: f64,
     seed: u64,
 ) -> Result<Dataset> {
-    function.check_inputs(n_inputs)?;
-    if n == 0 {
-        return Err(DataError::InvalidGeneratorArgument(
-            "at least one sample is needed".into(),
-        ));
-    }
-    if !(noise.is_finite() && noise >= 0.0) {
-        return Err(DataError::InvalidGeneratorArgument(format!(
-            "noise must be a finite standard deviation >= 0, not {noise}"
-        )));
-    }
-    let mut rng = rng_from_seed(seed, GENERATOR_STREAM);
+    let mut generator = Generator::new(function, n, n_inputs, noise, seed)?;
     // Refuse an impossible size with an error rather than aborting on allocation.
     let too_many = || {
         DataError::InvalidGeneratorArgument(format!(
@@ -233,10 +332,11 @@ pub fn generate(
     targets.try_reserve_exact(n).map_err(|_| too_many())?;
     features.resize(len, 0.0);
     for x in features.chunks_exact_mut(n_inputs) {
-        function.sample_inputs(&mut rng, x);
-        let eps: f64 = rng.sample(StandardNormal);
-        targets.push(function.evaluate(x) + noise * eps);
+        match generator.next_row(x) {
+            Some(y) => targets.push(y),
+            None => break,
+        }
     }
-    let names = (1..=n_inputs).map(|i| format!("x{i}")).collect();
+    let names = generator.feature_names();
     Ok(Dataset::new_unchecked(names, "y".into(), features, targets))
 }

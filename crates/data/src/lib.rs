@@ -29,7 +29,7 @@ pub use csv_read::{
 };
 pub use dataset::{write_csv, Dataset};
 pub use error::{DataError, Result};
-pub use generate::{generate, TestFunction, DEFAULT_NOISE};
+pub use generate::{generate, Generator, TestFunction, DEFAULT_NOISE, MAX_INPUTS, MAX_NOISE};
 pub use power::{column_skewness, yeo_johnson, YeoJohnson};
 pub use scaler::StandardScaler;
 pub use split::{

@@ -29,51 +29,141 @@ fn check_shape(len: usize, n_columns: usize) -> Result<()> {
     Ok(())
 }
 
+/// Standard deviations at most this fraction of a column's largest magnitude make the
+/// column constant: its differences are rounding noise.
+const CONSTANT_RELATIVE_STD: f64 = 1e-12;
+
+/// The statistics of one column.
+struct ColumnStats {
+    mean: f64,
+    std: f64,
+    constant: bool,
+}
+
+/// `x * 2^e`, exact whenever the result is a normal number (in steps, since `2^e` alone
+/// may not be representable).
+fn times_power_of_two(mut x: f64, mut e: i32) -> f64 {
+    let step = 2f64.powi(1000);
+    while e > 1000 {
+        x *= step;
+        e -= 1000;
+    }
+    while e < -1000 {
+        x /= step;
+        e += 1000;
+    }
+    x * 2f64.powi(e)
+}
+
+/// The exponent `e` of a power of two with `x * 2^-e` in [0.5, 2] for a finite `x > 0`.
+fn magnitude_exponent(x: f64) -> i32 {
+    // log2 of a subnormal number is fine; the result need not be exact.
+    x.log2().round() as i32
+}
+
+/// Mean, standard deviation (ddof 0) and constancy of each column, computed in a rescaled
+/// domain (see [`StandardScaler::fit`]).
+fn column_stats(values: &[f64], n_columns: usize) -> Result<Vec<ColumnStats>> {
+    check_shape(values.len(), n_columns)?;
+    if values.is_empty() {
+        return Err(DataError::Scaler("cannot fit on zero rows".into()));
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(DataError::Scaler(format!(
+            "value of row {}, column {} is not finite ({})",
+            i / n_columns + 1,
+            i % n_columns + 1,
+            values[i]
+        )));
+    }
+    let n = (values.len() / n_columns) as f64;
+    let rows = || values.chunks_exact(n_columns);
+    let mut largest = vec![0.0f64; n_columns];
+    for row in rows() {
+        for (m, v) in largest.iter_mut().zip(row) {
+            *m = m.max(v.abs());
+        }
+    }
+    let exponents: Vec<i32> = largest
+        .iter()
+        .map(|&m| if m > 0.0 { magnitude_exponent(m) } else { 0 })
+        .collect();
+    let factors: Vec<f64> = exponents
+        .iter()
+        .map(|&e| times_power_of_two(1.0, -e))
+        .collect();
+    // Sums of the rescaled values: `v * factor` is exact unless the factor itself is not
+    // representable (a subnormal column); then it is applied in steps.
+    let rescale = |v: f64, c: usize| {
+        if factors[c].is_finite() && factors[c] > 0.0 {
+            v * factors[c]
+        } else {
+            times_power_of_two(v, -exponents[c])
+        }
+    };
+    let mut sum = vec![0.0; n_columns];
+    for row in rows() {
+        for (c, (s, &v)) in sum.iter_mut().zip(row).enumerate() {
+            *s += rescale(v, c);
+        }
+    }
+    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+    let mut var = vec![0.0; n_columns];
+    for row in rows() {
+        for (c, ((s, &v), m)) in var.iter_mut().zip(row).zip(&mean).enumerate() {
+            let d = rescale(v, c) - m;
+            *s += d * d;
+        }
+    }
+    let first = &values[..n_columns];
+    Ok((0..n_columns)
+        .map(|c| {
+            let all_equal = rows().all(|row| row[c] == first[c]);
+            let std = (var[c] / n).sqrt();
+            let largest_rescaled = rescale(largest[c], c);
+            ColumnStats {
+                mean: if all_equal {
+                    first[c]
+                } else {
+                    times_power_of_two(mean[c], exponents[c])
+                },
+                std: times_power_of_two(std, exponents[c]),
+                constant: all_equal || std <= CONSTANT_RELATIVE_STD * largest_rescaled,
+            }
+        })
+        .collect())
+}
+
 impl StandardScaler {
     /// Fits on row-major `values` of `n_columns` columns. Means and variances are two-pass
-    /// sums in `f64`. A constant or near-constant column (std < 1e-12·max(1, |mean|)) gets
-    /// scale 1, so it is centred but not blown up. Refuses empty input, zero columns, a
-    /// length that is not a multiple of `n_columns`, and non-finite values.
+    /// sums in `f64`, taken over each column multiplied by a power of two that brings its
+    /// largest magnitude near 1 (an exact scaling), so columns of any scale, from subnormal
+    /// numbers to 1e300, neither underflow nor overflow when squared. A constant or
+    /// near-constant column (std at most 1e-12 of the column's largest magnitude; see
+    /// [`constant_columns`](Self::constant_columns)) gets scale 1, so it is centred but not
+    /// blown up; a column whose values are all equal gets exactly that value as its mean.
+    /// Refuses empty input, zero columns, a length that is not a multiple of `n_columns`,
+    /// and non-finite values.
     pub fn fit(values: &[f64], n_columns: usize) -> Result<StandardScaler> {
-        check_shape(values.len(), n_columns)?;
-        if values.is_empty() {
-            return Err(DataError::Scaler("cannot fit on zero rows".into()));
-        }
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(DataError::Scaler(format!(
-                "value of row {}, column {} is not finite ({})",
-                i / n_columns + 1,
-                i % n_columns + 1,
-                values[i]
-            )));
-        }
-        let n = (values.len() / n_columns) as f64;
-        let mut mean = vec![0.0; n_columns];
-        for row in values.chunks_exact(n_columns) {
-            for (m, v) in mean.iter_mut().zip(row) {
-                *m += v;
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= n);
-        let mut var = vec![0.0; n_columns];
-        for row in values.chunks_exact(n_columns) {
-            for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
-                *s += (v - m) * (v - m);
-            }
-        }
-        let scale = var
+        let stats = column_stats(values, n_columns)?;
+        Ok(StandardScaler {
+            mean: stats.iter().map(|c| c.mean).collect(),
+            scale: stats
+                .iter()
+                .map(|c| if c.constant { 1.0 } else { c.std })
+                .collect(),
+        })
+    }
+
+    /// Which columns of row-major `values` [`fit`](Self::fit) treats as constant: those
+    /// whose standard deviation is at most 1e-12 of their largest magnitude (all-zero
+    /// columns included). A constant target carries no information to learn; a model
+    /// predicts it exactly instead. Refuses what [`fit`](Self::fit) refuses.
+    pub fn constant_columns(values: &[f64], n_columns: usize) -> Result<Vec<bool>> {
+        Ok(column_stats(values, n_columns)?
             .iter()
-            .zip(&mean)
-            .map(|(s, m)| {
-                let std = (s / n).sqrt();
-                if std < 1e-12 * m.abs().max(1.0) {
-                    1.0
-                } else {
-                    std
-                }
-            })
-            .collect();
-        Ok(StandardScaler { mean, scale })
+            .map(|c| c.constant)
+            .collect())
     }
 
     /// The identity scaler (mean 0, scale 1) for `n_columns` columns.
@@ -160,5 +250,105 @@ impl StandardScaler {
             whole_rows(len, d),
             "{len} values do not make rows of {d} columns"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A column of varied values around 1 (std about 0.3).
+    fn column() -> Vec<f64> {
+        (0..200)
+            .map(|i| 1.0 + ((i * 37) % 101) as f64 / 100.0)
+            .collect()
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+    }
+
+    /// Tiny, subnormal and huge columns get the statistics of the unit column, scaled: a
+    /// standard deviation far below 1e-12 is not "constant" when the values are that small.
+    #[test]
+    fn statistics_scale_with_the_column() {
+        let unit = StandardScaler::fit(&column(), 1).unwrap();
+        for factor in [1e-20, 1e-300, 1e-310, 1e-320, 1e150, 1e300] {
+            let values: Vec<f64> = column().iter().map(|v| v * factor).collect();
+            let scaler = StandardScaler::fit(&values, 1).unwrap();
+            assert_eq!(
+                StandardScaler::constant_columns(&values, 1).unwrap(),
+                [false],
+                "x {factor}"
+            );
+            // Subnormal values carry fewer digits, so the comparison is looser there.
+            let tolerance = if factor < 1e-307 { 1e-3 } else { 1e-12 };
+            let near = |a: f64, b: f64| (a - b).abs() <= tolerance * a.abs().max(b.abs());
+            assert!(
+                near(scaler.mean()[0], unit.mean()[0] * factor),
+                "x {factor}: mean {}",
+                scaler.mean()[0]
+            );
+            assert!(
+                near(scaler.scale()[0], unit.scale()[0] * factor),
+                "x {factor}: scale {}",
+                scaler.scale()[0]
+            );
+            let standardized = scaler.transform(&values).unwrap();
+            let expected = unit.transform(&column()).unwrap();
+            for (a, b) in standardized.iter().zip(&expected) {
+                assert!((a - b).abs() < tolerance * 10.0, "x {factor}: {a} vs {b}");
+            }
+        }
+    }
+
+    /// Scaling by a power of two is exact, so ordinary columns get the plain two-pass
+    /// statistics bit for bit.
+    #[test]
+    fn ordinary_columns_get_the_plain_two_pass_statistics() {
+        let values = column();
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+        let scaler = StandardScaler::fit(&values, 1).unwrap();
+        assert_eq!(scaler.mean()[0], mean);
+        assert_eq!(scaler.scale()[0], var.sqrt());
+        assert!(close(scaler.scale()[0], var.sqrt()));
+    }
+
+    #[test]
+    fn a_constant_column_keeps_its_value_exactly() {
+        for value in [3.0, 0.1, -7.3e-5, 1e-300, 0.0, 2.5e300] {
+            let values = vec![value; 1001];
+            let scaler = StandardScaler::fit(&values, 1).unwrap();
+            assert_eq!(scaler.mean()[0], value);
+            assert_eq!(scaler.scale()[0], 1.0);
+            assert_eq!(
+                StandardScaler::constant_columns(&values, 1).unwrap(),
+                [true]
+            );
+        }
+        // Rounding noise on a large value is constant too; a real spread is not.
+        let noisy = [1e6, 1e6 + 1e-7, 1e6 - 1e-7];
+        assert_eq!(StandardScaler::constant_columns(&noisy, 1).unwrap(), [true]);
+        assert_eq!(StandardScaler::fit(&noisy, 1).unwrap().scale()[0], 1.0);
+        let spread = [1e6, 1e6 + 1.0, 1e6 - 1.0];
+        assert_eq!(
+            StandardScaler::constant_columns(&spread, 1).unwrap(),
+            [false]
+        );
+    }
+
+    #[test]
+    fn powers_of_two_in_steps() {
+        assert_eq!(
+            times_power_of_two(1.0, 1030),
+            2f64.powi(1000) * 2f64.powi(30)
+        );
+        assert_eq!(
+            times_power_of_two(3.0, -1030),
+            3.0 / 2f64.powi(1000) / 2f64.powi(30)
+        );
+        assert_eq!(times_power_of_two(5.0, 0), 5.0);
     }
 }

@@ -646,3 +646,78 @@ fn line_numbers_hold_at_any_buffer_boundary_and_without_a_final_newline() {
     );
     assert_eq!(read_all(&mut Trickle(text.as_bytes())), at_once);
 }
+
+/// Lines ended by `\r` alone would read as one long line (a header of every field and no
+/// rows): refused at the header, by both readers, naming the convention.
+#[test]
+fn carriage_return_line_ends_are_refused() {
+    let text = "x1,x2,y\r1,2,3\r4,5,6\r";
+    let e = err(text);
+    assert!(
+        matches!(e, DataError::CarriageReturnLineEnds { .. }),
+        "{e:?}"
+    );
+    let message = e.to_string();
+    for expected in ["data.csv: line 1, column 3", "\\r alone", "tr '\\r' '\\n'"] {
+        assert!(message.contains(expected), "{message}");
+    }
+    let e = FeatureRows::new(text.as_bytes(), "in.csv", &model_features())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(e, DataError::CarriageReturnLineEnds { .. }),
+        "{e:?}"
+    );
+    // CRLF line ends, and a CR before trailing spaces, stay accepted.
+    assert_eq!(read("x1,x2,y\r\n1,2,3\r\n").unwrap().n_rows(), 1);
+    assert_eq!(read("x1,x2,y \r\n1,2,3\n").unwrap().n_rows(), 1);
+    // A bare CR inside a data row is named in the not-a-number message.
+    let e = err("x1,x2,y\n1,2,3\r4\n");
+    assert!(e.to_string().contains("carriage return"), "{e}");
+}
+
+/// Streamed rows with their target read only the columns they need: text elsewhere is
+/// ignored, as `evaluate`'s help says.
+#[test]
+fn feature_rows_with_a_target_read_only_their_columns() {
+    let bytes = b"note,x2,y,x1\nfirst row,2,10,1\n\"a, b\",4,20,3\nnot utf-8 \xff,6,30,5\n";
+    let mut rows = FeatureRows::with_target(
+        &bytes[..],
+        "in.csv",
+        &model_features(),
+        "y",
+        &CsvOptions::default(),
+    )
+    .unwrap();
+    let (mut features, mut targets) = (Vec::new(), Vec::new());
+    while rows.read_numbers(&mut features, &mut targets).unwrap() {}
+    assert_eq!(features, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(targets, [10.0, 20.0, 30.0]);
+    assert_eq!(rows.line(), 4);
+    // A bad target is named, and nothing of its row is kept.
+    let mut rows = FeatureRows::with_target(
+        "x1,x2,y\n1,2,oops\n".as_bytes(),
+        "in.csv",
+        &model_features(),
+        "y",
+        &CsvOptions::default(),
+    )
+    .unwrap();
+    let (mut features, mut targets) = (Vec::new(), Vec::new());
+    let e = rows.read_numbers(&mut features, &mut targets).unwrap_err();
+    assert_msg(
+        &e,
+        "in.csv: line 2, column 3 (\"y\"): \"oops\" is not a number",
+    );
+    assert!(features.is_empty() && targets.is_empty());
+    let e = FeatureRows::with_target(
+        "x1,x2\n1,2\n".as_bytes(),
+        "in.csv",
+        &model_features(),
+        "y",
+        &CsvOptions::default(),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(e, DataError::TargetNotFound { .. }), "{e:?}");
+}

@@ -1,6 +1,8 @@
 //! Synthetic generators: names, input counts, known values, shapes, determinism, domains.
 
-use fivedreg_data::{generate, DataError, TestFunction};
+use fivedreg_data::{
+    generate, read_csv, CsvOptions, DataError, Generator, TestFunction, MAX_INPUTS, MAX_NOISE,
+};
 use std::f64::consts::PI;
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -232,3 +234,51 @@ const PINNED_UNIFORM: [f64; 5] = [
     0.36789229013703184,
     0.8256781719597052,
 ];
+
+/// The streamed writer gives the bytes of the collected sample's CSV.
+#[test]
+fn streamed_csv_is_the_collected_samples_csv() {
+    for function in TestFunction::ALL {
+        let d = function.default_inputs();
+        let data = generate(function, 257, d, 0.5, 11).unwrap();
+        let mut collected = Vec::new();
+        fivedreg_data::write_csv(&data, &mut collected).unwrap();
+        let mut streamed = Vec::new();
+        let generator = Generator::new(function, 257, d, 0.5, 11).unwrap();
+        assert_eq!(generator.remaining(), 257);
+        generator.write_csv(&mut streamed).unwrap();
+        assert_eq!(streamed, collected, "{function}");
+    }
+}
+
+/// Every file `generate` writes reads back: no infinite target at the largest noise, no
+/// more columns than the reader takes.
+#[test]
+fn generated_files_read_back_at_the_limits() {
+    for function in TestFunction::ALL {
+        let d = function.default_inputs();
+        let data = generate(function, 2000, d, MAX_NOISE, 3).unwrap();
+        assert!(data.targets().iter().all(|y| y.is_finite()), "{function}");
+        let mut text = Vec::new();
+        fivedreg_data::write_csv(&data, &mut text).unwrap();
+        let (back, _) = read_csv(&text[..], "g.csv", &CsvOptions::default()).unwrap();
+        assert_eq!(back.targets(), data.targets());
+    }
+    let wide = generate(TestFunction::SumOfSquares, 3, MAX_INPUTS, 1.0, 3).unwrap();
+    let mut text = Vec::new();
+    fivedreg_data::write_csv(&wide, &mut text).unwrap();
+    read_csv(&text[..], "wide.csv", &CsvOptions::default()).unwrap();
+}
+
+#[test]
+fn arguments_beyond_the_limits_are_refused() {
+    for noise in [MAX_NOISE * 1.5, f64::INFINITY, f64::NAN, -1.0] {
+        let e = generate(TestFunction::SumOfSquares, 10, 5, noise, 1).unwrap_err();
+        assert!(e.to_string().contains("noise"), "{e}");
+    }
+    let e = Generator::new(TestFunction::SumOfSquares, 10, MAX_INPUTS + 1, 0.0, 1)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("at most 1023"), "{e}");
+    assert!(Generator::new(TestFunction::SumOfSquares, 0, 5, 0.0, 1).is_err());
+}

@@ -3,10 +3,18 @@
 //! All sums accumulate in `f64`. Every function checks its inputs: empty slices, slices of
 //! different lengths and non-finite values are typed errors, never panics.
 //!
-//! R² follows scikit-learn's `r2_score`: `1 - SS_res / SS_tot`, and for a constant target
-//! (`SS_tot == 0`) it is `1.0` when the predictions are perfect and `0.0` otherwise. A single
-//! value is a constant target here too, where scikit-learn returns NaN with a warning.
+//! R² follows scikit-learn's `r2_score`: `1 - SS_res / SS_tot`. For a constant target
+//! (`SS_tot == 0`, a single value included) R² is undefined: it is NaN here, as in
+//! scikit-learn with `force_finite=False` (by default scikit-learn reports such a target as
+//! 0 or 1, which reads like a measured score). A [`Report`]'s undefined R² serializes as
+//! JSON `null`, and `null` reads back as NaN.
 //! `tests/sklearn_parity.rs` checks every metric against scikit-learn to 1e-12 relative.
+//!
+//! Sums are taken over the values multiplied by a power of two that brings them near 1 (an
+//! exact scaling), so targets from subnormal numbers to 1e300 neither underflow nor overflow
+//! when squared; only a result beyond `f64` itself (the MSE of errors around 1e200) is
+//! infinite. [`ReportBuilder`] computes a [`Report`] from values streamed in any number of
+//! pieces, in constant memory.
 //!
 //! ```
 //! let truth = [1.0, 2.0, 3.0];
@@ -47,84 +55,29 @@ pub enum MetricsError {
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, MetricsError>;
 
-fn check(truth: &[f64], predicted: &[f64]) -> Result<()> {
-    if truth.len() != predicted.len() {
-        return Err(MetricsError::LengthMismatch {
-            truth: truth.len(),
-            predicted: predicted.len(),
-        });
-    }
-    if truth.is_empty() {
-        return Err(MetricsError::Empty);
-    }
-    for (which, values) in [("true", truth), ("predicted", predicted)] {
-        if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(MetricsError::NonFinite {
-                which,
-                index,
-                value,
-            });
-        }
-    }
-    Ok(())
-}
-
 /// Mean squared error.
 pub fn mse(truth: &[f64], predicted: &[f64]) -> Result<f64> {
-    check(truth, predicted)?;
-    Ok(sum_squared_residuals(truth, predicted) / truth.len() as f64)
+    Report::compute(truth, predicted).map(|r| r.mse)
 }
 
 /// Root mean squared error.
 pub fn rmse(truth: &[f64], predicted: &[f64]) -> Result<f64> {
-    mse(truth, predicted).map(f64::sqrt)
+    Report::compute(truth, predicted).map(|r| r.rmse)
 }
 
 /// Mean absolute error.
 pub fn mae(truth: &[f64], predicted: &[f64]) -> Result<f64> {
-    check(truth, predicted)?;
-    let sum: f64 = truth
-        .iter()
-        .zip(predicted)
-        .map(|(t, p)| (t - p).abs())
-        .sum();
-    Ok(sum / truth.len() as f64)
+    Report::compute(truth, predicted).map(|r| r.mae)
 }
 
 /// Largest absolute error.
 pub fn max_error(truth: &[f64], predicted: &[f64]) -> Result<f64> {
-    check(truth, predicted)?;
-    Ok(truth
-        .iter()
-        .zip(predicted)
-        .map(|(t, p)| (t - p).abs())
-        .fold(0.0, f64::max))
+    Report::compute(truth, predicted).map(|r| r.max_error)
 }
 
-/// Coefficient of determination, with scikit-learn's convention for a constant target.
+/// Coefficient of determination; NaN (undefined) for a constant target.
 pub fn r2(truth: &[f64], predicted: &[f64]) -> Result<f64> {
-    check(truth, predicted)?;
-    Ok(r2_unchecked(truth, predicted))
-}
-
-fn sum_squared_residuals(truth: &[f64], predicted: &[f64]) -> f64 {
-    truth
-        .iter()
-        .zip(predicted)
-        .map(|(t, p)| (t - p) * (t - p))
-        .sum()
-}
-
-fn r2_unchecked(truth: &[f64], predicted: &[f64]) -> f64 {
-    let n = truth.len() as f64;
-    let mean = truth.iter().sum::<f64>() / n;
-    let ss_tot: f64 = truth.iter().map(|t| (t - mean) * (t - mean)).sum();
-    let ss_res = sum_squared_residuals(truth, predicted);
-    if ss_tot == 0.0 {
-        // scikit-learn: a constant target scores 1.0 only when predicted exactly.
-        return if ss_res == 0.0 { 1.0 } else { 0.0 };
-    }
-    1.0 - ss_res / ss_tot
+    Report::compute(truth, predicted).map(|r| r.r2)
 }
 
 /// The metrics of one set of predictions against the truth.
@@ -132,7 +85,9 @@ fn r2_unchecked(truth: &[f64], predicted: &[f64]) -> f64 {
 pub struct Report {
     /// Number of values compared.
     pub n: usize,
-    /// Coefficient of determination.
+    /// Coefficient of determination; NaN when undefined (a constant target), see
+    /// [`Report::r2_defined`].
+    #[serde(deserialize_with = "nan_from_null")]
     pub r2: f64,
     /// Mean squared error.
     pub mse: f64,
@@ -147,21 +102,174 @@ pub struct Report {
 impl Report {
     /// Computes every metric of `predicted` against `truth`.
     pub fn compute(truth: &[f64], predicted: &[f64]) -> Result<Report> {
-        check(truth, predicted)?;
-        let n = truth.len();
-        let mse = sum_squared_residuals(truth, predicted) / n as f64;
-        let (abs_sum, abs_max) = truth
-            .iter()
-            .zip(predicted)
-            .map(|(t, p)| (t - p).abs())
-            .fold((0.0, 0.0_f64), |(s, m), e| (s + e, m.max(e)));
+        if truth.len() != predicted.len() {
+            return Err(MetricsError::LengthMismatch {
+                truth: truth.len(),
+                predicted: predicted.len(),
+            });
+        }
+        let mut builder = ReportBuilder::new();
+        builder.extend(truth, predicted)?;
+        builder.finish()
+    }
+
+    /// R², or `None` when it is undefined (a constant target).
+    pub fn r2_defined(&self) -> Option<f64> {
+        (!self.r2.is_nan()).then_some(self.r2)
+    }
+}
+
+/// Reads an R² written as a number or, when it was undefined, as JSON `null` (NaN). Formats
+/// that are not self-describing (postcard) store the NaN itself.
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    if d.is_human_readable() {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    } else {
+        f64::deserialize(d)
+    }
+}
+
+/// `x * 2^e`, exact whenever the result is a normal number (in steps, since `2^e` alone
+/// may not be representable).
+fn times_power_of_two(mut x: f64, mut e: i32) -> f64 {
+    let step = 2f64.powi(1000);
+    while e > 1000 {
+        x *= step;
+        e -= 1000;
+    }
+    while e < -1000 {
+        x /= step;
+        e += 1000;
+    }
+    x * 2f64.powi(e)
+}
+
+/// Computes a [`Report`] from (truth, prediction) pairs given in any number of pieces, in
+/// constant memory: the sum of squares about the mean is accumulated with Welford's
+/// update, and every sum is held multiplied by `2^-exponent`, a power of two above the
+/// largest magnitude seen so far (raised, and the sums rescaled exactly, when a larger
+/// value arrives).
+///
+/// ```
+/// let mut builder = fivedreg_metrics::ReportBuilder::new();
+/// builder.extend(&[1.0, 2.0], &[1.0, 2.5]).unwrap();
+/// builder.extend(&[3.0], &[2.0]).unwrap();
+/// let whole = fivedreg_metrics::Report::compute(&[1.0, 2.0, 3.0], &[1.0, 2.5, 2.0]).unwrap();
+/// assert_eq!(builder.finish().unwrap(), whole);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ReportBuilder {
+    n: usize,
+    /// The sums below hold values multiplied by `2^-exponent`; `None` until a value other
+    /// than zero has been seen (until then every sum is zero).
+    exponent: Option<i32>,
+    mean: f64,
+    /// Sum of squared deviations of the truth from its running mean.
+    m2: f64,
+    ss_res: f64,
+    abs_sum: f64,
+    abs_max: f64,
+}
+
+impl ReportBuilder {
+    /// An empty builder.
+    pub fn new() -> ReportBuilder {
+        ReportBuilder::default()
+    }
+
+    /// Pairs seen so far.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether no pair has been seen.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Adds the pairs of `truth` and `predicted`; refuses slices of different lengths and a
+    /// non-finite value (its index counts from the first pair ever added), adding none of
+    /// the pairs from the bad one on.
+    pub fn extend(&mut self, truth: &[f64], predicted: &[f64]) -> Result<()> {
+        if truth.len() != predicted.len() {
+            return Err(MetricsError::LengthMismatch {
+                truth: truth.len(),
+                predicted: predicted.len(),
+            });
+        }
+        for (&t, &p) in truth.iter().zip(predicted) {
+            self.push(t, p)?;
+        }
+        Ok(())
+    }
+
+    /// Adds one pair; refuses a non-finite value.
+    pub fn push(&mut self, truth: f64, predicted: f64) -> Result<()> {
+        for (which, value) in [("true", truth), ("predicted", predicted)] {
+            if !value.is_finite() {
+                return Err(MetricsError::NonFinite {
+                    which,
+                    index: self.n,
+                    value,
+                });
+            }
+        }
+        let largest = truth.abs().max(predicted.abs());
+        if largest > 0.0 {
+            // The smallest e with largest < 2^e (log2 need not be exact: checked below).
+            let mut needed = largest.log2().floor() as i32 + 1;
+            while times_power_of_two(largest, -needed) >= 1.0 {
+                needed += 1;
+            }
+            match self.exponent {
+                None => self.exponent = Some(needed),
+                Some(current) if needed > current => {
+                    let shift = current - needed;
+                    self.mean = times_power_of_two(self.mean, shift);
+                    self.abs_sum = times_power_of_two(self.abs_sum, shift);
+                    self.abs_max = times_power_of_two(self.abs_max, shift);
+                    self.m2 = times_power_of_two(self.m2, 2 * shift);
+                    self.ss_res = times_power_of_two(self.ss_res, 2 * shift);
+                    self.exponent = Some(needed);
+                }
+                Some(_) => {}
+            }
+        }
+        let e = self.exponent.unwrap_or(0);
+        let (t, p) = (
+            times_power_of_two(truth, -e),
+            times_power_of_two(predicted, -e),
+        );
+        self.n += 1;
+        let delta = t - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (t - self.mean);
+        let residual = t - p;
+        self.ss_res += residual * residual;
+        self.abs_sum += residual.abs();
+        self.abs_max = self.abs_max.max(residual.abs());
+        Ok(())
+    }
+
+    /// The metrics of every pair added; an error if there were none.
+    pub fn finish(&self) -> Result<Report> {
+        if self.n == 0 {
+            return Err(MetricsError::Empty);
+        }
+        let n = self.n as f64;
+        let e = self.exponent.unwrap_or(0);
+        let mse = self.ss_res / n;
         Ok(Report {
-            n,
-            r2: r2_unchecked(truth, predicted),
-            mse,
-            rmse: mse.sqrt(),
-            mae: abs_sum / n as f64,
-            max_error: abs_max,
+            n: self.n,
+            r2: if self.m2 == 0.0 {
+                f64::NAN
+            } else {
+                1.0 - self.ss_res / self.m2
+            },
+            mse: times_power_of_two(mse, 2 * e),
+            rmse: times_power_of_two(mse.sqrt(), e),
+            mae: times_power_of_two(self.abs_sum / n, e),
+            max_error: times_power_of_two(self.abs_max, e),
         })
     }
 }
@@ -191,9 +299,89 @@ mod tests {
     }
 
     #[test]
-    fn constant_target_follows_sklearn() {
-        assert_eq!(r2(&[2.0, 2.0], &[2.0, 2.0]).unwrap(), 1.0);
-        assert_eq!(r2(&[2.0, 2.0], &[2.0, 2.1]).unwrap(), 0.0);
+    fn r2_of_a_constant_target_is_undefined() {
+        for (truth, predicted) in [
+            (&[2.0, 2.0][..], &[2.0, 2.0][..]),
+            (&[2.0, 2.0], &[2.0, 2.1]),
+            (&[5.0], &[4.0]),
+            (&[0.1; 1000], &[0.2; 1000]),
+        ] {
+            let report = Report::compute(truth, predicted).unwrap();
+            assert!(report.r2.is_nan(), "{truth:?}: {}", report.r2);
+            assert_eq!(report.r2_defined(), None);
+        }
+        assert_eq!(
+            Report::compute(&[1.0, 2.0], &[1.0, 2.0])
+                .unwrap()
+                .r2_defined(),
+            Some(1.0)
+        );
+    }
+
+    #[test]
+    fn an_undefined_r2_is_null_in_json_and_reads_back() {
+        let report = Report::compute(&[3.0, 3.0], &[3.0, 2.0]).unwrap();
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains("\"r2\":null"), "{json}");
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert!(back.r2.is_nan());
+        assert_eq!(back.mse, report.mse);
+    }
+
+    /// Values at any scale give the metrics of the unit-scale values, scaled.
+    #[test]
+    fn metrics_scale_with_the_values() {
+        let truth: Vec<f64> = (0..100).map(|i| ((i * 37) % 101) as f64 / 50.0).collect();
+        let predicted: Vec<f64> = truth.iter().map(|t| t * 0.9 + 0.05).collect();
+        let unit = Report::compute(&truth, &predicted).unwrap();
+        for factor in [1e-300, 1e-160, 1e160, 1e300] {
+            let t: Vec<f64> = truth.iter().map(|v| v * factor).collect();
+            let p: Vec<f64> = predicted.iter().map(|v| v * factor).collect();
+            let r = Report::compute(&t, &p).unwrap();
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
+            assert!(close(r.r2, unit.r2), "x {factor}: R² {}", r.r2);
+            assert!(
+                close(r.rmse, unit.rmse * factor),
+                "x {factor}: RMSE {}",
+                r.rmse
+            );
+            assert!(close(r.mae, unit.mae * factor), "x {factor}");
+            assert!(close(r.max_error, unit.max_error * factor), "x {factor}");
+            // The MSE is the square: representable at 1e-160, not at 1e-300 or 1e300.
+            let mse = unit.mse * factor * factor;
+            if mse.is_normal() {
+                assert!(close(r.mse, mse), "x {factor}: MSE {}", r.mse);
+            }
+        }
+        let huge = Report::compute(&[1e300, -1e300], &[-1e300, 1e300]).unwrap();
+        assert_eq!(huge.mse, f64::INFINITY);
+        assert_eq!(huge.rmse, 2e300);
+    }
+
+    /// The streamed report does not depend on how the values are cut into pieces, nor on a
+    /// large value arriving late.
+    #[test]
+    fn streamed_pieces_give_the_whole_report() {
+        let truth: Vec<f64> = (0..500)
+            .map(|i| (i as f64 * 0.37).sin() * 3.0 + 1.0)
+            .collect();
+        let mut predicted: Vec<f64> = truth.iter().map(|t| t + 0.1).collect();
+        predicted[400] = 1e6;
+        let whole = Report::compute(&truth, &predicted).unwrap();
+        for piece in [1, 7, 128, 499] {
+            let mut builder = ReportBuilder::new();
+            for (t, p) in truth.chunks(piece).zip(predicted.chunks(piece)) {
+                builder.extend(t, p).unwrap();
+            }
+            assert_eq!(builder.len(), 500);
+            assert_eq!(builder.finish().unwrap(), whole, "pieces of {piece}");
+        }
+        assert_eq!(ReportBuilder::new().finish(), Err(MetricsError::Empty));
+        let mut zeros = ReportBuilder::new();
+        zeros.extend(&[0.0, 0.0], &[0.0, 0.0]).unwrap();
+        let zeros = zeros.finish().unwrap();
+        assert!(zeros.r2.is_nan());
+        assert_eq!((zeros.mse, zeros.max_error), (0.0, 0.0));
     }
 
     #[test]

@@ -6,13 +6,15 @@
 //! by the tests of this file, to keep the run short.
 
 use assert_cmd::Command;
-use fivedreg_tests::binary;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+/// The binary under test, built by cargo for this test run.
+const BINARY: &str = env!("CARGO_BIN_EXE_fivedreg");
+
 fn fivedreg() -> Command {
-    Command::new(binary())
+    Command::new(BINARY)
 }
 
 /// Runs the binary and returns its stdout; panics with its stderr when it fails.
@@ -587,7 +589,7 @@ fn an_output_folder_that_does_not_exist_is_named() {
 #[test]
 fn a_reader_that_stops_early_is_not_an_error() {
     use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(binary())
+    let mut child = std::process::Command::new(BINARY)
         .args(["generate", "--samples", "200000"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -2,7 +2,7 @@
 //! and a non-zero exit, never a panic, and never a created or damaged output file.
 //!
 //! [`bad_inputs_are_refused_cleanly`] runs a table of cases. Each case names the files to
-//! create in a fresh folder (small ones come from `tests/corpus/`, large or derived ones
+//! create in a fresh folder (small ones come from `crates/cli/tests/corpus/`, large or derived ones
 //! are made here at run time), the arguments, the substrings the error line must hold and
 //! the exit code. An argument `OUT` stands for the output file: such a case runs twice,
 //! once with `OUT` an existing good file (which must be left byte for byte) and once with
@@ -15,16 +15,18 @@
 #![cfg(unix)]
 
 use assert_cmd::Command;
-use fivedreg_tests::binary;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// The binary under test, built by cargo for this test run.
+const BINARY: &str = env!("CARGO_BIN_EXE_fivedreg");
+
 /// The binary, with a backtrace requested so that a panic could not go unnoticed.
 fn fivedreg(dir: &Path) -> Command {
-    let mut command = Command::new(binary());
+    let mut command = Command::new(BINARY);
     command
         .current_dir(dir)
         .env("RUST_BACKTRACE", "1")
@@ -105,7 +107,7 @@ enum Exit {
 /// A file a case needs.
 enum Content {
     Bytes(Vec<u8>),
-    /// A file of `tests/corpus/`.
+    /// A file of `crates/cli/tests/corpus/`.
     Corpus(&'static str),
     /// A single line of this many bytes (`0.25,0.25,...`) without a newline, written in
     /// pieces.
@@ -351,7 +353,8 @@ fn cases() -> Vec<Case> {
         bad_csv(
             "csv: binary garbage",
             "binary_garbage.bin",
-            &["line 1, column 1", "not valid UTF-8"],
+            // Refused at its first bytes: as text that is not UTF-8, or for a lone \r.
+            &["binary_garbage.bin: line 1, column"],
         ),
         bad_csv(
             "csv: too few rows for the split",
@@ -973,7 +976,7 @@ fn write_files(dir: &Path, files: &[(&'static str, Content)]) {
             Content::Bytes(bytes) => std::fs::write(&path, bytes).unwrap(),
             Content::Corpus(file) => {
                 let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("corpus/csv")
+                    .join("tests/corpus/csv")
                     .join(file);
                 std::fs::copy(&source, &path)
                     .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
@@ -1112,7 +1115,7 @@ fn every_corpus_file_is_used() {
             _ => None,
         })
         .collect();
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/csv");
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/csv");
     for entry in std::fs::read_dir(folder).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         assert!(used.contains(&name.as_str()), "corpus file {name} unused");
@@ -1207,7 +1210,7 @@ enum Killed {
 /// Spawns `fivedreg args` in `dir` and kills it (SIGKILL) as soon as a temporary file
 /// holds at least `min_bytes` bytes, or after `patience`.
 fn run_and_kill(dir: &Path, args: &[&str], min_bytes: u64, patience: Duration) -> Killed {
-    let mut child = std::process::Command::new(binary())
+    let mut child = std::process::Command::new(BINARY)
         .current_dir(dir)
         .args(args)
         .stdout(std::process::Stdio::null())
