@@ -123,7 +123,9 @@ fn predict_rows_per_second(
     rows: usize,
     threads: usize,
 ) -> Result<f64, String> {
-    let mlp = model.mlp();
+    let mlp = model
+        .mlp()
+        .ok_or("the benchmark model has no network (a kernel model)")?;
     let inputs = mlp.n_inputs();
     let x: Vec<f32> = (0..rows * inputs)
         .map(|i| ((i * 7919) % 2000) as f32 / 1000.0 - 1.0)

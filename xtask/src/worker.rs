@@ -220,7 +220,7 @@ fn run_fit(
         test_head,
         memory,
         model_bytes: bytes.len() as u64,
-        n_parameters: model.mlp().n_parameters() as u64,
+        n_parameters: model.n_parameters() as u64,
         dataset_csv_bytes: csv_bytes(&data)?,
         test_csv_bytes: csv_bytes(&split.test)?,
     })

@@ -194,32 +194,35 @@ fn training_table(
         Some(r2) => format!("{} (validation R² {})", history.best_epoch, num(r2)),
         None => history.best_epoch.to_string(),
     };
-    table(
-        &mut text,
-        &[
-            (
-                "rows",
-                format!(
-                    "{} train, {} validation, {} test",
-                    summary.train_samples, summary.validation_samples, summary.test_samples
-                ),
-            ),
-            (
-                "epochs",
-                format!("{} ({})", history.epochs, stop_words(model)),
-            ),
-            ("best epoch", best),
-            ("time", format!("{seconds:.2} s")),
-            (
-                "model",
-                format!(
-                    "{model_name} ({}, {} parameters)",
-                    bytes(model_bytes),
-                    model.mlp().n_parameters() * model.members().len()
-                ),
-            ),
-        ],
-    );
+    let mut rows = vec![(
+        "rows",
+        format!(
+            "{} train, {} validation, {} test",
+            summary.train_samples, summary.validation_samples, summary.test_samples
+        ),
+    )];
+    if model.mlp().is_some() {
+        rows.push((
+            "epochs",
+            format!("{} ({})", history.epochs, stop_words(model)),
+        ));
+        rows.push(("best epoch", best));
+    } else {
+        rows.push((
+            "fit",
+            "kernel model, solved directly (no epochs)".to_string(),
+        ));
+    }
+    rows.push(("time", format!("{seconds:.2} s")));
+    rows.push((
+        "model",
+        format!(
+            "{model_name} ({}, {} parameters)",
+            bytes(model_bytes),
+            model.n_parameters() * model.members().len()
+        ),
+    ));
+    table(&mut text, &rows);
     push_ensemble(&mut text, model);
     text
 }
@@ -237,11 +240,16 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
             &[
                 (
                     "members",
-                    format!(
-                        "{} ({} solver, each holding out one fold)",
-                        model.members().len(),
-                        model.options().network.solver.name()
-                    ),
+                    match model.members() {
+                        fivedreg::Members::Kernels(k) => {
+                            format!("{} RBF kernel models, each holding out one fold", k.len())
+                        }
+                        fivedreg::Members::Networks(m) => format!(
+                            "{} ({} solver, each holding out one fold)",
+                            m.len(),
+                            model.options().network.solver.name()
+                        ),
+                    },
                 ),
                 ("held-out R²", num(e.heldout_r2)),
                 (
@@ -366,7 +374,7 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
                 / seconds.max(f64::MIN_POSITIVE),
             "model": display_path(&args.output),
             "model_bytes": size,
-            "parameters": model.mlp().n_parameters(),
+            "parameters": model.n_parameters(),
             "features": model.feature_names(),
             "target": model.target_name(),
             "solver": model.options().network.solver.name(),
@@ -595,8 +603,8 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
             "model_bytes": size,
             "features": model.feature_names(),
             "target": model.target_name(),
-            "layer_sizes": model.mlp().sizes(),
-            "parameters": model.mlp().n_parameters(),
+            "layer_sizes": model.layer_sizes(),
+            "parameters": model.n_parameters(),
             "options": options,
             "feature_scaler": {"mean": model.feature_scaler().mean(), "scale": model.feature_scaler().scale()},
             "target_scaler": {"mean": model.target_scaler().mean(), "scale": model.target_scaler().scale()},
@@ -604,7 +612,6 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
         });
         return print(&format!("{object}\n"));
     }
-    let sizes: Vec<String> = model.mlp().sizes().iter().map(usize::to_string).collect();
     let split = options.split;
     let stopping = if network.early_stopping {
         format!("on the validation R², patience {}", network.patience)
@@ -624,11 +631,11 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
             ("features", model.feature_names().join(", ")),
             ("target", model.target_name().to_string()),
             (
-                "network",
+                "model",
                 format!(
-                    "{} (ReLU), {} parameters",
-                    sizes.join(" → "),
-                    model.mlp().n_parameters()
+                    "{}, {} parameters",
+                    model.describe_member(),
+                    model.n_parameters()
                 ),
             ),
             (

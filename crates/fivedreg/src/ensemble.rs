@@ -2,6 +2,8 @@
 //! trained in parallel (one per core), progress funnelled back to the caller's thread.
 
 use crate::error::{Error, Result};
+use crate::kernel::RbfModel;
+use crate::options::KernelOptions;
 use fivedreg_nn::{EpochStats, MlpParams, MlpValidParams, Samples, Trained};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -162,6 +164,63 @@ pub(crate) fn train_members(
     results
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(Error::Inconsistent("a member was not trained".into()))))
+        .collect()
+}
+
+/// Fits one kernel model per fold, on every row but the fold's (`x` standardized, f64;
+/// `y` standardized), the folds in parallel, one per core (each fit is the same whatever
+/// thread runs it).
+pub(crate) fn fit_kernels(
+    x: &[f64],
+    y: &[f64],
+    n_features: usize,
+    folds: &[Vec<usize>],
+    kernel: &KernelOptions,
+) -> Result<Vec<RbfModel>> {
+    let fit_one = |m: usize| -> Result<RbfModel> {
+        let mut held_out = vec![false; y.len()];
+        folds[m].iter().for_each(|&i| held_out[i] = true);
+        let rows: Vec<usize> = (0..y.len()).filter(|&i| !held_out[i]).collect();
+        let xs: Vec<f64> = rows
+            .iter()
+            .flat_map(|&i| x[i * n_features..(i + 1) * n_features].iter().copied())
+            .collect();
+        let ys: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+        RbfModel::fit(&xs, &ys, n_features, kernel.kernel, kernel.smoothing)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(folds.len());
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<RbfModel>>> = (0..folds.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let next = &next;
+                let fit_one = &fit_one;
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let m = next.fetch_add(1, Ordering::Relaxed);
+                        if m >= folds.len() {
+                            break;
+                        }
+                        done.push((m, fit_one(m)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => done.into_iter().for_each(|(m, r)| results[m] = Some(r)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::Inconsistent("a fold was not fitted".into()))))
         .collect()
 }
 

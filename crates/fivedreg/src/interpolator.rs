@@ -3,6 +3,7 @@
 
 use crate::ensemble::{self, MemberData};
 use crate::error::{Error, Result};
+use crate::kernel::RbfModel;
 use crate::options::{FitOptions, ValidFitOptions, MAX_ENSEMBLE};
 use fivedreg_data::{Dataset, StandardScaler, YeoJohnson};
 use fivedreg_metrics::Report;
@@ -58,6 +59,9 @@ pub struct EnsembleSummary {
     pub heldout_r2: f64,
     /// The factor that turns the members' spread into a calibrated standard deviation.
     pub std_scale: f64,
+    /// Added to every standard deviation: a kernel model's (whose spread says little) is
+    /// its held-out errors' 95th percentile / 1.96, a network ensemble's 0.
+    pub std_floor: f64,
     /// Share of the test rows within ±1.96 calibrated std of the prediction (`None` without
     /// test rows).
     pub test_coverage: Option<f64>,
@@ -140,9 +144,61 @@ pub struct Interpolator {
     pub(crate) feature_transform: Option<YeoJohnson>,
     pub(crate) feature_scaler: StandardScaler,
     pub(crate) target_scaler: StandardScaler,
-    pub(crate) members: Vec<Mlp>,
+    pub(crate) members: Members,
     pub(crate) options: FitOptions,
     pub(crate) summary: TrainingSummary,
+}
+
+/// What predicts: one network, an ensemble's networks, or kernel models (`--auto`'s RBF
+/// candidate, one per fold).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Members {
+    /// Networks.
+    Networks(Vec<Mlp>),
+    /// RBF interpolants on the standardized inputs.
+    Kernels(Vec<RbfModel>),
+}
+
+impl Members {
+    /// How many.
+    pub fn len(&self) -> usize {
+        match self {
+            Members::Networks(m) => m.len(),
+            Members::Kernels(k) => k.len(),
+        }
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn view(&self) -> MemberView<'_> {
+        match self {
+            Members::Networks(m) => MemberView::Networks(m),
+            Members::Kernels(k) => MemberView::Kernels(k),
+        }
+    }
+}
+
+/// A borrowed run of members.
+#[derive(Clone, Copy)]
+enum MemberView<'a> {
+    Networks(&'a [Mlp]),
+    Kernels(&'a [RbfModel]),
+}
+
+impl<'a> MemberView<'a> {
+    fn len(self) -> usize {
+        match self {
+            MemberView::Networks(m) => m.len(),
+            MemberView::Kernels(k) => k.len(),
+        }
+    }
+    fn one(self, i: usize) -> MemberView<'a> {
+        match self {
+            MemberView::Networks(m) => MemberView::Networks(&m[i..i + 1]),
+            MemberView::Kernels(k) => MemberView::Kernels(&k[i..i + 1]),
+        }
+    }
 }
 
 /// An [`Interpolator`] as the model file stores it, before it is checked.
@@ -158,8 +214,8 @@ pub struct ModelParts {
     pub feature_scaler: StandardScaler,
     /// Target scaler.
     pub target_scaler: StandardScaler,
-    /// The networks (one, or an ensemble's members).
-    pub members: Vec<Mlp>,
+    /// The networks (one, or an ensemble's members) or kernel models.
+    pub members: Members,
     /// Options of the fit.
     pub options: FitOptions,
     /// What fitting measured.
@@ -225,7 +281,11 @@ impl TryFrom<ModelParts> for Interpolator {
         if p.members.is_empty() || p.members.len() > MAX_ENSEMBLE {
             return Err(Error::Inconsistent(format!("{} networks", p.members.len())));
         }
-        if p.members.len() != p.options.ensemble {
+        let expected_members = match p.members {
+            Members::Kernels(_) => 1,
+            Members::Networks(_) => p.options.ensemble,
+        };
+        if p.members.len() != expected_members {
             return Err(Error::Inconsistent(format!(
                 "{} networks for an ensemble of {}",
                 p.members.len(),
@@ -237,7 +297,18 @@ impl TryFrom<ModelParts> for Interpolator {
             .clone()
             .check()
             .map_err(|e| Error::Inconsistent(format!("its options are invalid: {e}")))?;
-        for (i, mlp) in p.members.iter().enumerate() {
+        let networks: &[Mlp] = match &p.members {
+            Members::Networks(m) => m,
+            Members::Kernels(k) => {
+                if k.iter().any(|k| k.n_inputs() != n_features) {
+                    return Err(Error::Inconsistent(
+                        "a kernel model's inputs differ from the features".into(),
+                    ));
+                }
+                &[]
+            }
+        };
+        for (i, mlp) in networks.iter().enumerate() {
             let sizes = mlp.sizes();
             if sizes[0] != n_features {
                 return Err(Error::Inconsistent(format!(
@@ -249,6 +320,11 @@ impl TryFrom<ModelParts> for Interpolator {
             if options.options().network.hidden_layers != sizes[1..sizes.len() - 1] {
                 return Err(Error::Inconsistent(
                     "the options' hidden layers differ from the network's".into(),
+                ));
+            }
+            if options.options().network.activation != mlp.activation() {
+                return Err(Error::Inconsistent(
+                    "the options' activation differs from the network's".into(),
                 ));
             }
         }
@@ -268,7 +344,7 @@ impl TryFrom<ModelParts> for Interpolator {
         check_scaler(&p.feature_scaler, n_features, "feature")?;
         check_scaler(&p.target_scaler, 1, "target")?;
         check_history(&p.summary.history)?;
-        match (&p.summary.ensemble, p.members.len()) {
+        match (&p.summary.ensemble, p.options.ensemble) {
             (None, 1) => {}
             (Some(e), k) if k > 1 => {
                 if e.members.len() != k || e.fold_r2.len() != k {
@@ -276,7 +352,11 @@ impl TryFrom<ModelParts> for Interpolator {
                         "the ensemble's summary does not match its members".into(),
                     ));
                 }
-                if !(e.std_scale.is_finite() && e.std_scale >= 0.0) {
+                if !(e.std_scale.is_finite()
+                    && e.std_scale >= 0.0
+                    && e.std_floor.is_finite()
+                    && e.std_floor >= 0.0)
+                {
                     return Err(Error::Inconsistent(format!(
                         "the ensemble's std scale is {}",
                         e.std_scale
@@ -329,6 +409,22 @@ struct Preprocess<'a> {
 }
 
 impl Preprocess<'_> {
+    /// Transforms and scales row-major `values` in f64 (for the kernel models).
+    fn apply_f64(&self, values: &[f64], out: &mut Vec<f64>) {
+        let n = self.scaler.n_columns().max(1);
+        let (mean, scale) = (self.scaler.mean(), self.scaler.scale());
+        out.clear();
+        for row in values.chunks(n) {
+            for (c, ((&v, m), s)) in row.iter().zip(mean).zip(scale).enumerate() {
+                let t = match self.transform {
+                    Some(t) => fivedreg_data::yeo_johnson(v, t.lambdas()[c]),
+                    None => v,
+                };
+                out.push((t - m) / s);
+            }
+        }
+    }
+
     /// Transforms and scales row-major `values`, narrowed to the network's f32; names the
     /// first value that leaves the f32 range.
     fn apply(&self, values: &[f64], what: &str, out: &mut Vec<f32>) -> Result<()> {
@@ -467,28 +563,69 @@ impl Interpolator {
             validation_y: &validation_y,
             n_features,
         };
-        let (trained, folds) = if k > 1 {
-            let folds = ensemble::folds(train.n_rows(), k, params.seed)?;
-            let trained = ensemble::train_members(options.network(), &data, &folds, on_epoch)?;
-            (trained, Some(folds))
+        let folds = if k > 1 {
+            Some(ensemble::folds(train.n_rows(), k, params.seed)?)
         } else {
-            (
-                vec![ensemble::train_single(options.network(), &data, on_epoch)?],
-                None,
-            )
+            None
         };
-        let mut history = trained[0].history.clone();
-        let records: Vec<TrainingHistoryRecord> = trained
-            .iter()
-            .map(|t| bounded(TrainingHistoryRecord::from_history(&t.history)))
-            .collect();
+        // The fold models that held out each fold, when they are not the members themselves.
+        let mut fold_models: Option<Members> = None;
+        let (members, mut history, records) = match (&fit_options.kernel, &folds) {
+            (Some(kernel), Some(folds)) => {
+                let mut x64 = Vec::new();
+                pre.apply_f64(train.features(), &mut x64);
+                let (m, s) = (target_scaler.mean()[0], target_scaler.scale()[0]);
+                let y64: Vec<f64> = train.targets().iter().map(|y| (y - m) / s).collect();
+                let fold_kernels = ensemble::fit_kernels(&x64, &y64, n_features, folds, kernel)?;
+                // The final model: every training row is a centre (denser is more accurate).
+                let full = RbfModel::fit(&x64, &y64, n_features, kernel.kernel, kernel.smoothing)?;
+                fold_models = Some(Members::Kernels(fold_kernels));
+                let record = TrainingHistoryRecord {
+                    epochs: 0,
+                    train_loss: Vec::new(),
+                    validation_r2: Vec::new(),
+                    best_epoch: 0,
+                    best_validation_r2: None,
+                    stop_reason: StopReason::Converged,
+                };
+                let history = TrainingHistory {
+                    epochs: 0,
+                    train_loss: Vec::new(),
+                    validation_r2: Vec::new(),
+                    best_epoch: 0,
+                    best_validation_r2: None,
+                    stop_reason: StopReason::Converged,
+                    seconds: 0.0,
+                    phase_seconds: Default::default(),
+                };
+                (Members::Kernels(vec![full]), history, vec![record; k])
+            }
+            _ => {
+                let trained = match &folds {
+                    Some(folds) => {
+                        ensemble::train_members(options.network(), &data, folds, on_epoch)?
+                    }
+                    None => vec![ensemble::train_single(options.network(), &data, on_epoch)?],
+                };
+                let history = trained[0].history.clone();
+                let records: Vec<TrainingHistoryRecord> = trained
+                    .iter()
+                    .map(|t| bounded(TrainingHistoryRecord::from_history(&t.history)))
+                    .collect();
+                (
+                    Members::Networks(trained.into_iter().map(|t| t.mlp).collect()),
+                    history,
+                    records,
+                )
+            }
+        };
         let mut interpolator = Interpolator {
             feature_names: train.feature_names().to_vec(),
             target_name: train.target_name().to_string(),
             feature_transform,
             feature_scaler,
             target_scaler,
-            members: trained.into_iter().map(|t| t.mlp).collect(),
+            members,
             options: stored_options,
             summary: TrainingSummary {
                 train_samples: train.n_rows(),
@@ -501,7 +638,9 @@ impl Interpolator {
             },
         };
         if let Some(folds) = folds {
-            interpolator.summary.ensemble = Some(interpolator.calibrate(&train, &folds, records)?);
+            let fold_members = fold_models.unwrap_or_else(|| interpolator.members.clone());
+            interpolator.summary.ensemble =
+                Some(interpolator.calibrate(&train, &folds, &fold_members, records)?);
         }
         if test.n_rows() > 0 {
             let features = interpolator.features_in_model_order(&test)?;
@@ -537,9 +676,10 @@ impl Interpolator {
         &self,
         pool: &Dataset,
         folds: &[Vec<usize>],
+        fold_members: &Members,
         records: Vec<TrainingHistoryRecord>,
     ) -> Result<EnsembleSummary> {
-        let k = self.members.len();
+        let k = folds.len();
         let features = pool.features();
         let n_features = self.feature_names.len();
         let mut heldout = vec![0.0; pool.n_rows()];
@@ -554,7 +694,7 @@ impl Interpolator {
                 })
                 .collect();
             let mut predicted = vec![0.0; fold.len()];
-            self.predict_rows(&x, &self.members[m..m + 1], &mut predicted, None, 0)?;
+            self.predict_rows(&x, fold_members.view().one(m), &mut predicted, None, 0)?;
             let truth: Vec<f64> = fold.iter().map(|&i| pool.targets()[i]).collect();
             fold_r2.push(fivedreg_metrics::r2(&truth, &predicted)?);
             for (&i, p) in fold.iter().zip(predicted) {
@@ -564,7 +704,13 @@ impl Interpolator {
         let heldout_r2 = fivedreg_metrics::r2(pool.targets(), &heldout)?;
         let mut mean = vec![0.0; pool.n_rows()];
         let mut spreads = vec![0.0; pool.n_rows()];
-        self.predict_rows(features, &self.members, &mut mean, Some(&mut spreads), 0)?;
+        self.predict_rows(
+            features,
+            self.members.view(),
+            &mut mean,
+            Some(&mut spreads),
+            0,
+        )?;
         let shrink = 1.0 - 1.0 / k as f64;
         let mut z: Vec<f64> = pool
             .targets()
@@ -574,20 +720,38 @@ impl Interpolator {
             .filter(|(_, &s)| s > 0.0)
             .map(|((y, p), s)| (((y - p).powi(2) - shrink * s * s).max(0.0) / (s * s)).sqrt())
             .collect();
-        let q = quantile(&mut z, 0.95);
-        let std_scale = if q.is_finite() { q / Z95 } else { 0.0 };
+        let (std_scale, std_floor) = match &self.members {
+            Members::Networks(_) => {
+                let q = quantile(&mut z, 0.95);
+                (if q.is_finite() { q / Z95 } else { 0.0 }, 0.0)
+            }
+            Members::Kernels(_) => {
+                // Interpolants agree at the rows they were fitted to, so their spread says
+                // little about their error elsewhere: one width for every row.
+                let mut errors: Vec<f64> = pool
+                    .targets()
+                    .iter()
+                    .zip(&heldout)
+                    .map(|(y, p)| (y - p).abs())
+                    .collect();
+                let q = quantile(&mut errors, 0.95);
+                (0.0, if q.is_finite() { q / Z95 } else { 0.0 })
+            }
+        };
         Ok(EnsembleSummary {
             members: records,
             fold_r2,
             heldout_r2,
             std_scale,
+            std_floor,
             test_coverage: None,
         })
     }
 
-    /// Whether this model is an ensemble (and so can give a standard deviation).
+    /// Whether this model can give a calibrated standard deviation (an ensemble, or
+    /// `--auto`'s kernel model).
     pub fn is_ensemble(&self) -> bool {
-        self.members.len() > 1
+        self.summary.ensemble.is_some()
     }
 
     fn check_rows(&self, features: &[f64]) -> Result<usize> {
@@ -620,14 +784,19 @@ impl Interpolator {
     /// times the scale fitted on the held-out folds). Refuses a single network, which has no
     /// spread.
     pub fn predict_with_std(&self, features: &[f64]) -> Result<WithStd> {
-        let Some(scale) = self.summary.ensemble.as_ref().map(|e| e.std_scale) else {
+        let Some((scale, floor)) = self
+            .summary
+            .ensemble
+            .as_ref()
+            .map(|e| (e.std_scale, e.std_floor))
+        else {
             return Err(Error::NotAnEnsemble);
         };
         let rows = self.check_rows(features)?;
         let mut mean = vec![0.0; rows];
         let mut std = vec![0.0; rows];
         self.predict_parallel(features, &mut mean, Some(&mut std))?;
-        std.iter_mut().for_each(|s| *s *= scale);
+        std.iter_mut().for_each(|s| *s = *s * scale + floor);
         Ok(WithStd { mean, std })
     }
 
@@ -642,7 +811,7 @@ impl Interpolator {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = cores.min(rows / PARALLEL_MIN_ROWS).max(1);
         if threads == 1 {
-            return self.predict_rows(features, &self.members, out, spread, 0);
+            return self.predict_rows(features, self.members.view(), out, spread, 0);
         }
         // Whole chunks per thread: the chunks are those of one thread, so are the results.
         let per_thread = rows.div_ceil(threads).div_ceil(PREDICT_CHUNK_ROWS) * PREDICT_CHUNK_ROWS;
@@ -659,7 +828,7 @@ impl Interpolator {
                 .map(|(t, ((x, out), spread))| {
                     let spread = spread.take();
                     scope.spawn(move || {
-                        self.predict_rows(x, &self.members, out, spread, t * per_thread)
+                        self.predict_rows(x, self.members.view(), out, spread, t * per_thread)
                     })
                 })
                 .collect();
@@ -677,14 +846,19 @@ impl Interpolator {
     fn predict_rows(
         &self,
         features: &[f64],
-        members: &[Mlp],
+        members: MemberView<'_>,
         out: &mut [f64],
         mut spread: Option<&mut [f64]>,
         first_row: usize,
     ) -> Result<()> {
         let n_features = self.feature_names.len();
         let chunk_rows = PREDICT_CHUNK_ROWS.min(out.len());
-        let mut workspace = PredictWorkspace::new(&members[0]);
+        let mut workspace = match members {
+            MemberView::Networks(m) => m.first().map(PredictWorkspace::new),
+            MemberView::Kernels(_) => None,
+        };
+        let mut chunk_x64: Vec<f64> = Vec::new();
+        let mut chunk_out64 = vec![0.0f64; chunk_rows];
         let mut chunk_x: Vec<f32> = Vec::with_capacity(chunk_rows * n_features);
         let mut chunk_y = vec![0.0f32; chunk_rows];
         let mut per_member = vec![0.0f64; chunk_rows * members.len()];
@@ -717,11 +891,29 @@ impl Interpolator {
             })?;
             let rows = y.len();
             let scaled = &mut chunk_y[..rows];
-            for (m, mlp) in members.iter().enumerate() {
-                mlp.predict_into(&chunk_x, scaled, &mut workspace)?;
-                // The target scaler's inverse transform, in f64.
-                for (r, &v) in scaled.iter().enumerate() {
-                    per_member[r * members.len() + m] = f64::from(v) * y_scale + y_mean;
+            match (members, workspace.as_mut()) {
+                (MemberView::Networks(networks), Some(workspace)) => {
+                    for (m, mlp) in networks.iter().enumerate() {
+                        mlp.predict_into(&chunk_x, scaled, workspace)?;
+                        // The target scaler's inverse transform, in f64.
+                        for (r, &v) in scaled.iter().enumerate() {
+                            per_member[r * networks.len() + m] = f64::from(v) * y_scale + y_mean;
+                        }
+                    }
+                }
+                (MemberView::Kernels(kernels), _) => {
+                    // Kernel models compute in f64 from the same standardized inputs.
+                    pre.apply_f64(x, &mut chunk_x64);
+                    let out64 = &mut chunk_out64[..rows];
+                    for (m, kernel) in kernels.iter().enumerate() {
+                        kernel.predict_into(&chunk_x64, out64);
+                        for (r, &v) in out64.iter().enumerate() {
+                            per_member[r * kernels.len() + m] = v * y_scale + y_mean;
+                        }
+                    }
+                }
+                (MemberView::Networks(_), None) => {
+                    return Err(Error::Inconsistent("a model without members".into()))
                 }
             }
             for (r, dst) in y.iter_mut().enumerate() {
@@ -843,13 +1035,51 @@ impl Interpolator {
     pub fn target_scaler(&self) -> &StandardScaler {
         &self.target_scaler
     }
-    /// The network (the first member of an ensemble).
-    pub fn mlp(&self) -> &Mlp {
-        &self.members[0]
+    /// The network (the first member of an ensemble); `None` for a kernel model.
+    pub fn mlp(&self) -> Option<&Mlp> {
+        self.networks().first()
     }
-    /// Every network: one, or an ensemble's members.
-    pub fn members(&self) -> &[Mlp] {
+    /// Every network: one, or an ensemble's members (none for a kernel model).
+    pub fn networks(&self) -> &[Mlp] {
+        match &self.members {
+            Members::Networks(m) => m,
+            Members::Kernels(_) => &[],
+        }
+    }
+    /// What predicts: networks or kernel models.
+    pub fn members(&self) -> &Members {
         &self.members
+    }
+    /// Layer widths of the networks (`None` for a kernel model).
+    pub fn layer_sizes(&self) -> Option<&[usize]> {
+        self.mlp().map(Mlp::sizes)
+    }
+
+    /// One member in words: `5 → 64 → 32 → 16 → 1 (relu)` or `RBF thin-plate, smoothing
+    /// 0.001, 1600 centres`.
+    pub fn describe_member(&self) -> String {
+        match &self.members {
+            Members::Networks(m) => m.first().map_or_else(String::new, |mlp| {
+                let sizes: Vec<String> = mlp.sizes().iter().map(usize::to_string).collect();
+                format!("{} ({})", sizes.join(" → "), mlp.activation().name())
+            }),
+            Members::Kernels(k) => k.first().map_or_else(String::new, |k| {
+                format!(
+                    "RBF {}, smoothing {}, {} centres",
+                    k.kernel().name(),
+                    k.smoothing(),
+                    k.n_centers()
+                )
+            }),
+        }
+    }
+
+    /// Trainable parameters of one member (a kernel model's weights and tail).
+    pub fn n_parameters(&self) -> usize {
+        match &self.members {
+            Members::Networks(m) => m.first().map_or(0, Mlp::n_parameters),
+            Members::Kernels(k) => k.first().map_or(0, |k| k.n_centers() + k.n_inputs() + 1),
+        }
     }
     /// The options it was fitted with.
     pub fn options(&self) -> &FitOptions {

@@ -38,6 +38,7 @@ mod auto;
 mod ensemble;
 mod error;
 mod interpolator;
+mod kernel;
 mod model_file;
 mod options;
 
@@ -45,15 +46,16 @@ pub use atomic::AtomicFile;
 pub use auto::{AutoOptions, ValidAutoOptions, MAX_BUDGET_SECONDS};
 pub use error::{Error, Result};
 pub use interpolator::{
-    EnsembleSummary, Fitted, Interpolator, LeaderboardEntry, ModelParts, TrainingHistoryRecord,
-    TrainingSummary, WithStd, MAX_CURVE_POINTS, PREDICT_CHUNK_ROWS, Z95,
+    EnsembleSummary, Fitted, Interpolator, LeaderboardEntry, Members, ModelParts,
+    TrainingHistoryRecord, TrainingSummary, WithStd, MAX_CURVE_POINTS, PREDICT_CHUNK_ROWS, Z95,
 };
+pub use kernel::{RbfKernel, RbfModel, MAX_CENTERS};
 pub use model_file::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_PAYLOAD_BYTES};
-pub use options::{FitOptions, ValidFitOptions, MAX_ENSEMBLE};
+pub use options::{FitOptions, KernelOptions, ValidFitOptions, MAX_ENSEMBLE};
 
 // The network types and limits that appear in this crate's API, so users need not name
 // fivedreg-nn.
 pub use fivedreg_nn::{
-    EpochStats, MlpParams, NnError, Solver, StopReason, TrainingHistory, MAX_HIDDEN_LAYERS,
-    MAX_WIDTH,
+    Activation, EpochStats, MlpParams, NnError, Solver, StopReason, TrainingHistory,
+    MAX_HIDDEN_LAYERS, MAX_WIDTH,
 };

@@ -17,7 +17,9 @@
 
 use crate::atomic::AtomicFile;
 use crate::error::{Error, Result};
-use crate::interpolator::{Interpolator, ModelParts, TrainingHistoryRecord, TrainingSummary};
+use crate::interpolator::{
+    Interpolator, Members, ModelParts, TrainingHistoryRecord, TrainingSummary,
+};
 use crate::options::FitOptions;
 use fivedreg_data::{SplitFractions, StandardScaler};
 use fivedreg_nn::{Mlp, MlpParams};
@@ -133,7 +135,7 @@ impl PayloadV1 {
             feature_transform: None,
             feature_scaler: self.feature_scaler,
             target_scaler: self.target_scaler,
-            members: vec![mlp],
+            members: Members::Networks(vec![mlp]),
             options: FitOptions {
                 split: self.options.split,
                 scale_features: self.options.scale_features,
@@ -347,6 +349,15 @@ mod tests {
         layer_sizes: Vec<usize>,
         weights: Vec<Vec<f32>>,
         biases: Vec<Vec<f32>>,
+        /// `Activation`'s variant index (postcard writes it as one byte below 128).
+        activation: u8,
+    }
+
+    /// `Members::Networks` as postcard writes it: the variant index (0), then the networks.
+    #[derive(Serialize, Deserialize)]
+    struct RawMembers {
+        variant: u8,
+        nets: Vec<RawMlp>,
     }
 
     /// [`ModelParts`] with unchecked networks: the same bytes.
@@ -357,7 +368,7 @@ mod tests {
         feature_transform: Option<YeoJohnson>,
         feature_scaler: StandardScaler,
         target_scaler: StandardScaler,
-        members: Vec<RawMlp>,
+        members: RawMembers,
         options: FitOptions,
         summary: TrainingSummary,
     }
@@ -383,7 +394,7 @@ mod tests {
             feature_scaler,
             target_scaler,
             feature_transform: None,
-            members: vec![mlp],
+            members: Members::Networks(vec![mlp]),
             options,
             summary: TrainingSummary {
                 train_samples: 6,
@@ -568,37 +579,37 @@ mod tests {
             ),
             (
                 "wide layer",
-                Box::new(|p| p.members[0].layer_sizes[1] = MAX_WIDTH + 1),
+                Box::new(|p| p.members.nets[0].layer_sizes[1] = MAX_WIDTH + 1),
             ),
-            ("zero width", Box::new(|p| p.members[0].layer_sizes[1] = 0)),
-            ("two outputs", Box::new(|p| p.members[0].layer_sizes[2] = 2)),
+            ("zero width", Box::new(|p| p.members.nets[0].layer_sizes[1] = 0)),
+            ("two outputs", Box::new(|p| p.members.nets[0].layer_sizes[2] = 2)),
             (
                 "one size",
-                Box::new(|p| p.members[0].layer_sizes.truncate(1)),
+                Box::new(|p| p.members.nets[0].layer_sizes.truncate(1)),
             ),
             (
                 "many layers",
-                Box::new(|p| p.members[0].layer_sizes = vec![2; MAX_HIDDEN_LAYERS + 3]),
+                Box::new(|p| p.members.nets[0].layer_sizes = vec![2; MAX_HIDDEN_LAYERS + 3]),
             ),
             (
                 "short weights",
                 Box::new(|p| {
-                    p.members[0].weights[0].pop();
+                    p.members.nets[0].weights[0].pop();
                 }),
             ),
             (
                 "missing biases",
                 Box::new(|p| {
-                    p.members[0].biases.pop();
+                    p.members.nets[0].biases.pop();
                 }),
             ),
             (
                 "nan weight",
-                Box::new(|p| p.members[0].weights[1][0] = f32::NAN),
+                Box::new(|p| p.members.nets[0].weights[1][0] = f32::NAN),
             ),
             (
                 "nan bias",
-                Box::new(|p| p.members[0].biases[0][0] = f32::INFINITY),
+                Box::new(|p| p.members.nets[0].biases[0][0] = f32::INFINITY),
             ),
             (
                 "scaler width",

@@ -1,6 +1,7 @@
 //! Fit options and their validation.
 
 use crate::error::{Error, Result};
+use crate::kernel::RbfKernel;
 use fivedreg_data::SplitFractions;
 use fivedreg_nn::{MlpParams, MlpValidParams, NnError, Solver};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ pub const MAX_ENSEMBLE: usize = 64;
 /// | `scale_target` | `true` | standardize the target | |
 /// | `power_transform` | `false` | Yeo-Johnson transform of the features before scaling (for skewed inputs) | |
 /// | `ensemble` | `1` | networks trained; above 1, an ensemble whose members each hold out one fold of the training and validation rows | 1..=64 |
+/// | `kernel` | `None` | fit RBF interpolants (one per fold) instead of networks (`--auto`'s kernel candidate) | needs `ensemble` ≥ 2; smoothing finite, ≥ 0 |
 /// | `network` | [`MlpParams::default`] | network and solver hyperparameters (its `seed` also seeds the split) | see [`MlpParams`] |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitOptions {
@@ -31,6 +33,8 @@ pub struct FitOptions {
     pub power_transform: bool,
     /// Members of the ensemble (1: a single network).
     pub ensemble: usize,
+    /// Kernel models instead of networks.
+    pub kernel: Option<KernelOptions>,
     /// Network and training hyperparameters (its `seed` also seeds the split).
     pub network: MlpParams,
 }
@@ -43,9 +47,20 @@ impl Default for FitOptions {
             scale_target: true,
             power_transform: false,
             ensemble: 1,
+            kernel: None,
             network: MlpParams::default(),
         }
     }
+}
+
+/// The kernel model's choices.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct KernelOptions {
+    /// The radial function.
+    pub kernel: RbfKernel,
+    /// λ added to the kernel matrix's diagonal (0 interpolates exactly), in standardized
+    /// target units.
+    pub smoothing: f64,
 }
 
 /// Checked options: the only way to fit.
@@ -88,6 +103,22 @@ impl FitOptions {
                 value: self.ensemble.to_string(),
                 valid: "in 1..=64 (1 is a single network)",
             });
+        }
+        if let Some(k) = &self.kernel {
+            if !(k.smoothing.is_finite() && k.smoothing >= 0.0) {
+                return Err(Error::InvalidOption {
+                    name: "smoothing",
+                    value: k.smoothing.to_string(),
+                    valid: "finite and >= 0",
+                });
+            }
+            if self.ensemble < 2 {
+                return Err(Error::InvalidOption {
+                    name: "ensemble",
+                    value: self.ensemble.to_string(),
+                    valid: "at least 2 for kernel models (one per fold)",
+                });
+            }
         }
         // An ensemble's members watch the fold they hold out; L-BFGS watches nothing.
         let needs_validation_split = self.network.early_stopping

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod counting_alloc;
+pub mod dense64;
 mod elementwise;
 mod gemm;
 

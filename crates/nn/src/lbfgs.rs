@@ -206,7 +206,7 @@ pub(crate) fn train_lbfgs(
 ) -> Result<Trained> {
     let started = Instant::now();
     let p = params.params();
-    let objective = FullBatch::new(initial.sizes(), train);
+    let objective = FullBatch::new(initial.sizes(), initial.activation(), train);
     let layout = objective.layout().clone();
     let mut flat = vec![0.0f32; layout.total];
     initial.write_flat(&layout, &mut flat);

@@ -1,6 +1,6 @@
 //! The network: shapes, Glorot initialisation, prediction.
 
-use crate::params::{MAX_HIDDEN_LAYERS, MAX_WIDTH};
+use crate::params::{Activation, MAX_HIDDEN_LAYERS, MAX_WIDTH};
 use crate::{NnError, Result};
 use fivedreg_linalg::dense_forward;
 use fivedreg_rng::{unit_f64, Stream};
@@ -22,6 +22,8 @@ pub struct Mlp {
     pub(crate) weights: Vec<Vec<f32>>,
     /// Per layer, `fan_out`.
     pub(crate) biases: Vec<Vec<f32>>,
+    /// The hidden layers' activation.
+    pub(crate) activation: Activation,
 }
 
 /// An [`Mlp`]'s fields as a file holds them, before they are checked.
@@ -30,12 +32,14 @@ struct MlpParts {
     sizes: Vec<usize>,
     weights: Vec<Vec<f32>>,
     biases: Vec<Vec<f32>>,
+    activation: Activation,
 }
 
 impl TryFrom<MlpParts> for Mlp {
     type Error = NnError;
     fn try_from(parts: MlpParts) -> Result<Mlp> {
-        Mlp::from_parts(parts.sizes, parts.weights, parts.biases)
+        Ok(Mlp::from_parts(parts.sizes, parts.weights, parts.biases)?
+            .with_activation(parts.activation))
     }
 }
 
@@ -93,7 +97,19 @@ impl Mlp {
             sizes: sizes.to_vec(),
             weights,
             biases,
+            activation: Activation::Relu,
         })
+    }
+
+    /// The same network with `activation` on its hidden layers.
+    pub fn with_activation(mut self, activation: Activation) -> Mlp {
+        self.activation = activation;
+        self
+    }
+
+    /// The hidden layers' activation.
+    pub fn activation(&self) -> Activation {
+        self.activation
     }
 
     /// Rebuilds a network from its parts, checking every shape and that every value is finite.
@@ -132,6 +148,7 @@ impl Mlp {
             sizes,
             weights,
             biases,
+            activation: Activation::Relu,
         })
     }
 
@@ -192,6 +209,7 @@ impl Mlp {
         {
             forward_chunk(
                 &self.sizes,
+                self.activation,
                 |l| (&self.weights[l][..], &self.biases[l][..]),
                 x,
                 out,
@@ -302,6 +320,8 @@ impl Mlp {
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     pub(crate) sizes: Vec<usize>,
+    /// The hidden layers' activation.
+    pub(crate) activation: Activation,
     w_offsets: Vec<usize>,
     b_offsets: Vec<usize>,
     /// Number of weights (the biases start here).
@@ -325,11 +345,18 @@ impl Layout {
         }
         Layout {
             sizes: sizes.to_vec(),
+            activation: Activation::Relu,
             w_offsets,
             b_offsets,
             n_weights,
             total,
         }
+    }
+    /// The layout of `mlp`, with its activation.
+    pub(crate) fn of(mlp: &Mlp) -> Layout {
+        let mut layout = Layout::new(&mlp.sizes);
+        layout.activation = mlp.activation;
+        layout
     }
     pub(crate) fn n_layers(&self) -> usize {
         self.sizes.len() - 1
@@ -373,6 +400,7 @@ impl PredictWorkspace {
 /// biases of layer `l`. `ws` must have been fitted to `sizes`.
 pub(crate) fn forward_chunk<'p>(
     sizes: &[usize],
+    activation: Activation,
     layer: impl Fn(usize) -> (&'p [f32], &'p [f32]),
     x: &[f32],
     out: &mut [f32],
@@ -383,7 +411,8 @@ pub(crate) fn forward_chunk<'p>(
     for l in 0..layers {
         let (w, b) = layer(l);
         let (n_in, n_out) = (sizes[l], sizes[l + 1]);
-        let relu = l + 1 < layers;
+        let hidden = l + 1 < layers;
+        let relu = hidden && activation == Activation::Relu;
         let last = l + 1 == layers;
         match (l == 0, last) {
             (true, true) => dense_forward(x, rows, n_in, w, b, n_out, relu, out),
@@ -394,5 +423,13 @@ pub(crate) fn forward_chunk<'p>(
                 std::mem::swap(&mut ws.a, &mut ws.b);
             }
         }
+        if hidden && activation == Activation::Tanh {
+            apply_tanh(&mut ws.a[..rows * n_out]);
+        }
     }
+}
+
+/// tanh in place (the hidden layers' activation when it is [`Activation::Tanh`]).
+pub(crate) fn apply_tanh(values: &mut [f32]) {
+    values.iter_mut().for_each(|v| *v = v.tanh());
 }

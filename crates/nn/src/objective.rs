@@ -7,12 +7,13 @@
 //! A batch is cut into [`SHARDS`] fixed parts whose gradients are summed in order: the result
 //! is the same bits whatever the number of threads.
 
-use crate::mlp::{Layout, Mlp};
+use crate::mlp::{apply_tanh, Layout, Mlp};
+use crate::params::Activation;
 use crate::pool::{lock, with_pool, write, Pool, Work};
 use crate::{NnError, Result, Samples};
 use fivedreg_linalg::{
-    add_assign, bias_grad, dense_forward, div_assign, input_grad_relu, l2_mean_grad, sum_squares,
-    transpose, weight_grad,
+    add_assign, bias_grad, dense_forward, div_assign, input_grad_relu, l2_mean_grad, matmul,
+    sum_squares, transpose, weight_grad,
 };
 use std::sync::{Mutex, RwLock};
 use std::time::Instant;
@@ -128,9 +129,12 @@ pub(crate) fn compute_shard(
             &model.params[layout.w_range(l)],
             &model.params[layout.b_range(l)],
             layout.sizes[l + 1],
-            l + 1 < layers,
+            l + 1 < layers && layout.activation == Activation::Relu,
             &mut rest[0],
         );
+        if l + 1 < layers && layout.activation == Activation::Tanh {
+            apply_tanh(&mut rest[0][..rows * layout.sizes[l + 1]]);
+        }
     }
     let mut sq_err = 0.0f64;
     for ((d, &p), &y) in work.deltas[layers][..rows]
@@ -157,15 +161,25 @@ pub(crate) fn compute_shard(
         );
         bias_grad(delta, rows, n_out, &mut work.grad[layout.b_range(l)]);
         if l > 0 {
-            input_grad_relu(
-                delta,
-                rows,
-                n_out,
-                model.wt(layout, l),
-                n_in,
-                &work.acts[l],
-                &mut below[l],
-            );
+            match layout.activation {
+                Activation::Relu => input_grad_relu(
+                    delta,
+                    rows,
+                    n_out,
+                    model.wt(layout, l),
+                    n_in,
+                    &work.acts[l],
+                    &mut below[l],
+                ),
+                Activation::Tanh => {
+                    // tanh' = 1 − tanh², from the activation kept by the forward pass.
+                    let grad = &mut below[l][..rows * n_in];
+                    matmul(delta, model.wt(layout, l), rows, n_out, n_in, grad);
+                    for (g, &a) in grad.iter_mut().zip(&work.acts[l][..rows * n_in]) {
+                        *g *= 1.0 - a * a;
+                    }
+                }
+            }
         }
     }
     forward_seconds
@@ -237,12 +251,14 @@ impl Work<()> for FullBatch<'_> {
 
 impl<'a> FullBatch<'a> {
     /// The objective of a network of `sizes` on `data` (checked by the caller).
-    pub(crate) fn new(sizes: &[usize], data: Samples<'a>) -> FullBatch<'a> {
-        let layout = Layout::new(sizes);
+    pub(crate) fn new(sizes: &[usize], activation: Activation, data: Samples<'a>) -> FullBatch<'a> {
+        let mut layout = Layout::new(sizes);
+        layout.activation = activation;
         let placeholder = Mlp {
             sizes: sizes.to_vec(),
             weights: layout_zeros(&layout, true),
             biases: layout_zeros(&layout, false),
+            activation,
         };
         let model = Model::new(&layout, &placeholder);
         let chunk = FULL_BATCH_CHUNK.min(data.n_rows().div_ceil(SHARDS)).max(1);
@@ -337,7 +353,7 @@ impl Mlp {
         if samples.n_rows() == 0 {
             return Err(NnError::InvalidData("no samples".into()));
         }
-        let objective = FullBatch::new(self.sizes(), samples);
+        let objective = FullBatch::new(self.sizes(), self.activation(), samples);
         let layout = objective.layout().clone();
         let mut params = vec![0.0; layout.total];
         self.write_flat(&layout, &mut params);

@@ -16,6 +16,38 @@ pub const MAX_THREADS: usize = 1024;
 /// Most loss evaluations L-BFGS may make.
 pub const MAX_FUN: usize = 100_000_000;
 
+/// The hidden layers' activation function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Activation {
+    /// max(0, x): the seed system's, scikit-learn's default.
+    #[default]
+    Relu,
+    /// tanh(x): smooth, so a network of it is a smooth function of its inputs; often the
+    /// more accurate choice for smooth targets on small data (scikit-learn's `tanh`).
+    Tanh,
+}
+
+impl Activation {
+    /// The name users spell: `relu` or `tanh`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Tanh => "tanh",
+        }
+    }
+}
+
+impl std::str::FromStr for Activation {
+    type Err = NnError;
+    fn from_str(s: &str) -> Result<Activation> {
+        match s {
+            "relu" => Ok(Activation::Relu),
+            "tanh" => Ok(Activation::Tanh),
+            other => invalid("activation", other, "relu or tanh"),
+        }
+    }
+}
+
 /// The optimiser that trains the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Solver {
@@ -58,6 +90,7 @@ impl std::str::FromStr for Solver {
 /// | field | default | meaning | valid |
 /// |---|---|---|---|
 /// | `solver` | `Adam` | the optimiser ([`Solver`]) | `Adam` or `Lbfgs` |
+/// | `activation` | `Relu` | the hidden layers' activation ([`Activation`]) | `Relu` or `Tanh` |
 /// | `hidden_layers` | `[64, 32, 16]` | widths of the ReLU hidden layers | at most 64 layers, each 1..=65536 wide; empty means a linear model |
 /// | `learning_rate` | `1e-3` | Adam's step size | (0, 1] |
 /// | `max_epochs` | `500` | upper bound on epochs (Adam) or iterations (L-BFGS) | 1..=1,000,000 |
@@ -79,6 +112,8 @@ impl std::str::FromStr for Solver {
 pub struct MlpParams {
     /// The optimiser.
     pub solver: Solver,
+    /// The hidden layers' activation.
+    pub activation: Activation,
     /// Widths of the hidden layers.
     pub hidden_layers: Vec<usize>,
     /// Adam's step size.
@@ -117,6 +152,7 @@ impl Default for MlpParams {
     fn default() -> Self {
         MlpParams {
             solver: Solver::Adam,
+            activation: Activation::Relu,
             hidden_layers: vec![64, 32, 16],
             learning_rate: 1e-3,
             max_epochs: 500,

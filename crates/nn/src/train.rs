@@ -76,6 +76,7 @@ impl Work<Job> for Trainer<'_> {
                     let pred = &mut vp.pred[..end - row];
                     forward_chunk(
                         &self.layout.sizes,
+                        self.layout.activation,
                         |l| {
                             (
                                 &model.params[self.layout.w_range(l)],
@@ -101,7 +102,7 @@ impl Work<Job> for Trainer<'_> {
 
 impl<'a> Trainer<'a> {
     fn new(mlp: &Mlp, train: Samples<'a>, validation: Option<Samples<'a>>, batch: usize) -> Self {
-        let layout = Layout::new(mlp.sizes());
+        let layout = Layout::of(mlp);
         let shard_rows = batch.div_ceil(SHARDS);
         let model = Model::new(&layout, mlp);
         let shards = (0..SHARDS)
@@ -221,7 +222,8 @@ pub fn train(
 ) -> Result<Trained> {
     train.check("training data")?;
     let sizes = params.layer_sizes(train.n_features)?;
-    let initial = Mlp::glorot(&sizes, params.params().seed)?;
+    let initial =
+        Mlp::glorot(&sizes, params.params().seed)?.with_activation(params.params().activation);
     train_from(params, initial, train, validation, on_epoch)
 }
 
@@ -255,6 +257,13 @@ fn check_inputs<'v>(
         return Err(NnError::InvalidData("no training samples".into()));
     }
     let sizes = params.layer_sizes(train.n_features)?;
+    if initial.activation() != params.params().activation {
+        return Err(NnError::Shape(format!(
+            "initial network has {} hidden layers, the parameters ask for {}",
+            initial.activation().name(),
+            params.params().activation.name()
+        )));
+    }
     if initial.sizes() != sizes.as_slice() {
         return Err(NnError::Shape(format!(
             "initial network has sizes {:?}, the parameters and data need {sizes:?}",

@@ -2,12 +2,13 @@
 //! gradient comes from the training code (f32); the numeric one from central differences of
 //! an independent f64 implementation of scikit-learn's loss.
 
-use fivedreg_nn::{Mlp, Samples};
+use fivedreg_nn::{Activation, Mlp, Samples};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// scikit-learn's loss in f64: mean((ŷ − y)²)/2 + α/2 · Σ‖W‖² / n.
 fn loss_f64(
+    activation: Activation,
     sizes: &[usize],
     w: &[Vec<f64>],
     b: &[Vec<f64>],
@@ -31,7 +32,10 @@ fn loss_f64(
                 }
             }
             if l + 1 < layers {
-                z.iter_mut().for_each(|v| *v = v.max(0.0));
+                match activation {
+                    Activation::Relu => z.iter_mut().for_each(|v| *v = v.max(0.0)),
+                    Activation::Tanh => z.iter_mut().for_each(|v| *v = v.tanh()),
+                }
             }
             a = z;
         }
@@ -41,9 +45,9 @@ fn loss_f64(
     total / (2.0 * n as f64) + 0.5 * alpha * w2 / n as f64
 }
 
-fn check(alpha: f64) {
+fn check(alpha: f64, activation: Activation) {
     let sizes = [4usize, 7, 5, 1];
-    let mlp = Mlp::glorot(&sizes, 11).unwrap();
+    let mlp = Mlp::glorot(&sizes, 11).unwrap().with_activation(activation);
     let mut rng = ChaCha8Rng::seed_from_u64(12);
     let n = 9;
     let x: Vec<f32> = (0..n * 4).map(|_| rng.random_range(-2.0f32..2.0)).collect();
@@ -61,7 +65,7 @@ fn check(alpha: f64) {
     let mut b: Vec<Vec<f64>> = (0..3)
         .map(|l| mlp.biases(l).iter().map(|&v| v as f64).collect())
         .collect();
-    let reference = loss_f64(&sizes, &w, &b, &x, &y, alpha);
+    let reference = loss_f64(activation, &sizes, &w, &b, &x, &y, alpha);
     assert!(
         (loss - reference).abs() <= 1e-5 * reference,
         "loss {loss} vs f64 {reference}"
@@ -83,9 +87,9 @@ fn check(alpha: f64) {
                 };
                 let original = if is_bias { b[l][i] } else { w[l][i] };
                 set(&mut w, &mut b, original + h);
-                let plus = loss_f64(&sizes, &w, &b, &x, &y, alpha);
+                let plus = loss_f64(activation, &sizes, &w, &b, &x, &y, alpha);
                 set(&mut w, &mut b, original - h);
-                let minus = loss_f64(&sizes, &w, &b, &x, &y, alpha);
+                let minus = loss_f64(activation, &sizes, &w, &b, &x, &y, alpha);
                 set(&mut w, &mut b, original);
                 let numeric = (plus - minus) / (2.0 * h);
                 let analytic = if is_bias {
@@ -116,15 +120,21 @@ fn check(alpha: f64) {
         nonzero > checked / 2,
         "most gradients should be non-trivial ({nonzero}/{checked})"
     );
-    println!("alpha {alpha}: {checked} parameters, worst |analytic - numeric| = {worst:e}");
+    println!("{activation:?}, alpha {alpha}: {checked} parameters, worst |analytic - numeric| = {worst:e}");
 }
 
 #[test]
 fn gradient_matches_finite_differences_without_l2() {
-    check(0.0);
+    check(0.0, Activation::Relu);
 }
 
 #[test]
 fn gradient_matches_finite_differences_with_l2() {
-    check(0.3);
+    check(0.3, Activation::Relu);
+}
+
+#[test]
+fn tanh_gradient_matches_finite_differences() {
+    check(0.0, Activation::Tanh);
+    check(0.3, Activation::Tanh);
 }
