@@ -581,8 +581,14 @@ mod tests {
                 "wide layer",
                 Box::new(|p| p.members.nets[0].layer_sizes[1] = MAX_WIDTH + 1),
             ),
-            ("zero width", Box::new(|p| p.members.nets[0].layer_sizes[1] = 0)),
-            ("two outputs", Box::new(|p| p.members.nets[0].layer_sizes[2] = 2)),
+            (
+                "zero width",
+                Box::new(|p| p.members.nets[0].layer_sizes[1] = 0),
+            ),
+            (
+                "two outputs",
+                Box::new(|p| p.members.nets[0].layer_sizes[2] = 2),
+            ),
             (
                 "one size",
                 Box::new(|p| p.members.nets[0].layer_sizes.truncate(1)),
