@@ -13,7 +13,8 @@ Timed: fit seconds (median of --repeats fits for fivedreg, one fit for MLPRegres
 --sklearn-repeats says otherwise) and predict rows/s (best of repeated calls). Two more
 lines measure what the Python layer costs:
 - "fivedreg command": `fivedreg train --json`'s own train_seconds on the same rows, split
-  and seed (the same model, byte for byte, so the same epochs), when --fivedreg is given;
+  and seed (the same model, byte for byte, so the same epochs), when --fivedreg is given,
+  its runs alternating with the estimator's so that both see the same machine load;
 - "fivedreg native predict": the extension's predict without scikit-learn's input checks.
 Prints a markdown table on stdout.
 """
@@ -51,25 +52,26 @@ def seed_task(rows, seed, binary):
     return np.ascontiguousarray(data[:, :-1]), data[:, -1].copy()
 
 
-def command_train_seconds(binary, X, y, seed, repeats):
-    """Median `train_seconds` of `fivedreg train --json` on these rows with the estimator's
-    split (0.9, 0.1, 0) and seed, and its epochs."""
-    with tempfile.TemporaryDirectory() as folder:
-        data, model = os.path.join(folder, "train.csv"), os.path.join(folder, "m.fdr")
-        with open(data, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow([f"x{i}" for i in range(X.shape[1])] + ["y"])
-            writer.writerows([[repr(float(v)) for v in row] for row in np.column_stack([X, y])])
-        runs = []
-        for _ in range(repeats):
-            out = subprocess.run(
-                [binary, "train", data, "-o", model, "--split", "0.9,0.1,0", "--seed", str(seed), "--json"],
-                check=True,
-                stdout=subprocess.PIPE,
-                text=True,
-            ).stdout
-            runs.append(json.loads(out))
-    return statistics.median(r["train_seconds"] for r in runs), runs[0]["epochs"]
+def write_training_csv(path, X, y):
+    """The rows as the command's training CSV (x0..x4, y: a model fitted on these rows from
+    numpy arrays has the same names, so the two model files are the same bytes)."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([f"x{i}" for i in range(X.shape[1])] + ["y"])
+        writer.writerows([[repr(float(v)) for v in row] for row in np.column_stack([X, y])])
+
+
+def command_fit(binary, data, model, seed):
+    """`fivedreg train --json` with the estimator's split (0.9, 0.1, 0) and seed: its own
+    train_seconds and epochs."""
+    out = subprocess.run(
+        [binary, "train", data, "-o", model, "--split", "0.9,0.1,0", "--seed", str(seed), "--json"],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    summary = json.loads(out)
+    return summary["train_seconds"], summary["epochs"]
 
 
 def timed_fit(make, X, y, repeats):
@@ -109,6 +111,7 @@ def main(argv=None):
     parser.add_argument("--fivedreg", help="the fivedreg command, for its data and its own timing")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
 
     import sklearn
     from sklearn.metrics import r2_score
@@ -133,21 +136,32 @@ def main(argv=None):
         fit_seconds=fit_s, epochs=int(sk[-1].n_iter_),
         predict_rows_per_second=predict_rate(sk.predict, X_new), r2=float(r2_score(y_new, sk.predict(X_new))),
     )
-    fit_s, fd = timed_fit(lambda: FiveDRegressor(**config), X, y, args.repeats)
+    # The estimator's fits and the command's alternate, so that both see the same load.
+    python_seconds, command_seconds = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        data, model = os.path.join(folder, "train.csv"), os.path.join(folder, "m.fdr")
+        write_training_csv(data, X, y)
+        for _ in range(args.repeats):
+            seconds, fd = timed_fit(lambda: FiveDRegressor(**config), X, y, 1)
+            python_seconds.append(seconds)
+            if args.fivedreg:
+                command_seconds.append(command_fit(args.fivedreg, data, model, args.seed))
+    fit_s = statistics.median(python_seconds)
     results["fivedreg from Python"] = dict(
         fit_seconds=fit_s, epochs=int(fd.n_iter_),
         predict_rows_per_second=predict_rate(fd.predict, X_new), r2=float(r2_score(y_new, fd.predict(X_new))),
     )
     native = predict_rate(fd._model.predict, X_new)
-    if args.fivedreg:
-        seconds, epochs = command_train_seconds(args.fivedreg, X, y, args.seed, args.repeats)
-        results["fivedreg command"] = dict(fit_seconds=seconds, epochs=epochs)
+    if command_seconds:
+        results["fivedreg command"] = dict(
+            fit_seconds=statistics.median(s for s, _ in command_seconds), epochs=command_seconds[0][1]
+        )
 
     sk_r, py_r = results["MLPRegressor"], results["fivedreg from Python"]
     print(f"fivedreg from Python next to MLPRegressor: {args.rows} training rows, {args.rows} "
           f"predicted rows, seed {args.seed}; Python {platform.python_version()}, scikit-learn "
           f"{sklearn.__version__}, numpy {np.__version__}, fivedreg {fivedreg.__version__}, "
-          f"{os.cpu_count()} cores\n")
+          f"{os.cpu_count()} cores, load average {load:.2f} at the start\n")
     print("| regressor | fit seconds | epochs | seconds per epoch | predict rows/s | R² (fresh rows) |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in results.items():

@@ -3,6 +3,7 @@
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,59 @@ def test_without_early_stopping_all_rows_train(seed_task):
     assert estimator.score(X_new, y_new) > 0.9
 
 
+def test_an_ensemble_gives_calibrated_standard_deviations(seed_task):
+    X, y, X_new, y_new = seed_task
+    estimator = FiveDRegressor(ensemble=4, random_state=0).fit(X, y)
+    assert estimator.n_members_ == 4 and estimator._model.n_members == 4
+    assert estimator.heldout_score_ > 0.95
+    assert len(estimator.validation_scores_) == estimator.n_iter_  # the first member's
+    mean, std = estimator.predict(X_new, return_std=True)
+    np.testing.assert_array_equal(mean, estimator.predict(X_new))
+    assert std.shape == mean.shape and (std > 0).all()
+    # Calibrated on the held-out folds: about 95% of unseen targets within ±1.96 std.
+    inside = np.mean(np.abs(y_new - mean) <= 1.96 * std)
+    assert 0.85 <= inside <= 1.0
+    assert estimator.score(X_new, y_new) > 0.95
+    single = FiveDRegressor(random_state=0, max_iter=300).fit(X, y)
+    assert single.n_members_ == 1 and single.heldout_score_ is None
+    with pytest.raises(ValueError, match="return_std=True needs an ensemble"):
+        single.predict(X_new, return_std=True)
+    with pytest.raises(ValueError, match="n_samples=5"):
+        FiveDRegressor(ensemble=3).fit(X[:5], y[:5])
+
+
+def test_lbfgs_trains_on_every_row(seed_task):
+    X, y, X_new, y_new = seed_task
+    with pytest.warns(ConvergenceWarning, match=r"lbfgs failed to converge after 30 iteration"):
+        estimator = FiveDRegressor(solver="lbfgs", max_iter=30, random_state=0).fit(X, y)
+    assert estimator.n_iter_ == 30
+    assert estimator.validation_scores_ is None and estimator.best_loss_ == min(estimator.loss_curve_)
+    p = estimator._model.params()
+    assert p["solver"] == "lbfgs" and p["train_fraction"] == 1.0 and p["early_stopping"] is False
+    with pytest.warns(ConvergenceWarning, match="loss evaluations"):
+        FiveDRegressor(solver="lbfgs", max_fun=10, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        converged = FiveDRegressor(solver="lbfgs", hidden_layer_sizes=(16,), random_state=0).fit(X, y)
+    assert converged.score(X_new, y_new) > 0.95
+
+
+def test_auto_chooses_an_ensemble(seed_task):
+    X, y, X_new, y_new = seed_task
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = FiveDRegressor(auto=True, budget=1.0, random_state=0).fit(X, y)
+    assert estimator.n_members_ == 5
+    board = estimator.leaderboard_
+    assert len(board) >= 1 and set(board[0]) == {"config", "cv_r2_mean", "cv_r2_std"}
+    assert [e["cv_r2_mean"] for e in board] == sorted((e["cv_r2_mean"] for e in board), reverse=True)
+    assert estimator.score(X_new, y_new) > 0.95
+    mean, std = estimator.predict(X_new, return_std=True)
+    assert (std > 0).all()
+    with pytest.raises(ValueError, match="leave ensemble at 1"):
+        FiveDRegressor(auto=True, ensemble=3).fit(X, y)
+
+
 def test_every_input_layout_and_dtype_gives_the_same_predictions(fitted, seed_task):
     _, _, X_new, _ = seed_task
     expected = fitted.predict(X_new)
@@ -63,6 +117,16 @@ def test_every_input_layout_and_dtype_gives_the_same_predictions(fitted, seed_ta
     for narrow in (X_new.astype(np.float32), np.asfortranarray(X_new.astype(np.float32))):
         np.testing.assert_allclose(fitted.predict(narrow), fitted.predict(narrow.astype(np.float64)), rtol=0, atol=0)
         np.testing.assert_allclose(fitted.predict(narrow), expected, rtol=1e-4, atol=1e-4)
+    # Misaligned numbers (a buffer read at an odd offset) are copied, not misread.
+    buffer = np.zeros(X_new.size * 8 + 1, dtype=np.uint8)
+    misaligned = np.frombuffer(buffer.data, dtype=np.float64, count=X_new.size, offset=1).reshape(X_new.shape)
+    misaligned[...] = X_new
+    assert not misaligned.flags.aligned
+    np.testing.assert_array_equal(fitted.predict(misaligned), expected)
+    with pytest.raises(ValueError, match="not aligned"):
+        fitted._model.predict(misaligned)
+    big_endian = X_new.astype(">f8")
+    np.testing.assert_array_equal(fitted.predict(big_endian), expected)
     integers = np.round(X_new * 10).astype(np.int64)
     np.testing.assert_array_equal(fitted.predict(integers), fitted.predict(integers.astype(np.float64)))
 
@@ -72,7 +136,16 @@ def test_fit_reads_every_layout_alike(seed_task):
     params = dict(random_state=4, max_iter=30, hidden_layer_sizes=(16,))
     with pytest.warns(ConvergenceWarning):
         expected = FiveDRegressor(**params).fit(X, y).predict(X_new)
-    for same_X, same_y in ((np.asfortranarray(X), y), (X, y.reshape(-1, 1).ravel().copy()), (X, list(y))):
+    buffer = np.zeros(y.size * 8 + 1, dtype=np.uint8)
+    misaligned_y = np.frombuffer(buffer.data, dtype=np.float64, count=y.size, offset=1)
+    misaligned_y[...] = y
+    for same_X, same_y in (
+        (np.asfortranarray(X), y),
+        (X, y.reshape(-1, 1).ravel().copy()),
+        (X, list(y)),
+        (X, misaligned_y),
+        (X.astype(">f8"), y),
+    ):
         with pytest.warns(ConvergenceWarning):
             np.testing.assert_array_equal(FiveDRegressor(**params).fit(same_X, same_y).predict(X_new), expected)
     before = X.copy()
@@ -90,8 +163,9 @@ def test_bad_inputs_raise_scikit_learns_errors(fitted, seed_task):
     for bad, word in ((np.nan, "NaN"), (np.inf, "infinity")):
         damaged = X_new.copy()
         damaged[3, 2] = bad
-        with pytest.raises(ValueError, match=f"Input X contains {word}"):
-            fitted.predict(damaged)
+        for layout in (damaged, np.asfortranarray(damaged), damaged.astype(np.float32), damaged.tolist()):
+            with pytest.raises(ValueError, match=f"Input X contains {word}"):
+                fitted.predict(layout)
         with pytest.raises(ValueError, match=f"Input X contains {word}"):
             FiveDRegressor().fit(damaged, y[:300])
         y_bad = y.copy()
@@ -116,7 +190,7 @@ def test_bad_inputs_raise_scikit_learns_errors(fitted, seed_task):
 
 def test_inputs_beyond_float32_are_refused_not_crashed_on(fitted):
     # Finite for numpy, but beyond the network's 32-bit range once scaled.
-    with pytest.raises(ValueError, match="prediction for row 2 is not finite"):
+    with pytest.raises(ValueError, match="32-bit numbers|prediction for row 2 is not finite"):
         fitted.predict(np.vstack([np.zeros(5), np.full(5, 1e308)]))
 
 
@@ -129,12 +203,18 @@ def test_inputs_beyond_float32_are_refused_not_crashed_on(fitted):
         ("hidden_layer_sizes", "64", r"'hidden_layer_sizes' parameter"),
         ("max_iter", 0, r"'max_iter' parameter"),
         ("batch_size", "big", r"'batch_size' parameter"),
-        ("solver", "sgd", r"'solver' parameter of FiveDRegressor must be a str among \{'adam'\}"),
+        ("solver", "sgd", r"'solver' parameter of FiveDRegressor must be a str among \{'adam', 'lbfgs'\}"),
+        ("max_fun", 0, r"'max_fun' parameter .* \[1, 100000000\]"),
+        ("ensemble", 65, r"'ensemble' parameter of FiveDRegressor must be an int in the range \[1, 64\]"),
+        ("ensemble", 2.0, r"'ensemble' parameter"),
+        ("auto", 1, r"'auto' parameter of FiveDRegressor must be an instance of 'bool'"),
+        ("budget", 0.0, r"'budget' parameter .* range \(0.0, 604800.0\]"),
+        ("power_transform", "no", r"'power_transform' parameter"),
         ("validation_fraction", 1.0, r"'validation_fraction' parameter"),
         ("early_stopping", "yes", r"'early_stopping' parameter"),
         ("random_state", -1, r"'random_state' parameter"),
         ("n_threads", 0, r"'n_threads' parameter"),
-        ("n_iter_no_change", -1, r"'n_iter_no_change' parameter"),
+        ("n_iter_no_change", -1, r"'n_iter_no_change' parameter .* \[0, inf\)"),
         ("tol", float("nan"), r"'tol' parameter"),
     ],
 )
@@ -155,7 +235,7 @@ def test_early_stopping_needs_a_validation_fraction(seed_task):
 def test_parameters_reach_the_model(seed_task):
     X, y, _, _ = seed_task
     estimator = FiveDRegressor(
-        hidden_layer_sizes=7, alpha=0.01, batch_size=50, learning_rate_init=0.01, max_iter=9,
+        hidden_layer_sizes=7, alpha=0.01, power_transform=True, batch_size=50, learning_rate_init=0.01, max_iter=9,
         tol=0.001, validation_fraction=0.25, beta_1=0.8, beta_2=0.99, epsilon=1e-7,
         n_iter_no_change=3, shuffle=False, random_state=11, n_threads=1,
     )
@@ -166,6 +246,7 @@ def test_parameters_reach_the_model(seed_task):
     assert p["validation_fraction"] == 0.25 and p["train_fraction"] == 0.75 and p["test_fraction"] == 0
     assert (p["beta1"], p["beta2"], p["epsilon"]) == (0.8, 0.99, 1e-7)
     assert p["patience"] == 3 and p["shuffle"] is False and p["seed"] == 11
+    assert p["power_transform"] is True and p["ensemble"] == 1 and p["solver"] == "adam"
     assert estimator._model.n_parameters == 5 * 7 + 7 + 7 + 1
 
 

@@ -49,6 +49,57 @@ def test_python_fits_the_same_model_file_as_the_command(command_data, fivedreg_b
     assert refit.__getstate__()["_model_file"] == (folder / "command.fdr").read_bytes()
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "flags, params",
+    [
+        (["--ensemble", 3], dict(ensemble=3)),
+        (["--solver", "lbfgs", "--max-epochs", 60], dict(solver="lbfgs", max_iter=60)),
+    ],
+    ids=["ensemble", "lbfgs"],
+)
+def test_ensembles_and_lbfgs_fit_the_same_model_file_as_the_command(command_data, fivedreg_bin, flags, params):
+    """Both train on every row (no validation split): the command's --split 1,0,0."""
+    folder, train, fresh = command_data
+    model = folder / "command-other.fdr"
+    run(fivedreg_bin, "train", train, "-o", model, "--split", "1,0,0", "--seed", 42, *flags)
+    names, rows = read_csv(train)
+    frame = pd.DataFrame(rows[:, :-1], columns=names[:-1])
+    estimator = FiveDRegressor(random_state=42, **params).fit(frame, pd.Series(rows[:, -1], name=names[-1]))
+    assert estimator.__getstate__()["_model_file"] == model.read_bytes()
+    loaded = FiveDRegressor.load(model)
+    for name, value in params.items():
+        assert loaded.get_params()[name] == value
+
+
+def test_the_command_trains_an_ensemble_and_python_gives_the_same_std(command_data, fivedreg_bin):
+    folder, train, fresh = command_data
+    model = folder / "ensemble.fdr"
+    run(fivedreg_bin, "train", train, "-o", model, "--ensemble", 4, "--seed", 8)
+    out = run(fivedreg_bin, "predict", model, fresh, "--std")
+    names, rows = parse_csv(out)
+    assert names[-2:] == ["y_predicted", "y_std"]
+    estimator = FiveDRegressor.load(model)
+    assert estimator.n_members_ == 4 and estimator.get_params()["ensemble"] == 4
+    fresh_names, fresh_rows = read_csv(fresh)
+    mean, std = estimator.predict(pd.DataFrame(fresh_rows[:, :-1], columns=fresh_names[:-1]), return_std=True)
+    np.testing.assert_array_equal(mean, rows[:, -2])
+    np.testing.assert_array_equal(std, rows[:, -1])
+
+
+def test_the_command_chooses_a_model_and_python_reads_its_leaderboard(command_data, fivedreg_bin):
+    folder, train, fresh = command_data
+    model = folder / "auto.fdr"
+    summary = json.loads(run(fivedreg_bin, "train", train, "-o", model, "--auto", "--budget", 1, "--json"))
+    estimator = FiveDRegressor.load(model)
+    assert estimator.n_members_ == 5
+    assert [e["config"] for e in estimator.leaderboard_] == [e["config"] for e in summary["leaderboard"]]
+    assert estimator.heldout_score_ == summary["ensemble"]["heldout_r2"]
+    fresh_names, fresh_rows = read_csv(fresh)
+    frame = pd.DataFrame(fresh_rows[:, :-1], columns=fresh_names[:-1])
+    np.testing.assert_array_equal(estimator.predict(frame), predictions_of_command(fivedreg_bin, model, fresh))
+
+
 def test_the_command_trains_and_python_predicts_the_same_numbers(command_data, fivedreg_bin):
     folder, train, fresh = command_data
     model = folder / "default-split.fdr"

@@ -50,6 +50,7 @@ def test_grid_search_in_two_processes(seed_task):
     assert sorted(ranks) == [1, 2, 3, 4]
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_clone(seed_task):
     X, y, _, _ = seed_task
     estimator = FiveDRegressor(hidden_layer_sizes=(16, 8), alpha=0.01, random_state=3, n_threads=1)

@@ -19,6 +19,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._native import Model
 
+# What the native code reads without a conversion in Python.
+_FLOAT_DTYPES = (np.float64, np.float32)
+
 # Placeholder feature names of a model fitted on arrays without column names (scikit-learn's
 # convention for unnamed columns). They are what `fivedreg predict` expects in a CSV header.
 _UNNAMED_PREFIX = "x"
@@ -26,6 +29,10 @@ _UNNAMED_PREFIX = "x"
 # Fitted attributes derived from the model; pickling keeps the model file's bytes instead.
 _FITTED_ATTRIBUTES = (
     "n_iter_",
+    "loss_",
+    "n_members_",
+    "heldout_score_",
+    "leaderboard_",
     "t_",
     "loss_curve_",
     "best_loss_",
@@ -36,11 +43,16 @@ _FITTED_ATTRIBUTES = (
 )
 
 # Largest values the library accepts (fivedreg_nn's MAX_WIDTH, MAX_HIDDEN_LAYERS, MAX_EPOCHS,
-# MAX_THREADS).
+# the bound of max_fun, MAX_THREADS; fivedreg's MAX_ENSEMBLE and MAX_BUDGET_SECONDS).
 _MAX_WIDTH = 65_536
 _MAX_HIDDEN_LAYERS = 64
 _MAX_EPOCHS = 1_000_000
+_MAX_FUN = 100_000_000
 _MAX_THREADS = 1024
+_MAX_ENSEMBLE = 64
+_MAX_BUDGET_SECONDS = 7 * 24 * 3600.0
+# Folds of `auto` (the `fivedreg train --auto` default): members of the chosen ensemble.
+_AUTO_FOLDS = 5
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -113,7 +125,7 @@ _CONSTRAINTS = {
         f"an int or a sequence of at most {_MAX_HIDDEN_LAYERS} ints, each in the range "
         f"[1, {_MAX_WIDTH}]",
     ),
-    "solver": (lambda v: v == "adam", "a str among {'adam'}"),
+    "solver": (lambda v: v in ("adam", "lbfgs"), "a str among {'adam', 'lbfgs'}"),
     "alpha": _real_in(0, None, True, False),
     "batch_size": (
         lambda v: v == "auto" or (_is_int(v) and v >= 1),
@@ -121,6 +133,7 @@ _CONSTRAINTS = {
     ),
     "learning_rate_init": _real_in(0, 1, False, True),
     "max_iter": _int_in(1, _MAX_EPOCHS),
+    "max_fun": _int_in(1, _MAX_FUN),
     "shuffle": (_is_bool, "an instance of 'bool'"),
     "random_state": (
         _random_state_ok,
@@ -133,9 +146,13 @@ _CONSTRAINTS = {
     "beta_2": _real_in(0, 1, True, False),
     "epsilon": _real_in(0, None, False, False),
     "n_iter_no_change": (
-        lambda v: _is_int(v) and v >= 1,
-        "an int in the range [1, inf)",
+        lambda v: _is_int(v) and v >= 0,
+        "an int in the range [0, inf)",
     ),
+    "ensemble": _int_in(1, _MAX_ENSEMBLE),
+    "auto": (_is_bool, "an instance of 'bool'"),
+    "budget": _real_in(0, _MAX_BUDGET_SECONDS, False, True),
+    "power_transform": (_is_bool, "an instance of 'bool'"),
     "n_threads": (
         lambda v: v is None or (_is_int(v) and 1 <= v <= _MAX_THREADS),
         f"None or an int in the range [1, {_MAX_THREADS}]",
@@ -146,9 +163,10 @@ _CONSTRAINTS = {
 class FiveDRegressor(RegressorMixin, BaseEstimator):
     """A multi-layer perceptron regressor trained by fivedreg, with MLPRegressor's interface.
 
-    It trains the network of ``fivedreg train`` (ReLU hidden layers, Adam, L2 penalty,
-    standardized inputs and target) in Rust, about an order of magnitude faster than
-    scikit-learn's ``MLPRegressor``, and predicts in the units of ``y``. Parameters that
+    It trains the network of ``fivedreg train`` (ReLU hidden layers, Adam or L-BFGS, L2
+    penalty, standardized inputs and target) in Rust, about an order of magnitude faster than
+    scikit-learn's ``MLPRegressor``, and predicts in the units of ``y``; an ensemble also
+    gives a calibrated standard deviation (``predict(X, return_std=True)``). Parameters that
     MLPRegressor also has keep its names and meanings; the defaults are fivedreg's (early
     stopping on).
 
@@ -156,8 +174,9 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : int or tuple of int, default=(64, 32, 16)
         Widths of the hidden layers (an empty tuple gives a linear model).
-    solver : {'adam'}, default='adam'
-        The optimizer.
+    solver : {'adam', 'lbfgs'}, default='adam'
+        The optimizer: Adam over minibatches, or full-batch L-BFGS (which trains on every
+        row and ignores ``early_stopping``, as MLPRegressor's does).
     alpha : float, default=1e-4
         Strength of the L2 penalty.
     batch_size : int or 'auto', default='auto'
@@ -165,7 +184,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
     learning_rate_init : float, default=1e-3
         Adam's step size, in (0, 1].
     max_iter : int, default=500
-        Most epochs.
+        Most epochs (Adam) or iterations (L-BFGS).
     shuffle : bool, default=True
         Shuffle the training rows every epoch.
     random_state : int, RandomState instance or None, default=None
@@ -185,13 +204,34 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         Adam's moment decays and epsilon.
     n_iter_no_change : int, default=10
         Epochs without improvement tolerated.
+    max_fun : int, default=15000
+        Most loss evaluations of L-BFGS.
+    ensemble : int, default=1
+        Networks trained (1 to 64). Above 1, the rows are cut into ``ensemble`` folds and
+        each member holds one out (for its early stopping, and to calibrate the members'
+        spread into the standard deviation ``predict(X, return_std=True)`` returns);
+        ``validation_fraction`` is then unused. Predictions are the members' mean.
+    auto : bool, default=False
+        Choose the model as ``fivedreg train --auto`` does: 5-fold cross-validation over a
+        short list of solvers, sizes, penalties and learning rates within ``budget``
+        seconds; the model is the winner's 5 fold models as an ensemble. The network
+        parameters above are then the candidates' (the seed, ``max_iter`` and the stopping
+        rule of Adam, and the threads still apply). What it chooses depends on how much
+        fits in the budget, so it can vary from run to run.
+    budget : float, default=10.0
+        Seconds after which ``auto`` starts no new candidate.
+    power_transform : bool, default=False
+        Apply a Yeo-Johnson transform to the features before standardizing them (for skewed
+        inputs; ``auto`` tries it by itself on skewed data).
     n_threads : int or None, default=None
         Training threads (None: every core). Results do not depend on it.
 
     Attributes
     ----------
     n_iter_ : int
-        Epochs run.
+        Epochs (Adam) or iterations (L-BFGS) run; of the first member of an ensemble.
+    loss_ : float
+        The last training loss.
     t_ : int
         Training samples seen (epochs times training rows).
     loss_curve_ : list of float
@@ -202,6 +242,14 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         Validation R² per epoch, when ``early_stopping`` is True.
     best_validation_score_ : float or None
         The best validation R², when ``early_stopping`` is True.
+    n_members_ : int
+        Networks in the model (``ensemble``, 5 after ``auto``).
+    heldout_score_ : float or None
+        For an ensemble, the R² of each member's predictions of the fold it held out, all
+        folds together (a cross-validated score).
+    leaderboard_ : list of dict or None
+        After ``auto``: each candidate's configuration with its mean and standard deviation
+        of the fold R², best first.
     n_features_in_ : int
         Features seen during fit.
     feature_names_in_ : ndarray of str
@@ -226,6 +274,11 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
+        ensemble=1,
+        auto=False,
+        budget=10.0,
+        power_transform=False,
         n_threads=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -243,6 +296,11 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.ensemble = ensemble
+        self.auto = auto
+        self.budget = budget
+        self.power_transform = power_transform
         self.n_threads = n_threads
 
     # ----------------------------------------------------------------- fitting
@@ -258,8 +316,17 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
 
     def _native_params(self, n_samples):
         """The options of the Rust library for a fit on `n_samples` rows, checking that the
-        split leaves rows for training (and for validation under early stopping)."""
-        if self.early_stopping:
+        rows suffice: for training (and validation under Adam's early stopping), or for
+        the folds of an ensemble."""
+        if self.auto and self.ensemble != 1:
+            raise ValueError(
+                f"auto=True chooses an ensemble of {_AUTO_FOLDS} fold models itself; "
+                f"leave ensemble at 1 (got {self.ensemble})"
+            )
+        folds = _AUTO_FOLDS if self.auto else self.ensemble
+        early_stopping = bool(self.early_stopping) and (self.solver == "adam" or self.auto)
+        watches_validation = early_stopping and folds == 1
+        if watches_validation:
             if self.validation_fraction == 0:
                 raise ValueError(
                     "early_stopping=True needs validation_fraction > 0, got 0; "
@@ -267,19 +334,35 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
                 )
             fractions = (1.0 - self.validation_fraction, self.validation_fraction, 0.0)
         else:
+            # L-BFGS and ensembles train on every row (an ensemble's members hold out folds).
             fractions = (1.0, 0.0, 0.0)
-        # The library's split: floor(n * fraction) rows (nudged past rounding), rest to train.
-        n_validation = math.floor(n_samples * fractions[1] * (1 + 4 * np.finfo(float).eps))
-        n_train = n_samples - n_validation
-        if n_train < 2 or (self.early_stopping and n_validation < 1):
-            raise ValueError(
-                f"With n_samples={n_samples}, validation_fraction={self.validation_fraction} "
-                f"and early_stopping={self.early_stopping}, the split gives {n_train} "
-                f"training and {n_validation} validation samples; training needs at least 2"
-                + (" and early stopping at least 1 validation sample" if self.early_stopping else "")
-                + ". Use more samples"
-                + (", a larger validation_fraction or early_stopping=False." if self.early_stopping else ".")
-            )
+        if folds > 1:
+            if n_samples < max(2 * folds, folds + 2):
+                raise ValueError(
+                    f"With n_samples={n_samples}, {folds} folds leave too few rows: each of the "
+                    f"{folds} networks needs at least 2 training rows and its fold at least 1 "
+                    f"(at least {max(2 * folds, folds + 2)} samples). Use more samples or a "
+                    "smaller ensemble."
+                )
+        else:
+            # The library's split: floor(n * fraction) rows (nudged past rounding), rest to train.
+            n_validation = math.floor(n_samples * fractions[1] * (1 + 4 * np.finfo(float).eps))
+            n_train = n_samples - n_validation
+            if n_train < 2 or (watches_validation and n_validation < 1):
+                advice = (
+                    ", a larger validation_fraction or early_stopping=False."
+                    if watches_validation
+                    else "."
+                )
+                raise ValueError(
+                    f"With n_samples={n_samples} and validation_fraction="
+                    f"{self.validation_fraction if watches_validation else 0}, the split gives "
+                    f"{n_train} training and {n_validation} validation samples; training needs "
+                    "at least 2"
+                    + (" and early stopping at least 1 validation sample" if watches_validation else "")
+                    + ". Use more samples"
+                    + advice
+                )
         sizes = self.hidden_layer_sizes
         sizes = [int(sizes)] if _is_int(sizes) else [int(s) for s in sizes]
         if self.random_state is None or isinstance(self.random_state, np.random.RandomState):
@@ -287,12 +370,14 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         else:
             seed = int(self.random_state)
         return {
+            "solver": self.solver,
             "hidden_layers": sizes,
             "learning_rate": float(self.learning_rate_init),
             "max_epochs": int(self.max_iter),
+            "max_fun": int(self.max_fun),
             "batch_size": None if self.batch_size == "auto" else int(self.batch_size),
             "alpha": float(self.alpha),
-            "early_stopping": bool(self.early_stopping),
+            "early_stopping": early_stopping,
             "patience": int(self.n_iter_no_change),
             "tol": float(self.tol),
             "beta1": float(self.beta_1),
@@ -301,6 +386,8 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
             "shuffle": bool(self.shuffle),
             "seed": seed,
             "threads": 0 if self.n_threads is None else int(self.n_threads),
+            "ensemble": int(self.ensemble),
+            "power_transform": bool(self.power_transform),
             "train_fraction": fractions[0],
             "validation_fraction": fractions[1],
             "test_fraction": fractions[2],
@@ -315,20 +402,18 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         """
         self._check_params()
         target_name = getattr(y, "name", None)
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
-        y = np.asarray(y, dtype=np.float64)
+        X, y = validate_data(self, X, y, dtype=_FLOAT_DTYPES, y_numeric=True)
+        X, y = _aligned(X), np.require(y, dtype=np.float64, requirements="A")
         feature_names = self._feature_names_for_model(X.shape[1])
         params = self._native_params(X.shape[0])
-        model = Model.fit(
-            X, y, feature_names, _target_name(target_name, feature_names), params
-        )
+        target_name = _target_name(target_name, feature_names)
+        if self.auto:
+            auto = {"budget_seconds": float(self.budget), "folds": _AUTO_FOLDS}
+            model = Model.fit_auto(X, y, feature_names, target_name, params, auto)
+        else:
+            model = Model.fit(X, y, feature_names, target_name, params)
         self._set_model(model)
-        if model.history()["stop_reason"] == "max_epochs":
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
+        _warn_unconverged(model)
         return self
 
     def _feature_names_for_model(self, n_features):
@@ -356,6 +441,10 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         self.n_iter_ = history["epochs"]
         self.t_ = history["epochs"] * history["train_samples"]
         self.loss_curve_ = list(history["train_loss"])
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
+        self.n_members_ = model.n_members
+        self.heldout_score_ = history["heldout_r2"]
+        self.leaderboard_ = history["leaderboard"]
         self.best_loss_ = None if early_stopping else min(self.loss_curve_)
         self.validation_scores_ = list(history["validation_r2"]) if early_stopping else None
         self.best_validation_score_ = history["best_validation_r2"] if early_stopping else None
@@ -372,20 +461,59 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- predicting
 
-    def predict(self, X):
+    def predict(self, X, return_std=False):
         """Predict the target for the rows of ``X``, in the units of ``y``.
 
         A pandas DataFrame's columns are matched to the fitted feature names by name, in any
         order; a missing or unknown column is refused.
 
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the standard deviation of each prediction (ensembles only, as with
+            GaussianProcessRegressor): the members' spread, calibrated on the folds they held
+            out so that about 95% of unseen targets lie within ±1.96 of it.
+
         Returns
         -------
-        y : ndarray of shape (n_samples,), float64
+        y_mean : ndarray of shape (n_samples,), float64
+        y_std : ndarray of shape (n_samples,), float64
+            Only with ``return_std=True``.
         """
         check_is_fitted(self)
+        if return_std and self.n_members_ == 1:
+            raise ValueError(
+                "return_std=True needs an ensemble: fit with ensemble=K (K >= 2) or "
+                "auto=True; a single network has no spread to give a standard deviation"
+            )
+        predict = self._model.predict_with_std if return_std else self._model.predict
+        if self._is_plain_input(X):
+            try:
+                return predict(X)
+            except ValueError:
+                # The native code refuses NaN and infinities too; scikit-learn's own check
+                # says it in scikit-learn's words.
+                validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+                raise
         X = self._columns_in_fit_order(X)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._model.predict(X)
+        return predict(_aligned(validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)))
+
+    def _is_plain_input(self, X):
+        """Whether `X` is a numpy array that scikit-learn's validation would pass on as it
+        is (2-D, float64 or float32 in native byte order, aligned, with the fitted number of
+        columns, and no feature names to check), so that its checks, which cost more than
+        predicting 10,000 rows, can be left to the native code."""
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in _FLOAT_DTYPES
+            and X.dtype.isnative
+            and X.flags.aligned
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and getattr(self, "feature_names_in_", None) is None
+        )
 
     def _columns_in_fit_order(self, X):
         """A DataFrame holding exactly the fitted columns in another order, reordered by name
@@ -422,6 +550,10 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         p = model.params()
         estimator = cls(
             hidden_layer_sizes=tuple(p["hidden_layers"]),
+            solver=p["solver"],
+            max_fun=p["max_fun"],
+            ensemble=p["ensemble"],
+            power_transform=p["power_transform"],
             alpha=p["alpha"],
             batch_size="auto" if p["batch_size"] is None else p["batch_size"],
             learning_rate_init=p["learning_rate"],
@@ -429,8 +561,8 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
             shuffle=p["shuffle"],
             random_state=p["seed"],
             tol=p["tol"],
-            early_stopping=p["early_stopping"],
-            validation_fraction=p["validation_fraction"] if p["early_stopping"] else 0.1,
+            early_stopping=p["early_stopping"] or p["solver"] == "lbfgs",
+            validation_fraction=p["validation_fraction"] if p["validation_fraction"] > 0 else 0.1,
             beta_1=p["beta1"],
             beta_2=p["beta2"],
             epsilon=p["epsilon"],
@@ -455,6 +587,36 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         super().__setstate__(state)
         if model_file is not None:
             self._set_model(Model.from_bytes(model_file, "pickled FiveDRegressor"))
+
+
+def _aligned(X):
+    """`X` itself, or an aligned copy of it (the native code reads aligned numbers only)."""
+    return X if X.flags.aligned else np.require(X, requirements="A")
+
+
+def _warn_unconverged(model):
+    """MLPRegressor's ConvergenceWarning when a network stopped at its iteration or
+    evaluation limit rather than by its stopping rule."""
+    p = model.params()
+    reasons = {member["stop_reason"] for member in model.members()}
+    if "max_epochs" in reasons:
+        if p["solver"] == "lbfgs":
+            message = (
+                f"lbfgs failed to converge after {p['max_epochs']} iteration(s) "
+                "(STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT); increase max_iter"
+            )
+        else:
+            message = (
+                f"Stochastic Optimizer: Maximum iterations ({p['max_epochs']}) reached and "
+                "the optimization hasn't converged yet."
+            )
+        warnings.warn(message, ConvergenceWarning)
+    if "max_evaluations" in reasons:
+        warnings.warn(
+            f"lbfgs failed to converge after {p['max_fun']} loss evaluations "
+            "(STOP: TOTAL NO. OF f AND g EVALUATIONS EXCEEDS LIMIT); increase max_fun",
+            ConvergenceWarning,
+        )
 
 
 def _target_name(name, feature_names):
