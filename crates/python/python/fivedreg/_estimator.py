@@ -437,7 +437,9 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         """Keeps `model` and sets every fitted attribute from it."""
         self._model = model
         history = model.history()
-        early_stopping = model.params()["early_stopping"]
+        params = model.params()
+        # L-BFGS watches no validation rows, whatever the flag says (--auto sets it for all).
+        early_stopping = params["early_stopping"] and params["solver"] == "adam"
         self.n_iter_ = history["epochs"]
         self.t_ = history["epochs"] * history["train_samples"]
         self.loss_curve_ = list(history["train_loss"])
