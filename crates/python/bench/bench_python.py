@@ -10,12 +10,14 @@ stopping on 10% of the rows, inputs standardized (MLPRegressor in a Pipeline beh
 StandardScaler; FiveDRegressor standardizes itself). Each then predicts as many fresh rows.
 
 Timed: fit seconds (median of --repeats fits for fivedreg, one fit for MLPRegressor unless
---sklearn-repeats says otherwise) and predict rows/s (best of repeated calls). Two more
-lines measure what the Python layer costs:
+--sklearn-repeats says otherwise), fit CPU seconds (all threads; steadier than wall-clock
+time on a loaded machine) and predict rows/s (best of repeated calls). Two more lines
+measure what the Python layer costs:
 - "fivedreg command": `fivedreg train --json`'s own train_seconds on the same rows, split
   and seed (the same model, byte for byte, so the same epochs), when --fivedreg is given,
   its runs alternating with the estimator's so that both see the same machine load;
-- "fivedreg native predict": the extension's predict without scikit-learn's input checks.
+- "fivedreg native": the same fits and predictions straight through the extension,
+  without the scikit-learn layer (its input checks and attributes).
 Prints a markdown table on stdout.
 """
 
@@ -24,6 +26,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -63,15 +66,33 @@ def write_training_csv(path, X, y):
 
 def command_fit(binary, data, model, seed):
     """`fivedreg train --json` with the estimator's split (0.9, 0.1, 0) and seed: its own
-    train_seconds and epochs."""
+    train_seconds, its process's CPU seconds (reading the CSV file included) and epochs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         [binary, "train", data, "-o", model, "--split", "0.9,0.1,0", "--seed", str(seed), "--json"],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
     ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     summary = json.loads(out)
-    return summary["train_seconds"], summary["epochs"]
+    return summary["train_seconds"], cpu, summary["epochs"]
+
+
+def cpu_seconds():
+    """User and system CPU seconds of this process so far, all its threads together."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(call):
+    """(wall seconds, CPU seconds, result) of `call()`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cpu, start = cpu_seconds(), time.perf_counter()
+        result = call()
+        return time.perf_counter() - start, cpu_seconds() - cpu, result
 
 
 def timed_fit(make, X, y, repeats):
@@ -79,11 +100,8 @@ def timed_fit(make, X, y, repeats):
     seconds = []
     for _ in range(repeats):
         estimator = make()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            start = time.perf_counter()
-            estimator.fit(X, y)
-            seconds.append(time.perf_counter() - start)
+        wall, _, _ = timed(lambda: estimator.fit(X, y))
+        seconds.append(wall)
     return statistics.median(seconds), estimator
 
 
@@ -121,6 +139,7 @@ def main(argv=None):
 
     import fivedreg
     from fivedreg import FiveDRegressor
+    from fivedreg._native import Model
 
     X, y = seed_task(args.rows, args.seed, args.fivedreg)
     X_new, y_new = seed_task(args.rows, args.seed + 1, args.fivedreg)
@@ -136,25 +155,37 @@ def main(argv=None):
         fit_seconds=fit_s, epochs=int(sk[-1].n_iter_),
         predict_rows_per_second=predict_rate(sk.predict, X_new), r2=float(r2_score(y_new, sk.predict(X_new))),
     )
-    # The estimator's fits and the command's alternate, so that both see the same load.
-    python_seconds, command_seconds = [], []
+    # The estimator's fits, the same fits straight through the extension (no scikit-learn
+    # layer) and the command's alternate, so that all see the same machine load.
+    python_runs, native_runs, command_seconds = [], [], []
     with tempfile.TemporaryDirectory() as folder:
         data, model = os.path.join(folder, "train.csv"), os.path.join(folder, "m.fdr")
         write_training_csv(data, X, y)
         for _ in range(args.repeats):
-            seconds, fd = timed_fit(lambda: FiveDRegressor(**config), X, y, 1)
-            python_seconds.append(seconds)
+            fd = FiveDRegressor(**config)
+            python_runs.append(timed(lambda: fd.fit(X, y))[:2])
+            params = fd._native_params(len(X))
+            names = [f"x{i}" for i in range(X.shape[1])]
+            native_runs.append(timed(lambda: Model.fit(X, y, names, "y", params))[:2])
             if args.fivedreg:
                 command_seconds.append(command_fit(args.fivedreg, data, model, args.seed))
-    fit_s = statistics.median(python_seconds)
+    fit_s = statistics.median(wall for wall, _ in python_runs)
+    results["fivedreg native fit (no scikit-learn layer)"] = dict(
+        fit_seconds=statistics.median(wall for wall, _ in native_runs),
+        fit_cpu_seconds=statistics.median(cpu for _, cpu in native_runs),
+        epochs=int(fd.n_iter_),
+    )
     results["fivedreg from Python"] = dict(
-        fit_seconds=fit_s, epochs=int(fd.n_iter_),
+        fit_seconds=fit_s, fit_cpu_seconds=statistics.median(cpu for _, cpu in python_runs),
+        epochs=int(fd.n_iter_),
         predict_rows_per_second=predict_rate(fd.predict, X_new), r2=float(r2_score(y_new, fd.predict(X_new))),
     )
     native = predict_rate(fd._model.predict, X_new)
     if command_seconds:
         results["fivedreg command"] = dict(
-            fit_seconds=statistics.median(s for s, _ in command_seconds), epochs=command_seconds[0][1]
+            fit_seconds=statistics.median(wall for wall, _, _ in command_seconds),
+            fit_cpu_seconds=statistics.median(cpu for _, cpu, _ in command_seconds),
+            epochs=command_seconds[0][2],
         )
 
     sk_r, py_r = results["MLPRegressor"], results["fivedreg from Python"]
@@ -162,27 +193,34 @@ def main(argv=None):
           f"predicted rows, seed {args.seed}; Python {platform.python_version()}, scikit-learn "
           f"{sklearn.__version__}, numpy {np.__version__}, fivedreg {fivedreg.__version__}, "
           f"{os.cpu_count()} cores, load average {load:.2f} at the start\n")
-    print("| regressor | fit seconds | epochs | seconds per epoch | predict rows/s | R² (fresh rows) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, r in results.items():
-        if "predict_rows_per_second" in r:
-            print(f"| {name} | {r['fit_seconds']:.3f} | {r['epochs']} | {r['fit_seconds'] / r['epochs']:.5f} "
-                  f"| {r['predict_rows_per_second']:,.0f} | {r['r2']:.4f} |")
+    print("| regressor | fit seconds | fit CPU seconds | epochs | seconds per epoch | predict rows/s | R² (fresh rows) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+
+    def row(name, r, rate="", r2=""):
+        cpu = f"{r['fit_cpu_seconds']:.3f}" if "fit_cpu_seconds" in r else ""
+        print(f"| {name} | {r['fit_seconds']:.3f} | {cpu} | {r['epochs']} | "
+              f"{r['fit_seconds'] / r['epochs']:.5f} | {rate} | {r2} |")
+
+    for name in ("MLPRegressor", "fivedreg from Python"):
+        r = results[name]
+        row(name, r, f"{r['predict_rows_per_second']:,.0f}", f"{r['r2']:.4f}")
+    native_fit = results["fivedreg native fit (no scikit-learn layer)"]
+    row("fivedreg native fit and predict (no scikit-learn layer)", native_fit, f"{native:,.0f}")
     if "fivedreg command" in results:
-        c = results["fivedreg command"]
-        print(f"| fivedreg command (train_seconds, same model) | {c['fit_seconds']:.3f} | {c['epochs']} "
-              f"| {c['fit_seconds'] / c['epochs']:.5f} | | |")
-    print(f"| fivedreg native predict (no input checks) | | | | {native:,.0f} | |")
+        row("fivedreg command (train_seconds; CPU of the whole process, the same model)", results["fivedreg command"])
     print()
     print(f"- fit: fivedreg from Python is {sk_r['fit_seconds'] / py_r['fit_seconds']:.1f}x faster than "
           f"MLPRegressor ({sk_r['fit_seconds'] / sk_r['epochs'] / (py_r['fit_seconds'] / py_r['epochs']):.1f}x per epoch)")
-    print(f"- predict: {py_r['predict_rows_per_second'] / sk_r['predict_rows_per_second']:.1f}x MLPRegressor's rows/s; "
-          f"the Python layer keeps {100 * py_r['predict_rows_per_second'] / native:.0f}% of the native rate")
+    print(f"- predict: {py_r['predict_rows_per_second'] / sk_r['predict_rows_per_second']:.1f}x MLPRegressor's rows/s")
+    print(f"- the scikit-learn layer keeps {100 * native_fit['fit_seconds'] / py_r['fit_seconds']:.0f}% of the "
+          f"native fit speed ({100 * native_fit['fit_cpu_seconds'] / py_r['fit_cpu_seconds']:.0f}% in CPU seconds) "
+          f"and {100 * py_r['predict_rows_per_second'] / native:.0f}% of the native predict rate")
     if "fivedreg command" in results:
         c = results["fivedreg command"]
-        kept = 100 * c["fit_seconds"] / py_r["fit_seconds"]
-        print(f"- the Python layer keeps {kept:.0f}% of the command's fit speed (and so of its speed-up over "
-              f"MLPRegressor); epochs {py_r['epochs']} from Python, {c['epochs']} from the command")
+        print(f"- fivedreg from Python keeps {100 * c['fit_seconds'] / py_r['fit_seconds']:.0f}% of the command's "
+              f"fit speed in wall-clock seconds, {100 * c['fit_cpu_seconds'] / py_r['fit_cpu_seconds']:.0f}% in CPU "
+              f"seconds, and so of its speed-up over MLPRegressor (epochs {py_r['epochs']} from Python, "
+              f"{c['epochs']} from the command)")
     results["native_predict_rows_per_second"] = native
     if args.json:
         with open(args.json, "w") as f:
