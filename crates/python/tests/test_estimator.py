@@ -314,12 +314,12 @@ def test_fit_and_predict_release_the_gil():
     params = FiveDRegressor(random_state=0, max_iter=40, n_iter_no_change=100)._native_params(len(X))
     names = [f"x{i}" for i in range(5)]
     fitted = []
-    # Holding the GIL, a call would leave the main thread no slice at all (one at most);
+    # Holding the GIL, a call would leave the main thread a slice or two at most (seen: 2);
     # releasing it, the main thread runs a slice (about 30 µs) after another for the whole
-    # call, hundreds of times over.
-    assert _python_ran_during(lambda: fitted.append(Model.fit(X, y, names, "y", params))) > 100
+    # call: thousands on an idle machine, still far above 20 on a busy one.
+    assert _python_ran_during(lambda: fitted.append(Model.fit(X, y, names, "y", params))) > 20
     X_big, _ = sum_of_squares(1_000_000, seed=10)
-    assert _python_ran_during(lambda: fitted[0].predict(X_big)) > 100
+    assert _python_ran_during(lambda: fitted[0].predict(X_big)) > 20
 
 
 def test_pandas_columns_are_matched_by_name(seed_task):
