@@ -16,6 +16,7 @@ mod results_json;
 mod run;
 mod sklearn;
 mod speed;
+mod test_all;
 mod threads;
 mod worker;
 
@@ -44,6 +45,8 @@ enum Command {
     Speed(SpeedArgs),
     /// Test R² of fivedreg's options against the usual regressors, as `<out>/ACCURACY.md`.
     Accuracy(AccuracyArgs),
+    /// Every test: `cargo test --workspace`, then the Python package's tests in a venv.
+    Test(test_all::TestOptions),
 }
 
 #[derive(clap::Args)]
@@ -187,6 +190,7 @@ fn main() -> std::process::ExitCode {
             args.fivedreg.as_deref(),
             &repo_root(),
         ),
+        Command::Test(options) => test_all::test_all(&options, &repo_root()),
         Command::Speed(args) => {
             let mut options = speed::SpeedOptions::defaults(args.quick);
             let mut command = vec!["cargo xtask speed".to_string()];

@@ -1,0 +1,175 @@
+//! `cargo xtask test`: every test of the repository, the Python package's included.
+//!
+//! 1. `cargo test --workspace` (the Rust tests; they need no Python);
+//! 2. a virtual environment in `<target>/py-venv` (made once, then reused) with the pinned
+//!    build and test requirements of `crates/python/requirements-test.txt`, from PyPI;
+//! 3. `cargo fmt --check` and `cargo clippy -D warnings` on `crates/python` (it is outside
+//!    the workspace, so that step 1 and the workspace's clippy never need Python);
+//! 4. `pip install ./crates/python` into the environment (maturin, with `CARGO_TARGET_DIR`
+//!    the workspace's target folder) and the `fivedreg` command built for the round-trip
+//!    tests;
+//! 5. `pytest crates/python/tests`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `cargo xtask test`'s options.
+#[derive(clap::Args)]
+pub struct TestOptions {
+    /// Interpreter that makes the venv (default: $FIVEDREG_PYTHON, else python3).
+    #[arg(long)]
+    pub python: Option<String>,
+    /// Extra arguments for pytest, after `--` (e.g. `-- -k pickle`).
+    #[arg(last = true)]
+    pub pytest_args: Vec<String>,
+}
+
+fn progress(message: &str) {
+    eprintln!("[test] {message}");
+}
+
+/// Runs `command`, inheriting stdout and stderr; an error names the step when it fails.
+fn run(step: &str, command: &mut Command) -> Result<(), String> {
+    progress(step);
+    let status = command
+        .status()
+        .map_err(|e| format!("{step}: cannot start {:?}: {e}", command.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{step} failed ({status})"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// The target folder xtask runs from (`<target>/release/xtask`), so that everything this
+/// command builds lands beside what is already built.
+fn target_dir(repo: &Path) -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| repo.join("target"))
+}
+
+/// The executables folder of a virtual environment.
+fn venv_bin(venv: &Path) -> PathBuf {
+    venv.join(if cfg!(windows) { "Scripts" } else { "bin" })
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    venv_bin(venv).join(if cfg!(windows) {
+        "python.exe"
+    } else {
+        "python"
+    })
+}
+
+/// `PATH` with the environment's executables first (maturin's build backend runs the
+/// `maturin` command it finds there).
+fn path_with(bin: &Path) -> Result<OsString, String> {
+    let mut paths = vec![bin.to_path_buf()];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).map_err(|e| format!("building PATH: {e}"))
+}
+
+/// Runs every test; see the module documentation for the steps.
+pub fn test_all(options: &TestOptions, repo: &Path) -> Result<(), String> {
+    let target = target_dir(repo);
+    run(
+        "cargo test --workspace",
+        cargo().args(["test", "--workspace"]).current_dir(repo),
+    )?;
+
+    let venv = target.join("py-venv");
+    let python = venv_python(&venv);
+    if !python.exists() {
+        let base = options
+            .python
+            .clone()
+            .unwrap_or_else(crate::sklearn::interpreter);
+        run(
+            &format!("{base} -m venv {}", venv.display()),
+            Command::new(&base).arg("-m").arg("venv").arg(&venv),
+        )
+        .map_err(|e| {
+            format!("{e}; a Python 3.9 or later with venv and pip is needed (Debian: apt-get install python3-venv)")
+        })?;
+    }
+    let package = repo.join("crates/python");
+    run(
+        "pip install -r crates/python/requirements-test.txt",
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(package.join("requirements-test.txt")),
+    )?;
+
+    let manifest = package.join("Cargo.toml");
+    run(
+        "cargo fmt --check (crates/python)",
+        cargo()
+            .arg("fmt")
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .args(["--", "--check"]),
+    )?;
+    run(
+        "cargo clippy (crates/python)",
+        cargo()
+            .arg("clippy")
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .args(["--release", "--all-targets", "--", "-D", "warnings"])
+            .env("CARGO_TARGET_DIR", &target)
+            .env("PYO3_PYTHON", &python),
+    )?;
+    run(
+        "pip install ./crates/python (maturin)",
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-build-isolation",
+                "--no-deps",
+                "--force-reinstall",
+            ])
+            .arg(&package)
+            .env("PATH", path_with(&venv_bin(&venv))?)
+            .env("CARGO_TARGET_DIR", &target),
+    )?;
+    run(
+        "cargo build --release -p fivedreg-cli",
+        cargo()
+            .args(["build", "--release", "-p", "fivedreg-cli"])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(repo),
+    )?;
+    let binary = target
+        .join("release")
+        .join(format!("fivedreg{}", std::env::consts::EXE_SUFFIX));
+    run(
+        "pytest crates/python/tests",
+        Command::new(&python)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .arg(package.join("tests"))
+            .args(&options.pytest_args)
+            .env("FIVEDREG_BIN", &binary)
+            .env("SCIPY_ARRAY_API", "1")
+            .current_dir(repo),
+    )
+}
