@@ -92,6 +92,10 @@ pub struct TrainArgs {
     /// validation rows needed, --max-epochs counts its iterations).
     #[arg(long, value_name = "SOLVER", value_parser = ["adam", "lbfgs"])]
     pub solver: Option<String>,
+    /// Activation of the hidden layers: `relu` (the seed system's) or `tanh` (smooth; often
+    /// more accurate for smooth targets with --solver lbfgs) [default: relu].
+    #[arg(long, value_name = "FUNCTION", value_parser = ["relu", "tanh"])]
+    pub activation: Option<String>,
     /// Train an ensemble of K networks (1 to 64; 1 is a single network): each holds out one
     /// of K folds of the training and validation rows, they differ in seed too, and their
     /// spread, calibrated on the held-out folds, gives `predict --std`. Members train in

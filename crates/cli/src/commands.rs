@@ -64,6 +64,10 @@ pub(crate) fn fit_options_of(args: &TrainArgs) -> Result<FitOptions, Failure> {
         ensemble: args.ensemble.unwrap_or(1),
         network: MlpParams {
             solver,
+            activation: match args.activation.as_deref() {
+                Some("tanh") => fivedreg::Activation::Tanh,
+                _ => fivedreg::Activation::Relu,
+            },
             // L-BFGS watches no validation rows.
             early_stopping: !args.no_early_stopping && solver == Solver::Adam,
             hidden_layers: args.hidden.clone(),

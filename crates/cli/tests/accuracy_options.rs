@@ -1,0 +1,202 @@
+//! End-to-end tests of `train --solver lbfgs`, `--activation`, `--ensemble K`, `--auto`
+//! (`--budget`), `predict --std` and `evaluate`'s coverage, and their refusals: one `error:`
+//! line, a non-zero exit, and no model file left behind.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_fivedreg");
+
+fn run(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(BINARY)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "fivedreg {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn refuse(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(BINARY)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success(), "fivedreg {args:?} succeeded");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr}"
+    );
+    stderr
+}
+
+fn data(dir: &Path, name: &str, samples: &str, seed: &str) {
+    run(
+        dir,
+        &[
+            "generate",
+            "--samples",
+            samples,
+            "--function",
+            "friedman1",
+            "--noise",
+            "0.5",
+            "--seed",
+            seed,
+            "-o",
+            name,
+        ],
+    );
+}
+
+#[test]
+fn lbfgs_ensembles_and_std_work_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d, "d.csv", "600", "1");
+    data(d, "fresh.csv", "400", "2");
+    // L-BFGS needs no validation rows: its default split is 0.8,0,0.2.
+    let lbfgs: Value = serde_json::from_str(&run(
+        d,
+        &[
+            "train",
+            "d.csv",
+            "-o",
+            "l.fdr",
+            "--solver",
+            "lbfgs",
+            "--activation",
+            "tanh",
+            "--hidden",
+            "16",
+            "--max-epochs",
+            "100",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(lbfgs["solver"], "lbfgs");
+    assert_eq!(lbfgs["validation_samples"], 0);
+    assert_eq!(lbfgs["train_samples"], 480);
+    assert!(lbfgs["r2"].as_f64().unwrap() > 0.8, "{lbfgs}");
+    let inspect = run(d, &["inspect", "l.fdr"]);
+    assert!(inspect.contains("(tanh)"), "{inspect}");
+    // --std on a single network is refused, and writes nothing.
+    let e = refuse(
+        d,
+        &["predict", "l.fdr", "fresh.csv", "--std", "-o", "out.csv"],
+    );
+    assert!(e.contains("single network"), "{e}");
+    assert!(!d.join("out.csv").exists());
+
+    let ensemble: Value = serde_json::from_str(&run(
+        d,
+        &[
+            "train",
+            "d.csv",
+            "-o",
+            "e.fdr",
+            "--ensemble",
+            "4",
+            "--hidden",
+            "16,8",
+            "--max-epochs",
+            "60",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(ensemble["members"], 4);
+    assert!(ensemble["ensemble"]["std_scale"].as_f64().unwrap() > 0.0);
+    let out = run(d, &["predict", "e.fdr", "fresh.csv", "--std"]);
+    let mut lines = out.lines();
+    assert_eq!(lines.next().unwrap(), "x1,x2,x3,x4,x5,y,y_predicted,y_std");
+    for line in lines {
+        let fields: Vec<f64> = line.split(',').map(|f| f.parse().unwrap()).collect();
+        assert_eq!(fields.len(), 8);
+        assert!(fields[7] > 0.0 && fields[7].is_finite(), "{line}");
+    }
+    let evaluated: Value =
+        serde_json::from_str(&run(d, &["evaluate", "e.fdr", "fresh.csv", "--json"])).unwrap();
+    let coverage = evaluated["coverage_95"].as_f64().unwrap();
+    assert!((0.5..=1.0).contains(&coverage), "{evaluated}");
+    assert!(run(d, &["evaluate", "e.fdr", "fresh.csv"]).contains("±1.96 std"));
+}
+
+#[test]
+fn auto_prints_and_stores_its_leaderboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d, "d.csv", "300", "3");
+    let text = run(
+        d,
+        &[
+            "train",
+            "d.csv",
+            "-o",
+            "a.fdr",
+            "--auto",
+            "--budget",
+            "0.001",
+            "--max-epochs",
+            "40",
+        ],
+    );
+    assert!(text.contains("Leaderboard"), "{text}");
+    // A tiny budget: only the first candidate runs.
+    assert!(text.contains("  1. ") && !text.contains("  2. "), "{text}");
+    let inspect = run(d, &["inspect", "a.fdr"]);
+    assert!(inspect.contains("Leaderboard"), "{inspect}");
+    let json: Value = serde_json::from_str(&run(d, &["inspect", "a.fdr", "--json"])).unwrap();
+    assert_eq!(json["summary"]["leaderboard"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn bad_values_are_one_clear_line_and_leave_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d, "d.csv", "60", "4");
+    data(d, "tiny.csv", "8", "5");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--ensemble", "0"], "ensemble"),
+        (vec!["--ensemble", "65"], "ensemble"),
+        (vec!["--auto", "--budget", "0"], "budget"),
+        (vec!["--auto", "--budget", "-1"], "budget"),
+        (vec!["--auto", "--budget", "NaN"], "budget"),
+        (vec!["--budget", "5"], "--auto"),
+        (vec!["--auto", "--ensemble", "3"], "--ensemble"),
+        (vec!["--solver", "sgd"], "sgd"),
+        (vec!["--activation", "sigmoid"], "sigmoid"),
+    ];
+    for (flags, word) in cases {
+        let mut args = vec!["train", "d.csv", "-o", "m.fdr"];
+        args.extend(flags.iter());
+        let e = refuse(d, &args);
+        assert!(e.contains(word), "{flags:?}: {e}");
+        assert!(!d.join("m.fdr").exists(), "{flags:?} left a model");
+    }
+    // Too few rows for the folds of --auto (5) or an ensemble.
+    for flags in [vec!["--auto"], vec!["--ensemble", "8"]] {
+        let mut args = vec!["train", "tiny.csv", "-o", "m.fdr", "--split", "1,0,0"];
+        args.extend(flags.iter());
+        let e = refuse(d, &args);
+        assert!(e.contains("folds"), "{flags:?}: {e}");
+        assert!(!d.join("m.fdr").exists());
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "d.csv" && n != "tiny.csv")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
