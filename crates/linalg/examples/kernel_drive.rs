@@ -2,7 +2,8 @@
 //! weight gradient, masked input gradient) a fixed number of times on one instruction set,
 //! for instruction counts under `valgrind --tool=callgrind`, which repeat exactly on a loaded
 //! machine where wall-clock time does not:
-//! `cargo run --release -p fivedreg-linalg --example kernel_drive -- [avx512|avx2|portable] [ROUNDS]`.
+//! `cargo run --release -p fivedreg-linalg --example kernel_drive -- [avx512|avx2|portable] [ROUNDS] [LAYER]`
+//! (LAYER 0 to 3 runs that layer only).
 //!
 //! Valgrind does not emulate AVX-512, so under it the CPU reports AVX2 at most; the example
 //! prints the path that actually ran.
@@ -35,10 +36,14 @@ fn main() {
         _ => Simd::Avx512,
     };
     let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(1_000);
+    let only_layer: Option<usize> = args.get(2).and_then(|l| l.parse().ok());
     set_simd_limit(level);
     println!("path: {:?}, rounds: {rounds}", active_simd());
     let mut checksum = 0.0f64;
     for (l, (n_in, n_out)) in LAYERS.into_iter().enumerate() {
+        if only_layer.is_some_and(|only| only != l) {
+            continue;
+        }
         let seed = 4 * l as u32;
         let x = values(ROWS * n_in, seed);
         let w = values(n_in * n_out, seed + 1);

@@ -27,8 +27,9 @@ fn shrank(bytes: usize) {
     LIVE.fetch_sub(bytes, Ordering::Relaxed);
 }
 
-// SAFETY (of the impl as a whole): every call is forwarded unchanged to `System`, which upholds
-// the `GlobalAlloc` contract; the counters only observe sizes and never touch the memory.
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the `GlobalAlloc`
+// contract; the counters only observe sizes and never touch the memory, and they are atomics,
+// so they allocate nothing and never unwind.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same layout contract as the caller's, forwarded to the system allocator.
