@@ -247,8 +247,9 @@ mod x86 {
     /// instruction (two for the mask) and always inlined, so it compiles to that instruction
     /// inside the `#[target_feature]` function that calls it.
     ///
-    /// Safety of every method: the CPU must support the register's instruction set, and a
-    /// pointer must have `LANES` readable (or, for `store`, writable) f32 behind it.
+    /// Safety of every method: the CPU must support the register's instruction set (with FMA
+    /// for `mul_add`), and a pointer must have `LANES` readable (or, for `store`, writable)
+    /// f32 behind it.
     trait Register: Copy {
         /// f32 lanes in one register.
         const LANES: usize;
@@ -267,6 +268,14 @@ mod x86 {
         unsafe fn relu(self) -> Self;
         /// `self` where `mask > 0`, else 0; a NaN in the mask gives 0, as the scalar path does.
         unsafe fn where_positive(self, mask: Self) -> Self;
+        /// [`tile_body`] compiled as a function of this register's instruction set, which
+        /// LLVM optimizes on its own before inlining it, as it did when each instruction set
+        /// had its own copy of the tile. (Inlining the generic body straight into the kernel
+        /// cost up to 2% more instructions on some layer shapes: docs/performance.md, step 14.)
+        ///
+        /// # Safety
+        /// As [`tile_body`].
+        unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize);
     }
 
     impl Register for __m256 {
@@ -306,6 +315,13 @@ mod x86 {
         unsafe fn where_positive(self, mask: Self) -> Self {
             // SAFETY: the method's contract: the CPU has AVX2.
             unsafe { _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(mask, _mm256_setzero_ps()), self) }
+        }
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
+            // SAFETY: the caller guarantees what `tile_body` needs (this function's contract),
+            // and AVX2 and FMA, which this register needs, are enabled here.
+            unsafe { tile_body::<Self, R, V>(ops, i, j) }
         }
     }
 
@@ -352,6 +368,13 @@ mod x86 {
                 _mm512_maskz_mov_ps(positive, self)
             }
         }
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        #[inline]
+        unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
+            // SAFETY: the caller guarantees what `tile_body` needs (this function's contract),
+            // and AVX-512F, AVX2 and FMA, which this register needs, are enabled here.
+            unsafe { tile_body::<Self, R, V>(ops, i, j) }
+        }
     }
 
     /// # Safety
@@ -383,8 +406,8 @@ mod x86 {
     /// product per row for a one-column output.
     ///
     /// # Safety
-    /// Inlined into a `#[target_feature]` function of `L`'s instruction set with AVX2 and FMA,
-    /// which the CPU supports; `ops` comes from slices that hold its shapes.
+    /// The CPU supports `L`'s instruction set, AVX2 and FMA, and `ops` comes from slices that
+    /// hold its shapes.
     #[inline(always)]
     unsafe fn tiles<L: Register, const MR: usize, const TEN_ROW_TILES: bool>(ops: Ops) {
         const { assert!(MR <= 8, "the row tail below covers fewer than 8 rows") };
@@ -437,17 +460,17 @@ mod x86 {
         let mut j = 0;
         while j + 2 * L::LANES <= ops.n {
             // SAFETY: columns j..j+2·LANES are below n; the caller's contract covers the rest.
-            unsafe { tile::<L, R, 2>(ops, i, j) };
+            unsafe { L::tile::<R, 2>(ops, i, j) };
             j += 2 * L::LANES;
         }
         if j + L::LANES <= ops.n {
             // SAFETY: columns j..j+LANES are below n; the caller's contract covers the rest.
-            unsafe { tile::<L, R, 1>(ops, i, j) };
+            unsafe { L::tile::<R, 1>(ops, i, j) };
             j += L::LANES;
         }
         if L::LANES > 8 && j + 8 <= ops.n {
             // SAFETY: columns j..j+8 are below n, and the AVX-512 caller has AVX2 too.
-            unsafe { tile::<__m256, R, 1>(ops, i, j) };
+            unsafe { __m256::tile::<R, 1>(ops, i, j) };
             j += 8;
         }
         while j < ops.n {
@@ -466,8 +489,8 @@ mod x86 {
     /// # Safety
     /// As [`tiles`], rows `i..i+R` are below m and columns `j..j+V·LANES` below n.
     #[inline(always)]
-    unsafe fn tile<L: Register, const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
-        // SAFETY: the CPU supports L's instructions (the caller's contract). Every pointer
+    unsafe fn tile_body<L: Register, const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
+        // SAFETY: the CPU supports L's instructions and FMA (the caller's contract). Every pointer
         // stays inside the checked operands: the bias is read at columns j..j+V·LANES <= n;
         // row i+r < m of the left operand at p < k; row p < k of the right operand at the
         // same columns; out and mask at rows < m and columns < n.
