@@ -94,18 +94,37 @@ pub fn active_simd() -> Simd {
     detected_simd().min(limit)
 }
 
-/// Checks every shape, then runs the fastest kernel this CPU supports.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    lhs: Lhs<'_>,
-    rhs: &[f32],
-    init: Option<&[f32]>,
-    epilogue: Epilogue<'_>,
-    out: &mut [f32],
-) {
+/// One product `out = epilogue(init + lhs · rhs)`: everything but the output.
+#[derive(Clone, Copy)]
+pub(crate) struct Product<'a> {
+    /// Rows of the left operand and of the output.
+    pub(crate) m: usize,
+    /// Columns of the left operand, rows of the right one.
+    pub(crate) k: usize,
+    /// Columns of the right operand and of the output.
+    pub(crate) n: usize,
+    /// The `m × k` left operand.
+    pub(crate) lhs: Lhs<'a>,
+    /// The `k × n` right operand, row-major.
+    pub(crate) rhs: &'a [f32],
+    /// What each output row starts from (the bias, `n` values), else 0.
+    pub(crate) init: Option<&'a [f32]>,
+    /// What happens to each element as it is stored.
+    pub(crate) epilogue: Epilogue<'a>,
+}
+
+/// Checks every shape, then runs the fastest kernel this CPU supports; `out` is `m × n`,
+/// row-major.
+pub(crate) fn gemm(product: Product<'_>, out: &mut [f32]) {
+    let Product {
+        m,
+        k,
+        n,
+        lhs,
+        rhs,
+        init,
+        epilogue,
+    } = product;
     if m == 0 || n == 0 {
         return;
     }
@@ -124,7 +143,7 @@ pub(crate) fn gemm(
     match active_simd() {
         #[cfg(all(target_arch = "x86_64", fivedreg_avx512))]
         Simd::Avx512 => {
-            let ops = x86::Ops::new(m, k, n, lhs, rhs, init, epilogue, out);
+            let ops = x86::Ops::new(product, out);
             // SAFETY: `active_simd` never exceeds `detected_simd`, so the CPU has AVX-512F,
             // AVX2 and FMA; every element the kernel reads or writes is inside the lengths
             // asserted above (lhs up to `last`, rhs below k*n, out and mask below m*n, init
@@ -133,31 +152,22 @@ pub(crate) fn gemm(
         }
         #[cfg(target_arch = "x86_64")]
         Simd::Avx2 => {
-            let ops = x86::Ops::new(m, k, n, lhs, rhs, init, epilogue, out);
+            let ops = x86::Ops::new(product, out);
             // SAFETY: `active_simd` never exceeds `detected_simd`, so the CPU has AVX2 and
             // FMA; every element the kernel reads or writes is inside the lengths asserted
             // above, and `ops` was made from those slices just now.
             unsafe { x86::gemm_avx2(ops) }
         }
-        _ => portable(m, k, n, lhs, rhs, init, epilogue, out),
+        _ => portable(product, out),
     }
 }
 
 /// Plain loops (vectorized over `j` by the compiler): multiply then add, no FMA.
-#[allow(clippy::too_many_arguments)]
-fn portable(
-    m: usize,
-    k: usize,
-    n: usize,
-    lhs: Lhs<'_>,
-    rhs: &[f32],
-    init: Option<&[f32]>,
-    epilogue: Epilogue<'_>,
-    out: &mut [f32],
-) {
+fn portable(product: Product<'_>, out: &mut [f32]) {
+    let (m, k, n, lhs, rhs) = (product.m, product.k, product.n, product.lhs, product.rhs);
     for i in 0..m {
         let row = &mut out[i * n..(i + 1) * n];
-        match init {
+        match product.init {
             Some(init) => row.copy_from_slice(&init[..n]),
             None => row.fill(0.0),
         }
@@ -167,7 +177,7 @@ fn portable(
                 *o += a * b;
             }
         }
-        match epilogue {
+        match product.epilogue {
             Epilogue::Identity => {}
             Epilogue::Relu => {
                 for o in row.iter_mut() {
@@ -192,7 +202,7 @@ fn portable(
 /// ([`Register`]), compiled inside each instruction set's `#[target_feature]` entry point.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{Epilogue, Lhs};
+    use super::{Epilogue, Product};
     use std::arch::x86_64::*;
 
     /// Raw view of the operands of one product, made from the slices `super::gemm` checked.
@@ -212,31 +222,21 @@ mod x86 {
     }
 
     impl Ops {
-        #[allow(clippy::too_many_arguments)]
-        pub(super) fn new(
-            m: usize,
-            k: usize,
-            n: usize,
-            lhs: Lhs<'_>,
-            rhs: &[f32],
-            init: Option<&[f32]>,
-            epilogue: Epilogue<'_>,
-            out: &mut [f32],
-        ) -> Ops {
+        pub(super) fn new(product: Product<'_>, out: &mut [f32]) -> Ops {
             Ops {
-                m,
-                k,
-                n,
-                a: lhs.data.as_ptr(),
-                a_rs: lhs.row_stride,
-                a_cs: lhs.col_stride,
-                b: rhs.as_ptr(),
-                init: init.map_or(std::ptr::null(), <[f32]>::as_ptr),
-                mask: match epilogue {
+                m: product.m,
+                k: product.k,
+                n: product.n,
+                a: product.lhs.data.as_ptr(),
+                a_rs: product.lhs.row_stride,
+                a_cs: product.lhs.col_stride,
+                b: product.rhs.as_ptr(),
+                init: product.init.map_or(std::ptr::null(), <[f32]>::as_ptr),
+                mask: match product.epilogue {
                     Epilogue::ReluMask(mask) => mask.as_ptr(),
                     _ => std::ptr::null(),
                 },
-                relu: matches!(epilogue, Epilogue::Relu),
+                relu: matches!(product.epilogue, Epilogue::Relu),
                 out: out.as_mut_ptr(),
             }
         }
@@ -278,103 +278,88 @@ mod x86 {
         unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize);
     }
 
-    impl Register for __m256 {
-        const LANES: usize = 8;
-        #[inline(always)]
-        unsafe fn zero() -> Self {
-            // SAFETY: the method's contract: the CPU has AVX2.
-            unsafe { _mm256_setzero_ps() }
-        }
-        #[inline(always)]
-        unsafe fn splat(x: f32) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX2.
-            unsafe { _mm256_set1_ps(x) }
-        }
-        #[inline(always)]
-        unsafe fn load(p: *const f32) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX2 and p..p+8 is readable.
-            unsafe { _mm256_loadu_ps(p) }
-        }
-        #[inline(always)]
-        unsafe fn store(self, p: *mut f32) {
-            // SAFETY: the method's contract: the CPU has AVX2 and p..p+8 is writable.
-            unsafe { _mm256_storeu_ps(p, self) }
-        }
-        #[inline(always)]
-        unsafe fn mul_add(self, b: Self, acc: Self) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX2 and FMA.
-            unsafe { _mm256_fmadd_ps(self, b, acc) }
-        }
-        #[inline(always)]
-        unsafe fn relu(self) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX2. (max returns its second
-            // operand when either is NaN.)
-            unsafe { _mm256_max_ps(_mm256_setzero_ps(), self) }
-        }
-        #[inline(always)]
-        unsafe fn where_positive(self, mask: Self) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX2.
-            unsafe { _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(mask, _mm256_setzero_ps()), self) }
-        }
-        #[target_feature(enable = "avx2,fma")]
-        #[inline]
-        unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
-            // SAFETY: the caller guarantees what `tile_body` needs (this function's contract),
-            // and AVX2 and FMA, which this register needs, are enabled here.
-            unsafe { tile_body::<Self, R, V>(ops, i, j) }
-        }
+    /// Implements [`Register`] for one register type from its instructions: a table, one
+    /// instruction per method.
+    macro_rules! register {
+        (
+            $(#[$attr:meta])*
+            $reg:ty, lanes: $lanes:literal, target_feature: $features:literal,
+            zero: $zero:ident, splat: $splat:ident, load: $load:ident, store: $store:ident,
+            mul_add: $fmadd:ident, max: $max:ident,
+            where_positive: |$x:ident, $mask:ident, $zero_v:ident| $where_positive:expr $(,)?
+        ) => {
+            $(#[$attr])*
+            impl Register for $reg {
+                const LANES: usize = $lanes;
+                #[inline(always)]
+                unsafe fn zero() -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions.
+                    unsafe { $zero() }
+                }
+                #[inline(always)]
+                unsafe fn splat(x: f32) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions.
+                    unsafe { $splat(x) }
+                }
+                #[inline(always)]
+                unsafe fn load(p: *const f32) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions
+                    // and LANES values are readable at p.
+                    unsafe { $load(p) }
+                }
+                #[inline(always)]
+                unsafe fn store(self, p: *mut f32) {
+                    // SAFETY: the method's contract: the CPU has the register's instructions
+                    // and LANES values are writable at p.
+                    unsafe { $store(p, self) }
+                }
+                #[inline(always)]
+                unsafe fn mul_add(self, b: Self, acc: Self) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions
+                    // and FMA.
+                    unsafe { $fmadd(self, b, acc) }
+                }
+                #[inline(always)]
+                unsafe fn relu(self) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions.
+                    // (max returns its second operand when either is NaN.)
+                    unsafe { $max($zero(), self) }
+                }
+                #[inline(always)]
+                unsafe fn where_positive(self, mask: Self) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions.
+                    unsafe {
+                        let ($x, $mask, $zero_v) = (self, mask, $zero());
+                        $where_positive
+                    }
+                }
+                #[target_feature(enable = $features)]
+                #[inline]
+                unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
+                    // SAFETY: the caller guarantees what `tile_body` needs (this function's
+                    // contract), and the register's instructions and FMA are enabled here.
+                    unsafe { tile_body::<Self, R, V>(ops, i, j) }
+                }
+            }
+        };
+    }
+
+    register! {
+        __m256, lanes: 8, target_feature: "avx2,fma",
+        zero: _mm256_setzero_ps, splat: _mm256_set1_ps, load: _mm256_loadu_ps,
+        store: _mm256_storeu_ps, mul_add: _mm256_fmadd_ps, max: _mm256_max_ps,
+        where_positive: |x, mask, zero| _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(mask, zero), x),
     }
 
     #[cfg(fivedreg_avx512)]
-    #[clippy::msrv = "1.89"] // only built by compilers that have AVX-512 (build.rs)
-    impl Register for __m512 {
-        const LANES: usize = 16;
-        #[inline(always)]
-        unsafe fn zero() -> Self {
-            // SAFETY: the method's contract: the CPU has AVX-512F.
-            unsafe { _mm512_setzero_ps() }
-        }
-        #[inline(always)]
-        unsafe fn splat(x: f32) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX-512F.
-            unsafe { _mm512_set1_ps(x) }
-        }
-        #[inline(always)]
-        unsafe fn load(p: *const f32) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX-512F and p..p+16 is readable.
-            unsafe { _mm512_loadu_ps(p) }
-        }
-        #[inline(always)]
-        unsafe fn store(self, p: *mut f32) {
-            // SAFETY: the method's contract: the CPU has AVX-512F and p..p+16 is writable.
-            unsafe { _mm512_storeu_ps(p, self) }
-        }
-        #[inline(always)]
-        unsafe fn mul_add(self, b: Self, acc: Self) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX-512F.
-            unsafe { _mm512_fmadd_ps(self, b, acc) }
-        }
-        #[inline(always)]
-        unsafe fn relu(self) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX-512F. (max returns its second
-            // operand when either is NaN.)
-            unsafe { _mm512_max_ps(_mm512_setzero_ps(), self) }
-        }
-        #[inline(always)]
-        unsafe fn where_positive(self, mask: Self) -> Self {
-            // SAFETY: the method's contract: the CPU has AVX-512F.
-            unsafe {
-                let positive = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(mask, _mm512_setzero_ps());
-                _mm512_maskz_mov_ps(positive, self)
-            }
-        }
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        #[inline]
-        unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
-            // SAFETY: the caller guarantees what `tile_body` needs (this function's contract),
-            // and AVX-512F, AVX2 and FMA, which this register needs, are enabled here.
-            unsafe { tile_body::<Self, R, V>(ops, i, j) }
-        }
+    register! {
+        #[clippy::msrv = "1.89"] // only built by compilers that have AVX-512 (build.rs)
+        __m512, lanes: 16, target_feature: "avx512f,avx2,fma",
+        zero: _mm512_setzero_ps, splat: _mm512_set1_ps, load: _mm512_loadu_ps,
+        store: _mm512_storeu_ps, mul_add: _mm512_fmadd_ps, max: _mm512_max_ps,
+        where_positive: |x, mask, zero| {
+            _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_GT_OQ>(mask, zero), x)
+        },
     }
 
     /// # Safety
