@@ -198,8 +198,8 @@ fn portable(product: Product<'_>, out: &mut [f32]) {
     }
 }
 
-/// The AVX2 and AVX-512 kernels: one tiled body, generic over the vector register
-/// ([`Register`]), compiled inside each instruction set's `#[target_feature]` entry point.
+/// The AVX2 and AVX-512 kernels: one tiled body, generic over the vector register (the
+/// `Register` trait), compiled inside each instruction set's `#[target_feature]` entry point.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{Epilogue, Product};
