@@ -23,31 +23,32 @@ fn grew(bytes: usize) {
     PEAK.fetch_max(live, Ordering::Relaxed);
 }
 
+/// Counts a new allocation of `bytes` at `ptr` (none when the allocation failed), and
+/// returns `ptr`.
+fn counted(ptr: *mut u8, bytes: usize) -> *mut u8 {
+    if !ptr.is_null() {
+        grew(bytes);
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+    ptr
+}
+
 fn shrank(bytes: usize) {
     LIVE.fetch_sub(bytes, Ordering::Relaxed);
 }
 
-// SAFETY (of the impl as a whole): every call is forwarded unchanged to `System`, which upholds
-// the `GlobalAlloc` contract; the counters only observe sizes and never touch the memory.
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the `GlobalAlloc`
+// contract; the counters only observe sizes and never touch the memory, and they are atomics,
+// so they allocate nothing and never unwind.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same layout contract as the caller's, forwarded to the system allocator.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        ptr
+        counted(unsafe { System.alloc(layout) }, layout.size())
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same layout contract as the caller's, forwarded to the system allocator.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        ptr
+        counted(unsafe { System.alloc_zeroed(layout) }, layout.size())
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {

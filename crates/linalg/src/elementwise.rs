@@ -15,21 +15,27 @@ macro_rules! multiversion {
             fn body($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             {
+                /// # Safety
+                /// The CPU must support AVX-512F, AVX2 and FMA.
                 #[cfg(fivedreg_avx512)]
                 #[clippy::msrv = "1.89"]
                 #[target_feature(enable = "avx512f,avx2,fma")]
                 unsafe fn avx512($($arg: $ty),*) $(-> $ret)? {
                     body($($arg),*)
                 }
+                /// # Safety
+                /// The CPU must support AVX2 and FMA.
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
                     body($($arg),*)
                 }
                 match active_simd() {
-                    // SAFETY: `active_simd` never exceeds what the CPU supports.
+                    // SAFETY: `active_simd` never exceeds what the CPU supports, so it has
+                    // the AVX-512F, AVX2 and FMA that `avx512` is compiled for.
                     #[cfg(fivedreg_avx512)]
                     Simd::Avx512 => return unsafe { avx512($($arg),*) },
-                    // SAFETY: as above.
+                    // SAFETY: `active_simd` never exceeds what the CPU supports, so it has
+                    // the AVX2 and FMA that `avx2` is compiled for.
                     Simd::Avx2 => return unsafe { avx2($($arg),*) },
                     _ => {}
                 }

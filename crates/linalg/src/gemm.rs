@@ -94,18 +94,37 @@ pub fn active_simd() -> Simd {
     detected_simd().min(limit)
 }
 
-/// Checks every shape, then runs the fastest kernel this CPU supports.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    lhs: Lhs<'_>,
-    rhs: &[f32],
-    init: Option<&[f32]>,
-    epilogue: Epilogue<'_>,
-    out: &mut [f32],
-) {
+/// One product `out = epilogue(init + lhs · rhs)`: everything but the output.
+#[derive(Clone, Copy)]
+pub(crate) struct Product<'a> {
+    /// Rows of the left operand and of the output.
+    pub(crate) m: usize,
+    /// Columns of the left operand, rows of the right one.
+    pub(crate) k: usize,
+    /// Columns of the right operand and of the output.
+    pub(crate) n: usize,
+    /// The `m × k` left operand.
+    pub(crate) lhs: Lhs<'a>,
+    /// The `k × n` right operand, row-major.
+    pub(crate) rhs: &'a [f32],
+    /// What each output row starts from (the bias, `n` values), else 0.
+    pub(crate) init: Option<&'a [f32]>,
+    /// What happens to each element as it is stored.
+    pub(crate) epilogue: Epilogue<'a>,
+}
+
+/// Checks every shape, then runs the fastest kernel this CPU supports; `out` is `m × n`,
+/// row-major.
+pub(crate) fn gemm(product: Product<'_>, out: &mut [f32]) {
+    let Product {
+        m,
+        k,
+        n,
+        lhs,
+        rhs,
+        init,
+        epilogue,
+    } = product;
     if m == 0 || n == 0 {
         return;
     }
@@ -124,36 +143,31 @@ pub(crate) fn gemm(
     match active_simd() {
         #[cfg(all(target_arch = "x86_64", fivedreg_avx512))]
         Simd::Avx512 => {
-            // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (`active_simd` never exceeds
-            // `detected_simd`), and every index the kernel touches is below the lengths
-            // asserted above: lhs up to `last`, rhs below k*n, out and mask below m*n, init
-            // below n.
-            unsafe { x86::gemm_avx512(m, k, n, lhs, rhs, init, epilogue, out) }
+            let ops = x86::Ops::new(product, out);
+            // SAFETY: `active_simd` never exceeds `detected_simd`, so the CPU has AVX-512F,
+            // AVX2 and FMA; every element the kernel reads or writes is inside the lengths
+            // asserted above (lhs up to `last`, rhs below k*n, out and mask below m*n, init
+            // below n), and `ops` was made from those slices just now.
+            unsafe { x86::gemm_avx512(ops) }
         }
         #[cfg(target_arch = "x86_64")]
         Simd::Avx2 => {
-            // SAFETY: as above, with AVX2 and FMA.
-            unsafe { x86::gemm_avx2(m, k, n, lhs, rhs, init, epilogue, out) }
+            let ops = x86::Ops::new(product, out);
+            // SAFETY: `active_simd` never exceeds `detected_simd`, so the CPU has AVX2 and
+            // FMA; every element the kernel reads or writes is inside the lengths asserted
+            // above, and `ops` was made from those slices just now.
+            unsafe { x86::gemm_avx2(ops) }
         }
-        _ => portable(m, k, n, lhs, rhs, init, epilogue, out),
+        _ => portable(product, out),
     }
 }
 
 /// Plain loops (vectorized over `j` by the compiler): multiply then add, no FMA.
-#[allow(clippy::too_many_arguments)]
-fn portable(
-    m: usize,
-    k: usize,
-    n: usize,
-    lhs: Lhs<'_>,
-    rhs: &[f32],
-    init: Option<&[f32]>,
-    epilogue: Epilogue<'_>,
-    out: &mut [f32],
-) {
+fn portable(product: Product<'_>, out: &mut [f32]) {
+    let (m, k, n, lhs, rhs) = (product.m, product.k, product.n, product.lhs, product.rhs);
     for i in 0..m {
         let row = &mut out[i * n..(i + 1) * n];
-        match init {
+        match product.init {
             Some(init) => row.copy_from_slice(&init[..n]),
             None => row.fill(0.0),
         }
@@ -163,7 +177,7 @@ fn portable(
                 *o += a * b;
             }
         }
-        match epilogue {
+        match product.epilogue {
             Epilogue::Identity => {}
             Epilogue::Relu => {
                 for o in row.iter_mut() {
@@ -184,17 +198,17 @@ fn portable(
     }
 }
 
+/// The AVX2 and AVX-512 kernels: one tiled body, generic over the vector register (the
+/// `Register` trait), compiled inside each instruction set's `#[target_feature]` entry point.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{Epilogue, Lhs};
+    use super::{Epilogue, Product};
     use std::arch::x86_64::*;
 
-    /// Rows per register tile.
-    const MR: usize = 6;
-
-    /// Raw view of the operands for the tile functions.
+    /// Raw view of the operands of one product, made from the slices `super::gemm` checked.
     #[derive(Clone, Copy)]
-    struct Ops {
+    pub(super) struct Ops {
+        m: usize,
         k: usize,
         n: usize,
         a: *const f32,
@@ -208,253 +222,268 @@ mod x86 {
     }
 
     impl Ops {
-        fn new(
-            k: usize,
-            n: usize,
-            lhs: Lhs<'_>,
-            rhs: &[f32],
-            init: Option<&[f32]>,
-            epilogue: Epilogue<'_>,
-            out: &mut [f32],
-        ) -> Ops {
+        pub(super) fn new(product: Product<'_>, out: &mut [f32]) -> Ops {
             Ops {
-                k,
-                n,
-                a: lhs.data.as_ptr(),
-                a_rs: lhs.row_stride,
-                a_cs: lhs.col_stride,
-                b: rhs.as_ptr(),
-                init: init.map_or(std::ptr::null(), <[f32]>::as_ptr),
-                mask: match epilogue {
+                m: product.m,
+                k: product.k,
+                n: product.n,
+                a: product.lhs.data.as_ptr(),
+                a_rs: product.lhs.row_stride,
+                a_cs: product.lhs.col_stride,
+                b: product.rhs.as_ptr(),
+                init: product.init.map_or(std::ptr::null(), <[f32]>::as_ptr),
+                mask: match product.epilogue {
                     Epilogue::ReluMask(mask) => mask.as_ptr(),
                     _ => std::ptr::null(),
                 },
-                relu: matches!(epilogue, Epilogue::Relu),
+                relu: matches!(product.epilogue, Epilogue::Relu),
                 out: out.as_mut_ptr(),
             }
         }
     }
 
+    /// An f32 vector register and the few instructions a tile needs, so that one tile body
+    /// serves AVX2 (`__m256`, 8 lanes) and AVX-512 (`__m512`, 16 lanes). Each method is one
+    /// instruction (two for the mask) and always inlined, so it compiles to that instruction
+    /// inside the `#[target_feature]` function that calls it.
+    ///
+    /// Safety of every method: the CPU must support the register's instruction set (with FMA
+    /// for `mul_add`), and a pointer must have `LANES` readable (or, for `store`, writable)
+    /// f32 behind it.
+    trait Register: Copy {
+        /// f32 lanes in one register.
+        const LANES: usize;
+        /// All lanes 0.
+        unsafe fn zero() -> Self;
+        /// All lanes `x`.
+        unsafe fn splat(x: f32) -> Self;
+        /// `LANES` values from `p` (unaligned).
+        unsafe fn load(p: *const f32) -> Self;
+        /// Writes the lanes to `p` (unaligned).
+        unsafe fn store(self, p: *mut f32);
+        /// `self · b + acc` with one rounding (fused multiply-add).
+        unsafe fn mul_add(self, b: Self, acc: Self) -> Self;
+        /// `max(0, self)`, keeping NaN lanes (so a divergence stays visible), as the scalar
+        /// path does.
+        unsafe fn relu(self) -> Self;
+        /// `self` where `mask > 0`, else 0; a NaN in the mask gives 0, as the scalar path does.
+        unsafe fn where_positive(self, mask: Self) -> Self;
+        /// [`tile_body`] compiled as a function of this register's instruction set, which
+        /// LLVM optimizes on its own before inlining it, as it did when each instruction set
+        /// had its own copy of the tile. (Inlining the generic body straight into the kernel
+        /// cost up to 2% more instructions on some layer shapes: docs/performance.md, step 14.)
+        ///
+        /// # Safety
+        /// As [`tile_body`].
+        unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize);
+    }
+
+    /// Implements [`Register`] for one register type from its instructions: a table, one
+    /// instruction per method.
+    macro_rules! register {
+        (
+            $(#[$attr:meta])*
+            $reg:ty, lanes: $lanes:literal, target_feature: $features:literal,
+            zero: $zero:ident, splat: $splat:ident, load: $load:ident, store: $store:ident,
+            mul_add: $fmadd:ident, max: $max:ident,
+            where_positive: |$x:ident, $mask:ident, $zero_v:ident| $where_positive:expr $(,)?
+        ) => {
+            $(#[$attr])*
+            impl Register for $reg {
+                const LANES: usize = $lanes;
+                #[inline(always)]
+                unsafe fn zero() -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions.
+                    unsafe { $zero() }
+                }
+                #[inline(always)]
+                unsafe fn splat(x: f32) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions.
+                    unsafe { $splat(x) }
+                }
+                #[inline(always)]
+                unsafe fn load(p: *const f32) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions
+                    // and LANES values are readable at p.
+                    unsafe { $load(p) }
+                }
+                #[inline(always)]
+                unsafe fn store(self, p: *mut f32) {
+                    // SAFETY: the method's contract: the CPU has the register's instructions
+                    // and LANES values are writable at p.
+                    unsafe { $store(p, self) }
+                }
+                #[inline(always)]
+                unsafe fn mul_add(self, b: Self, acc: Self) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions
+                    // and FMA.
+                    unsafe { $fmadd(self, b, acc) }
+                }
+                #[inline(always)]
+                unsafe fn relu(self) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions.
+                    // (max returns its second operand when either is NaN.)
+                    unsafe { $max($zero(), self) }
+                }
+                #[inline(always)]
+                unsafe fn where_positive(self, mask: Self) -> Self {
+                    // SAFETY: the method's contract: the CPU has the register's instructions.
+                    unsafe {
+                        let ($x, $mask, $zero_v) = (self, mask, $zero());
+                        $where_positive
+                    }
+                }
+                #[target_feature(enable = $features)]
+                #[inline]
+                unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
+                    // SAFETY: the caller guarantees what `tile_body` needs (this function's
+                    // contract), and the register's instructions and FMA are enabled here.
+                    unsafe { tile_body::<Self, R, V>(ops, i, j) }
+                }
+            }
+        };
+    }
+
+    register! {
+        __m256, lanes: 8, target_feature: "avx2,fma",
+        zero: _mm256_setzero_ps, splat: _mm256_set1_ps, load: _mm256_loadu_ps,
+        store: _mm256_storeu_ps, mul_add: _mm256_fmadd_ps, max: _mm256_max_ps,
+        where_positive: |x, mask, zero| _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(mask, zero), x),
+    }
+
+    #[cfg(fivedreg_avx512)]
+    register! {
+        #[clippy::msrv = "1.89"] // only built by compilers that have AVX-512 (build.rs)
+        __m512, lanes: 16, target_feature: "avx512f,avx2,fma",
+        zero: _mm512_setzero_ps, splat: _mm512_set1_ps, load: _mm512_loadu_ps,
+        store: _mm512_storeu_ps, mul_add: _mm512_fmadd_ps, max: _mm512_max_ps,
+        where_positive: |x, mask, zero| {
+            _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_GT_OQ>(mask, zero), x)
+        },
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512F, AVX2 and FMA, and `ops` must come from slices that hold
+    /// its shapes (checked by the caller, `super::gemm`).
     #[cfg(fivedreg_avx512)]
     #[clippy::msrv = "1.89"] // only built by compilers that have AVX-512 (build.rs)
-    /// # Safety
-    /// The CPU must support AVX-512F, AVX2 and FMA, and the slices must hold the shapes
-    /// (checked by the caller, `super::gemm`).
     #[target_feature(enable = "avx512f,avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn gemm_avx512(
-        m: usize,
-        k: usize,
-        n: usize,
-        lhs: Lhs<'_>,
-        rhs: &[f32],
-        init: Option<&[f32]>,
-        epilogue: Epilogue<'_>,
-        out: &mut [f32],
-    ) {
-        let ops = Ops::new(k, n, lhs, rhs, init, epilogue, out);
-        if n == 1 && lhs.col_stride == 1 && k >= 8 {
+    pub(super) unsafe fn gemm_avx512(ops: Ops) {
+        // 32 registers: tiles of 8 (or 10) rows × 2 registers leave room for the right
+        // operand's two registers and the broadcast.
+        // SAFETY: this function's contract, which is `tiles`'s.
+        unsafe { tiles::<__m512, 8, true>(ops) }
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2 and FMA, and `ops` must come from slices that hold its shapes
+    /// (checked by the caller, `super::gemm`).
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn gemm_avx2(ops: Ops) {
+        // 16 registers: 6 rows × 2 registers of accumulators, 2 of the right operand, 1
+        // broadcast.
+        // SAFETY: this function's contract, which is `tiles`'s.
+        unsafe { tiles::<__m256, 6, false>(ops) }
+    }
+
+    /// The whole product in tiles of `MR` rows (ten rows when `TEN_ROW_TILES` and the rows
+    /// come in tens but not in `MR`s, as 100-row shards do: no ragged last block), or one dot
+    /// product per row for a one-column output.
+    ///
+    /// # Safety
+    /// The CPU supports `L`'s instruction set, AVX2 and FMA, and `ops` comes from slices that
+    /// hold its shapes.
+    #[inline(always)]
+    unsafe fn tiles<L: Register, const MR: usize, const TEN_ROW_TILES: bool>(ops: Ops) {
+        const { assert!(MR <= 8, "the row tail below covers fewer than 8 rows") };
+        let m = ops.m;
+        if ops.n == 1 && ops.a_cs == 1 && ops.k >= 8 {
+            // A matrix-vector product (the output layer).
             for i in 0..m {
-                // SAFETY: row i < m.
+                // SAFETY: row i < m; the caller's contract covers the rest.
                 unsafe { dot_row(ops, i) };
             }
             return;
         }
-        // Ten-row tiles when the rows come in tens (100-row shards), else eight (weight
-        // gradients have 64, 32 or 16 rows; prediction chunks 128): no ragged last block.
         let mut i = 0;
-        if m & 7 != 0 && m >= 10 {
+        if TEN_ROW_TILES && m % MR != 0 && m >= 10 {
             while i + 10 <= m {
                 // SAFETY: rows i..i+10 are below m; the caller's contract covers the rest.
-                unsafe { row_block512::<10>(ops, i) };
+                unsafe { row_block::<L, 10>(ops, i) };
                 i += 10;
             }
         }
-        while i + MR512 <= m {
-            // SAFETY: rows i..i+MR512 are below m; the caller's contract covers the rest.
-            unsafe { row_block512::<MR512>(ops, i) };
-            i += MR512;
-        }
-        // SAFETY (all arms): rows i..m are below m.
-        match m - i {
-            0 => {}
-            1 => unsafe { row_block512::<1>(ops, i) },
-            2 => unsafe { row_block512::<2>(ops, i) },
-            3 => unsafe { row_block512::<3>(ops, i) },
-            4 => unsafe { row_block512::<4>(ops, i) },
-            5 => unsafe { row_block512::<5>(ops, i) },
-            6 => unsafe { row_block512::<6>(ops, i) },
-            _ => unsafe { row_block512::<7>(ops, i) },
-        }
-    }
-
-    #[cfg(fivedreg_avx512)]
-    /// Rows per AVX-512 register tile (ten-row tiles are used where they fit better).
-    const MR512: usize = 8;
-
-    #[cfg(fivedreg_avx512)]
-    #[clippy::msrv = "1.89"]
-    /// Rows `i..i+R`, every column: 32- and 16-column AVX-512 tiles, then the AVX2 and
-    /// scalar tails (the same chains, so the same bits).
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    #[inline]
-    unsafe fn row_block512<const R: usize>(ops: Ops, i: usize) {
-        let mut j = 0;
-        while j + 32 <= ops.n {
-            // SAFETY: columns j..j+32 are below n.
-            unsafe { tile512::<R, 2>(ops, i, j) };
-            j += 32;
-        }
-        if j + 16 <= ops.n {
-            // SAFETY: columns j..j+16 are below n.
-            unsafe { tile512::<R, 1>(ops, i, j) };
-            j += 16;
-        }
-        if j + 8 <= ops.n {
-            // SAFETY: columns j..j+8 are below n.
-            unsafe { tile::<R, 1>(ops, i, j) };
-            j += 8;
-        }
-        while j < ops.n {
-            for r in 0..R {
-                // SAFETY: row i+r < m and column j < n.
-                unsafe { scalar(ops, i + r, j) };
-            }
-            j += 1;
-        }
-    }
-
-    #[cfg(fivedreg_avx512)]
-    #[clippy::msrv = "1.89"]
-    /// One `R × 16V` tile at rows `i..`, columns `j..`, in 16-lane registers.
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    #[inline]
-    unsafe fn tile512<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
-        // SAFETY (whole body): the caller guarantees rows i..i+R < m and columns
-        // j..j+16V <= n, so every pointer offset stays inside the checked operands.
-        unsafe {
-            let mut acc = [[_mm512_setzero_ps(); V]; R];
-            if !ops.init.is_null() {
-                for v in 0..V {
-                    let bias = _mm512_loadu_ps(ops.init.add(j + 16 * v));
-                    for row in acc.iter_mut() {
-                        row[v] = bias;
-                    }
-                }
-            }
-            let mut a_ptrs = [std::ptr::null::<f32>(); R];
-            for (r, p) in a_ptrs.iter_mut().enumerate() {
-                *p = ops.a.add((i + r) * ops.a_rs);
-            }
-            let mut b = ops.b.add(j);
-            for p in 0..ops.k {
-                let mut bv = [_mm512_setzero_ps(); V];
-                for (v, x) in bv.iter_mut().enumerate() {
-                    *x = _mm512_loadu_ps(b.add(16 * v));
-                }
-                for r in 0..R {
-                    let a = _mm512_set1_ps(*a_ptrs[r].add(p * ops.a_cs));
-                    for v in 0..V {
-                        acc[r][v] = _mm512_fmadd_ps(a, bv[v], acc[r][v]);
-                    }
-                }
-                b = b.add(ops.n);
-            }
-            let zero = _mm512_setzero_ps();
-            for (r, row) in acc.iter().enumerate() {
-                for (v, &x) in row.iter().enumerate() {
-                    let at = (i + r) * ops.n + j + 16 * v;
-                    let y = if ops.relu {
-                        // max(0, x) returns x when x is NaN, like the AVX2 and scalar paths.
-                        _mm512_max_ps(zero, x)
-                    } else if !ops.mask.is_null() {
-                        let m = _mm512_loadu_ps(ops.mask.add(at));
-                        _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_GT_OQ>(m, zero), x)
-                    } else {
-                        x
-                    };
-                    _mm512_storeu_ps(ops.out.add(at), y);
-                }
-            }
-        }
-    }
-
-    /// # Safety
-    /// The CPU must support AVX2 and FMA, and the slices must hold the shapes (checked by
-    /// the caller, `super::gemm`).
-    #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn gemm_avx2(
-        m: usize,
-        k: usize,
-        n: usize,
-        lhs: Lhs<'_>,
-        rhs: &[f32],
-        init: Option<&[f32]>,
-        epilogue: Epilogue<'_>,
-        out: &mut [f32],
-    ) {
-        let ops = Ops::new(k, n, lhs, rhs, init, epilogue, out);
-        if n == 1 && lhs.col_stride == 1 && k >= 8 {
-            // A matrix-vector product (the output layer): one dot product per row.
-            for i in 0..m {
-                // SAFETY: row i < m.
-                unsafe { dot_row(ops, i) };
-            }
-            return;
-        }
-        let mut i = 0;
         while i + MR <= m {
             // SAFETY: rows i..i+MR are below m; the caller's contract covers the rest.
-            unsafe { row_block::<MR>(ops, i) };
+            unsafe { row_block::<L, MR>(ops, i) };
             i += MR;
         }
-        // SAFETY (all arms): rows i..m are below m.
-        match m - i {
-            0 => {}
-            1 => unsafe { row_block::<1>(ops, i) },
-            2 => unsafe { row_block::<2>(ops, i) },
-            3 => unsafe { row_block::<3>(ops, i) },
-            4 => unsafe { row_block::<4>(ops, i) },
-            _ => unsafe { row_block::<5>(ops, i) },
+        // SAFETY: each arm covers exactly the m - i (< MR) rows left, all below m; the
+        // caller's contract covers the rest.
+        unsafe {
+            match m - i {
+                1 => row_block::<L, 1>(ops, i),
+                2 => row_block::<L, 2>(ops, i),
+                3 => row_block::<L, 3>(ops, i),
+                4 => row_block::<L, 4>(ops, i),
+                5 => row_block::<L, 5>(ops, i),
+                6 if MR > 6 => row_block::<L, 6>(ops, i),
+                7 if MR > 7 => row_block::<L, 7>(ops, i),
+                _ => {} // no row left
+            }
         }
     }
 
-    /// Rows `i..i+R`, every column.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn row_block<const R: usize>(ops: Ops, i: usize) {
+    /// Rows `i..i+R`, every column: tiles of two registers, then one, then (with AVX-512) an
+    /// AVX2 register, then single elements; every element gets the same chain, so the bits
+    /// do not depend on which of these computes it.
+    ///
+    /// # Safety
+    /// As [`tiles`], and rows `i..i+R` are below m.
+    #[inline(always)]
+    unsafe fn row_block<L: Register, const R: usize>(ops: Ops, i: usize) {
         let mut j = 0;
-        while j + 16 <= ops.n {
-            // SAFETY: columns j..j+16 are below n.
-            unsafe { tile::<R, 2>(ops, i, j) };
-            j += 16;
+        while j + 2 * L::LANES <= ops.n {
+            // SAFETY: columns j..j+2·LANES are below n; the caller's contract covers the rest.
+            unsafe { L::tile::<R, 2>(ops, i, j) };
+            j += 2 * L::LANES;
         }
-        if j + 8 <= ops.n {
-            // SAFETY: columns j..j+8 are below n.
-            unsafe { tile::<R, 1>(ops, i, j) };
+        if j + L::LANES <= ops.n {
+            // SAFETY: columns j..j+LANES are below n; the caller's contract covers the rest.
+            unsafe { L::tile::<R, 1>(ops, i, j) };
+            j += L::LANES;
+        }
+        if L::LANES > 8 && j + 8 <= ops.n {
+            // SAFETY: columns j..j+8 are below n, and the AVX-512 caller has AVX2 too.
+            unsafe { __m256::tile::<R, 1>(ops, i, j) };
             j += 8;
         }
         while j < ops.n {
             for r in 0..R {
-                // SAFETY: row i+r < m and column j < n.
+                // SAFETY: row i+r < m and column j < n; the CPU has AVX2 and FMA.
                 unsafe { scalar(ops, i + r, j) };
             }
             j += 1;
         }
     }
 
-    /// One `R × 8V` tile at rows `i..`, columns `j..`.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn tile<const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
-        // SAFETY (whole body): the caller guarantees rows i..i+R < m and columns j..j+8V <= n,
-        // so every pointer offset below stays inside the operands checked by `super::gemm`.
+    /// One tile of `R` rows × `V` registers at rows `i..`, columns `j..`: the accumulators
+    /// start at the bias (or 0), take one fused multiply-add per `p` in order, and pass
+    /// through the epilogue as they are stored.
+    ///
+    /// # Safety
+    /// As [`tiles`], rows `i..i+R` are below m and columns `j..j+V·LANES` below n.
+    #[inline(always)]
+    unsafe fn tile_body<L: Register, const R: usize, const V: usize>(ops: Ops, i: usize, j: usize) {
+        // SAFETY: the CPU supports L's instructions and FMA (the caller's contract). Every pointer
+        // stays inside the checked operands: the bias is read at columns j..j+V·LANES <= n;
+        // row i+r < m of the left operand at p < k; row p < k of the right operand at the
+        // same columns; out and mask at rows < m and columns < n.
         unsafe {
-            let mut acc = [[_mm256_setzero_ps(); V]; R];
+            let mut acc = [[L::zero(); V]; R];
             if !ops.init.is_null() {
                 for v in 0..V {
-                    let bias = _mm256_loadu_ps(ops.init.add(j + 8 * v));
+                    let bias = L::load(ops.init.add(j + L::LANES * v));
                     for row in acc.iter_mut() {
                         row[v] = bias;
                     }
@@ -466,32 +495,29 @@ mod x86 {
             }
             let mut b = ops.b.add(j);
             for p in 0..ops.k {
-                let mut bv = [_mm256_setzero_ps(); V];
+                let mut bv = [L::zero(); V];
                 for (v, x) in bv.iter_mut().enumerate() {
-                    *x = _mm256_loadu_ps(b.add(8 * v));
+                    *x = L::load(b.add(L::LANES * v));
                 }
                 for r in 0..R {
-                    let a = _mm256_set1_ps(*a_ptrs[r].add(p * ops.a_cs));
+                    let a = L::splat(*a_ptrs[r].add(p * ops.a_cs));
                     for v in 0..V {
-                        acc[r][v] = _mm256_fmadd_ps(a, bv[v], acc[r][v]);
+                        acc[r][v] = a.mul_add(bv[v], acc[r][v]);
                     }
                 }
                 b = b.add(ops.n);
             }
-            let zero = _mm256_setzero_ps();
             for (r, row) in acc.iter().enumerate() {
                 for (v, &x) in row.iter().enumerate() {
-                    let at = (i + r) * ops.n + j + 8 * v;
+                    let at = (i + r) * ops.n + j + L::LANES * v;
                     let y = if ops.relu {
-                        // max(0, x) returns x when x is NaN: divergence stays visible.
-                        _mm256_max_ps(zero, x)
+                        x.relu()
                     } else if !ops.mask.is_null() {
-                        let m = _mm256_loadu_ps(ops.mask.add(at));
-                        _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(m, zero), x)
+                        x.where_positive(L::load(ops.mask.add(at)))
                     } else {
                         x
                     };
-                    _mm256_storeu_ps(ops.out.add(at), y);
+                    y.store(ops.out.add(at));
                 }
             }
         }
@@ -499,12 +525,17 @@ mod x86 {
 
     /// Output `(i, 0)` of a one-column product with a row-major left operand: eight lanes
     /// of FMA chains over `p`, summed pairwise, then the tail, then the bias. Every row takes
-    /// this same path.
+    /// this same path, on AVX2 and AVX-512 alike.
+    ///
+    /// # Safety
+    /// The CPU supports AVX2 and FMA, `ops` comes from slices that hold its shapes, i < m,
+    /// and the left operand is row-major.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn dot_row(ops: Ops, i: usize) {
-        // SAFETY (whole body): i < m, the left operand is row-major with k >= 8 columns and
-        // the right operand has k rows of one column, as `gemm` checked.
+        // SAFETY: the CPU has AVX2 and FMA; row i < m of the row-major left operand and the
+        // right operand's one column both hold k values, and p < k at every read; the bias
+        // has one value; out and mask are used at row i < m (n = 1).
         unsafe {
             let a = ops.a.add(i * ops.a_rs);
             let mut acc = _mm256_setzero_ps();
@@ -527,30 +558,21 @@ mod x86 {
             if !ops.init.is_null() {
                 sum += *ops.init;
             }
-            let y = if ops.relu {
-                if sum < 0.0 {
-                    0.0
-                } else {
-                    sum
-                }
-            } else if !ops.mask.is_null() {
-                if *ops.mask.add(i) > 0.0 {
-                    sum
-                } else {
-                    0.0
-                }
-            } else {
-                sum
-            };
-            *ops.out.add(i) = y;
+            store_scalar(ops, i, sum);
         }
     }
 
     /// One element `(i, j)`, the same operation chain as a tile lane.
+    ///
+    /// # Safety
+    /// The CPU supports AVX2 and FMA, `ops` comes from slices that hold its shapes, i < m and
+    /// j < n.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn scalar(ops: Ops, i: usize, j: usize) {
-        // SAFETY (whole body): i < m and j < n, as the caller guarantees.
+        // SAFETY: i < m and j < n: the bias is read at column j, the left operand at row i and
+        // p < k, the right operand at row p < k and column j, out and mask at (i, j); the CPU
+        // has FMA.
         unsafe {
             let mut acc = if ops.init.is_null() {
                 0.0
@@ -561,21 +583,29 @@ mod x86 {
             for p in 0..ops.k {
                 acc = (*a.add(p * ops.a_cs)).mul_add(*ops.b.add(p * ops.n + j), acc);
             }
-            let at = i * ops.n + j;
+            store_scalar(ops, i * ops.n + j, acc);
+        }
+    }
+
+    /// Stores one accumulated element at `out[at]` through the epilogue, as a tile lane does:
+    /// ReLU keeps NaN, and the mask keeps the value only where it is `> 0` (not NaN).
+    ///
+    /// # Safety
+    /// `ops` comes from slices that hold its shapes and `at < m·n`.
+    #[inline(always)]
+    unsafe fn store_scalar(ops: Ops, at: usize, acc: f32) {
+        // SAFETY: at < m·n, inside the output and the mask (the caller's contract).
+        unsafe {
             let y = if ops.relu {
                 if acc < 0.0 {
                     0.0
                 } else {
                     acc
                 }
-            } else if !ops.mask.is_null() {
-                if *ops.mask.add(at) > 0.0 {
-                    acc
-                } else {
-                    0.0
-                }
-            } else {
+            } else if ops.mask.is_null() || *ops.mask.add(at) > 0.0 {
                 acc
+            } else {
+                0.0
             };
             *ops.out.add(at) = y;
         }

@@ -77,13 +77,15 @@ pub fn dense_forward(
         gemm::Epilogue::Identity
     };
     gemm::gemm(
-        rows,
-        n_in,
-        n_out,
-        gemm::Lhs::row_major(x, n_in),
-        w,
-        Some(bias),
-        epilogue,
+        gemm::Product {
+            m: rows,
+            k: n_in,
+            n: n_out,
+            lhs: gemm::Lhs::row_major(x, n_in),
+            rhs: w,
+            init: Some(bias),
+            epilogue,
+        },
         out,
     );
 }
@@ -112,13 +114,15 @@ pub fn input_grad_relu(
         rows * n_in
     );
     gemm::gemm(
-        rows,
-        n_out,
-        n_in,
-        gemm::Lhs::row_major(delta, n_out),
-        w_t,
-        None,
-        gemm::Epilogue::ReluMask(activation),
+        gemm::Product {
+            m: rows,
+            k: n_out,
+            n: n_in,
+            lhs: gemm::Lhs::row_major(delta, n_out),
+            rhs: w_t,
+            init: None,
+            epilogue: gemm::Epilogue::ReluMask(activation),
+        },
         out,
     );
 }
@@ -142,25 +146,29 @@ pub fn weight_grad(
         // (aᵀ·δ)ᵀ = δᵀ·a: a 1 × n_in row, the same memory as the n_in × 1 column, and
         // vectorizable along n_in. Each element is still the sum over rows in order.
         gemm::gemm(
-            1,
-            rows,
-            n_in,
-            gemm::Lhs::row_major(delta, rows),
-            a,
-            None,
-            gemm::Epilogue::Identity,
+            gemm::Product {
+                m: 1,
+                k: rows,
+                n: n_in,
+                lhs: gemm::Lhs::row_major(delta, rows),
+                rhs: a,
+                init: None,
+                epilogue: gemm::Epilogue::Identity,
+            },
             out,
         );
         return;
     }
     gemm::gemm(
-        n_in,
-        rows,
-        n_out,
-        gemm::Lhs::transposed(a, rows, n_in),
-        delta,
-        None,
-        gemm::Epilogue::Identity,
+        gemm::Product {
+            m: n_in,
+            k: rows,
+            n: n_out,
+            lhs: gemm::Lhs::transposed(a, rows, n_in),
+            rhs: delta,
+            init: None,
+            epilogue: gemm::Epilogue::Identity,
+        },
         out,
     );
 }
@@ -188,13 +196,15 @@ pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
 /// When a slice is shorter than its shape says.
 pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, out: &mut [f32]) {
     gemm::gemm(
-        m,
-        k,
-        n,
-        gemm::Lhs::row_major(a, k),
-        b,
-        None,
-        gemm::Epilogue::Identity,
+        gemm::Product {
+            m,
+            k,
+            n,
+            lhs: gemm::Lhs::row_major(a, k),
+            rhs: b,
+            init: None,
+            epilogue: gemm::Epilogue::Identity,
+        },
         out,
     );
 }
