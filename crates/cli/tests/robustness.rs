@@ -950,7 +950,7 @@ fn issue_13_cases() -> Vec<Case> {
         bad_model(
             "model: a header declaring a 1 TiB payload",
             header_declaring(1 << 40),
-            &["declares a payload of 1099511627776 bytes", "largest model"],
+            &["declares 1099511627776 bytes", "largest model"],
         ),
         // (11) A read-only output is not replaced.
         case(
