@@ -267,12 +267,14 @@ impl<R: Read> FeatureRows<R> {
             return Ok(false);
         }
         let start = features.len();
+        // One UTF-8 check for the whole record when it passes (other columns included).
+        let text = self.input.record_text();
         let values = self.columns.iter().chain(&self.target).map(|&c| {
-            let raw = &self.input.record[c];
-            let v = self.input.parse(raw, c, &self.header)?;
+            let v = self.input.parse_at(text, c, &self.header)?;
             if v.is_finite() {
                 Ok(v)
             } else {
+                let raw = &self.input.record[c];
                 Err(self
                     .input
                     .field_error(FieldProblem::NonFinite, raw, c, &self.header))
