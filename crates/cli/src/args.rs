@@ -8,7 +8,14 @@ use std::path::PathBuf;
 /// Train small neural networks that interpolate a smooth function of a few inputs, and
 /// predict it in your own units.
 #[derive(Debug, Parser)]
-#[command(name = "fivedreg", version, max_term_width = 100)]
+#[command(
+    name = "fivedreg",
+    version,
+    max_term_width = 100,
+    after_help = "Limits: CSV files of at most 1024 columns and 16 MiB a line; networks of at most \
+                  64 hidden layers, each at most 65536 wide, 268435456 parameters in all; at most \
+                  1000000 epochs. Every limit, and why: docs/limits.md."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -33,8 +40,8 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
-/// Most rows `generate` and `demo` make: they hold them all in memory (48 bytes a row of
-/// five inputs).
+/// Most rows `generate` and `demo` make (`demo` holds them all in memory, 48 bytes a row of
+/// five inputs; `generate` streams them).
 pub const MAX_SAMPLES: u64 = 100_000_000;
 
 fn function_parser() -> impl TypedValueParser<Value = TestFunction> {
@@ -53,10 +60,11 @@ pub struct GenerateArgs {
     pub function: TestFunction,
     /// Number of inputs [default: the function's own: 5; ishigami 3, borehole 8].
     /// sum-of-squares and styblinski-tang take 1 or more, rosenbrock 2 or more, friedman1
-    /// 5 or more; ishigami and borehole only their own.
+    /// 5 or more, each at most 1023 (with y, the 1024 columns a CSV file may have); ishigami
+    /// and borehole only their own.
     #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub inputs: Option<usize>,
-    /// Standard deviation of the Gaussian noise added to y (>= 0).
+    /// Standard deviation of the Gaussian noise added to y, 0 to 1e300.
     #[arg(
         long,
         value_name = "SIGMA",
@@ -81,10 +89,12 @@ pub struct GenerateArgs {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Training data: CSV with a header row; the last column is the target unless --target
-    /// names another, the other columns are the features. `-` is stdin.
+    /// names another, the other columns are the features. At most 1024 columns and 16 MiB a
+    /// line; lines end with \n or \r\n. `-` is stdin.
     #[arg(value_name = "DATA.csv")]
     pub data: PathBuf,
-    /// Where to save the model (written whole or not at all).
+    /// Where to save the model (written whole or not at all, and only once the report is
+    /// out; an existing file keeps its permissions, a read-only one is not replaced).
     #[arg(short, long, value_name = "MODEL")]
     pub output: PathBuf,
     /// Optimiser: `adam` (minibatches, early stopping on the validation R²; the seed
@@ -144,7 +154,7 @@ pub struct TrainArgs {
     /// Rows per minibatch (>= 1) [default: min(200, training rows)].
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
-    /// L2 penalty on the weights (>= 0).
+    /// L2 penalty on the weights, 0 to 1e9.
     #[arg(
         long,
         value_name = "A",
@@ -218,7 +228,8 @@ pub struct PredictArgs {
     #[arg(value_name = "MODEL")]
     pub model: PathBuf,
     /// Rows to predict: CSV with a header that holds every feature of the model (any order,
-    /// other columns are copied through). `-` is stdin.
+    /// other columns are copied through); at most 1024 columns and 16 MiB a line. `-` is
+    /// stdin.
     #[arg(value_name = "INPUT.csv")]
     pub input: Option<PathBuf>,
     /// Predict one point: its features, comma-separated, in the model's order (see
@@ -248,7 +259,8 @@ pub struct EvaluateArgs {
     #[arg(value_name = "MODEL")]
     pub model: PathBuf,
     /// CSV with a header that holds every feature of the model (any order; other columns are
-    /// ignored) and its target column. `-` is stdin.
+    /// ignored, they need not be numbers) and its target column; at most 1024 columns and
+    /// 16 MiB a line. Read as a stream, in constant memory. `-` is stdin.
     #[arg(value_name = "DATA.csv")]
     pub data: PathBuf,
     /// Print one JSON object (r2, mse, rmse, mae, max_error, n) instead of the table.

@@ -2,13 +2,16 @@
 
 use crate::args::{DemoArgs, EvaluateArgs, GenerateArgs, InspectArgs, PredictArgs, TrainArgs};
 use crate::failure::{display_path, Failure};
-use crate::output::{bytes, num, output_name, print, table, write_to};
+use crate::output::{
+    bytes, check_stdout_open, column_name, column_names, num, output_name, print, r2, table,
+    write_to,
+};
 use fivedreg::{
     AutoOptions, FitOptions, Fitted, Interpolator, MlpParams, Solver, StopReason, TrainingSummary,
     ValidFitOptions,
 };
-use fivedreg_data::{CsvOptions, Dataset, FeatureRows, SplitFractions, TestFunction};
-use fivedreg_metrics::Report;
+use fivedreg_data::{CsvOptions, Dataset, FeatureRows, Generator, SplitFractions, TestFunction};
+use fivedreg_metrics::{Report, ReportBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -18,8 +21,8 @@ use std::path::Path;
 /// `fivedreg generate`.
 pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let inputs = args.inputs.unwrap_or(args.function.default_inputs());
-    // Every way generating can fail is an option value out of range.
-    let data = fivedreg_data::generate(
+    // Every way making the generator can fail is an option value out of range.
+    let generator = Generator::new(
         args.function,
         rows(args.samples),
         inputs,
@@ -27,8 +30,10 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
         args.seed,
     )
     .map_err(|e| Failure::usage(e.to_string()))?;
+    // Streamed: one row in memory at a time, whatever --samples is.
     write_to(&args.output, |out| {
-        fivedreg_data::write_csv(&data, out)
+        generator
+            .write_csv(out)
             .map_err(|e| Failure::other(format!("{}: {e}", output_name(&args.output))))
     })
 }
@@ -138,6 +143,9 @@ fn stop_words(model: &Interpolator) -> String {
     } else {
         ("training loss", "fell")
     };
+    if history.best_validation_r2.is_some_and(f64::is_nan) {
+        return "the target is constant: nothing to learn, it is predicted exactly".into();
+    }
     match history.stop_reason {
         // The best weights may still come from one of those epochs: a gain below tol
         // counts as none, but the best score is kept.
@@ -152,13 +160,23 @@ fn stop_words(model: &Interpolator) -> String {
     }
 }
 
+/// An error metric, or why it has no value: the MSE of errors around 1e155 and above is
+/// beyond `f64` (its square root, the RMSE, is not).
+fn metric(v: f64) -> String {
+    if v.is_infinite() {
+        "beyond the range of f64 numbers".into()
+    } else {
+        num(v)
+    }
+}
+
 fn metrics_rows(report: &Report) -> Vec<(&'static str, String)> {
     vec![
-        ("R²", num(report.r2)),
-        ("MSE", num(report.mse)),
-        ("RMSE", num(report.rmse)),
-        ("MAE", num(report.mae)),
-        ("max error", num(report.max_error)),
+        ("R²", r2(report.r2)),
+        ("MSE", metric(report.mse)),
+        ("RMSE", metric(report.rmse)),
+        ("MAE", metric(report.mae)),
+        ("max error", metric(report.max_error)),
     ]
 }
 
@@ -174,7 +192,7 @@ fn push_test_metrics(
             text.push_str(&format!(
                 "Test metrics ({} rows, in the units of {}):\n",
                 report.n,
-                model.target_name()
+                column_name(model.target_name())
             ));
             table(text, &metrics_rows(report));
         }
@@ -195,7 +213,11 @@ fn training_table(
     push_test_metrics(&mut text, model, summary, "is");
     text.push_str("Training:\n");
     let best = match history.best_validation_r2 {
-        Some(r2) => format!("{} (validation R² {})", history.best_epoch, num(r2)),
+        Some(score) if score.is_nan() => format!(
+            "{} (validation R² undefined: the target is constant)",
+            history.best_epoch
+        ),
+        Some(score) => format!("{} (validation R² {})", history.best_epoch, num(score)),
         None => history.best_epoch.to_string(),
     };
     let mut rows = vec![(
@@ -296,16 +318,39 @@ fn metrics_json(report: Option<&Report>) -> serde_json::Value {
     }
 }
 
-/// Whether two paths name the same existing file.
+/// Whether two paths name the same existing regular file, through symbolic or hard links.
+/// (Devices are left out: `/dev/stdin` and `/dev/stdout` may be one terminal.)
 fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
+    let (Ok(meta_a), Ok(meta_b)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    if !(meta_a.is_file() && meta_b.is_file()) {
+        return false;
     }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta_a.dev() == meta_b.dev() && meta_a.ino() == meta_b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+    }
+}
+
+/// The column `predict` adds to its output, named after the model's target.
+fn prediction_column(target: &str) -> String {
+    format!("{target}_predicted")
 }
 
 /// `fivedreg train`.
 pub fn train(args: &TrainArgs) -> Result<(), Failure> {
+    if args.output.as_os_str() == "-" {
+        return Err(Failure::usage(
+            "-o -: a model file is binary and is not written to stdout; name a file \
+             (the report goes to stdout)",
+        ));
+    }
     let auto = if args.auto {
         let base = fit_options_of(args)?;
         let auto = AutoOptions {
@@ -321,6 +366,8 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         Some(_) => None,
         None => Some(fit_options(args)?),
     };
+    // The report goes to stdout: refused now if it cannot, rather than after the training.
+    check_stdout_open().map_err(not_saved)?;
     // A model that cannot be saved (a missing folder, a folder given as the file) is
     // refused now rather than after the training: a temporary file is made beside it and
     // removed. A device or pipe is left alone until the model is written.
@@ -338,7 +385,21 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         target: args.target.clone(),
         ..Default::default()
     };
+    if args.data.as_os_str() == "-" {
+        drop(stdin()?);
+    }
     let (data, _) = fivedreg_data::read_csv_path(&args.data, &csv)?;
+    let predicted = prediction_column(data.target_name());
+    if data.feature_names().contains(&predicted) {
+        return Err(Failure::other(format!(
+            "{}: the feature column {} has the name `fivedreg predict` gives its prediction \
+             column for the target {}, so the model could never predict a file that holds \
+             it; rename the column",
+            display_path(&args.data),
+            column_name(&predicted),
+            column_name(data.target_name())
+        )));
+    }
     let fitted = match (&auto, &options) {
         (Some(auto), _) => {
             let show = !args.json && std::io::stderr().is_terminal();
@@ -357,9 +418,13 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         (None, None) => return Err(Failure::other("no fit options".to_string())),
     };
     let model = &fitted.interpolator;
-    // Saved from these bytes, so that their count is the file's size.
+    // Saved from these bytes, so that their count is the file's size. The file is written
+    // whole but put in place only once the report is out, so that a run whose report
+    // cannot be written (a full disk behind stdout) fails without replacing the model.
     let model_bytes = model.to_bytes()?;
-    fivedreg::AtomicFile::write(&args.output, &model_bytes)?;
+    let mut file = fivedreg::AtomicFile::create(&args.output)?;
+    std::io::Write::write_all(file.file(), &model_bytes)
+        .map_err(|e| Failure::io(&args.output, e))?;
     let size = model_bytes.len() as u64;
     let seconds = fitted.history.seconds;
     if args.json {
@@ -389,13 +454,23 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         if let (Some(target), Some(extra)) = (object.as_object_mut(), extra.as_object()) {
             target.extend(extra.clone());
         }
-        return print(&format!("{object}\n"));
+        print(&format!("{object}\n")).map_err(not_saved)?;
+    } else {
+        print(&training_table(
+            model,
+            seconds,
+            &display_path(&args.output),
+            size,
+        ))
+        .map_err(not_saved)?;
     }
-    print(&training_table(
-        model,
-        seconds,
-        &display_path(&args.output),
-        size,
+    Ok(file.commit()?)
+}
+
+/// A report that could not be written, with the consequence: the model was not saved.
+fn not_saved(failure: Failure) -> Failure {
+    Failure::other(format!(
+        "{failure}; the model was not saved (any old file is left as it was)"
     ))
 }
 
@@ -410,7 +485,8 @@ pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
         let y = model
             .predict_point(point)
             .map_err(|e| Failure::from(e).about(&display_path(&args.model)))?;
-        return print(&format!("{y}\n"));
+        // The shortest text that reads back as the same number (1e-301, not 300 zeros).
+        return print(&format!("{y:?}\n"));
     }
     if same_file(&args.output, &args.model) {
         return Err(Failure::usage(format!(
@@ -426,14 +502,15 @@ pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
         )));
     }
     let input = args.input.as_deref().unwrap_or(Path::new("-"));
+    if same_file(&args.output, input) {
+        return Err(Failure::usage(format!(
+            "-o {} is the input; the predictions would replace it (write them to another \
+             file)",
+            display_path(&args.output)
+        )));
+    }
     if input.as_os_str() == "-" {
-        predict_stream(
-            &model,
-            std::io::stdin().lock(),
-            "<stdin>",
-            &args.output,
-            args.std,
-        )
+        predict_stream(&model, stdin()?, "<stdin>", &args.output, args.std)
     } else {
         let file = fivedreg_data::open(input)?;
         predict_stream(&model, file, &display_path(input), &args.output, args.std)
@@ -448,12 +525,13 @@ fn predict_stream<R: std::io::Read>(
     with_std: bool,
 ) -> Result<(), Failure> {
     let mut rows = FeatureRows::new(reader, source, model.feature_names())?;
-    let prediction_column = format!("{}_predicted", model.target_name());
+    let prediction_column = prediction_column(model.target_name());
     let std_column = format!("{}_std", model.target_name());
     for column in [&prediction_column, &std_column] {
         if rows.header().contains(column) && (with_std || *column == prediction_column) {
             return Err(Failure::other(format!(
-                "{source}: already has a column named {column}"
+                "{source}: already has a column named {}",
+                column_name(column)
             )));
         }
     }
@@ -502,23 +580,8 @@ fn predict_stream<R: std::io::Read>(
             } else {
                 model.predict(&features).map(|mean| (mean, Vec::new()))
             };
-            let (predictions, stds) = predicted.map_err(|e| match e {
-                fivedreg::Error::NonFiniteFeature { row, column, value } => {
-                    Failure::other(format!(
-                        "{source}:{}: feature {} is not a finite number ({value})",
-                        lines.get(row.saturating_sub(1)).copied().unwrap_or(0),
-                        model
-                            .feature_names()
-                            .get(column.saturating_sub(1))
-                            .map_or("?", String::as_str)
-                    ))
-                }
-                other => Failure::other(format!(
-                    "{source}: lines {}-{}: {other}",
-                    lines.first().copied().unwrap_or(0),
-                    lines.last().copied().unwrap_or(0)
-                )),
-            })?;
+            let (predictions, stds) =
+                predicted.map_err(|e| chunk_failure(model, source, &lines, e))?;
             for (i, (record, y)) in fields.iter_mut().zip(&predictions).enumerate() {
                 number.clear();
                 // Writing to a String cannot fail.
@@ -548,25 +611,123 @@ fn predict_stream<R: std::io::Read>(
     })
 }
 
+/// Standard input, refused when it was closed at start-up.
+fn stdin() -> Result<std::io::StdinLock<'static>, Failure> {
+    if crate::stdio::stdin_closed() {
+        return Err(Failure::other(
+            "<stdin>: standard input is closed, so there is nothing to read",
+        ));
+    }
+    Ok(std::io::stdin().lock())
+}
+
+/// A failed prediction of a chunk of streamed rows (`lines`: each row's line), named by
+/// its line.
+fn chunk_failure(model: &Interpolator, source: &str, lines: &[u64], e: fivedreg::Error) -> Failure {
+    match e {
+        fivedreg::Error::NonFiniteFeature { row, column, value } => Failure::other(format!(
+            "{source}:{}: feature {} is not a finite number ({value})",
+            lines.get(row.saturating_sub(1)).copied().unwrap_or(0),
+            model
+                .feature_names()
+                .get(column.saturating_sub(1))
+                .map_or("?", String::as_str)
+        )),
+        other => Failure::other(format!(
+            "{source}: lines {}-{}: {other}",
+            lines.first().copied().unwrap_or(0),
+            lines.last().copied().unwrap_or(0)
+        )),
+    }
+}
+
+/// Rows `evaluate` predicts at a time: enough for prediction to use two threads (it keeps
+/// only numbers, 4 MB a chunk of five features, so memory stays bounded).
+const EVALUATE_CHUNK_ROWS: usize = 1 << 16;
+
+/// The metrics of `model` on the rows of `reader`, streamed: a chunk of rows in memory at a
+/// time, whatever the file's size. Only the model's features and target are read. For an
+/// ensemble, also the share of rows whose truth lies within ±1.96 of its standard deviation.
+fn evaluate_stream<R: std::io::Read>(
+    model: &Interpolator,
+    reader: R,
+    source: &str,
+) -> Result<(Report, Option<f64>), Failure> {
+    let mut rows = FeatureRows::with_target(
+        reader,
+        source,
+        model.feature_names(),
+        model.target_name(),
+        &CsvOptions::default(),
+    )?;
+    let n_features = model.feature_names().len();
+    let mut features: Vec<f64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS * n_features);
+    let mut targets: Vec<f64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS);
+    let mut lines: Vec<u64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS);
+    let mut report = ReportBuilder::new();
+    let mut covered = 0usize;
+    let mut done = false;
+    while !done {
+        features.clear();
+        targets.clear();
+        lines.clear();
+        while targets.len() < EVALUATE_CHUNK_ROWS {
+            if !rows.read_numbers(&mut features, &mut targets)? {
+                done = true;
+                break;
+            }
+            lines.push(rows.line());
+        }
+        if targets.is_empty() {
+            break;
+        }
+        let predicted = if model.is_ensemble() {
+            let with_std = model
+                .predict_with_std(&features)
+                .map_err(|e| chunk_failure(model, source, &lines, e))?;
+            covered += targets
+                .iter()
+                .zip(&with_std.mean)
+                .zip(&with_std.std)
+                .filter(|((y, m), s)| (*y - *m).abs() <= fivedreg::Z95 * **s)
+                .count();
+            with_std.mean
+        } else {
+            model
+                .predict(&features)
+                .map_err(|e| chunk_failure(model, source, &lines, e))?
+        };
+        report.extend(&targets, &predicted).map_err(|e| {
+            Failure::other(format!(
+                "{source}: lines {}-{}: {e}",
+                lines.first().copied().unwrap_or(0),
+                lines.last().copied().unwrap_or(0)
+            ))
+        })?;
+    }
+    if report.is_empty() {
+        return Err(fivedreg_data::DataError::HeaderOnly {
+            file: source.to_string(),
+        }
+        .into());
+    }
+    let coverage = model
+        .is_ensemble()
+        .then(|| covered as f64 / report.len() as f64);
+    let report = report
+        .finish()
+        .map_err(|e| Failure::other(format!("{source}: {e}")))?;
+    Ok((report, coverage))
+}
+
 /// `fivedreg evaluate`.
 pub fn evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
     let model = Interpolator::load(&args.model)?;
-    let csv = CsvOptions {
-        target: Some(model.target_name().to_string()),
-        ..Default::default()
-    };
-    let (data, _) = fivedreg_data::read_csv_path(&args.data, &csv)?;
-    let report = model
-        .evaluate(&data)
-        .map_err(|e| Failure::other(format!("{}: {e}", display_path(&args.data))))?;
-    let coverage = if model.is_ensemble() {
-        Some(
-            model
-                .coverage(&data)
-                .map_err(|e| Failure::other(format!("{}: {e}", display_path(&args.data))))?,
-        )
+    let (report, coverage) = if args.data.as_os_str() == "-" {
+        evaluate_stream(&model, stdin()?, "<stdin>")?
     } else {
-        None
+        let file = fivedreg_data::open(&args.data)?;
+        evaluate_stream(&model, file, &display_path(&args.data))?
     };
     if args.json {
         let mut object = metrics_json(Some(&report));
@@ -581,7 +742,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
         display_path(&args.model),
         display_path(&args.data),
         report.n,
-        model.target_name()
+        column_name(model.target_name())
     );
     let mut rows = metrics_rows(&report);
     if let Some(c) = coverage {
@@ -594,9 +755,14 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
 /// `fivedreg inspect`.
 pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
     let model = Interpolator::load(&args.model)?;
-    let size = std::fs::metadata(&args.model)
-        .map_err(|e| Failure::io(&args.model, e))?
-        .len();
+    let meta = std::fs::metadata(&args.model).map_err(|e| Failure::io(&args.model, e))?;
+    // A pipe or device has no length of its own: the model's bytes are counted instead
+    // (encoding a loaded model gives back its file's bytes).
+    let size = if meta.is_file() {
+        meta.len()
+    } else {
+        model.to_bytes()?.len() as u64
+    };
     let options = model.options();
     let network = &options.network;
     let summary = model.summary();
@@ -632,8 +798,8 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
     table(
         &mut text,
         &[
-            ("features", model.feature_names().join(", ")),
-            ("target", model.target_name().to_string()),
+            ("features", column_names(model.feature_names())),
+            ("target", column_name(model.target_name()).into_owned()),
             (
                 "model",
                 format!(

@@ -107,3 +107,61 @@ fn usage_errors_fit_on_one_line() {
     );
     assert!(!text.contains('\n'));
 }
+
+/// docs/limits.md gives every limit the value the code enforces, and `--help` names the
+/// page and the column cap.
+#[test]
+fn the_limits_are_documented_in_one_place() {
+    let page = include_str!("../../../docs/limits.md");
+    let csv = fivedreg_data::CsvOptions::default();
+    let limits: Vec<(&str, String)> = vec![
+        ("CSV columns", format!("at most {}", csv.max_columns)),
+        (
+            "CSV line bytes",
+            format!(
+                "{} MiB ({} bytes)",
+                csv.max_line_bytes >> 20,
+                csv.max_line_bytes
+            ),
+        ),
+        ("samples", format!("1 to {}", crate::args::MAX_SAMPLES)),
+        ("inputs", format!("at most {}", fivedreg_data::MAX_INPUTS)),
+        ("noise", format!("0 to {:e}", fivedreg_data::MAX_NOISE)),
+        (
+            "hidden layers",
+            format!("at most {}", fivedreg_nn::MAX_HIDDEN_LAYERS),
+        ),
+        ("width", format!("at most {}", fivedreg_nn::MAX_WIDTH)),
+        (
+            "parameters",
+            format!("at most {}", fivedreg_nn::MAX_PARAMETERS),
+        ),
+        ("epochs", format!("1 to {}", fivedreg_nn::MAX_EPOCHS)),
+        ("alpha", format!("0 to {:e}", fivedreg_nn::MAX_ALPHA)),
+        ("threads", format!("to {}", fivedreg_nn::MAX_THREADS)),
+        (
+            "payload",
+            format!("at most {} bytes", fivedreg::MAX_PAYLOAD_BYTES),
+        ),
+        (
+            "curve points",
+            format!("at most {}", fivedreg::MAX_CURVE_POINTS),
+        ),
+    ];
+    for (what, text) in limits {
+        assert!(
+            page.contains(&text),
+            "docs/limits.md lacks {what}: {text:?}"
+        );
+    }
+    let top = help(&[]);
+    for expected in ["1024 columns", "16 MiB", "docs/limits.md"] {
+        assert!(top.contains(expected), "--help lacks {expected:?}");
+    }
+    for command in ["train", "predict", "evaluate"] {
+        assert!(
+            help(&[command]).contains("1024 columns"),
+            "{command} --help"
+        );
+    }
+}

@@ -4,6 +4,8 @@ mod args;
 mod commands;
 mod failure;
 mod output;
+mod signals;
+mod stdio;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -54,6 +56,7 @@ fn command_path(args: &[String]) -> String {
 }
 
 fn main() -> ExitCode {
+    signals::remove_temporary_files_on_signals();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

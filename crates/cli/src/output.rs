@@ -2,6 +2,7 @@
 
 use crate::failure::{display_path, Failure};
 use fivedreg::AtomicFile;
+use std::borrow::Cow;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -12,6 +13,7 @@ pub fn write_to(
     write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     if path.as_os_str() == "-" {
+        check_stdout_open()?;
         let mut out = PipeWatch {
             inner: BufWriter::new(std::io::stdout().lock()),
             closed: false,
@@ -82,6 +84,40 @@ pub fn num(v: f64) -> String {
     format!("{v:.decimals$}")
 }
 
+/// An R² in [`num`]'s form, or the words for an undefined one (a constant target).
+pub fn r2(v: f64) -> String {
+    if v.is_nan() {
+        "undefined (the target is constant)".into()
+    } else {
+        num(v)
+    }
+}
+
+/// A column name as text shows it: as is when plain, otherwise quoted with its special
+/// characters escaped (a comma would read as a separator in a list of names, a control
+/// character could rewrite the terminal).
+pub fn column_name(name: &str) -> Cow<'_, str> {
+    let plain = !name.is_empty()
+        && name.trim() == name
+        && !name
+            .chars()
+            .any(|c| c.is_control() || matches!(c, ',' | '"' | '\\'));
+    if plain {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(format!("{name:?}"))
+    }
+}
+
+/// Column names as text shows them, comma-separated.
+pub fn column_names(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| column_name(n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Bytes in human units (`13.2 KB`).
 pub fn bytes(n: u64) -> String {
     if n < 1024 {
@@ -106,8 +142,21 @@ pub fn table(out: &mut String, rows: &[(&str, String)]) {
     }
 }
 
-/// Prints `text` on stdout; a closed pipe is not an error worth a message.
+/// Refuses a standard output that was closed when the command started (`>&-`): whatever
+/// it would print would be lost without a word.
+pub fn check_stdout_open() -> Result<(), Failure> {
+    if crate::stdio::stdout_closed() {
+        return Err(Failure::other(
+            "<stdout>: standard output is closed, so the output cannot be written",
+        ));
+    }
+    Ok(())
+}
+
+/// Prints `text` on stdout; a closed pipe is not an error worth a message (its reader
+/// has what it wanted), but every other failure, the final flush included, is.
 pub fn print(text: &str) -> Result<(), Failure> {
+    check_stdout_open()?;
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -132,6 +181,19 @@ mod tests {
         assert_eq!(num(2.5e12), "2.50000e12");
         assert_eq!(num(0.0), "0");
         assert_eq!(num(-3.25), "-3.25000");
+    }
+
+    #[test]
+    fn names_are_quoted_and_escaped_when_not_plain() {
+        assert_eq!(column_name("x1"), "x1");
+        assert_eq!(column_name("flow rate (m³/s)"), "flow rate (m³/s)");
+        assert_eq!(column_name("a,b"), "\"a,b\"");
+        assert_eq!(column_name("bell\u{7}\x1b[2J"), "\"bell\\u{7}\\u{1b}[2J\"");
+        assert_eq!(column_name("line\nbreak"), "\"line\\nbreak\"");
+        assert_eq!(column_name(" padded"), "\" padded\"");
+        assert_eq!(column_names(&["a".into(), "b,c".into()]), "a, \"b,c\"");
+        assert_eq!(r2(f64::NAN), "undefined (the target is constant)");
+        assert_eq!(r2(0.5), "0.500000");
     }
 
     #[test]

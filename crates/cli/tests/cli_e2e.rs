@@ -5,16 +5,16 @@
 //! One model of the seed task (10,000 samples, default options) is trained once and shared
 //! by the tests of this file, to keep the run short.
 
+mod common;
+
 use assert_cmd::Command;
+use common::binary;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The binary under test, built by cargo for this test run.
-const BINARY: &str = env!("CARGO_BIN_EXE_fivedreg");
-
 fn fivedreg() -> Command {
-    Command::new(BINARY)
+    Command::new(binary())
 }
 
 /// Runs the binary and returns its stdout; panics with its stderr when it fails.
@@ -589,7 +589,7 @@ fn an_output_folder_that_does_not_exist_is_named() {
 #[test]
 fn a_reader_that_stops_early_is_not_an_error() {
     use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(BINARY)
+    let mut child = std::process::Command::new(binary())
         .args(["generate", "--samples", "200000"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -14,86 +14,12 @@
 //! Unix only: cases use devices of `/dev` and SIGKILL.
 #![cfg(unix)]
 
-use assert_cmd::Command;
-use std::collections::BTreeMap;
+mod common;
+
+use common::{binary, crc32, fivedreg, fixtures, snapshot, temp_files};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// The binary under test, built by cargo for this test run.
-const BINARY: &str = env!("CARGO_BIN_EXE_fivedreg");
-
-/// The binary, with a backtrace requested so that a panic could not go unnoticed.
-fn fivedreg(dir: &Path) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .current_dir(dir)
-        .env("RUST_BACKTRACE", "1")
-        .timeout(Duration::from_secs(60));
-    command
-}
-
-/// Runs the binary in `dir` and returns its stdout; panics with its stderr when it fails.
-fn run_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let output = fivedreg(dir).args(args).output().unwrap();
-    assert!(
-        output.status.success(),
-        "fivedreg {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
-
-/// Good inputs shared by the cases: a small data set and a model trained on it.
-/// (Kept in memory: a static is never dropped, so a folder kept here would outlive the
-/// test run.)
-struct Fixtures {
-    /// `x1,x2,y`, 200 rows.
-    csv: Vec<u8>,
-    /// A model of `csv` (features x1, x2; target y).
-    model: Vec<u8>,
-}
-
-fn fixtures() -> &'static Fixtures {
-    static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
-    FIXTURES.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path();
-        run_ok(
-            path,
-            &[
-                "generate",
-                "--samples",
-                "200",
-                "--inputs",
-                "2",
-                "--noise",
-                "0.01",
-                "-o",
-                "good.csv",
-            ],
-        );
-        run_ok(
-            path,
-            &[
-                "train",
-                "good.csv",
-                "-o",
-                "good.fdr",
-                "--hidden",
-                "8,4",
-                "--max-epochs",
-                "5",
-                "--json",
-            ],
-        );
-        Fixtures {
-            csv: std::fs::read(path.join("good.csv")).unwrap(),
-            model: std::fs::read(path.join("good.fdr")).unwrap(),
-        }
-    })
-}
 
 /// What the exit code must be.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -114,6 +40,10 @@ enum Content {
     LongLine(usize),
     /// An empty folder.
     Dir,
+    /// A symbolic link to this path.
+    Link(&'static str),
+    /// A file no one may write (mode 444).
+    ReadOnly(Vec<u8>),
 }
 
 struct Case {
@@ -230,20 +160,15 @@ fn reframed(version: u32) -> Vec<u8> {
     bytes
 }
 
-/// CRC-32 (IEEE), bit by bit: the model file's checksum, kept independent of the crate.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+/// A valid header (magic, version, checksum) that declares a payload of `declared` bytes,
+/// and nothing after it.
+fn header_declaring(declared: u64) -> Vec<u8> {
+    let mut bytes = fivedreg::MAGIC.to_vec();
+    bytes.extend_from_slice(&fivedreg::FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&declared.to_le_bytes());
+    let crc = crc32(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    bytes
 }
 
 /// The cases. Every `DataError` a user can cause through the binary is here; not
@@ -926,6 +851,7 @@ fn cases() -> Vec<Case> {
         &["ishigami", "5"],
         Usage,
     ));
+    cases.extend(issue_13_cases());
     // Every error a CSV file causes at training is also refused, in the same words, by
     // `predict` (which streams its input rather than reading it whole).
     cases.push(case(
@@ -944,29 +870,116 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-/// Every file of `dir` (recursively): its bytes, or the target of a link.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
-            let content = if kind.is_symlink() {
-                std::fs::read_link(&path)
-                    .unwrap()
-                    .into_os_string()
-                    .into_encoded_bytes()
-            } else if kind.is_dir() {
-                stack.push(path.clone());
-                b"<dir>".to_vec()
-            } else {
-                std::fs::read(&path).unwrap()
-            };
-            files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), content);
-        }
-    }
-    files
+/// The refusals of issue #13 (robustness II); its other cases, which are not refusals, are
+/// tested in `robustness_ii.rs`.
+fn issue_13_cases() -> Vec<Case> {
+    use Exit::{Failure, Usage};
+    let fx = fixtures();
+    let good_csv = || ("good.csv", Content::Bytes(fx.csv.clone()));
+    let good_model = || ("good.fdr", Content::Bytes(fx.model.clone()));
+    let cr_only = "cr_line_ends.csv";
+    vec![
+        // (4) Lines ended by \r alone: one line of every field, then an empty success.
+        bad_csv(
+            "csv: lines ended by CR alone",
+            cr_only,
+            &["line 1, column 3", "\\r alone", "convert"],
+        ),
+        case(
+            "csv: predict input with lines ended by CR alone",
+            vec![good_model(), (cr_only, Content::Corpus(cr_only))],
+            &["predict", "good.fdr", cr_only, "-o", OUT],
+            &[cr_only, "line 1", "\\r alone"],
+            Failure,
+        ),
+        case(
+            "csv: evaluate data with lines ended by CR alone",
+            vec![good_model(), (cr_only, Content::Corpus(cr_only))],
+            &["evaluate", "good.fdr", cr_only],
+            &[cr_only, "line 1", "\\r alone"],
+            Failure,
+        ),
+        // (5) A feature named like the column `predict` adds: no CSV could be predicted.
+        bad_csv(
+            "csv: a feature named like the prediction column",
+            "prediction_column_feature.csv",
+            &["y_predicted", "rename"],
+        ),
+        // (6) A noise that makes y infinite, and more inputs than a CSV file may have.
+        case(
+            "cli: generate noise that overflows y",
+            vec![],
+            &["generate", "--samples", "10", "--noise", "1e308", "-o", OUT],
+            &["noise", "1e300", "1e308"],
+            Usage,
+        ),
+        case(
+            "cli: generate more inputs than a CSV file may have",
+            vec![],
+            &["generate", "--samples", "10", "--inputs", "1024", "-o", OUT],
+            &["1024 inputs", "at most 1023"],
+            Usage,
+        ),
+        // (7) An alpha whose penalty overflows: its range, not the learning rate.
+        bad_train_option(
+            "cli: alpha that overflows the penalty",
+            &["--alpha", "1e308"],
+            &["--alpha", "1e308", "[0, 1e9]"],
+            Usage,
+        ),
+        // (9) Predictions onto the input, directly or through a link.
+        case(
+            "output: predictions onto the input",
+            vec![good_model(), good_csv()],
+            &["predict", "good.fdr", "good.csv", "-o", "good.csv"],
+            &["good.csv", "is the input"],
+            Usage,
+        ),
+        case(
+            "output: predictions onto the input through a link",
+            vec![
+                good_model(),
+                good_csv(),
+                ("link.csv", Content::Link("good.csv")),
+            ],
+            &["predict", "good.fdr", "good.csv", "-o", "link.csv"],
+            &["link.csv", "is the input"],
+            Usage,
+        ),
+        // (10) A header that declares 1 TiB: refused before reading on.
+        bad_model(
+            "model: a header declaring a 1 TiB payload",
+            header_declaring(1 << 40),
+            &["declares 1099511627776 bytes", "largest model"],
+        ),
+        // (11) A read-only output is not replaced.
+        case(
+            "output: a read-only file",
+            vec![
+                good_model(),
+                good_csv(),
+                ("ro.csv", Content::ReadOnly(b"keep".to_vec())),
+            ],
+            &["predict", "good.fdr", "good.csv", "-o", "ro.csv"],
+            &["ro.csv", "read-only"],
+            Failure,
+        ),
+        case(
+            "output: a read-only model",
+            vec![good_csv(), ("ro.fdr", Content::ReadOnly(fx.model.clone()))],
+            &["train", "good.csv", "-o", "ro.fdr", "--max-epochs", "1"],
+            &["ro.fdr", "read-only"],
+            Failure,
+        ),
+        // (13) `-o -` for a model.
+        case(
+            "output: train to stdout",
+            vec![good_csv()],
+            &["train", "good.csv", "-o", "-"],
+            &["-o -", "binary", "name a file"],
+            Usage,
+        ),
+    ]
 }
 
 fn write_files(dir: &Path, files: &[(&'static str, Content)]) {
@@ -990,6 +1003,13 @@ fn write_files(dir: &Path, files: &[(&'static str, Content)]) {
                 file.flush().unwrap();
             }
             Content::Dir => std::fs::create_dir(&path).unwrap(),
+            Content::Link(target) => std::os::unix::fs::symlink(target, &path).unwrap(),
+            Content::ReadOnly(bytes) => {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::write(&path, bytes).unwrap();
+                let read_only = std::fs::Permissions::from_mode(0o444);
+                std::fs::set_permissions(&path, read_only).unwrap();
+            }
         }
     }
 }
@@ -1183,19 +1203,6 @@ fn diverging_training_is_an_error_that_says_what_to_change() {
     );
 }
 
-/// The temporary files `fivedreg` writes beside its outputs.
-fn temp_files(dir: &Path) -> Vec<(PathBuf, u64)> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let name = e.file_name().into_string().ok()?;
-            (name.starts_with(".fivedreg-") && name.ends_with(".tmp"))
-                .then(|| (e.path(), e.metadata().map_or(0, |m| m.len())))
-        })
-        .collect()
-}
-
 /// How a killed run went.
 #[derive(Debug, PartialEq)]
 enum Killed {
@@ -1210,7 +1217,7 @@ enum Killed {
 /// Spawns `fivedreg args` in `dir` and kills it (SIGKILL) as soon as a temporary file
 /// holds at least `min_bytes` bytes, or after `patience`.
 fn run_and_kill(dir: &Path, args: &[&str], min_bytes: u64, patience: Duration) -> Killed {
-    let mut child = std::process::Command::new(BINARY)
+    let mut child = std::process::Command::new(binary())
         .current_dir(dir)
         .args(args)
         .stdout(std::process::Stdio::null())

@@ -267,12 +267,14 @@ impl<R: Read> FeatureRows<R> {
             return Ok(false);
         }
         let start = features.len();
+        // One UTF-8 check for the whole record when it passes (other columns included).
+        let text = self.input.record_text();
         let values = self.columns.iter().chain(&self.target).map(|&c| {
-            let raw = &self.input.record[c];
-            let v = self.input.parse(raw, c, &self.header)?;
+            let v = self.input.parse_at(text, c, &self.header)?;
             if v.is_finite() {
                 Ok(v)
             } else {
+                let raw = &self.input.record[c];
                 Err(self
                     .input
                     .field_error(FieldProblem::NonFinite, raw, c, &self.header))
@@ -484,13 +486,6 @@ impl<R: Read> Input<R> {
             });
         }
         let line = self.line();
-        if let Some(column) = bare_carriage_return(&self.record) {
-            return Err(DataError::CarriageReturnLineEnds {
-                file: self.source.clone(),
-                line,
-                column,
-            });
-        }
         let found = self.record.len();
         if found > max_columns {
             return Err(DataError::TooManyColumns {
@@ -514,6 +509,14 @@ impl<R: Read> Input<R> {
                     line,
                     column: c + 1,
                 })?;
+            // Before the names are compared: such a "header" holds every field of the file.
+            if name.contains('\r') {
+                return Err(DataError::CarriageReturnLineEnds {
+                    file: self.source.clone(),
+                    line,
+                    column: c + 1,
+                });
+            }
             if name.is_empty() {
                 return Err(DataError::EmptyColumnName {
                     file: self.source.clone(),
@@ -683,17 +686,6 @@ impl<R: Read> Input<R> {
             },
         }
     }
-}
-
-/// The 1-based column of the first field holding a carriage return other than the one a
-/// CRLF line end leaves at the end of the last field: a sign that the file ends its lines
-/// with `\r` alone, so that the whole file reads as one line.
-fn bare_carriage_return(record: &csv::ByteRecord) -> Option<usize> {
-    let last = record.len().checked_sub(1)?;
-    record.iter().enumerate().find_map(|(c, field)| {
-        let field = if c == last { trim_spaces(field) } else { field };
-        field.contains(&b'\r').then_some(c + 1)
-    })
 }
 
 /// Strips spaces, tabs and carriage returns around a field, then one pair of surrounding quotes (the parser

@@ -247,7 +247,7 @@ impl Generator {
         }
         if !(noise.is_finite() && (0.0..=MAX_NOISE).contains(&noise)) {
             return Err(DataError::InvalidGeneratorArgument(format!(
-                "noise must be a standard deviation in [0, {MAX_NOISE:e}], not {noise}"
+                "noise must be a standard deviation in [0, {MAX_NOISE:e}], not {noise:?}"
             )));
         }
         Ok(Generator {

@@ -3,22 +3,62 @@
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 /// A file written under a temporary name in its destination's folder and renamed into place
 /// by [`commit`](Self::commit). Dropped uncommitted, it leaves nothing behind, so a failed
-/// run never leaves a partial output file.
+/// run never leaves a partial output file; a process interrupted by a signal can remove
+/// every uncommitted one with [`AtomicFile::discard_uncommitted_then`].
 ///
 /// A destination that is a symbolic link is followed (the link stays a link); one that is
 /// not a regular file (a device such as `/dev/stdout`, a named pipe) is written directly,
-/// since it cannot be replaced.
+/// since it cannot be replaced. An existing file keeps its permissions; a read-only one
+/// (no write permission for anyone, or none for this user) is refused rather than replaced.
 pub struct AtomicFile {
-    target: Target,
+    target: Option<Target>,
     path: PathBuf,
 }
 
 enum Target {
     Temporary(tempfile::NamedTempFile, PathBuf),
     Direct(File),
+}
+
+/// The temporary files of every live, uncommitted [`AtomicFile`] of the process. Renaming
+/// one into place and removing them all on a signal take this lock, so that neither
+/// happens halfway through the other.
+static UNCOMMITTED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn uncommitted() -> MutexGuard<'static, Vec<PathBuf>> {
+    // The list stays valid whatever a panicking holder did: it only adds or removes paths.
+    UNCOMMITTED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn forget_uncommitted(list: &mut Vec<PathBuf>, temp: &Path) {
+    if let Some(i) = list.iter().position(|p| p == temp) {
+        list.swap_remove(i);
+    }
+}
+
+/// Refuses to replace `destination` (an existing regular file) when it is read-only: when
+/// no one may write it (its mode has no write bit: a mark set on purpose, which even the
+/// superuser should not override silently), or this user may not.
+fn check_replaceable(destination: &Path, meta: &std::fs::Metadata) -> std::io::Result<()> {
+    let read_only = || {
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only, so it is not replaced (make it writable first, e.g. chmod u+w)",
+        )
+    };
+    if meta.permissions().readonly() {
+        return Err(read_only());
+    }
+    // Opening for writing without truncating changes nothing and tells whether this user
+    // may write the file.
+    match std::fs::OpenOptions::new().write(true).open(destination) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(read_only()),
+        _ => Ok(()),
+    }
 }
 
 impl AtomicFile {
@@ -28,20 +68,24 @@ impl AtomicFile {
             path: path.to_path_buf(),
             source,
         };
-        let destination = match std::fs::metadata(path) {
+        let (destination, permissions) = match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
                 return Err(io(std::io::Error::other("is a directory, not a file name")))
             }
             Ok(meta) if !meta.is_file() => {
                 let file = File::create(path).map_err(io)?;
                 return Ok(AtomicFile {
-                    target: Target::Direct(file),
+                    target: Some(Target::Direct(file)),
                     path: path.to_path_buf(),
                 });
             }
             // An existing file, perhaps behind symbolic links: replace the file itself.
-            Ok(_) => std::fs::canonicalize(path).map_err(io)?,
-            Err(_) => path.to_path_buf(),
+            Ok(meta) => {
+                let destination = std::fs::canonicalize(path).map_err(io)?;
+                check_replaceable(&destination, &meta).map_err(io)?;
+                (destination, Some(meta.permissions()))
+            }
+            Err(_) => (path.to_path_buf(), None),
         };
         let dir = match destination.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -55,6 +99,9 @@ impl AtomicFile {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
+        // Registered before it exists, so that no signal can come between its creation and
+        // its registration.
+        let mut list = uncommitted();
         // tempfile's message names its random file name; the user knows only `path`.
         let temp = builder.tempfile_in(dir).map_err(|e| {
             let text = e.to_string();
@@ -65,10 +112,17 @@ impl AtomicFile {
                 .to_string();
             io(std::io::Error::new(e.kind(), text))
         })?;
-        Ok(AtomicFile {
-            target: Target::Temporary(temp, destination),
+        list.push(temp.path().to_path_buf());
+        drop(list);
+        let file = AtomicFile {
+            target: Some(Target::Temporary(temp, destination)),
             path: path.to_path_buf(),
-        })
+        };
+        if let (Some(permissions), Some(Target::Temporary(temp, _))) = (permissions, &file.target) {
+            // The replacement keeps the mode of the file it replaces.
+            temp.as_file().set_permissions(permissions).map_err(io)?;
+        }
+        Ok(file)
     }
 
     /// Writes `bytes` to `path` whole or not at all.
@@ -83,9 +137,11 @@ impl AtomicFile {
 
     /// The file to write to.
     pub fn file(&mut self) -> &mut File {
-        match &mut self.target {
-            Target::Temporary(temp, _) => temp.as_file_mut(),
-            Target::Direct(file) => file,
+        match self.target.as_mut() {
+            Some(Target::Temporary(temp, _)) => temp.as_file_mut(),
+            Some(Target::Direct(file)) => file,
+            // `target` is taken only by `commit`, which consumes `self`.
+            None => unreachable!("an AtomicFile is used after its commit"),
         }
     }
 
@@ -95,20 +151,49 @@ impl AtomicFile {
     }
 
     /// Flushes the data to disk and renames the file into place.
-    pub fn commit(self) -> Result<()> {
-        let path = self.path;
+    pub fn commit(mut self) -> Result<()> {
         let io = |source| Error::Io {
-            path: path.clone(),
+            path: self.path.clone(),
             source,
         };
-        match self.target {
-            Target::Temporary(temp, destination) => {
+        match self.target.take() {
+            Some(Target::Temporary(temp, destination)) => {
                 temp.as_file().sync_all().map_err(io)?;
-                temp.persist(&destination).map_err(|e| io(e.error))?;
+                let mut list = uncommitted();
+                let temp_path = temp.path().to_path_buf();
+                let result = temp.persist(&destination);
+                // Renamed, or removed by the failed persist's drop of the temporary file.
+                forget_uncommitted(&mut list, &temp_path);
+                result.map_err(|e| io(e.error))?;
             }
-            Target::Direct(_) => {}
+            Some(Target::Direct(_)) | None => {}
         }
         Ok(())
+    }
+
+    /// Removes the temporary file of every uncommitted [`AtomicFile`] of the process, then
+    /// runs `then` while none can be committed (for a signal handler, which ends the
+    /// process in `then`: the outputs being written are dropped, the old files stay).
+    pub fn discard_uncommitted_then<T>(then: impl FnOnce() -> T) -> T {
+        let mut list = uncommitted();
+        for temp in list.drain(..) {
+            let _ = std::fs::remove_file(temp);
+        }
+        let result = then();
+        drop(list);
+        result
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if let Some(Target::Temporary(temp, _)) = self.target.take() {
+            let mut list = uncommitted();
+            let temp_path = temp.path().to_path_buf();
+            // NamedTempFile removes its file when dropped.
+            drop(temp);
+            forget_uncommitted(&mut list, &temp_path);
+        }
     }
 }
 
@@ -157,6 +242,24 @@ mod tests {
         file.file().write_all(b"gone").unwrap();
         file.commit().unwrap();
         assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_read_only_one_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        AtomicFile::write(&path, b"new").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = AtomicFile::write(&path, b"newer").unwrap_err();
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(dir.path().read_dir().unwrap().count(), 1);
     }
 
     #[test]

@@ -473,11 +473,31 @@ fn quantile(values: &mut [f64], q: f64) -> f64 {
     values[lo] + (values[hi] - values[lo]) * (pos - lo as f64)
 }
 
+/// `mlp` with its output layer's weights and bias zeroed: it outputs exactly 0, which the
+/// target scaler of a constant target turns into that constant.
+fn constant_output(mlp: &Mlp) -> Result<Mlp> {
+    let layers = mlp.sizes().len() - 1;
+    let weights = (0..layers).map(|l| mlp.weights(l).to_vec());
+    let biases = (0..layers).map(|l| mlp.biases(l).to_vec());
+    let zero_last = |(l, mut values): (usize, Vec<f32>)| {
+        if l + 1 == layers {
+            values.fill(0.0);
+        }
+        values
+    };
+    Ok(Mlp::from_parts(
+        mlp.sizes().to_vec(),
+        weights.enumerate().map(zero_last).collect(),
+        biases.enumerate().map(zero_last).collect(),
+    )?)
+}
+
 impl Interpolator {
     /// Splits `data` (seeded by the network's seed), fits the input transform and the scalers
     /// on the training rows, trains the network — or the ensemble's members, each holding
     /// out one fold of the training and validation rows — and measures the test split in the
-    /// user's units.
+    /// user's units. A target that is constant on the training rows is predicted exactly
+    /// (and its R² is undefined: NaN).
     pub fn fit(
         data: &Dataset,
         options: &ValidFitOptions,
@@ -519,7 +539,10 @@ impl Interpolator {
         } else {
             StandardScaler::identity(n_features)
         };
-        let target_scaler = if fit_options.scale_target {
+        // A constant target is predicted exactly: the scaler holds its value, the networks'
+        // output is zeroed after training (see `constant_output`).
+        let constant_target = StandardScaler::constant_columns(train.targets(), 1)?[0];
+        let target_scaler = if fit_options.scale_target || constant_target {
             StandardScaler::fit(train.targets(), 1)?
         } else {
             StandardScaler::identity(1)
@@ -570,7 +593,7 @@ impl Interpolator {
         };
         // The fold models that held out each fold, when they are not the members themselves.
         let mut fold_models: Option<Members> = None;
-        let (members, mut history, records) = match (&fit_options.kernel, &folds) {
+        let (mut members, mut history, mut records) = match (&fit_options.kernel, &folds) {
             (Some(kernel), Some(folds)) => {
                 let mut x64 = Vec::new();
                 pre.apply_f64(train.features(), &mut x64);
@@ -619,6 +642,22 @@ impl Interpolator {
                 )
             }
         };
+        if constant_target {
+            // Networks output exactly 0 (the constant, once unscaled); kernel models fitted
+            // to all-zero scaled targets have zero weights already.
+            if let Members::Networks(networks) = &members {
+                let constant = networks
+                    .iter()
+                    .map(constant_output)
+                    .collect::<Result<_>>()?;
+                members = Members::Networks(constant);
+            }
+            // The networks' validation scores measured nothing: R² is undefined.
+            for record in &mut records {
+                record.validation_r2.fill(f64::NAN);
+                record.best_validation_r2 = record.best_validation_r2.map(|_| f64::NAN);
+            }
+        }
         let mut interpolator = Interpolator {
             feature_names: train.feature_names().to_vec(),
             target_name: train.target_name().to_string(),

@@ -161,6 +161,13 @@ impl Interpolator {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let parts = ModelParts::from(self.clone());
         let body = postcard::to_allocvec(&parts).map_err(|e| Error::Encode(e.to_string()))?;
+        // What could not be loaded back is not saved.
+        if body.len() as u64 > MAX_PAYLOAD_BYTES {
+            return Err(Error::Encode(format!(
+                "the model needs {} bytes, more than the {MAX_PAYLOAD_BYTES} a model file may hold",
+                body.len()
+            )));
+        }
         Ok(frame(FORMAT_VERSION, &body))
     }
 

@@ -157,12 +157,18 @@ fn times_power_of_two(mut x: f64, mut e: i32) -> f64 {
 /// let whole = fivedreg_metrics::Report::compute(&[1.0, 2.0, 3.0], &[1.0, 2.5, 2.0]).unwrap();
 /// assert_eq!(builder.finish().unwrap(), whole);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReportBuilder {
     n: usize,
     /// The sums below hold values multiplied by `2^-exponent`; `None` until a value other
     /// than zero has been seen (until then every sum is zero).
     exponent: Option<i32>,
+    /// `2^exponent` (0 before the first value other than zero; infinite when beyond f64):
+    /// a value this large calls for a larger exponent.
+    bound: f64,
+    /// `2^-exponent` when it is a normal number, so that rescaling a value is one exact
+    /// multiplication; `None` when it must be done in steps.
+    factor: Option<f64>,
     mean: f64,
     /// Sum of squared deviations of the truth from its running mean.
     m2: f64,
@@ -171,10 +177,53 @@ pub struct ReportBuilder {
     abs_max: f64,
 }
 
+impl Default for ReportBuilder {
+    fn default() -> ReportBuilder {
+        ReportBuilder {
+            n: 0,
+            exponent: None,
+            bound: 0.0,
+            factor: Some(1.0),
+            mean: 0.0,
+            m2: 0.0,
+            ss_res: 0.0,
+            abs_sum: 0.0,
+            abs_max: 0.0,
+        }
+    }
+}
+
 impl ReportBuilder {
     /// An empty builder.
     pub fn new() -> ReportBuilder {
         ReportBuilder::default()
+    }
+
+    /// Raises the exponent so that `largest` (> 0) is below `2^exponent`, rescaling the
+    /// sums exactly.
+    #[cold]
+    fn make_room_for(&mut self, largest: f64) {
+        // The smallest e with largest < 2^e (log2 need not be exact: checked below).
+        let mut needed = largest.log2().floor() as i32 + 1;
+        while times_power_of_two(largest, -needed) >= 1.0 {
+            needed += 1;
+        }
+        match self.exponent {
+            Some(current) if needed <= current => return,
+            Some(current) => {
+                let shift = current - needed;
+                self.mean = times_power_of_two(self.mean, shift);
+                self.abs_sum = times_power_of_two(self.abs_sum, shift);
+                self.abs_max = times_power_of_two(self.abs_max, shift);
+                self.m2 = times_power_of_two(self.m2, 2 * shift);
+                self.ss_res = times_power_of_two(self.ss_res, 2 * shift);
+            }
+            None => {}
+        }
+        self.exponent = Some(needed);
+        self.bound = times_power_of_two(1.0, needed);
+        let factor = times_power_of_two(1.0, -needed);
+        self.factor = factor.is_normal().then_some(factor);
     }
 
     /// Pairs seen so far.
@@ -215,31 +264,19 @@ impl ReportBuilder {
             }
         }
         let largest = truth.abs().max(predicted.abs());
-        if largest > 0.0 {
-            // The smallest e with largest < 2^e (log2 need not be exact: checked below).
-            let mut needed = largest.log2().floor() as i32 + 1;
-            while times_power_of_two(largest, -needed) >= 1.0 {
-                needed += 1;
-            }
-            match self.exponent {
-                None => self.exponent = Some(needed),
-                Some(current) if needed > current => {
-                    let shift = current - needed;
-                    self.mean = times_power_of_two(self.mean, shift);
-                    self.abs_sum = times_power_of_two(self.abs_sum, shift);
-                    self.abs_max = times_power_of_two(self.abs_max, shift);
-                    self.m2 = times_power_of_two(self.m2, 2 * shift);
-                    self.ss_res = times_power_of_two(self.ss_res, 2 * shift);
-                    self.exponent = Some(needed);
-                }
-                Some(_) => {}
-            }
+        if largest >= self.bound && largest > 0.0 {
+            self.make_room_for(largest);
         }
-        let e = self.exponent.unwrap_or(0);
-        let (t, p) = (
-            times_power_of_two(truth, -e),
-            times_power_of_two(predicted, -e),
-        );
+        let (t, p) = match self.factor {
+            Some(factor) => (truth * factor, predicted * factor),
+            None => {
+                let e = self.exponent.unwrap_or(0);
+                (
+                    times_power_of_two(truth, -e),
+                    times_power_of_two(predicted, -e),
+                )
+            }
+        };
         self.n += 1;
         let delta = t - self.mean;
         self.mean += delta / self.n as f64;

@@ -32,8 +32,8 @@ mod train;
 
 pub use mlp::{Gradient, Mlp, PredictWorkspace};
 pub use params::{
-    Activation, MlpParams, MlpValidParams, Solver, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_PARAMETERS,
-    MAX_THREADS, MAX_WIDTH,
+    Activation, MlpParams, MlpValidParams, Solver, MAX_ALPHA, MAX_EPOCHS, MAX_HIDDEN_LAYERS,
+    MAX_PARAMETERS, MAX_THREADS, MAX_WIDTH,
 };
 pub use stopping::{EarlyStopping, Observation};
 pub use train::{train, train_from};

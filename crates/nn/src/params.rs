@@ -11,6 +11,10 @@ pub const MAX_HIDDEN_LAYERS: usize = 64;
 pub const MAX_EPOCHS: usize = 1_000_000;
 /// Most trainable parameters accepted (1 GiB of f32), checked when the input width is known.
 pub const MAX_PARAMETERS: usize = 1 << 28;
+/// Largest L2 penalty accepted: the penalty's gradient is computed in `f32`, and Adam
+/// squares it, so a larger alpha would overflow the optimiser rather than shrink the
+/// weights (far below it, the weights are already pinned at zero).
+pub const MAX_ALPHA: f64 = 1e9;
 /// Most threads accepted.
 pub const MAX_THREADS: usize = 1024;
 /// Most loss evaluations L-BFGS may make.
@@ -96,7 +100,7 @@ impl std::str::FromStr for Solver {
 /// | `max_epochs` | `500` | upper bound on epochs (Adam) or iterations (L-BFGS) | 1..=1,000,000 |
 /// | `max_fun` | `15000` | upper bound on loss evaluations (L-BFGS only) | 1..=100,000,000 |
 /// | `batch_size` | `None` = min(200, n) | minibatch rows (clipped to n) | ≥ 1 |
-/// | `alpha` | `1e-4` | L2 penalty | finite, ≥ 0 |
+/// | `alpha` | `1e-4` | L2 penalty | [0, 1e9] |
 /// | `early_stopping` | `true` | stop on validation R² (needs validation samples) instead of training loss; L-BFGS ignores it | |
 /// | `patience` | `10` | epochs without improvement tolerated (`n_iter_no_change`) | any |
 /// | `tol` | `1e-4` | least improvement that counts (Adam); largest gradient component at which L-BFGS stops | finite, ≥ 0 |
@@ -209,8 +213,8 @@ impl MlpParams {
         if self.batch_size == Some(0) {
             return invalid("batch_size", 0, "at least 1");
         }
-        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
-            return invalid("alpha", self.alpha, "finite and >= 0");
+        if !(0.0..=MAX_ALPHA).contains(&self.alpha) {
+            return invalid("alpha", self.alpha, "in [0, 1e9]");
         }
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
             return invalid("tol", self.tol, "finite and >= 0");
@@ -371,6 +375,13 @@ mod tests {
                 "batch_size",
             ),
             (MlpParams { alpha: -1.0, ..d() }, "alpha"),
+            (
+                MlpParams {
+                    alpha: MAX_ALPHA * 10.0,
+                    ..d()
+                },
+                "alpha",
+            ),
             (
                 MlpParams {
                     alpha: f64::NAN,
