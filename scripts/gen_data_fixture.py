@@ -2,7 +2,7 @@
 few fixed matrices (statistics and transformed values) and make_friedman1's noiseless
 samples, for the parity test crates/data/tests/sklearn_parity.rs.
 
-Usage (from the repository root): /work/venv/bin/python scripts/gen_data_fixture.py
+Usage (from the repository root): python scripts/gen_data_fixture.py
 Needs numpy and scikit-learn; the Rust tests only read the committed JSON.
 """
 import json

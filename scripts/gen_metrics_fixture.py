@@ -1,7 +1,7 @@
 """Writes crates/metrics/tests/fixtures/sklearn_metrics.json: scikit-learn's regression
 metrics on a few fixed vectors, for the parity test crates/metrics/tests/sklearn_parity.rs.
 
-Usage (from the repository root): /work/venv/bin/python scripts/gen_metrics_fixture.py
+Usage (from the repository root): python scripts/gen_metrics_fixture.py
 Needs numpy and scikit-learn; the Rust tests only read the committed JSON.
 """
 import json

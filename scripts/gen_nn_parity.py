@@ -1,7 +1,8 @@
 """Writes crates/nn/tests/fixtures/sklearn_parity.json: what scikit-learn's MLPRegressor
 (adam solver) does from given initial weights, for fivedreg-nn's parity tests.
 
-Run with: /work/venv/bin/python scripts/gen_nn_parity.py   (scikit-learn 1.5.1, numpy 1.26.4)
+Run with any Python that has scikit-learn 1.5.1 and numpy 1.26.4:
+    python scripts/gen_nn_parity.py
 
 Cases
 - adam: a few epochs without shuffling or early stopping, from f32-representable initial
