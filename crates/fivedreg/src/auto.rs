@@ -257,6 +257,7 @@ impl Interpolator {
         // Seconds per parameter of the last candidate of each kind (Adam, L-BFGS, kernel).
         let mut cost: [Option<f64>; 3] = [None, None, None];
         let mut transforms_added = false;
+        let mut first_error: Option<Error> = None;
         let mut i = 0;
         while i < list.len() {
             let candidate = &list[i];
@@ -275,7 +276,16 @@ impl Interpolator {
             }
             let t0 = Instant::now();
             let checked = candidate.options.clone().check()?;
-            let fitted = Interpolator::fit(data, &checked, &mut |_| {})?;
+            let fitted = match Interpolator::fit(data, &checked, &mut |_| {}) {
+                Ok(fitted) => fitted,
+                // A candidate the data cannot support (a kernel system made singular by a
+                // two-valued column, say) drops out; the others still compete.
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    i += 1;
+                    continue;
+                }
+            };
             let seconds = t0.elapsed().as_secs_f64();
             cost[slot] = Some(seconds / params);
             let fold_r2 = fitted
@@ -321,7 +331,8 @@ impl Interpolator {
         board.sort_by(|a, b| b.0.cv_r2_mean.total_cmp(&a.0.cv_r2_mean));
         let leaderboard: Vec<LeaderboardEntry> = board.iter().map(|(e, _)| e.clone()).collect();
         let Some((_, mut winner)) = board.into_iter().next() else {
-            return Err(Error::Inconsistent("no candidate was trained".into()));
+            return Err(first_error
+                .unwrap_or_else(|| Error::Inconsistent("no candidate was trained".into())));
         };
         winner.interpolator.set_leaderboard(leaderboard);
         winner.history.seconds = started.elapsed().as_secs_f64();

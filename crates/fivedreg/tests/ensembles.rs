@@ -199,3 +199,36 @@ fn too_few_rows_for_the_folds_is_a_clear_error() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A two-valued column makes the quintic kernel's quadratic tail singular: that candidate
+/// drops out, and `--auto` still returns the best of the others.
+#[test]
+fn a_candidate_the_data_cannot_support_drops_out() {
+    let base = data(200, 10, 0.5);
+    let features: Vec<f64> = (0..base.n_rows())
+        .flat_map(|i| {
+            let mut row = base.row(i).to_vec();
+            row[0] = if i % 2 == 0 { 1.0 } else { 2.0 };
+            row
+        })
+        .collect();
+    let d = Dataset::new(
+        base.feature_names().to_vec(),
+        "y".into(),
+        features,
+        base.targets().to_vec(),
+    )
+    .unwrap();
+    let model = Interpolator::fit_auto(&d, &auto_options(600_000.0, 0), &mut |_| {})
+        .unwrap()
+        .interpolator;
+    let board = model.summary().leaderboard.as_ref().unwrap();
+    assert!(
+        !board.iter().any(|e| e.config.contains("quintic")),
+        "{board:?}"
+    );
+    assert!(
+        board.iter().any(|e| e.config.contains("cubic")),
+        "{board:?}"
+    );
+}
