@@ -8,17 +8,13 @@
 //! the Python regressors in its own process. This task finds or builds the binary and hands
 //! it over.
 
+use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs the accuracy report into `out` (`quick`: two small sets, for CI).
-pub fn accuracy(
-    out: &Path,
-    quick: bool,
-    fivedreg: Option<&Path>,
-    repo: &Path,
-) -> Result<(), String> {
-    let binary: PathBuf = crate::speed::fivedreg_binary(fivedreg, repo)?;
+pub fn accuracy(out: &Path, quick: bool, fivedreg: Option<&Path>, repo: &Path) -> Result<()> {
+    let binary: PathBuf = crate::child::fivedreg_binary(fivedreg, repo)?;
     let python = crate::sklearn::interpreter();
     let script = repo.join("scripts").join("accuracy.py");
     let mut command = Command::new(&python);
@@ -29,23 +25,15 @@ pub fn accuracy(
         .arg("--out")
         .arg(out)
         // numpy's bundled OpenBLAS mistakes this CPU for an old one unless told.
-        .env(
-            "OPENBLAS_CORETYPE",
-            std::env::var("OPENBLAS_CORETYPE").unwrap_or_else(|_| "SKYLAKEX".into()),
-        );
+        .env("OPENBLAS_CORETYPE", crate::sklearn::openblas_coretype());
     if quick {
         command.arg("--quick");
     }
-    let status = command
-        .status()
-        .map_err(|e| format!("running {python} {}: {e}", script.display()))?;
-    if !status.success() {
-        return Err(format!(
-            "{python} {} failed ({status}); it needs numpy, scipy, scikit-learn, lightgbm, \
-             xgboost and catboost (set FIVEDREG_PYTHON to such an interpreter)",
-            script.display()
-        ));
-    }
+    crate::child::run_visible(
+        &mut command,
+        "; it needs numpy, scipy, scikit-learn, lightgbm, xgboost and catboost (set \
+         FIVEDREG_PYTHON to such an interpreter)",
+    )?;
     eprintln!(
         "[accuracy] report written to {}",
         out.join("ACCURACY.md").display()

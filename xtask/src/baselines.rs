@@ -2,8 +2,9 @@
 //! ordinary least squares (QR via nalgebra) and smartcore's random forest, gradient boosting,
 //! k-nearest-neighbours and RBF support-vector regression.
 
+use crate::measure::{measure, timed};
 use crate::model::Memory;
-use crate::worker::{measure, timed};
+use anyhow::{Context, Result};
 use fivedreg_data::{Dataset, StandardScaler};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
@@ -113,14 +114,34 @@ pub struct Measured {
     pub predictions: Vec<f64>,
 }
 
-fn matrix(values: &[f64], rows: usize, cols: usize) -> Result<DenseMatrix<f64>, String> {
-    DenseMatrix::new(rows, cols, values.to_vec(), false).map_err(|e| format!("matrix: {e}"))
+fn matrix(values: &[f64], rows: usize, cols: usize) -> Result<DenseMatrix<f64>> {
+    DenseMatrix::new(rows, cols, values.to_vec(), false).context("matrix")
 }
 
 fn scaled(scaler: &StandardScaler, values: &[f64]) -> Vec<f64> {
     let mut out = values.to_vec();
     scaler.transform_in_place(&mut out);
     out
+}
+
+/// Fits with `fit` (time and memory measured), then predicts with `predict` (time measured).
+fn fit_then_predict<M>(
+    fit: impl FnOnce() -> Result<M>,
+    predict: impl FnOnce(&M) -> Result<Vec<f64>>,
+) -> Result<Measured> {
+    let (model, fit_seconds, fit_memory) = measure(fit)?;
+    let (predictions, predict_seconds) = timed(|| predict(&model))?;
+    Ok(Measured {
+        fit_seconds,
+        fit_memory,
+        predict_seconds,
+        predictions,
+    })
+}
+
+/// smartcore's error, with what failed.
+fn failed(what: &'static str) -> impl Fn(smartcore::error::Failed) -> anyhow::Error {
+    move |e| anyhow::anyhow!("{what}: {e}")
 }
 
 /// Fits `method` on `train` (time and memory measured) and predicts `test` (time measured).
@@ -132,19 +153,15 @@ pub fn fit_and_predict(
     test: &Dataset,
     seed: u64,
     quick: bool,
-) -> Result<Measured, String> {
+) -> Result<Measured> {
     let rows = train.n_rows();
     let cols = train.n_features();
     let x = train.features();
     let y = train.targets();
     let test_rows = test.n_rows();
-    let err = |what: &str| {
-        let what = what.to_string();
-        move |e: smartcore::error::Failed| format!("{what}: {e}")
-    };
     match method {
-        Method::LeastSquares => {
-            let (coefficients, fit_seconds, fit_memory) = measure(|| {
+        Method::LeastSquares => fit_then_predict(
+            || {
                 let design = DMatrix::from_fn(rows, cols + 1, |r, c| {
                     if c == 0 {
                         1.0
@@ -157,9 +174,9 @@ pub fn fit_and_predict(
                 let qty = qr.q().transpose() * target;
                 qr.r()
                     .solve_upper_triangular(&qty)
-                    .ok_or_else(|| "least squares: the design matrix is rank deficient".to_string())
-            })?;
-            let (predictions, predict_seconds) = timed(|| {
+                    .context("least squares: the design matrix is rank deficient")
+            },
+            |coefficients| {
                 Ok((0..test_rows)
                     .map(|r| {
                         coefficients[0]
@@ -171,31 +188,21 @@ pub fn fit_and_predict(
                                 .sum::<f64>()
                     })
                     .collect())
-            })?;
-            Ok(Measured {
-                fit_seconds,
-                fit_memory,
-                predict_seconds,
-                predictions,
-            })
-        }
+            },
+        ),
         Method::RandomForest => {
             let (train_x, train_y) = (matrix(x, rows, cols)?, y.to_vec());
             let test_x = matrix(test.features(), test_rows, cols)?;
             let params = RandomForestRegressorParameters::default()
                 .with_n_trees(forest_trees(quick))
                 .with_seed(seed);
-            let (model, fit_seconds, fit_memory) = measure(|| {
-                RandomForestRegressor::fit(&train_x, &train_y, params).map_err(err("random forest"))
-            })?;
-            let (predictions, predict_seconds) =
-                timed(|| model.predict(&test_x).map_err(err("random forest")))?;
-            Ok(Measured {
-                fit_seconds,
-                fit_memory,
-                predict_seconds,
-                predictions,
-            })
+            fit_then_predict(
+                || {
+                    RandomForestRegressor::fit(&train_x, &train_y, params)
+                        .map_err(failed("random forest"))
+                },
+                |model| model.predict(&test_x).map_err(failed("random forest")),
+            )
         }
         Method::GradientBoosting => {
             let (train_x, train_y) = (matrix(x, rows, cols)?, y.to_vec());
@@ -203,39 +210,35 @@ pub fn fit_and_predict(
             let params = XGRegressorParameters::default()
                 .with_n_estimators(boosting_rounds(quick))
                 .with_seed(seed);
-            let (model, fit_seconds, fit_memory) = measure(|| {
-                XGRegressor::fit(&train_x, &train_y, params).map_err(err("gradient boosting"))
-            })?;
-            let (predictions, predict_seconds) =
-                timed(|| model.predict(&test_x).map_err(err("gradient boosting")))?;
-            Ok(Measured {
-                fit_seconds,
-                fit_memory,
-                predict_seconds,
-                predictions,
-            })
+            fit_then_predict(
+                || {
+                    XGRegressor::fit(&train_x, &train_y, params)
+                        .map_err(failed("gradient boosting"))
+                },
+                |model| model.predict(&test_x).map_err(failed("gradient boosting")),
+            )
         }
         Method::NearestNeighbours => {
             let train_y = y.to_vec();
-            let scaler = StandardScaler::fit(x, cols).map_err(|e| format!("scaler: {e}"))?;
+            let scaler = StandardScaler::fit(x, cols).context("scaler")?;
             let train_x = matrix(&scaled(&scaler, x), rows, cols)?;
-            let params = KNNRegressorParameters::default().with_k(5);
-            let (model, fit_seconds, fit_memory) = measure(|| {
-                KNNRegressor::fit(&train_x, &train_y, params).map_err(err("k-nearest neighbours"))
-            })?;
             let test_x = matrix(&scaled(&scaler, test.features()), test_rows, cols)?;
-            let (predictions, predict_seconds) =
-                timed(|| model.predict(&test_x).map_err(err("k-nearest neighbours")))?;
-            Ok(Measured {
-                fit_seconds,
-                fit_memory,
-                predict_seconds,
-                predictions,
-            })
+            let params = KNNRegressorParameters::default().with_k(5);
+            fit_then_predict(
+                || {
+                    KNNRegressor::fit(&train_x, &train_y, params)
+                        .map_err(failed("k-nearest neighbours"))
+                },
+                |model| {
+                    model
+                        .predict(&test_x)
+                        .map_err(failed("k-nearest neighbours"))
+                },
+            )
         }
         Method::SupportVector => {
-            let x_scaler = StandardScaler::fit(x, cols).map_err(|e| format!("scaler: {e}"))?;
-            let y_scaler = StandardScaler::fit(y, 1).map_err(|e| format!("scaler: {e}"))?;
+            let x_scaler = StandardScaler::fit(x, cols).context("scaler")?;
+            let y_scaler = StandardScaler::fit(y, 1).context("scaler")?;
             let train_x = matrix(&scaled(&x_scaler, x), rows, cols)?;
             let train_y = scaled(&y_scaler, y);
             let test_x = matrix(&scaled(&x_scaler, test.features()), test_rows, cols)?;
@@ -243,17 +246,12 @@ pub fn fit_and_predict(
                 .with_c(1.0)
                 .with_eps(0.1)
                 .with_kernel(Kernels::rbf().with_gamma(1.0 / cols as f64));
-            let (model, fit_seconds, fit_memory) =
-                measure(|| SVR::fit(&train_x, &train_y, &params).map_err(err("SVR")))?;
-            let (mut predictions, predict_seconds) =
-                timed(|| model.predict(&test_x).map_err(err("SVR")))?;
-            y_scaler.inverse_transform_in_place(&mut predictions);
-            Ok(Measured {
-                fit_seconds,
-                fit_memory,
-                predict_seconds,
-                predictions,
-            })
+            let mut measured = fit_then_predict(
+                || SVR::fit(&train_x, &train_y, &params).map_err(failed("SVR")),
+                |model| model.predict(&test_x).map_err(failed("SVR")),
+            )?;
+            y_scaler.inverse_transform_in_place(&mut measured.predictions);
+            Ok(measured)
         }
     }
 }

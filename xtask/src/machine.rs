@@ -68,10 +68,6 @@ impl MachineInfo {
         };
         let git_commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".to_string());
         let git_dirty = git(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
-        let load_average_at_start = std::fs::read_to_string("/proc/loadavg")
-            .ok()
-            .and_then(|text| text.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0.0);
         MachineInfo {
             cpu_model,
             logical_cpus,
@@ -84,9 +80,17 @@ impl MachineInfo {
             git_commit,
             git_dirty,
             date_utc: utc_now_iso8601(),
-            load_average_at_start,
+            load_average_at_start: load_average(),
         }
     }
+}
+
+/// The 1-minute load average, from /proc/loadavg (NaN where it cannot be read).
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
 }
 
 /// The current time, UTC, as `YYYY-MM-DDTHH:MM:SSZ`.

@@ -2,23 +2,33 @@
 //! alternative regressors and scikit-learn, and writes the report folder.
 //!
 //! Each measurement runs in a fresh child process (`xtask bench-worker`, hidden), so its peak
-//! RSS is its own; the counting global allocator below gives heap peaks per phase.
+//! RSS is its own; the counting global allocator below gives heap peaks per phase. Timed
+//! figures are medians of repeated runs, fivedreg and scikit-learn alternating (see
+//! `pairs.rs` and `stats.rs`).
 
 mod accuracy;
 mod alloc_counter;
 mod baselines;
+mod child;
 mod machine;
 mod markdown;
+mod measure;
 mod model;
 mod output;
+mod pairs;
 mod plots;
 mod results_json;
 mod run;
 mod sklearn;
 mod speed;
+mod stats;
+mod table;
+mod task;
 mod test_all;
-mod threads;
 mod worker;
+
+#[cfg(test)]
+mod formula_tests;
 
 use clap::{Parser, Subcommand};
 use run::{BenchOptions, SklearnChoice};
@@ -182,7 +192,7 @@ fn repo_root() -> PathBuf {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result: anyhow::Result<()> = match cli.command {
         Command::BenchWorker => worker::worker_main(),
         Command::Accuracy(args) => accuracy::accuracy(
             &args.out,
@@ -208,7 +218,7 @@ fn main() -> std::process::ExitCode {
             options.out = args.out;
             options.fivedreg = args.fivedreg;
             options.command = command.join(" ");
-            speed::speed(&options, &repo_root()).map(|_| ())
+            speed::speed(&options, &repo_root()).map(drop)
         }
         Command::Bench(args) => {
             let options = args.options();
@@ -222,8 +232,9 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            // The whole chain of context, on one line.
+            eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }

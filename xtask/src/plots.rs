@@ -1,7 +1,9 @@
 //! SVG plots (plotters): R² and fit time against n on log axes, and the per-epoch training
 //! loss and validation R² of every size.
 
-use crate::model::BenchReport;
+use crate::model::{BenchReport, SizeRuns};
+use anyhow::{anyhow, Result};
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -21,8 +23,8 @@ fn palette(i: usize) -> RGBColor {
     COLORS[i % COLORS.len()]
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    format!("plot: {e}")
+fn err(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("plot: {e}")
 }
 
 fn padded_range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
@@ -48,7 +50,7 @@ fn padded_range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 
 /// A tick label: three significant digits without trailing zeros.
 fn label(v: f64) -> String {
-    let text = crate::markdown::sig(v);
+    let text = crate::table::sig(v);
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
@@ -56,257 +58,215 @@ fn label(v: f64) -> String {
     }
 }
 
-/// An empty temporary file beside `path`, for a plot to be drawn into and then renamed
-/// over `path` by [`persist`]: an interrupted run leaves the old plot or the new one, never
-/// half of one. Removed if dropped.
-fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, String> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".fivedreg-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| format!("creating a temporary file in {}: {e}", dir.display()))
+/// One named series of `(x, y)` points.
+type Series = (String, Vec<(f64, f64)>);
+
+/// What a line chart shows and how.
+struct Chart<'a> {
+    title: &'a str,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    /// Against dataset size (log x axis, points marked); else against the epoch (linear x
+    /// axis from 1).
+    against_n: bool,
+    log_y: bool,
 }
 
-/// Renames the finished temporary file over `path`.
-fn persist(temp: tempfile::NamedTempFile, path: &Path) -> Result<(), String> {
-    temp.persist(path)
-        .map(drop)
-        .map_err(|e| format!("writing {}: {}", path.display(), e.error))?;
-    // Temporary files are created private (0600); a report is for everyone to read.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| format!("making {} readable: {e}", path.display()))?;
+/// Draws `series` on axes `x` and `y` (linear or logarithmic).
+fn draw<X, Y>(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    chart: &Chart,
+    series: &[Series],
+    x: X,
+    y: Y,
+) -> Result<()>
+where
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut context = ChartBuilder::on(root)
+        .caption(chart.title, ("sans-serif", 22))
+        .margin(12)
+        .margin_right(36)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x, y)
+        .map_err(err)?;
+    context
+        .configure_mesh()
+        .x_labels(12)
+        .y_labels(12)
+        .x_desc(chart.x_desc)
+        .y_desc(chart.y_desc)
+        .x_label_formatter(&|x| label(*x))
+        .y_label_formatter(&|y| label(*y))
+        .draw()
+        .map_err(err)?;
+    for (i, (name, points)) in series.iter().enumerate() {
+        let color = palette(i);
+        context
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(name.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+        if chart.against_n {
+            context
+                .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                .map_err(err)?;
+        }
     }
+    context
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(if chart.against_n {
+            SeriesLabelPosition::LowerRight
+        } else {
+            SeriesLabelPosition::UpperRight
+        })
+        .draw()
+        .map_err(err)?;
     Ok(())
 }
 
-/// One named series of `(n, value)` points.
-type Series = (String, Vec<(f64, f64)>);
-
-fn against_n(
-    path: &Path,
-    title: &str,
-    y_label: &str,
-    series: &[Series],
-    log_y: bool,
-) -> Result<(), String> {
-    let temp = temp_beside(path)?;
-    let root = SVGBackend::new(temp.path(), SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let all = || series.iter().flat_map(|(_, pts)| pts.iter());
-    let (x0, x1) = padded_range(all().map(|p| p.0), true);
-    let (y0, y1) = padded_range(all().map(|p| p.1), log_y);
-    let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .margin_right(36)
-        .x_label_area_size(45)
-        .y_label_area_size(70);
-    macro_rules! draw {
-        ($chart:expr) => {{
-            let mut chart = $chart;
-            chart
-                .configure_mesh()
-                .x_labels(12)
-                .y_labels(12)
-                .x_desc("dataset size n (log scale)")
-                .y_desc(y_label)
-                .x_label_formatter(&|x| label(*x))
-                .y_label_formatter(&|y| label(*y))
-                .draw()
-                .map_err(err)?;
-            for (i, (name, points)) in series.iter().enumerate() {
-                let color = palette(i);
-                chart
-                    .draw_series(LineSeries::new(
-                        points.iter().copied(),
-                        color.stroke_width(2),
-                    ))
-                    .map_err(err)?
-                    .label(name.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                    });
-                chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
-                    .map_err(err)?;
-            }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::LowerRight)
-                .draw()
-                .map_err(err)?;
-        }};
+/// Draws the chart and writes it to `path` whole or not at all ([`fivedreg::AtomicFile`]).
+fn write_chart(path: &Path, chart: &Chart, series: &[Series]) -> Result<()> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let all = || series.iter().flat_map(|(_, pts)| pts.iter());
+        let (x0, x1) = if chart.against_n {
+            padded_range(all().map(|p| p.0), true)
+        } else {
+            (1.0, all().map(|p| p.0).fold(1.0, f64::max))
+        };
+        let (y0, y1) = padded_range(all().map(|p| p.1), chart.log_y);
+        match (chart.against_n, chart.log_y) {
+            (true, true) => draw(
+                &root,
+                chart,
+                series,
+                (x0..x1).log_scale(),
+                (y0..y1).log_scale(),
+            ),
+            (true, false) => draw(&root, chart, series, (x0..x1).log_scale(), y0..y1),
+            (false, true) => draw(&root, chart, series, x0..x1, (y0..y1).log_scale()),
+            (false, false) => draw(&root, chart, series, x0..x1, y0..y1),
+        }?;
+        root.present().map_err(err)?;
     }
-    if log_y {
-        draw!(builder
-            .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
-            .map_err(err)?);
-    } else {
-        draw!(builder
-            .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
-            .map_err(err)?);
-    }
-    root.present().map_err(err)?;
-    drop(root);
-    persist(temp, path)
+    fivedreg::AtomicFile::write(path, svg.as_bytes())?;
+    Ok(())
 }
 
-fn per_epoch(
-    path: &Path,
-    title: &str,
-    y_label: &str,
-    series: &[Series],
-    log_y: bool,
-) -> Result<(), String> {
-    let temp = temp_beside(path)?;
-    let root = SVGBackend::new(temp.path(), SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let all = || series.iter().flat_map(|(_, pts)| pts.iter());
-    let x1 = all().map(|p| p.0).fold(1.0, f64::max);
-    let (y0, y1) = padded_range(all().map(|p| p.1), log_y);
-    let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .margin_right(36)
-        .x_label_area_size(45)
-        .y_label_area_size(70);
-    macro_rules! draw {
-        ($chart:expr) => {{
-            let mut chart = $chart;
-            chart
-                .configure_mesh()
-                .x_desc("epoch")
-                .y_desc(y_label)
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .y_label_formatter(&|y| label(*y))
-                .draw()
-                .map_err(err)?;
-            for (i, (name, points)) in series.iter().enumerate() {
-                let color = palette(i);
-                chart
-                    .draw_series(LineSeries::new(
-                        points.iter().copied(),
-                        color.stroke_width(2),
-                    ))
-                    .map_err(err)?
-                    .label(name.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                    });
-            }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(err)?;
-        }};
-    }
-    if log_y {
-        draw!(builder
-            .build_cartesian_2d(1.0..x1, (y0..y1).log_scale())
-            .map_err(err)?);
-    } else {
-        draw!(builder.build_cartesian_2d(1.0..x1, y0..y1).map_err(err)?);
-    }
-    root.present().map_err(err)?;
-    drop(root);
-    persist(temp, path)
+/// One point per size.
+fn per_size(report: &BenchReport, f: impl Fn(&SizeRuns) -> f64) -> Vec<(f64, f64)> {
+    report
+        .sizes
+        .iter()
+        .map(|s| (s.n_samples as f64, f(s)))
+        .collect()
+}
+
+/// One point per epoch of each size's first default run.
+fn per_epoch(report: &BenchReport, curve: impl Fn(&SizeRuns) -> &[f64]) -> Vec<Series> {
+    report
+        .sizes
+        .iter()
+        .map(|s| {
+            (
+                format!("n = {}", crate::table::int(s.n_samples)),
+                curve(s)
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.is_finite())
+                    .map(|(i, &v)| ((i + 1) as f64, v))
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 /// Writes `r2_vs_n.svg`, `time_vs_n.svg`, `training_loss.svg` and `validation_r2.svg`.
-pub fn write_all(report: &BenchReport, dir: &Path) -> Result<(), String> {
-    let ours = |f: &dyn Fn(&crate::model::SizeRuns) -> f64| -> Vec<(f64, f64)> {
-        report
-            .sizes
-            .iter()
-            .map(|s| (s.n_samples as f64, f(s)))
-            .collect()
-    };
-    let mut r2_series: Vec<Series> = vec![("fivedreg".into(), ours(&|s| s.fit.test.r2))];
-    let mut time_series: Vec<Series> = vec![("fivedreg".into(), ours(&|s| s.fit.fit_seconds))];
-    if !report.sklearn.runs.is_empty() {
-        let sk = |f: &dyn Fn(&crate::model::SklearnRun) -> f64| -> Vec<(f64, f64)> {
-            report
-                .sklearn
-                .runs
-                .iter()
-                .map(|r| (r.n_samples as f64, f(r)))
-                .collect()
+pub fn write_all(report: &BenchReport, dir: &Path) -> Result<()> {
+    let mut r2 = vec![(
+        "fivedreg".to_string(),
+        per_size(report, |s| s.pairs.seeds.fivedreg_r2().mean),
+    )];
+    let mut time = vec![(
+        "fivedreg".to_string(),
+        per_size(report, |s| s.fit().fit_seconds().median),
+    )];
+    let compared: Vec<&SizeRuns> = report.sklearn_sizes().collect();
+    if !compared.is_empty() {
+        let sk = |f: &dyn Fn(&SizeRuns) -> Option<f64>| -> Series {
+            (
+                "scikit-learn MLPRegressor".to_string(),
+                compared
+                    .iter()
+                    .filter_map(|s| Some((s.n_samples as f64, f(s)?)))
+                    .collect(),
+            )
         };
-        r2_series.push(("scikit-learn MLPRegressor".into(), sk(&|r| r.test.r2)));
-        time_series.push(("scikit-learn MLPRegressor".into(), sk(&|r| r.fit_seconds)));
+        r2.push(sk(&|s| s.pairs.seeds.sklearn_r2().map(|m| m.mean)));
+        time.push(sk(&|s| Some(s.pairs.sklearn_fit_seconds().median)));
     }
-    against_n(
+    write_chart(
         &dir.join("r2_vs_n.svg"),
-        "Test R² against dataset size",
-        "test R²",
-        &r2_series,
-        false,
+        &Chart {
+            title: "Test R² (mean over seeds) against dataset size",
+            x_desc: "dataset size n (log scale)",
+            y_desc: "test R²",
+            against_n: true,
+            log_y: false,
+        },
+        &r2,
     )?;
-    against_n(
+    write_chart(
         &dir.join("time_vs_n.svg"),
-        "Fit time against dataset size",
-        "fit time, s (log scale)",
-        &time_series,
-        true,
+        &Chart {
+            title: "Median fit time against dataset size",
+            x_desc: "dataset size n (log scale)",
+            y_desc: "fit time, s (log scale)",
+            against_n: true,
+            log_y: true,
+        },
+        &time,
     )?;
-    let loss: Vec<Series> = report
-        .sizes
-        .iter()
-        .map(|s| {
-            (
-                format!("n = {}", crate::markdown::int(s.n_samples)),
-                s.fit
-                    .train_loss
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| **v > 0.0 && v.is_finite())
-                    .map(|(i, &v)| ((i + 1) as f64, v))
-                    .collect(),
-            )
-        })
-        .collect();
-    per_epoch(
+    let mut loss = per_epoch(report, |s| &s.fit().first().train_loss);
+    // A log axis has no room for a zero loss.
+    for (_, points) in &mut loss {
+        points.retain(|p| p.1 > 0.0);
+    }
+    write_chart(
         &dir.join("training_loss.svg"),
-        "Training loss per epoch (standardized units)",
-        "training loss (log scale)",
+        &Chart {
+            title: "Training loss per epoch (standardized units)",
+            x_desc: "epoch",
+            y_desc: "training loss (log scale)",
+            against_n: false,
+            log_y: true,
+        },
         &loss,
-        true,
     )?;
-    let val: Vec<Series> = report
-        .sizes
-        .iter()
-        .map(|s| {
-            (
-                format!("n = {}", crate::markdown::int(s.n_samples)),
-                s.fit
-                    .validation_r2
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| ((i + 1) as f64, v))
-                    .collect(),
-            )
-        })
-        .collect();
-    per_epoch(
+    write_chart(
         &dir.join("validation_r2.svg"),
-        "Validation R² per epoch",
-        "validation R²",
-        &val,
-        false,
+        &Chart {
+            title: "Validation R² per epoch",
+            x_desc: "epoch",
+            y_desc: "validation R²",
+            against_n: false,
+            log_y: false,
+        },
+        &per_epoch(report, |s| &s.fit().first().validation_r2),
     )
 }
 

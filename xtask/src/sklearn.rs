@@ -3,11 +3,16 @@
 //! The interpreter is `$FIVEDREG_PYTHON` when set, else `python3` from `PATH`. Each run is a
 //! fresh Python process with `OPENBLAS_CORETYPE=SKYLAKEX` in its environment (numpy 1.26's
 //! bundled OpenBLAS otherwise picks slow kernels on this CPU), so the peer runs at its best.
+//! The network's settings are fivedreg's defaults (`MlpParams::default()`), passed to the
+//! runner, so the two sides cannot drift apart.
 
-use crate::model::{Metrics, SklearnRun};
+use crate::model::{Metrics, SklearnInfo, SklearnRun};
+use crate::task::Task;
+use anyhow::{Context, Result};
 use fivedreg_data::Dataset;
+use fivedreg_nn::MlpParams;
 use serde::Deserialize;
-use std::io::Write;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -52,11 +57,15 @@ struct SeedOut {
     rss_peak_kib: u64,
 }
 
-#[derive(Deserialize)]
-struct FixedOut {
-    train_rows: usize,
-    epochs: usize,
-    fit_seconds: f64,
+/// What a fixed-epoch run reports.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct FixedOut {
+    /// Rows given to `fit`.
+    pub train_rows: usize,
+    /// `n_iter_`.
+    pub epochs: usize,
+    /// `fit` seconds.
+    pub fit_seconds: f64,
 }
 
 /// The interpreter to use: `$FIVEDREG_PYTHON`, else `python3`.
@@ -67,13 +76,68 @@ pub fn interpreter() -> String {
         .unwrap_or_else(|| "python3".to_string())
 }
 
+/// The `OPENBLAS_CORETYPE` scikit-learn's processes get: the caller's, else `SKYLAKEX`.
+pub fn openblas_coretype() -> String {
+    std::env::var("OPENBLAS_CORETYPE").unwrap_or_else(|_| "SKYLAKEX".into())
+}
+
+/// MLPRegressor's arguments for fivedreg's default network (scikit-learn's names).
+fn network_arguments() -> Value {
+    let p = MlpParams::default();
+    json!({
+        "hidden_layer_sizes": p.hidden_layers,
+        "activation": "relu",
+        "solver": p.solver.name(),
+        "learning_rate_init": p.learning_rate,
+        "alpha": p.alpha,
+        "batch_size": p.batch_size.map_or_else(|| json!("auto"), |b| json!(b)),
+        "beta_1": p.beta1,
+        "beta_2": p.beta2,
+        "epsilon": p.epsilon,
+        "shuffle": p.shuffle,
+        "tol": p.tol,
+        "n_iter_no_change": p.patience,
+        "early_stopping": true,
+    })
+}
+
+/// A task's training and test split written as `.npy` files for the runner (removed when
+/// dropped).
+pub struct SplitFiles {
+    task: Task,
+    train: PathBuf,
+    test: PathBuf,
+}
+
+impl SplitFiles {
+    /// Writes the split `Interpolator::fit` makes of `task` into `workdir`.
+    pub fn write(task: Task, workdir: &Path) -> Result<SplitFiles> {
+        let data = task.dataset()?;
+        let split = task.split(&data)?;
+        let stem = format!("{}_{}", task.n_samples, task.seed);
+        let files = SplitFiles {
+            task,
+            train: workdir.join(format!("train_{stem}.npy")),
+            test: workdir.join(format!("test_{stem}.npy")),
+        };
+        write_npy(&files.train, &split.train)?;
+        write_npy(&files.test, &split.test)?;
+        Ok(files)
+    }
+}
+
+impl Drop for SplitFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.train);
+        let _ = std::fs::remove_file(&self.test);
+    }
+}
+
 impl Sklearn {
     /// Writes the runner into `workdir` and checks that `python` imports scikit-learn.
-    /// The error is one line saying why not.
-    pub fn probe(python: &str, workdir: &Path) -> Result<Sklearn, String> {
+    pub fn probe(python: &str, workdir: &Path) -> Result<Sklearn> {
         let runner = workdir.join("sklearn_runner.py");
-        std::fs::write(&runner, RUNNER)
-            .map_err(|e| format!("writing {}: {e}", runner.display()))?;
+        std::fs::write(&runner, RUNNER).with_context(|| format!("writing {}", runner.display()))?;
         let mut sk = Sklearn {
             python: python.to_string(),
             runner,
@@ -82,7 +146,7 @@ impl Sklearn {
             numpy_version: String::new(),
             blas: None,
         };
-        let probe: Probe = sk.run(&["probe"])?;
+        let probe: Probe = sk.run("probe", &json!({}))?;
         sk.python_version = probe.python;
         sk.sklearn_version = probe.sklearn;
         sk.numpy_version = probe.numpy;
@@ -90,57 +154,59 @@ impl Sklearn {
         Ok(sk)
     }
 
-    /// The interpreter's name as given.
-    pub fn python(&self) -> &str {
-        &self.python
-    }
-
-    fn run<T: for<'de> Deserialize<'de>>(&self, args: &[&str]) -> Result<T, String> {
-        let output = Command::new(&self.python)
-            .arg(&self.runner)
-            .args(args)
-            .env("OPENBLAS_CORETYPE", "SKYLAKEX")
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", self.python))?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let last = stderr
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
-            return Err(format!("{} failed: {}", self.python, last.trim()));
+    /// What the report says about this interpreter.
+    pub fn info(&self, status: String) -> SklearnInfo {
+        SklearnInfo {
+            status,
+            python: Some(format!("{} (Python {})", self.python, self.python_version)),
+            sklearn_version: Some(self.sklearn_version.clone()),
+            numpy_version: Some(self.numpy_version.clone()),
+            blas: self.blas.clone(),
         }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let line = stdout.lines().last().unwrap_or("");
-        serde_json::from_str(line).map_err(|e| format!("sklearn runner output: {e}: {line}"))
     }
 
-    /// The seed configuration on `train`, scored on `test`.
-    pub fn seed_run(
-        &self,
-        n_samples: usize,
-        train: &Dataset,
-        test: &Dataset,
-        seed: u64,
-        max_iter: usize,
-        workdir: &Path,
-    ) -> Result<SklearnRun, String> {
-        let train_path = workdir.join(format!("train_{n_samples}.npy"));
-        let test_path = workdir.join(format!("test_{n_samples}.npy"));
-        write_npy(&train_path, train)?;
-        write_npy(&test_path, test)?;
-        let out: SeedOut = self.run(&[
+    /// One line naming the versions, for the reports.
+    pub fn describe(&self) -> String {
+        format!(
+            "scikit-learn {} (Python {} at `{}`, numpy {}, BLAS {}), OPENBLAS_CORETYPE={}",
+            self.sklearn_version,
+            self.python_version,
+            self.python,
+            self.numpy_version,
+            self.blas.as_deref().unwrap_or("unknown"),
+            openblas_coretype()
+        )
+    }
+
+    fn run<T: for<'de> Deserialize<'de>>(&self, command: &str, config: &Value) -> Result<T> {
+        crate::child::run_json(
+            Command::new(&self.python)
+                .arg(&self.runner)
+                .arg(command)
+                .arg(config.to_string())
+                .env("OPENBLAS_CORETYPE", openblas_coretype()),
+            None,
+        )
+    }
+
+    /// The seed configuration on the split's training rows, scored on its test rows; `trace`
+    /// adds a second, traced fit for the `tracemalloc` peaks.
+    pub fn seed_run(&self, files: &SplitFiles, max_iter: usize, trace: bool) -> Result<SklearnRun> {
+        let mut network = network_arguments();
+        network["max_iter"] = json!(max_iter);
+        network["random_state"] = json!(files.task.seed);
+        let out: SeedOut = self.run(
             "seed",
-            &train_path.display().to_string(),
-            &test_path.display().to_string(),
-            &seed.to_string(),
-            &max_iter.to_string(),
-        ])?;
-        let _ = std::fs::remove_file(&train_path);
-        let _ = std::fs::remove_file(&test_path);
+            &json!({
+                "train": files.train,
+                "test": files.test,
+                "trace": trace,
+                "network": network,
+            }),
+        )?;
         Ok(SklearnRun {
-            n_samples,
+            n_samples: files.task.n_samples,
+            seed: files.task.seed,
             train_rows: out.train_rows,
             fit_seconds: out.fit_seconds,
             iterations: out.iterations,
@@ -158,30 +224,21 @@ impl Sklearn {
         })
     }
 
-    /// Exactly `epochs` epochs on `train`, early stopping off: `(train rows, epochs, seconds)`.
-    pub fn fixed_epochs(
-        &self,
-        train: &Dataset,
-        epochs: usize,
-        seed: u64,
-        workdir: &Path,
-    ) -> Result<(usize, usize, f64), String> {
-        let train_path = workdir.join("throughput_train.npy");
-        write_npy(&train_path, train)?;
-        let out: FixedOut = self.run(&[
-            "fixed",
-            &train_path.display().to_string(),
-            &epochs.to_string(),
-            &seed.to_string(),
-        ])?;
-        let _ = std::fs::remove_file(&train_path);
-        Ok((out.train_rows, out.epochs, out.fit_seconds))
+    /// Exactly `epochs` epochs on the split's training rows, early stopping off.
+    pub fn fixed_epochs(&self, files: &SplitFiles, epochs: usize) -> Result<FixedOut> {
+        let mut network = network_arguments();
+        network["max_iter"] = json!(epochs);
+        network["random_state"] = json!(files.task.seed);
+        network["early_stopping"] = json!(false);
+        // Above the epoch count: the loss rule can never stop it early.
+        network["n_iter_no_change"] = json!(epochs + 1);
+        self.run("fixed", &json!({"train": files.train, "network": network}))
     }
 }
 
 /// Writes the features and target of `data` as a little-endian float64 `.npy` array of shape
 /// `(rows, features + 1)`, the target last.
-pub fn write_npy(path: &Path, data: &Dataset) -> Result<(), String> {
+pub fn write_npy(path: &Path, data: &Dataset) -> Result<()> {
     let rows = data.n_rows();
     let cols = data.n_features() + 1;
     let mut header =
@@ -191,7 +248,7 @@ pub fn write_npy(path: &Path, data: &Dataset) -> Result<(), String> {
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
-    let header_len = u16::try_from(header.len()).map_err(|_| "npy header too long")?;
+    let header_len = u16::try_from(header.len()).context("npy header too long")?;
     let mut bytes = Vec::with_capacity(10 + header.len() + rows * cols * 8);
     bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
     bytes.extend_from_slice(&header_len.to_le_bytes());
@@ -202,8 +259,5 @@ pub fn write_npy(path: &Path, data: &Dataset) -> Result<(), String> {
         }
         bytes.extend_from_slice(&data.targets()[r].to_le_bytes());
     }
-    let mut file =
-        std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?;
-    file.write_all(&bytes)
-        .map_err(|e| format!("writing {}: {e}", path.display()))
+    std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))
 }

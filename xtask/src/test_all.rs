@@ -1,15 +1,18 @@
 //! `cargo xtask test`: every test of the repository, the Python package's included.
 //!
-//! 1. `cargo test --workspace` (the Rust tests; they need no Python);
-//! 2. a virtual environment in `<target>/py-venv` (made once, then reused) with the pinned
+//! 1. a virtual environment in `<target>/py-venv` (made once, then reused) with the pinned
 //!    build and test requirements of `crates/python/requirements-test.txt`, from PyPI;
+//! 2. `cargo test --workspace` (the Rust tests), with `FIVEDREG_PYTHON` set to that
+//!    environment so that xtask's scikit-learn tests run rather than skip (no other Rust
+//!    test needs Python);
 //! 3. `cargo fmt --check` and `cargo clippy -D warnings` on `crates/python` (it is outside
-//!    the workspace, so that step 1 and the workspace's clippy never need Python);
+//!    the workspace, so that the workspace's build and clippy never need Python);
 //! 4. `pip install ./crates/python` into the environment (maturin, with `CARGO_TARGET_DIR`
 //!    the workspace's target folder) and the `fivedreg` command built for the round-trip
 //!    tests;
 //! 5. `pytest crates/python/tests`.
 
+use anyhow::{Context, Result};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,16 +33,9 @@ fn progress(message: &str) {
 }
 
 /// Runs `command`, inheriting stdout and stderr; an error names the step when it fails.
-fn run(step: &str, command: &mut Command) -> Result<(), String> {
+fn run(step: &str, command: &mut Command) -> Result<()> {
     progress(step);
-    let status = command
-        .status()
-        .map_err(|e| format!("{step}: cannot start {:?}: {e}", command.get_program()))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{step} failed ({status})"))
-    }
+    crate::child::run_visible(command, "").with_context(|| step.to_string())
 }
 
 fn cargo() -> Command {
@@ -70,22 +66,17 @@ fn venv_python(venv: &Path) -> PathBuf {
 
 /// `PATH` with the environment's executables first (maturin's build backend runs the
 /// `maturin` command it finds there).
-fn path_with(bin: &Path) -> Result<OsString, String> {
+fn path_with(bin: &Path) -> Result<OsString> {
     let mut paths = vec![bin.to_path_buf()];
     if let Some(path) = std::env::var_os("PATH") {
         paths.extend(std::env::split_paths(&path));
     }
-    std::env::join_paths(paths).map_err(|e| format!("building PATH: {e}"))
+    std::env::join_paths(paths).context("building PATH")
 }
 
 /// Runs every test; see the module documentation for the steps.
-pub fn test_all(options: &TestOptions, repo: &Path) -> Result<(), String> {
+pub fn test_all(options: &TestOptions, repo: &Path) -> Result<()> {
     let target = target_dir(repo);
-    run(
-        "cargo test --workspace",
-        cargo().args(["test", "--workspace"]).current_dir(repo),
-    )?;
-
     let venv = target.join("py-venv");
     let python = venv_python(&venv);
     if !python.exists() {
@@ -97,9 +88,10 @@ pub fn test_all(options: &TestOptions, repo: &Path) -> Result<(), String> {
             &format!("{base} -m venv {}", venv.display()),
             Command::new(&base).arg("-m").arg("venv").arg(&venv),
         )
-        .map_err(|e| {
-            format!("{e}; a Python 3.9 or later with venv and pip is needed (Debian: apt-get install python3-venv)")
-        })?;
+        .context(
+            "a Python 3.9 or later with venv and pip is needed (Debian: apt-get install \
+             python3-venv)",
+        )?;
     }
     let package = repo.join("crates/python");
     run(
@@ -114,6 +106,16 @@ pub fn test_all(options: &TestOptions, repo: &Path) -> Result<(), String> {
                 "-r",
             ])
             .arg(package.join("requirements-test.txt")),
+    )?;
+    // The environment has scikit-learn: xtask's tests of the benchmarks' scikit-learn side
+    // run with it, and must not skip.
+    run(
+        "cargo test --workspace",
+        cargo()
+            .args(["test", "--workspace"])
+            .env("FIVEDREG_PYTHON", &python)
+            .env("FIVEDREG_REQUIRE_SKLEARN", "1")
+            .current_dir(repo),
     )?;
 
     let manifest = package.join("Cargo.toml");

@@ -3,66 +3,19 @@
 //! JSON from its stdout. Each worker process does one measurement, so its peak RSS belongs to
 //! that measurement alone.
 
-use crate::alloc_counter::HeapMark;
 use crate::baselines::{self, Method};
 use crate::machine;
-use crate::model::{BaselineRun, FitRun, Memory, Metrics, Phases, PredictRun};
+use crate::measure::{measure, timed};
+use crate::model::{BaselineRun, FitRun, Metrics, Phases, PredictRun};
+use crate::stats;
+use crate::task::{FitSettings, Task};
+use anyhow::{bail, ensure, Context, Result};
 use fivedreg::{FitOptions, Interpolator};
-use fivedreg_data::{Dataset, Split, SplitFractions, TestFunction};
-use fivedreg_nn::MlpParams;
+use fivedreg_data::Dataset;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::Instant;
-
-/// The seed task: `n` rows of X ~ N(0,1)^d, y = sum(x^2) + N(0, noise^2).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct Task {
-    /// Rows.
-    pub n_samples: usize,
-    /// Inputs.
-    pub n_inputs: usize,
-    /// Noise standard deviation.
-    pub noise: f64,
-    /// Seed of the data, the split and the network.
-    pub seed: u64,
-}
-
-impl Task {
-    /// Generates the rows.
-    pub fn dataset(&self) -> Result<Dataset, String> {
-        fivedreg_data::generate(
-            TestFunction::SumOfSquares,
-            self.n_samples,
-            self.n_inputs,
-            self.noise,
-            self.seed,
-        )
-        .map_err(|e| format!("generating {} rows: {e}", self.n_samples))
-    }
-
-    /// The 60/20/20 split `Interpolator::fit` makes of the same rows with the same seed.
-    pub fn split(&self, data: &Dataset) -> Result<Split, String> {
-        fivedreg_data::split(data, SplitFractions::default(), self.seed)
-            .map_err(|e| format!("splitting {} rows: {e}", self.n_samples))
-    }
-}
-
-/// Network settings of a fit job.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FitSettings {
-    /// Early stopping on the validation R².
-    pub early_stopping: bool,
-    /// Epoch limit.
-    pub max_epochs: usize,
-    /// Patience.
-    pub patience: usize,
-    /// Training threads, when the network exposes the setting.
-    pub threads: Option<usize>,
-    /// Also score the first this-many test rows (the rows the alternative regressors predict).
-    pub head_test_rows: usize,
-}
+use std::process::Command;
 
 /// One measurement.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,7 +29,7 @@ pub enum Job {
         /// Where to write the model file.
         model_out: Option<PathBuf>,
     },
-    /// Loads a model file and predicts the task's test split.
+    /// Loads a model file and predicts the task's test split, repeatedly.
     Predict {
         /// Data (regenerated to find the test split).
         task: Task,
@@ -84,7 +37,7 @@ pub enum Job {
         model: PathBuf,
     },
     /// Fits an alternative regressor on the training split (its first `cap` rows) and
-    /// predicts the test split.
+    /// predicts the test split, repeatedly.
     Baseline {
         /// Data.
         task: Task,
@@ -110,68 +63,24 @@ pub enum Outcome {
     Baseline(BaselineRun),
 }
 
-/// Runs `f`, returning its value and wall-clock seconds.
-pub fn timed<T>(f: impl FnOnce() -> Result<T, String>) -> Result<(T, f64), String> {
-    let start = Instant::now();
-    let value = f()?;
-    Ok((value, start.elapsed().as_secs_f64()))
-}
-
-/// Runs `f` as one measured phase: resets the heap peak and the RSS high-water mark, then
-/// returns its value, wall-clock seconds and memory.
-pub fn measure<T>(f: impl FnOnce() -> Result<T, String>) -> Result<(T, f64, Memory), String> {
-    let rss_reset = machine::reset_peak_rss();
-    let mark = HeapMark::start();
-    let start = Instant::now();
-    let value = f()?;
-    let seconds = start.elapsed().as_secs_f64();
-    let memory = Memory {
-        heap_peak_bytes: mark.peak_above_start() as u64,
-        heap_allocations: mark.allocations() as u64,
-        rss_peak_kib: machine::peak_rss_kib().unwrap_or(0),
-        rss_reset,
-    };
-    Ok((value, seconds, memory))
-}
-
-fn fit_options(task: &Task, settings: &FitSettings) -> Result<fivedreg::ValidFitOptions, String> {
-    let network = MlpParams {
-        early_stopping: settings.early_stopping,
-        max_epochs: settings.max_epochs,
-        patience: settings.patience,
-        seed: task.seed,
-        ..Default::default()
-    };
-    // `threads` is applied by `crate::threads::apply` when the network exposes it.
-    let network = crate::threads::apply(network, settings.threads);
-    FitOptions {
-        network,
+fn run_fit(task: Task, settings: FitSettings, model_out: Option<PathBuf>) -> Result<FitRun> {
+    let data = task.dataset()?;
+    let options = FitOptions {
+        network: settings.network(task.seed),
         ..Default::default()
     }
     .check()
-    .map_err(|e| format!("fit options: {e}"))
-}
-
-fn run_fit(
-    task: Task,
-    settings: FitSettings,
-    model_out: Option<PathBuf>,
-) -> Result<FitRun, String> {
-    let data = task.dataset()?;
-    let options = fit_options(&task, &settings)?;
+    .context("fit options")?;
     let cpu_before = machine::process_cpu_seconds().unwrap_or(0.0);
-    let (fitted, fit_seconds, memory) = measure(|| {
-        Interpolator::fit(&data, &options, &mut |_| {}).map_err(|e| format!("fit: {e}"))
-    })?;
+    let (fitted, fit_seconds, memory) =
+        measure(|| Interpolator::fit(&data, &options, &mut |_| {}).context("fit"))?;
     let cpu_seconds = machine::process_cpu_seconds().unwrap_or(0.0) - cpu_before;
     let model = fitted.interpolator;
     let history = fitted.history;
     // The baselines and scikit-learn use the split xtask makes; check it is fit's split by
     // scoring the model on it and comparing with the metrics fit recorded.
     let split = task.split(&data)?;
-    let predictions = model
-        .predict(split.test.features())
-        .map_err(|e| format!("predict: {e}"))?;
+    let predictions = model.predict(split.test.features()).context("predict")?;
     let test = Metrics::compute(split.test.targets(), &predictions)?;
     let head_rows = settings.head_test_rows.min(predictions.len());
     let test_head = Metrics::compute(
@@ -180,19 +89,20 @@ fn run_fit(
     )?;
     let summary = model.summary();
     if let Some(recorded) = &summary.test_metrics {
-        if (recorded.mse - test.mse).abs() > 1e-9 * test.mse.max(1.0) {
-            return Err(format!(
-                "xtask's split differs from Interpolator::fit's: test MSE {} vs recorded {}",
-                test.mse, recorded.mse
-            ));
-        }
+        ensure!(
+            (recorded.mse - test.mse).abs() <= 1e-9 * test.mse.max(1.0),
+            "xtask's split differs from Interpolator::fit's: test MSE {} vs recorded {}",
+            test.mse,
+            recorded.mse
+        );
     }
-    let bytes = model.to_bytes().map_err(|e| format!("model file: {e}"))?;
+    let bytes = model.to_bytes().context("model file")?;
     if let Some(path) = &model_out {
-        std::fs::write(path, &bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        fivedreg::AtomicFile::write(path, &bytes)?;
     }
     Ok(FitRun {
         n_samples: task.n_samples,
+        seed: task.seed,
         train_rows: summary.train_samples,
         validation_rows: summary.validation_samples,
         test_rows: summary.test_samples,
@@ -240,36 +150,55 @@ impl Write for CountingWriter {
 }
 
 /// Size of `data` as a CSV file, written by fivedreg's own CSV writer.
-fn csv_bytes(data: &Dataset) -> Result<u64, String> {
+fn csv_bytes(data: &Dataset) -> Result<u64> {
     let mut counter = CountingWriter(0);
-    fivedreg_data::write_csv(data, &mut counter).map_err(|e| format!("CSV size: {e}"))?;
+    fivedreg_data::write_csv(data, &mut counter).context("CSV size")?;
     Ok(counter.0)
 }
 
-fn run_predict(task: Task, model_path: PathBuf) -> Result<PredictRun, String> {
+/// Runs `once` (which returns the seconds it took among its results) as often as
+/// [`stats::repeats`] asks for a run that long, in this process.
+fn repeated<T>(mut once: impl FnMut() -> Result<(T, f64)>) -> Result<Vec<T>> {
+    let (first, seconds) = once()?;
+    let mut all = vec![first];
+    for _ in 1..stats::repeats(seconds) {
+        all.push(once()?.0);
+    }
+    Ok(all)
+}
+
+fn run_predict(task: Task, model_path: PathBuf) -> Result<PredictRun> {
     let data = task.dataset()?;
     let split = task.split(&data)?;
     drop(data);
     let features = split.test.features().to_vec();
     drop(split);
-    let (model, load_seconds) = timed(|| {
-        let bytes = std::fs::read(&model_path)
-            .map_err(|e| format!("reading {}: {e}", model_path.display()))?;
-        Interpolator::from_bytes(&bytes, &model_path.display().to_string())
-            .map_err(|e| format!("loading model: {e}"))
-    })?;
-    let (predictions, seconds, memory) = measure(|| {
-        model
-            .predict(&features)
-            .map_err(|e| format!("predict: {e}"))
+    let runs = repeated(|| {
+        let (model, load_seconds) = timed(|| {
+            let bytes = std::fs::read(&model_path)
+                .with_context(|| format!("reading {}", model_path.display()))?;
+            Interpolator::from_bytes(&bytes, &model_path.display().to_string())
+                .context("loading the model")
+        })?;
+        let (predictions, seconds, memory) =
+            measure(|| model.predict(&features).context("predict"))?;
+        Ok(((predictions.len(), seconds, load_seconds, memory), seconds))
     })?;
     Ok(PredictRun {
         n_samples: task.n_samples,
-        rows: predictions.len(),
-        seconds,
-        load_seconds,
-        memory,
+        rows: runs[0].0,
+        seconds: runs.iter().map(|r| r.1).collect(),
+        load_seconds: runs.iter().map(|r| r.2).collect(),
+        memory: runs[0].3,
     })
+}
+
+/// The first `cap` rows of `data` (all of them without a cap).
+fn head(data: Dataset, cap: Option<usize>) -> Dataset {
+    match cap {
+        Some(cap) if cap < data.n_rows() => data.select(&(0..cap).collect::<Vec<_>>()),
+        _ => data,
+    }
 }
 
 fn run_baseline(
@@ -278,49 +207,42 @@ fn run_baseline(
     cap: Option<usize>,
     test_cap: Option<usize>,
     quick: bool,
-) -> Result<BaselineRun, String> {
+) -> Result<BaselineRun> {
     let data = task.dataset()?;
     let split = task.split(&data)?;
     drop(data);
-    let train_rows = split.train.n_rows();
-    let used = cap.map_or(train_rows, |c| c.min(train_rows));
-    let train = if used < train_rows {
-        split.train.select(&(0..used).collect::<Vec<_>>())
-    } else {
-        split.train
-    };
-    let test_rows = split.test.n_rows();
-    let test_used = test_cap.map_or(test_rows, |c| c.min(test_rows));
-    let test_split = if test_used < test_rows {
-        split.test.select(&(0..test_used).collect::<Vec<_>>())
-    } else {
-        split.test
-    };
-    let measured = baselines::fit_and_predict(method, &train, &test_split, task.seed, quick)?;
-    let test = Metrics::compute(test_split.targets(), &measured.predictions)?;
+    let (train_rows, test_rows) = (split.train.n_rows(), split.test.n_rows());
+    let train = head(split.train, cap);
+    let test_split = head(split.test, test_cap);
+    let runs = repeated(|| {
+        let measured = baselines::fit_and_predict(method, &train, &test_split, task.seed, quick)?;
+        let seconds = measured.fit_seconds + measured.predict_seconds;
+        Ok((measured, seconds))
+    })?;
+    let test = Metrics::compute(test_split.targets(), &runs[0].predictions)?;
     Ok(BaselineRun {
         method: method.name().to_string(),
         implementation: method.implementation().to_string(),
         settings: method.settings(quick),
         n_samples: task.n_samples,
         train_rows,
-        train_rows_used: used,
+        train_rows_used: train.n_rows(),
         test_rows,
-        test_rows_used: test_used,
-        fit_seconds: measured.fit_seconds,
-        predict_seconds: measured.predict_seconds,
-        memory: measured.fit_memory,
+        test_rows_used: test_split.n_rows(),
+        fit_seconds: runs.iter().map(|r| r.fit_seconds).collect(),
+        predict_seconds: runs.iter().map(|r| r.predict_seconds).collect(),
+        memory: runs[0].fit_memory,
         test,
     })
 }
 
 /// The `bench-worker` subcommand: one job from stdin, one outcome on stdout.
-pub fn worker_main() -> Result<(), String> {
+pub fn worker_main() -> Result<()> {
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
-        .map_err(|e| format!("reading the job from stdin: {e}"))?;
-    let job: Job = serde_json::from_str(&input).map_err(|e| format!("job JSON: {e}"))?;
+        .context("reading the job from stdin")?;
+    let job: Job = serde_json::from_str(&input).context("reading the job's JSON")?;
     let outcome = match job {
         Job::Fit {
             task,
@@ -336,40 +258,42 @@ pub fn worker_main() -> Result<(), String> {
             quick,
         } => Outcome::Baseline(run_baseline(task, method, cap, test_cap, quick)?),
     };
-    let json = serde_json::to_string(&outcome).map_err(|e| format!("outcome JSON: {e}"))?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{json}").map_err(|e| format!("writing the outcome: {e}"))?;
+    let json = serde_json::to_string(&outcome).context("writing the outcome's JSON")?;
+    writeln!(std::io::stdout().lock(), "{json}").context("writing the outcome")?;
     Ok(())
 }
 
 /// Runs `job` in a fresh child process of this executable and returns its outcome.
-pub fn run_in_child(job: &Job) -> Result<Outcome, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("finding xtask's executable: {e}"))?;
-    let mut child = Command::new(exe)
-        .arg("bench-worker")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("starting a bench worker: {e}"))?;
-    let json = serde_json::to_string(job).map_err(|e| format!("job JSON: {e}"))?;
-    child
-        .stdin
-        .take()
-        .ok_or("the worker has no stdin")?
-        .write_all(json.as_bytes())
-        .map_err(|e| format!("sending the job: {e}"))?;
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("waiting for the worker: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "bench worker failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+pub fn run_in_child(job: &Job) -> Result<Outcome> {
+    let exe = std::env::current_exe().context("finding xtask's executable")?;
+    let json = serde_json::to_string(job).context("writing the job's JSON")?;
+    crate::child::run_json(Command::new(exe).arg("bench-worker"), Some(json.as_bytes()))
+}
+
+/// Runs one fit in a fresh worker process.
+pub fn fit(task: Task, settings: FitSettings, model_out: Option<PathBuf>) -> Result<FitRun> {
+    match run_in_child(&Job::Fit {
+        task,
+        settings,
+        model_out,
+    })? {
+        Outcome::Fit(run) => Ok(run),
+        other => bail!("expected a fit outcome, got {other:?}"),
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().last().ok_or("the worker printed nothing")?;
-    serde_json::from_str(line).map_err(|e| format!("worker outcome JSON: {e}: {line}"))
+}
+
+/// Predicts the test split with a saved model in a fresh worker process.
+pub fn predict(task: Task, model: PathBuf) -> Result<PredictRun> {
+    match run_in_child(&Job::Predict { task, model })? {
+        Outcome::Predict(run) => Ok(run),
+        other => bail!("expected a predict outcome, got {other:?}"),
+    }
+}
+
+/// Fits and scores an alternative regressor in a fresh worker process.
+pub fn baseline(job: Job) -> Result<BaselineRun> {
+    match run_in_child(&job)? {
+        Outcome::Baseline(run) => Ok(run),
+        other => bail!("expected a baseline outcome, got {other:?}"),
+    }
 }

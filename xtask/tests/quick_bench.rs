@@ -72,6 +72,19 @@ fn table_cells(report: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// The rows (without header and separator) of the first table after `heading`.
+fn table_after<'a>(markdown: &'a str, heading: &str) -> Vec<&'a str> {
+    let start = markdown
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading}"));
+    markdown[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .collect()
+}
+
 fn run_quick_bench(out: &Path) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["bench", "--quick", "--out"])
@@ -116,12 +129,30 @@ fn quick_bench_writes_a_complete_report() {
         "## Model size",
         "## Comparison with alternative regressors",
         "## scikit-learn MLPRegressor side by side",
+        "### R² over seeds",
+        "### Runs and load",
     ] {
         assert!(report.contains(section), "missing section {section}");
     }
-    // One row per size in the main table.
-    for n in ["| 500 |", "| 1,000 |", "| 2,000 |"] {
-        assert!(report.contains(n), "main table lacks {n}");
+    // One row per size in the main table, each fit time a median with its range of 5 runs
+    // (a quick fit takes far less than 10 s), and 5 seeds per size.
+    for n in ["500", "1,000", "2,000"] {
+        let row = report
+            .lines()
+            .find(|l| l.starts_with(&format!("| {n} | ")))
+            .unwrap_or_else(|| panic!("main table lacks {n}"));
+        let fit_time = row.split(" | ").nth(2).unwrap();
+        assert!(
+            fit_time.contains(" (") && fit_time.contains('–'),
+            "no range in `{fit_time}`"
+        );
+        for heading in ["### Runs and load", "### R² over seeds"] {
+            let rows = table_after(&report, heading)
+                .into_iter()
+                .filter(|l| l.starts_with(&format!("| {n} | ")))
+                .count();
+            assert_eq!(rows, 5, "{heading} of {n}");
+        }
     }
 
     // The JSON results carry the seed system's field names with finite values.
@@ -154,10 +185,21 @@ fn quick_bench_writes_a_complete_report() {
         assert!(result["training_time"].as_f64().unwrap() > 0.0);
         assert!(result["peak_memory_training_mb"].as_f64().unwrap() > 0.0);
     }
+    for result in results {
+        let spread = &result["training_time_spread"];
+        assert_eq!(spread["runs"], 5, "{spread}");
+        assert!(spread["min"].as_f64().unwrap() <= result["training_time"].as_f64().unwrap());
+        assert!(spread["max"].as_f64().unwrap() >= result["training_time"].as_f64().unwrap());
+        assert_eq!(result["r2_over_seeds"]["seeds"], 5);
+        assert_eq!(result["load_averages"].as_array().unwrap().len(), 5);
+    }
     assert!(json["aggregate_results"]["time_complexity_exponent"]
         .as_f64()
         .unwrap()
         .is_finite());
+    // Without scikit-learn there are no ratios, and nothing pretends otherwise.
+    assert_eq!(json["sklearn_results"].as_array().unwrap().len(), 0);
+    assert!(json["throughput"]["per_epoch_throughput_ratio"].is_null());
 
     // The plots are SVG documents with drawn series.
     for plot in [

@@ -1,6 +1,28 @@
-//! Runs `xtask speed --quick` end to end: SPEED.md must hold every figure, none empty or NaN.
+//! Runs `xtask speed --quick` end to end: SPEED.md must hold every figure, none empty or NaN,
+//! each timed one a median with its range, and the runs with their load averages.
 
 use std::process::Command;
+
+fn cells(row: &str) -> Vec<&str> {
+    row.trim()
+        .trim_matches('|')
+        .split(" | ")
+        .map(str::trim)
+        .collect()
+}
+
+/// The rows (without header and separator) of the first table after `heading`.
+fn table_after<'a>(markdown: &'a str, heading: &str) -> Vec<&'a str> {
+    let start = markdown
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading}"));
+    markdown[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .collect()
+}
 
 #[test]
 fn quick_speed_writes_a_full_table() {
@@ -16,15 +38,11 @@ fn quick_speed_writes_a_full_table() {
         String::from_utf8_lossy(&output.stderr)
     );
     let markdown = std::fs::read_to_string(dir.path().join("SPEED.md")).unwrap();
-    let rows: Vec<&str> = markdown
-        .lines()
-        .filter(|l| l.starts_with('|'))
-        .skip(2)
-        .collect();
+    let rows = table_after(&markdown, "## Figures");
     // Ceiling 2, training throughput 2, default fit 2, library prediction 2, CLI 2.
     assert_eq!(rows.len(), 10, "{markdown}");
     for row in &rows {
-        let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+        let cells = cells(row);
         assert_eq!(cells.len(), 4, "{row}");
         for cell in &cells {
             assert!(!cell.is_empty(), "empty cell in {row}");
@@ -43,6 +61,40 @@ fn quick_speed_writes_a_full_table() {
             .parse()
             .unwrap_or_else(|_| panic!("no number in `{}`", cells[1]));
         assert!(figure > 0.0, "{row}");
+        // Every timed figure is a median with its range; the ceiling is derived from the
+        // product's median, and R² is a mean over seeds.
+        if !cells[0].starts_with("One-core ceiling") && !cells[0].contains("R²") {
+            assert!(cells[1].contains('–'), "no range in {row}");
+        }
+        if cells[0].contains("R²") {
+            assert!(cells[1].contains(" ± "), "no spread over seeds in {row}");
+        }
+        // Without scikit-learn there is no ratio to show.
+        assert!(
+            !cells[3].contains("ratio 1") && !cells[3].contains("x ("),
+            "{row}"
+        );
+    }
+    // The two ratios are named, and say n/a without scikit-learn.
+    let ratios = table_after(&markdown, "## The two ratios");
+    assert!(ratios[0].starts_with("| Per-epoch throughput ratio (the headline) | n/a |"));
+    assert!(ratios[1].starts_with("| Fit-time ratio (user-facing) | n/a |"));
+    // Five runs each, a load average before each.
+    for heading in [
+        "### Fixed-epoch throughput",
+        "### Default training",
+        "### Command line",
+    ] {
+        let runs = table_after(&markdown, heading);
+        assert_eq!(runs.len(), 5, "{heading}:\n{markdown}");
+        for run in runs {
+            let load = cells(run)[if heading == "### Default training" {
+                2
+            } else {
+                1
+            }];
+            assert!(load.parse::<f64>().unwrap() >= 0.0, "{run}");
+        }
     }
     // The stdout table has the same rows.
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -1,0 +1,810 @@
+//! The formula tests: known timings, epochs and sizes go into the report's data, and every
+//! figure REPORT.md, SPEED.md and benchmark_results.json derive from them (throughput,
+//! medians and ranges, per-pair ratios, the scaling exponents, percentages, R² over seeds) is
+//! checked against a value worked out by hand in the comments. A formula changed anywhere
+//! between the measurements and the written cell makes one of these fail.
+
+use crate::machine::MachineInfo;
+use crate::model::*;
+use crate::speed::{CliPair, LibraryPrediction, SpeedReport};
+use serde_json::Value;
+
+const TRAIN_ROWS_1K: usize = 600;
+const TRAIN_ROWS_10K: usize = 6_000;
+
+fn machine() -> MachineInfo {
+    MachineInfo {
+        cpu_model: "Test CPU".into(),
+        logical_cpus: 2,
+        memory_gib: 8.0,
+        os: "linux x86_64".into(),
+        build_profile: "release".into(),
+        opt_level: "3".into(),
+        rustc_version: "rustc 1.85.0".into(),
+        target: "x86_64-unknown-linux-gnu".into(),
+        git_commit: "0".repeat(40),
+        git_dirty: false,
+        date_utc: "2026-01-01T00:00:00Z".into(),
+        load_average_at_start: 0.25,
+    }
+}
+
+fn metrics(r2: f64, mae: f64) -> Metrics {
+    Metrics {
+        r2,
+        mse: 0.04,
+        rmse: 0.2,
+        mae,
+    }
+}
+
+const MEMORY: Memory = Memory {
+    heap_peak_bytes: 1 << 20,
+    heap_allocations: 100,
+    rss_peak_kib: 4096,
+    rss_reset: true,
+};
+
+/// A run of `epochs` epochs on `train_rows` rows taking `fit` seconds, `train` of them in the
+/// training loop, with `forward` seconds of forward passes and `cpu` CPU seconds.
+#[allow(clippy::too_many_arguments)]
+fn fit_run(
+    n: usize,
+    train_rows: usize,
+    epochs: usize,
+    fit: f64,
+    train: f64,
+    forward: f64,
+    cpu: f64,
+    test: Metrics,
+) -> FitRun {
+    FitRun {
+        n_samples: n,
+        seed: 42,
+        train_rows,
+        validation_rows: n / 5,
+        test_rows: n / 5,
+        early_stopping: true,
+        max_epochs: 500,
+        patience: 10,
+        threads: 0,
+        fit_seconds: fit,
+        train_seconds: train,
+        cpu_seconds: cpu,
+        epochs,
+        best_epoch: epochs - 1,
+        best_validation_r2: Some(0.98),
+        stop_reason: "NoImprovement".into(),
+        phases: Phases {
+            forward,
+            backward: 2.0 * forward,
+            update: 0.5 * forward,
+            validation: 0.25 * forward,
+        },
+        train_loss: vec![0.5; epochs],
+        validation_r2: vec![0.9; epochs],
+        test,
+        test_head_rows: n / 5,
+        test_head: test,
+        memory: MEMORY,
+        model_bytes: 12_800,
+        n_parameters: 3_009,
+        dataset_csv_bytes: 100 * n as u64,
+        test_csv_bytes: 20 * n as u64,
+    }
+}
+
+fn sklearn_run(n: usize, fit: f64, r2: f64) -> SklearnRun {
+    SklearnRun {
+        n_samples: n,
+        seed: 42,
+        train_rows: 3 * n / 5,
+        fit_seconds: fit,
+        iterations: 120,
+        test: metrics(r2, 0.3),
+        predict_seconds: 0.002,
+        model_bytes: 80_000,
+        tracemalloc_peak_bytes: Some(2 << 20),
+        tracemalloc_predict_peak_bytes: Some(1 << 18),
+        rss_peak_kib: 110_000,
+    }
+}
+
+fn seeds(r2: &[f64]) -> Vec<SeedResult> {
+    r2.iter()
+        .enumerate()
+        .map(|(i, &r2)| SeedResult {
+            seed: 42 + i as u64,
+            r2,
+            epochs: 100,
+        })
+        .collect()
+}
+
+/// n = 1,000: fit seconds 0.02, 0.03, 0.025, 0.05, 0.04 (median 0.03); training loop 0.018,
+/// 0.028, 0.022, 0.045, 0.035 (median 0.028); 100 epochs on 600 rows. scikit-learn's fits
+/// 0.2, 0.9, 0.5, 0.4, 0.46: per-pair ratios 10, 30, 20, 8, 11.5 (median 11.5; the ratio of
+/// the medians, 0.46 / 0.03 = 15.3, is not what is asked for).
+fn size_1k() -> SizeRuns {
+    let fit = [0.02, 0.03, 0.025, 0.05, 0.04];
+    let train = [0.018, 0.028, 0.022, 0.045, 0.035];
+    let cpu = [0.02, 0.045, 0.03, 0.05, 0.05];
+    let runs = (0..5)
+        .map(|i| {
+            fit_run(
+                1_000,
+                TRAIN_ROWS_1K,
+                100,
+                fit[i],
+                train[i],
+                0.004 * (i + 1) as f64,
+                cpu[i],
+                metrics(0.98, 0.25),
+            )
+        })
+        .collect();
+    SizeRuns {
+        n_samples: 1_000,
+        pairs: FitPairs {
+            n_samples: 1_000,
+            fivedreg: RepeatedFit::new(runs).unwrap(),
+            sklearn: [0.2, 0.9, 0.5, 0.4, 0.46]
+                .iter()
+                .map(|&s| sklearn_run(1_000, s, 0.981))
+                .collect(),
+            load_averages: vec![0.1, 0.2, 0.3, 0.4, 0.5],
+            seeds: SeedAccuracy {
+                // Mean 0.98; deviations 0, -0.01, 0.01, -0.005, 0.005: sample std
+                // sqrt(2.5e-4 / 4) = 0.0079057.
+                fivedreg: seeds(&[0.98, 0.97, 0.99, 0.975, 0.985]),
+                // Mean 0.982; sample std sqrt(1e-4 / 4) = 0.005.
+                sklearn: seeds(&[0.982, 0.977, 0.987, 0.977, 0.987]),
+            },
+        },
+        without_early_stopping: Some(
+            RepeatedFit::new(
+                [0.012, 0.01, 0.011, 0.02, 0.013]
+                    .iter()
+                    .map(|&s| {
+                        let mut run =
+                            fit_run(1_000, TRAIN_ROWS_1K, 60, s, s, 0.001, s, metrics(0.97, 0.3));
+                        run.early_stopping = false;
+                        run
+                    })
+                    .collect(),
+            )
+            .unwrap(),
+        ),
+        predict: PredictRun {
+            n_samples: 1_000,
+            rows: 200,
+            // Median 0.0015 s: 200 / 0.0015 = 133,333 rows/s.
+            seconds: vec![0.001, 0.002, 0.0015, 0.003, 0.0012],
+            load_seconds: vec![0.0001; 5],
+            memory: MEMORY,
+        },
+    }
+}
+
+/// n = 10,000: fit seconds 0.1, 0.12, 0.13 (median 0.12); training loop 0.09, 0.1, 0.11
+/// (median 0.1); 40 epochs on 6,000 rows; no scikit-learn.
+fn size_10k() -> SizeRuns {
+    let runs = [(0.1, 0.09), (0.12, 0.1), (0.13, 0.11)]
+        .iter()
+        .map(|&(fit, train)| {
+            fit_run(
+                10_000,
+                TRAIN_ROWS_10K,
+                40,
+                fit,
+                train,
+                0.01,
+                fit,
+                metrics(0.995, 0.15),
+            )
+        })
+        .collect();
+    SizeRuns {
+        n_samples: 10_000,
+        pairs: FitPairs {
+            n_samples: 10_000,
+            fivedreg: RepeatedFit::new(runs).unwrap(),
+            sklearn: Vec::new(),
+            load_averages: vec![0.1, 0.1, 0.1],
+            seeds: SeedAccuracy {
+                fivedreg: seeds(&[0.995]),
+                sklearn: Vec::new(),
+            },
+        },
+        without_early_stopping: None,
+        predict: PredictRun {
+            n_samples: 10_000,
+            rows: 2_000,
+            seconds: vec![0.01; 5],
+            load_seconds: vec![0.0001; 5],
+            memory: MEMORY,
+        },
+    }
+}
+
+/// 60 epochs on 6,000 rows (360,000 sample-epochs) in each run. Default threads 0.08, 0.09,
+/// 0.085, 0.15, 0.082 s (median 0.085: 4,235,294 sample-epochs/s); scikit-learn 1.0, 1.2,
+/// 1.1, 1.5, 0.9 s: per-pair ratios 12.5, 13.33, 12.94, 10, 10.98 (median 12.5). One thread
+/// 0.1, 0.12, 0.11, 0.2, 0.105 s: ratios 10, 10, 10, 7.5, 8.571 (median 10).
+fn throughput() -> Throughput {
+    let one = [0.1, 0.12, 0.11, 0.2, 0.105];
+    let all = [0.08, 0.09, 0.085, 0.15, 0.082];
+    let sk = [1.0, 1.2, 1.1, 1.5, 0.9];
+    Throughput {
+        n_samples: 10_000,
+        train_rows: TRAIN_ROWS_10K,
+        epochs: 60,
+        sklearn_rows_epochs: Some((TRAIN_ROWS_10K, 60)),
+        default_threads: 2,
+        pairs: (0..5)
+            .map(|i| ThroughputPair {
+                load_average: 0.5,
+                one_thread_seconds: one[i],
+                default_threads_seconds: all[i],
+                sklearn_seconds: Some(sk[i]),
+            })
+            .collect(),
+    }
+}
+
+fn bench_report() -> BenchReport {
+    BenchReport {
+        machine: machine(),
+        config: BenchConfig {
+            command: "cargo xtask bench".into(),
+            sizes: vec![1_000, 10_000],
+            seed: 42,
+            quick: false,
+            max_epochs: 500,
+            patience: 10,
+            tol: 1e-4,
+            no_early_stopping_max_n: 1_000,
+            sklearn_max_n: 1_000,
+            baseline_test_cap: 20_000,
+            noise: 0.1,
+            n_inputs: 5,
+        },
+        sizes: vec![size_1k(), size_10k()],
+        baselines: vec![BaselineRun {
+            method: "Random forest".into(),
+            implementation: "smartcore".into(),
+            settings: String::new(),
+            n_samples: 1_000,
+            train_rows: TRAIN_ROWS_1K,
+            train_rows_used: TRAIN_ROWS_1K,
+            test_rows: 200,
+            test_rows_used: 200,
+            // Median 0.3 s (range 0.1–0.7); prediction median 5 ms.
+            fit_seconds: vec![0.3, 0.1, 0.7, 0.2, 0.4],
+            predict_seconds: vec![0.005, 0.004, 0.006, 0.005, 0.007],
+            memory: MEMORY,
+            test: metrics(0.9, 0.5),
+        }],
+        baseline_failures: Vec::new(),
+        baseline_caps: Vec::new(),
+        sklearn: SklearnInfo {
+            status: "scikit-learn ran.".into(),
+            ..Default::default()
+        },
+        throughput: throughput(),
+        total_seconds: 60.0,
+        load_average_at_end: 0.3,
+    }
+}
+
+/// The part of `md` from the heading `title` to the next heading of the same or a higher
+/// level.
+fn section<'a>(md: &'a str, title: &str) -> &'a str {
+    let start = md
+        .find(&format!("{title}\n"))
+        .unwrap_or_else(|| panic!("no section {title}"));
+    let level = title.chars().take_while(|c| *c == '#').count();
+    let rest = &md[start + title.len()..];
+    let end = (1..=level)
+        .filter_map(|l| rest.find(&format!("\n{} ", "#".repeat(l))))
+        .min()
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+fn cells(line: &str) -> Vec<String> {
+    line.trim()
+        .trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+/// The cell in column `column` of the first table in `md` that has such a column and a row
+/// whose first cell is `row`.
+fn cell(md: &str, column: &str, row: &str) -> String {
+    let lines: Vec<&str> = md.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if !line.starts_with('|') || (i > 0 && lines[i - 1].starts_with('|')) {
+            continue;
+        }
+        let header = cells(line);
+        let Some(c) = header.iter().position(|h| h == column) else {
+            continue;
+        };
+        for body in lines[i + 2..].iter().take_while(|l| l.starts_with('|')) {
+            let row_cells = cells(body);
+            if row_cells[0] == row {
+                return row_cells[c].clone();
+            }
+        }
+    }
+    panic!("no cell ({row}, {column}) in:\n{md}")
+}
+
+/// The leading number of a cell: `1,234` `4.24 M` `12.5x` `80.0%` `0.9800 ± 0.0079`.
+fn num(text: &str) -> f64 {
+    let text = text.trim();
+    let end = text
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+')))
+        .unwrap_or(text.len());
+    let value: f64 = text[..end]
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("no number in `{text}`"));
+    match text[end..].trim_start().chars().next() {
+        Some('M') => value * 1e6,
+        Some('k') => value * 1e3,
+        _ => value,
+    }
+}
+
+/// The numbers in the brackets of `median (min–max)`.
+fn range(text: &str) -> (f64, f64) {
+    let inner = &text[text.find('(').expect("a range") + 1..text.rfind(')').expect("a range")];
+    let (lo, hi) = inner.split_once('–').expect("a range with –");
+    (num(lo), num(hi))
+}
+
+/// `actual` is `expected` to the three significant digits the reports print.
+fn close(actual: f64, expected: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() <= 6e-3 * expected.abs().max(1e-12),
+        "{what}: the report says {actual}, the formula gives {expected}"
+    );
+}
+
+#[test]
+fn training_time_throughput_and_scaling() {
+    let md = crate::markdown::render(&bench_report());
+    let t = section(&md, "## Training time");
+    let fit = cell(t, "Fit time (s), median (min–max)", "1,000");
+    close(num(&fit), 0.03, "median fit time");
+    assert_eq!(range(&fit), (0.02, 0.05), "{fit}");
+    close(
+        num(&cell(t, "Training loop (s), median", "1,000")),
+        0.028,
+        "median loop",
+    );
+    // 1,000 rows / 0.03 s; 600 rows × 100 epochs / 0.028 s.
+    close(
+        num(&cell(t, "Samples/s (n / fit time)", "1,000")),
+        1_000.0 / 0.03,
+        "samples/s",
+    );
+    close(
+        num(&cell(t, "Sample-epochs/s", "1,000")),
+        600.0 * 100.0 / 0.028,
+        "sample-epochs/s",
+    );
+    close(
+        num(&cell(t, "Sample-epochs/s", "10,000")),
+        6_000.0 * 40.0 / 0.1,
+        "sample-epochs/s at 10,000",
+    );
+
+    let s = section(&md, "## Scaling behaviour");
+    // 0.12 / 0.03 = 4; per epoch 0.1/40 = 2.5 ms against 0.028/100 = 0.28 ms.
+    close(
+        num(&cell(s, "Ratio", "Fit time (s), median")),
+        4.0,
+        "fit-time ratio",
+    );
+    close(
+        num(&cell(s, "n = 1,000", "Time per epoch (ms), median")),
+        0.28,
+        "ms/epoch",
+    );
+    close(
+        num(&cell(s, "Ratio", "Time per epoch (ms), median")),
+        2.5 / 0.28,
+        "epoch ratio",
+    );
+    close(num(&cell(s, "Ratio", "Dataset size")), 10.0, "size ratio");
+    // b = log10(4) and log10(2.5 / 0.28) over one decade of n.
+    close(
+        num(&cell(s, "Exponent b", "Fit time")),
+        4f64.log10(),
+        "exponent",
+    );
+    close(
+        num(&cell(s, "Exponent b", "Time per epoch")),
+        (2.5f64 / 0.28).log10(),
+        "per-epoch exponent",
+    );
+    let summary = section(&md, "## Executive summary");
+    assert!(summary.contains("O(n^0.60)"), "{summary}");
+    assert!(summary.contains("O(n^0.95)"), "{summary}");
+}
+
+#[test]
+fn memory_accuracy_breakdown_and_early_stopping() {
+    let md = crate::markdown::render(&bench_report());
+    let p = section(&md, "### Prediction memory");
+    let predict = cell(p, "Predict time (ms), median (min–max)", "200");
+    close(num(&predict), 1.5, "median predict ms");
+    assert_eq!(range(&predict), (1.0, 3.0), "{predict}");
+    close(
+        num(&cell(p, "Rows/s (median)", "200")),
+        200.0 / 0.0015,
+        "rows/s",
+    );
+
+    let a = section(&md, "### R², MSE, RMSE and MAE");
+    let seeds = cell(a, "R² over seeds, mean ± std", "1,000");
+    close(num(&seeds), 0.98, "mean R² over seeds");
+    close(
+        num(seeds.split('±').nth(1).unwrap()),
+        0.0079057,
+        "std of R² over seeds",
+    );
+    // MAE 0.25 at 1,000, 0.15 at 10,000: -40%.
+    close(
+        num(&cell(a, "Value", "MAE change, smallest to largest n")),
+        -40.0,
+        "MAE change",
+    );
+
+    // Phases of the run with the median fit time (0.03 s: the second, forward 0.008 s).
+    let b = section(&md, "## Training speed breakdown");
+    close(
+        num(&cell(b, "Forward (ms)", "1,000")),
+        0.08,
+        "forward ms/epoch",
+    );
+    close(
+        num(&cell(b, "Backward (ms)", "1,000")),
+        0.16,
+        "backward ms/epoch",
+    );
+    close(
+        num(&cell(b, "Whole epoch (ms)", "1,000")),
+        0.28,
+        "whole epoch",
+    );
+    close(
+        num(&cell(b, "Epochs/s (median)", "1,000")),
+        100.0 / 0.028,
+        "epochs/s",
+    );
+    // CPU 0.045 s in 0.03 s: 150%.
+    close(
+        num(&cell(b, "Utilisation", "1,000")),
+        150.0,
+        "CPU utilisation",
+    );
+
+    let e = section(&md, "## Early-stopping impact");
+    // (500 - 100) / 500; medians 0.012 off and 0.03 on.
+    close(
+        num(&cell(e, "Fewer than the maximum (on)", "1,000")),
+        80.0,
+        "fewer epochs",
+    );
+    close(
+        num(&cell(e, "Time saved (s), medians", "1,000")),
+        0.012 - 0.03,
+        "time saved",
+    );
+    close(
+        num(&cell(e, "Fit time off (s), median (min–max)", "1,000")),
+        0.012,
+        "median off",
+    );
+}
+
+#[test]
+fn ratios_to_scikit_learn_are_medians_of_pairs() {
+    let md = crate::markdown::render(&bench_report());
+    let t = section(&md, "## Fixed-epoch throughput and threads");
+    let column = "Per-epoch throughput ratio to scikit-learn, median (min–max)";
+    let default_threads = cell(t, "Threads", "fivedreg");
+    assert_eq!(default_threads, "1");
+    let rows: Vec<Vec<String>> = t
+        .lines()
+        .filter(|l| l.starts_with("| fivedreg |"))
+        .map(cells)
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][1], "default (2)");
+    let header = cells(t.lines().find(|l| l.contains(column)).unwrap());
+    let c = header.iter().position(|h| h == column).unwrap();
+    close(num(&rows[0][c]), 10.0, "one-thread ratio");
+    close(
+        num(&rows[1][c]),
+        12.5,
+        "default-thread ratio (the headline)",
+    );
+    let (lo, hi) = range(&rows[1][c]);
+    close(lo, 10.0, "least ratio");
+    close(hi, 1.2 / 0.09, "greatest ratio");
+    close(
+        num(&rows[1][4]),
+        360_000.0 / 0.085,
+        "default-thread sample-epochs/s",
+    );
+    close(
+        num(&cell(t, "Per-epoch throughput ratio, default threads", "4")),
+        10.0,
+        "pair 4",
+    );
+
+    let summary = section(&md, "## Executive summary");
+    assert!(
+        summary.contains("trained 4,235,294 sample-epochs/s"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("scikit-learn's 327,273: 12.5x"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("11.5x (8.00x–30.0x) at n = 1,000"),
+        "{summary}"
+    );
+    assert!(summary.contains("fivedreg 0.9800 ± 0.0079, scikit-learn 0.9820 ± 0.0050"));
+
+    let s = section(&md, "## scikit-learn MLPRegressor side by side");
+    let ratio = cell(s, "Fit-time ratio, median (min–max)", "1,000");
+    close(num(&ratio), 11.5, "fit-time ratio");
+    assert_eq!(range(&ratio), (8.0, 30.0), "{ratio}");
+    close(
+        num(&cell(s, "scikit-learn fit (s), median (min–max)", "1,000")),
+        0.46,
+        "sk median",
+    );
+    // Pair 2: 0.9 / 0.03.
+    let pairs: Vec<Vec<String>> = s
+        .lines()
+        .filter(|l| l.starts_with("| 1,000 | 2 |"))
+        .map(cells)
+        .collect();
+    close(num(&pairs[0][5]), 30.0, "pair 2 ratio");
+    close(num(&pairs[0][2]), 0.2, "pair 2 load average");
+
+    let b = section(&md, "### n = 1,000");
+    close(
+        num(&cell(b, "Fit time (s), median (min–max)", "Random forest")),
+        0.3,
+        "baseline median fit",
+    );
+    close(
+        num(&cell(b, "Predict (ms), median (min–max)", "Random forest")),
+        5.0,
+        "baseline median predict",
+    );
+}
+
+#[test]
+fn the_json_carries_the_same_figures() {
+    let json: Value = crate::results_json::render(&bench_report());
+    let first = &json["individual_results"][0];
+    close(
+        first["training_time"].as_f64().unwrap(),
+        0.03,
+        "training_time",
+    );
+    close(
+        first["training_time_spread"]["max"].as_f64().unwrap(),
+        0.05,
+        "max",
+    );
+    close(
+        first["sample_epochs_per_second"].as_f64().unwrap(),
+        60_000.0 / 0.028,
+        "sample_epochs_per_second",
+    );
+    close(
+        first["samples_per_second"].as_f64().unwrap(),
+        1_000.0 / 0.03,
+        "samples/s",
+    );
+    close(
+        first["r2_over_seeds"]["std"].as_f64().unwrap(),
+        0.0079057,
+        "std",
+    );
+    // Forward of the median run: 0.008 s over 100 epochs.
+    close(
+        first["phase_seconds_per_epoch"]["forward"]
+            .as_f64()
+            .unwrap(),
+        0.00008,
+        "forward per epoch",
+    );
+    let sk = &json["sklearn_results"][0];
+    close(
+        sk["training_time"].as_f64().unwrap(),
+        0.46,
+        "sklearn training_time",
+    );
+    close(
+        sk["fit_time_ratio"]["median"].as_f64().unwrap(),
+        11.5,
+        "fit-time ratio",
+    );
+    close(
+        sk["r2_over_seeds"]["mean"].as_f64().unwrap(),
+        0.982,
+        "sklearn R² mean",
+    );
+    let t = &json["throughput"];
+    close(
+        t["per_epoch_throughput_ratio"]["median"].as_f64().unwrap(),
+        12.5,
+        "headline",
+    );
+    close(
+        t["sklearn_sample_epochs_per_second"]["median"]
+            .as_f64()
+            .unwrap(),
+        360_000.0 / 1.1,
+        "sklearn rate",
+    );
+    let aggregate = &json["aggregate_results"];
+    close(
+        aggregate["time_complexity_exponent"].as_f64().unwrap(),
+        4f64.log10(),
+        "exponent",
+    );
+    close(
+        aggregate["mean_training_time"].as_f64().unwrap(),
+        0.075,
+        "mean of medians",
+    );
+}
+
+fn speed_report() -> SpeedReport {
+    let mut default_fit = size_1k().pairs;
+    default_fit.n_samples = 1_000;
+    SpeedReport {
+        machine: machine(),
+        command: "cargo xtask speed".into(),
+        sklearn: "scikit-learn ran.".into(),
+        matrix_n: 1024,
+        // Median 110 GFLOP/s.
+        gflops: vec![100.0, 120.0, 110.0, 90.0, 130.0],
+        layer_sizes: vec![5, 64, 32, 16, 1],
+        throughput: throughput(),
+        default_fit,
+        prediction: vec![
+            LibraryPrediction {
+                threads: 1,
+                rows: 1_000_000,
+                seconds: vec![0.1; 5],
+            },
+            LibraryPrediction {
+                threads: 0,
+                rows: 1_000_000,
+                // Rates 20, 25, 22.2, 16.7, 18.2 M rows/s: median 20 M.
+                seconds: vec![0.05, 0.04, 0.045, 0.06, 0.055],
+            },
+        ],
+        cli_rows: 1_000_000,
+        cli: [
+            (0.9, 1.2),
+            (1.0, 1.3),
+            (0.95, 1.25),
+            (1.1, 1.4),
+            (0.92, 1.22),
+        ]
+        .iter()
+        .map(|&(generate, predict)| CliPair {
+            load_average: 0.5,
+            generate: crate::child::Measured {
+                seconds: generate,
+                peak_rss_kib: 50 * 1024,
+            },
+            predict: crate::child::Measured {
+                seconds: predict,
+                peak_rss_kib: 4 * 1024,
+            },
+        })
+        .collect(),
+        rss_method: "GNU time".into(),
+        load_average_at_end: 0.5,
+    }
+}
+
+#[test]
+fn speed_figures_follow_their_formulas() {
+    let md = crate::speed::render(&speed_report());
+    // 110 GFLOP/s over 3 × 2 × 2,896 = 17,376 flops per sample-epoch.
+    let ceiling = 110e9 / 17_376.0;
+    let f = section(&md, "## Figures");
+    let row = |start: &str| -> Vec<String> {
+        cells(
+            f.lines()
+                .find(|l| l.starts_with(&format!("| {start}")))
+                .unwrap_or_else(|| panic!("no row {start}")),
+        )
+    };
+    close(num(&row("1024³")[1]), 110.0, "median GFLOP/s");
+    close(num(&row("One-core ceiling")[1]), ceiling, "ceiling");
+    let training: Vec<Vec<String>> = f
+        .lines()
+        .filter(|l| l.starts_with("| Training, sample-epochs/s"))
+        .map(cells)
+        .collect();
+    let default_rate = 360_000.0 / 0.085;
+    close(num(&training[1][1]), default_rate, "default-thread rate");
+    close(num(&training[1][2]), 360_000.0 / 1.1, "scikit-learn rate");
+    let comparison = &training[1][3];
+    close(
+        num(comparison.trim_start_matches("per-epoch throughput ratio ")),
+        12.5,
+        "per-epoch ratio",
+    );
+    let share = comparison.split("; ").nth(1).unwrap();
+    close(
+        num(share),
+        100.0 * default_rate / ceiling,
+        "% of the ceiling",
+    );
+    let fit = row("Default training, 1,000 samples");
+    close(num(&fit[1]), 0.03, "median fit");
+    close(
+        num(fit[3].trim_start_matches("fit-time ratio ")),
+        11.5,
+        "fit-time ratio",
+    );
+    let r2 = row("Default training: test R²");
+    close(num(&r2[3]), 0.98 - 0.982, "difference of the means");
+    let predict =
+        row("Library prediction, rows/s (1,000,000 rows, Mlp::predict_threads), threads default");
+    close(num(&predict[1]), 20e6, "median rows/s");
+    let cli = row("`fivedreg predict`");
+    close(num(&cli[1]), 1.25, "median CLI predict");
+    // Network part: 1e6 rows / 20e6 rows/s = 0.05 s, 4% of 1.25 s.
+    let network = cli[3].trim_start_matches("network part ");
+    close(num(network), 0.05, "network part");
+    close(
+        num(network.split('(').nth(1).unwrap()),
+        4.0,
+        "network share",
+    );
+    // predict / generate per pair: 1.333, 1.3, 1.316, 1.273, 1.326: median 1.316.
+    let generate = row("`fivedreg generate`");
+    close(
+        num(generate[3].trim_start_matches("predict / generate = ")),
+        1.25 / 0.95,
+        "ratio",
+    );
+
+    let h = section(&md, "## The two ratios");
+    close(
+        num(&cell(
+            h,
+            "Median",
+            "Per-epoch throughput ratio (the headline)",
+        )),
+        12.5,
+        "headline",
+    );
+    close(
+        num(&cell(h, "Median", "Fit-time ratio (user-facing)")),
+        11.5,
+        "fit-time ratio",
+    );
+    assert_eq!(cell(h, "Pairs", "Fit-time ratio (user-facing)"), "5");
+}
