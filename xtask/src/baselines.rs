@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use smartcore::ensemble::random_forest_regressor::{
     RandomForestRegressor, RandomForestRegressorParameters,
 };
+use smartcore::error::Failed;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
 use smartcore::svm::svr::{SVRParameters, SVR};
@@ -114,8 +115,8 @@ pub struct Measured {
     pub predictions: Vec<f64>,
 }
 
-fn matrix(values: &[f64], rows: usize, cols: usize) -> Result<DenseMatrix<f64>> {
-    DenseMatrix::new(rows, cols, values.to_vec(), false).context("matrix")
+fn matrix(values: Vec<f64>, rows: usize, cols: usize) -> Result<DenseMatrix<f64>> {
+    DenseMatrix::new(rows, cols, values, false).context("matrix")
 }
 
 fn scaled(scaler: &StandardScaler, values: &[f64]) -> Vec<f64> {
@@ -139,9 +140,20 @@ fn fit_then_predict<M>(
     })
 }
 
-/// smartcore's error, with what failed.
-fn failed(what: &'static str) -> impl Fn(smartcore::error::Failed) -> anyhow::Error {
-    move |e| anyhow::anyhow!("{what}: {e}")
+/// A smartcore model: fitted with `fit` on the training matrix and targets of `data`, then
+/// predicting its test matrix with `predict`; smartcore's errors say which model failed.
+fn smartcore<'a, M>(
+    what: &'static str,
+    data: (&'a DenseMatrix<f64>, &'a Vec<f64>, &DenseMatrix<f64>),
+    fit: impl FnOnce(&'a DenseMatrix<f64>, &'a Vec<f64>) -> Result<M, Failed>,
+    predict: impl FnOnce(&M, &DenseMatrix<f64>) -> Result<Vec<f64>, Failed>,
+) -> Result<Measured> {
+    let (train_x, train_y, test_x) = data;
+    let failed = |e: Failed| anyhow::anyhow!("{what}: {e}");
+    fit_then_predict(
+        || fit(train_x, train_y).map_err(failed),
+        |model| predict(model, test_x).map_err(failed),
+    )
 }
 
 /// Fits `method` on `train` (time and memory measured) and predicts `test` (time measured).
@@ -159,6 +171,17 @@ pub fn fit_and_predict(
     let x = train.features();
     let y = train.targets();
     let test_rows = test.n_rows();
+    // The training and test features as smartcore's matrices, standardized with `scaler`.
+    let inputs = |scaler: Option<&StandardScaler>| -> Result<(DenseMatrix<f64>, DenseMatrix<f64>)> {
+        let prepare = |values: &[f64]| match scaler {
+            Some(scaler) => scaled(scaler, values),
+            None => values.to_vec(),
+        };
+        Ok((
+            matrix(prepare(x), rows, cols)?,
+            matrix(prepare(test.features()), test_rows, cols)?,
+        ))
+    };
     match method {
         Method::LeastSquares => fit_then_predict(
             || {
@@ -191,64 +214,53 @@ pub fn fit_and_predict(
             },
         ),
         Method::RandomForest => {
-            let (train_x, train_y) = (matrix(x, rows, cols)?, y.to_vec());
-            let test_x = matrix(test.features(), test_rows, cols)?;
             let params = RandomForestRegressorParameters::default()
                 .with_n_trees(forest_trees(quick))
                 .with_seed(seed);
-            fit_then_predict(
-                || {
-                    RandomForestRegressor::fit(&train_x, &train_y, params)
-                        .map_err(failed("random forest"))
-                },
-                |model| model.predict(&test_x).map_err(failed("random forest")),
+            let (train_x, test_x) = inputs(None)?;
+            smartcore(
+                "random forest",
+                (&train_x, &y.to_vec(), &test_x),
+                |x, y| RandomForestRegressor::fit(x, y, params),
+                |model, x| model.predict(x),
             )
         }
         Method::GradientBoosting => {
-            let (train_x, train_y) = (matrix(x, rows, cols)?, y.to_vec());
-            let test_x = matrix(test.features(), test_rows, cols)?;
             let params = XGRegressorParameters::default()
                 .with_n_estimators(boosting_rounds(quick))
                 .with_seed(seed);
-            fit_then_predict(
-                || {
-                    XGRegressor::fit(&train_x, &train_y, params)
-                        .map_err(failed("gradient boosting"))
-                },
-                |model| model.predict(&test_x).map_err(failed("gradient boosting")),
+            let (train_x, test_x) = inputs(None)?;
+            smartcore(
+                "gradient boosting",
+                (&train_x, &y.to_vec(), &test_x),
+                |x, y| XGRegressor::fit(x, y, params),
+                |model, x| model.predict(x),
             )
         }
         Method::NearestNeighbours => {
-            let train_y = y.to_vec();
-            let scaler = StandardScaler::fit(x, cols).context("scaler")?;
-            let train_x = matrix(&scaled(&scaler, x), rows, cols)?;
-            let test_x = matrix(&scaled(&scaler, test.features()), test_rows, cols)?;
             let params = KNNRegressorParameters::default().with_k(5);
-            fit_then_predict(
-                || {
-                    KNNRegressor::fit(&train_x, &train_y, params)
-                        .map_err(failed("k-nearest neighbours"))
-                },
-                |model| {
-                    model
-                        .predict(&test_x)
-                        .map_err(failed("k-nearest neighbours"))
-                },
+            let scaler = StandardScaler::fit(x, cols).context("scaler")?;
+            let (train_x, test_x) = inputs(Some(&scaler))?;
+            smartcore(
+                "k-nearest neighbours",
+                (&train_x, &y.to_vec(), &test_x),
+                |x, y| KNNRegressor::fit(x, y, params),
+                |model, x| model.predict(x),
             )
         }
         Method::SupportVector => {
-            let x_scaler = StandardScaler::fit(x, cols).context("scaler")?;
-            let y_scaler = StandardScaler::fit(y, 1).context("scaler")?;
-            let train_x = matrix(&scaled(&x_scaler, x), rows, cols)?;
-            let train_y = scaled(&y_scaler, y);
-            let test_x = matrix(&scaled(&x_scaler, test.features()), test_rows, cols)?;
             let params = SVRParameters::default()
                 .with_c(1.0)
                 .with_eps(0.1)
                 .with_kernel(Kernels::rbf().with_gamma(1.0 / cols as f64));
-            let mut measured = fit_then_predict(
-                || SVR::fit(&train_x, &train_y, &params).map_err(failed("SVR")),
-                |model| model.predict(&test_x).map_err(failed("SVR")),
+            let x_scaler = StandardScaler::fit(x, cols).context("scaler")?;
+            let y_scaler = StandardScaler::fit(y, 1).context("scaler")?;
+            let (train_x, test_x) = inputs(Some(&x_scaler))?;
+            let mut measured = smartcore(
+                "SVR",
+                (&train_x, &scaled(&y_scaler, y), &test_x),
+                |x, y| SVR::fit(x, y, &params),
+                |model, x| model.predict(x),
             )?;
             y_scaler.inverse_transform_in_place(&mut measured.predictions);
             Ok(measured)

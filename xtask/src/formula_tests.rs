@@ -374,63 +374,47 @@ fn close(actual: f64, expected: f64, what: &str) {
     );
 }
 
+/// Checks each `(column, row, expected)` cell of `md` against the value of its formula.
+fn expect(md: &str, expected: &[(&str, &str, f64)]) {
+    for &(column, row, value) in expected {
+        close(
+            num(&cell(md, column, row)),
+            value,
+            &format!("({row}, {column})"),
+        );
+    }
+}
+
 #[test]
 fn training_time_throughput_and_scaling() {
     let md = crate::markdown::render(&bench_report());
     let t = section(&md, "## Training time");
+    expect(
+        t,
+        &[
+            ("Fit time (s), median (min–max)", "1,000", 0.03),
+            ("Training loop (s), median", "1,000", 0.028),
+            // 1,000 rows / 0.03 s; 600 rows × 100 epochs / 0.028 s; 6,000 × 40 / 0.1.
+            ("Samples/s (n / fit time)", "1,000", 1_000.0 / 0.03),
+            ("Sample-epochs/s", "1,000", 600.0 * 100.0 / 0.028),
+            ("Sample-epochs/s", "10,000", 6_000.0 * 40.0 / 0.1),
+        ],
+    );
     let fit = cell(t, "Fit time (s), median (min–max)", "1,000");
-    close(num(&fit), 0.03, "median fit time");
     assert_eq!(range(&fit), (0.02, 0.05), "{fit}");
-    close(
-        num(&cell(t, "Training loop (s), median", "1,000")),
-        0.028,
-        "median loop",
-    );
-    // 1,000 rows / 0.03 s; 600 rows × 100 epochs / 0.028 s.
-    close(
-        num(&cell(t, "Samples/s (n / fit time)", "1,000")),
-        1_000.0 / 0.03,
-        "samples/s",
-    );
-    close(
-        num(&cell(t, "Sample-epochs/s", "1,000")),
-        600.0 * 100.0 / 0.028,
-        "sample-epochs/s",
-    );
-    close(
-        num(&cell(t, "Sample-epochs/s", "10,000")),
-        6_000.0 * 40.0 / 0.1,
-        "sample-epochs/s at 10,000",
-    );
 
-    let s = section(&md, "## Scaling behaviour");
-    // 0.12 / 0.03 = 4; per epoch 0.1/40 = 2.5 ms against 0.028/100 = 0.28 ms.
-    close(
-        num(&cell(s, "Ratio", "Fit time (s), median")),
-        4.0,
-        "fit-time ratio",
-    );
-    close(
-        num(&cell(s, "n = 1,000", "Time per epoch (ms), median")),
-        0.28,
-        "ms/epoch",
-    );
-    close(
-        num(&cell(s, "Ratio", "Time per epoch (ms), median")),
-        2.5 / 0.28,
-        "epoch ratio",
-    );
-    close(num(&cell(s, "Ratio", "Dataset size")), 10.0, "size ratio");
-    // b = log10(4) and log10(2.5 / 0.28) over one decade of n.
-    close(
-        num(&cell(s, "Exponent b", "Fit time")),
-        4f64.log10(),
-        "exponent",
-    );
-    close(
-        num(&cell(s, "Exponent b", "Time per epoch")),
-        (2.5f64 / 0.28).log10(),
-        "per-epoch exponent",
+    // 0.12 / 0.03 = 4; per epoch 0.1 / 40 = 2.5 ms against 0.028 / 100 = 0.28 ms; the
+    // exponents b = log10(4) and log10(2.5 / 0.28) over one decade of n.
+    expect(
+        section(&md, "## Scaling behaviour"),
+        &[
+            ("Ratio", "Dataset size", 10.0),
+            ("Ratio", "Fit time (s), median", 4.0),
+            ("n = 1,000", "Time per epoch (ms), median", 0.28),
+            ("Ratio", "Time per epoch (ms), median", 2.5 / 0.28),
+            ("Exponent b", "Fit time", 4f64.log10()),
+            ("Exponent b", "Time per epoch", (2.5f64 / 0.28).log10()),
+        ],
     );
     let summary = section(&md, "## Executive summary");
     assert!(summary.contains("O(n^0.60)"), "{summary}");
@@ -441,75 +425,54 @@ fn training_time_throughput_and_scaling() {
 fn memory_accuracy_breakdown_and_early_stopping() {
     let md = crate::markdown::render(&bench_report());
     let p = section(&md, "### Prediction memory");
-    let predict = cell(p, "Predict time (ms), median (min–max)", "200");
-    close(num(&predict), 1.5, "median predict ms");
-    assert_eq!(range(&predict), (1.0, 3.0), "{predict}");
-    close(
-        num(&cell(p, "Rows/s (median)", "200")),
-        200.0 / 0.0015,
-        "rows/s",
+    // Median 0.0015 s of 200 rows.
+    expect(
+        p,
+        &[
+            ("Predict time (ms), median (min–max)", "200", 1.5),
+            ("Rows/s (median)", "200", 200.0 / 0.0015),
+        ],
     );
+    let predict = cell(p, "Predict time (ms), median (min–max)", "200");
+    assert_eq!(range(&predict), (1.0, 3.0), "{predict}");
 
     let a = section(&md, "### R², MSE, RMSE and MAE");
+    // MAE 0.25 at 1,000, 0.15 at 10,000: -40%.
+    expect(
+        a,
+        &[
+            ("R² over seeds, mean ± std", "1,000", 0.98),
+            ("Value", "MAE change, smallest to largest n", -40.0),
+        ],
+    );
     let seeds = cell(a, "R² over seeds, mean ± std", "1,000");
-    close(num(&seeds), 0.98, "mean R² over seeds");
     close(
         num(seeds.split('±').nth(1).unwrap()),
         0.0079057,
-        "std of R² over seeds",
-    );
-    // MAE 0.25 at 1,000, 0.15 at 10,000: -40%.
-    close(
-        num(&cell(a, "Value", "MAE change, smallest to largest n")),
-        -40.0,
-        "MAE change",
+        "std of R²",
     );
 
-    // Phases of the run with the median fit time (0.03 s: the second, forward 0.008 s).
-    let b = section(&md, "## Training speed breakdown");
-    close(
-        num(&cell(b, "Forward (ms)", "1,000")),
-        0.08,
-        "forward ms/epoch",
-    );
-    close(
-        num(&cell(b, "Backward (ms)", "1,000")),
-        0.16,
-        "backward ms/epoch",
-    );
-    close(
-        num(&cell(b, "Whole epoch (ms)", "1,000")),
-        0.28,
-        "whole epoch",
-    );
-    close(
-        num(&cell(b, "Epochs/s (median)", "1,000")),
-        100.0 / 0.028,
-        "epochs/s",
-    );
-    // CPU 0.045 s in 0.03 s: 150%.
-    close(
-        num(&cell(b, "Utilisation", "1,000")),
-        150.0,
-        "CPU utilisation",
+    // Phases of the run with the median fit time (0.03 s: the second run, forward 0.008 s,
+    // backward 0.016 s, loop 0.028 s, CPU 0.045 s) over 100 epochs.
+    expect(
+        section(&md, "## Training speed breakdown"),
+        &[
+            ("Forward (ms)", "1,000", 0.08),
+            ("Backward (ms)", "1,000", 0.16),
+            ("Whole epoch (ms)", "1,000", 0.28),
+            ("Epochs/s (median)", "1,000", 100.0 / 0.028),
+            ("Utilisation", "1,000", 150.0),
+        ],
     );
 
-    let e = section(&md, "## Early-stopping impact");
-    // (500 - 100) / 500; medians 0.012 off and 0.03 on.
-    close(
-        num(&cell(e, "Fewer than the maximum (on)", "1,000")),
-        80.0,
-        "fewer epochs",
-    );
-    close(
-        num(&cell(e, "Time saved (s), medians", "1,000")),
-        0.012 - 0.03,
-        "time saved",
-    );
-    close(
-        num(&cell(e, "Fit time off (s), median (min–max)", "1,000")),
-        0.012,
-        "median off",
+    // (500 - 100) / 500 fewer epochs; medians 0.012 s off and 0.03 s on.
+    expect(
+        section(&md, "## Early-stopping impact"),
+        &[
+            ("Fewer than the maximum (on)", "1,000", 80.0),
+            ("Time saved (s), medians", "1,000", 0.012 - 0.03),
+            ("Fit time off (s), median (min–max)", "1,000", 0.012),
+        ],
     );
 }
 
@@ -518,15 +481,15 @@ fn ratios_to_scikit_learn_are_medians_of_pairs() {
     let md = crate::markdown::render(&bench_report());
     let t = section(&md, "## Fixed-epoch throughput and threads");
     let column = "Per-epoch throughput ratio to scikit-learn, median (min–max)";
-    let default_threads = cell(t, "Threads", "fivedreg");
-    assert_eq!(default_threads, "1");
     let rows: Vec<Vec<String>> = t
         .lines()
         .filter(|l| l.starts_with("| fivedreg |"))
         .map(cells)
         .collect();
-    assert_eq!(rows.len(), 2);
-    assert_eq!(rows[1][1], "default (2)");
+    assert_eq!(
+        (rows[0][1].as_str(), rows[1][1].as_str()),
+        ("1", "default (2)")
+    );
     let header = cells(t.lines().find(|l| l.contains(column)).unwrap());
     let c = header.iter().position(|h| h == column).unwrap();
     close(num(&rows[0][c]), 10.0, "one-thread ratio");
@@ -543,135 +506,78 @@ fn ratios_to_scikit_learn_are_medians_of_pairs() {
         360_000.0 / 0.085,
         "default-thread sample-epochs/s",
     );
-    close(
-        num(&cell(t, "Per-epoch throughput ratio, default threads", "4")),
-        10.0,
-        "pair 4",
+    // Pair 4: 1.5 s / 0.15 s.
+    expect(
+        t,
+        &[("Per-epoch throughput ratio, default threads", "4", 10.0)],
     );
 
     let summary = section(&md, "## Executive summary");
-    assert!(
-        summary.contains("trained 4,235,294 sample-epochs/s"),
-        "{summary}"
-    );
-    assert!(
-        summary.contains("scikit-learn's 327,273: 12.5x"),
-        "{summary}"
-    );
-    assert!(
-        summary.contains("11.5x (8.00x–30.0x) at n = 1,000"),
-        "{summary}"
-    );
-    assert!(summary.contains("fivedreg 0.9800 ± 0.0079, scikit-learn 0.9820 ± 0.0050"));
+    for claim in [
+        "trained 4,235,294 sample-epochs/s",
+        "scikit-learn's 327,273: 12.5x",
+        "11.5x (8.00x–30.0x) at n = 1,000",
+        "fivedreg 0.9800 ± 0.0079, scikit-learn 0.9820 ± 0.0050",
+    ] {
+        assert!(summary.contains(claim), "`{claim}` not in {summary}");
+    }
 
     let s = section(&md, "## scikit-learn MLPRegressor side by side");
+    expect(
+        s,
+        &[
+            ("Fit-time ratio, median (min–max)", "1,000", 11.5),
+            ("scikit-learn fit (s), median (min–max)", "1,000", 0.46),
+        ],
+    );
     let ratio = cell(s, "Fit-time ratio, median (min–max)", "1,000");
-    close(num(&ratio), 11.5, "fit-time ratio");
     assert_eq!(range(&ratio), (8.0, 30.0), "{ratio}");
-    close(
-        num(&cell(s, "scikit-learn fit (s), median (min–max)", "1,000")),
-        0.46,
-        "sk median",
-    );
-    // Pair 2: 0.9 / 0.03.
-    let pairs: Vec<Vec<String>> = s
-        .lines()
-        .filter(|l| l.starts_with("| 1,000 | 2 |"))
-        .map(cells)
-        .collect();
-    close(num(&pairs[0][5]), 30.0, "pair 2 ratio");
-    close(num(&pairs[0][2]), 0.2, "pair 2 load average");
+    // Pair 2: 0.9 / 0.03, after a load average of 0.2.
+    let pair = cells(s.lines().find(|l| l.starts_with("| 1,000 | 2 |")).unwrap());
+    close(num(&pair[5]), 30.0, "pair 2 ratio");
+    close(num(&pair[2]), 0.2, "pair 2 load average");
 
-    let b = section(&md, "### n = 1,000");
-    close(
-        num(&cell(b, "Fit time (s), median (min–max)", "Random forest")),
-        0.3,
-        "baseline median fit",
-    );
-    close(
-        num(&cell(b, "Predict (ms), median (min–max)", "Random forest")),
-        5.0,
-        "baseline median predict",
+    expect(
+        section(&md, "### n = 1,000"),
+        &[
+            ("Fit time (s), median (min–max)", "Random forest", 0.3),
+            ("Predict (ms), median (min–max)", "Random forest", 5.0),
+        ],
     );
 }
 
 #[test]
 fn the_json_carries_the_same_figures() {
     let json: Value = crate::results_json::render(&bench_report());
-    let first = &json["individual_results"][0];
-    close(
-        first["training_time"].as_f64().unwrap(),
-        0.03,
-        "training_time",
-    );
-    close(
-        first["training_time_spread"]["max"].as_f64().unwrap(),
-        0.05,
-        "max",
-    );
-    close(
-        first["sample_epochs_per_second"].as_f64().unwrap(),
-        60_000.0 / 0.028,
-        "sample_epochs_per_second",
-    );
-    close(
-        first["samples_per_second"].as_f64().unwrap(),
-        1_000.0 / 0.03,
-        "samples/s",
-    );
-    close(
-        first["r2_over_seeds"]["std"].as_f64().unwrap(),
-        0.0079057,
-        "std",
-    );
-    // Forward of the median run: 0.008 s over 100 epochs.
-    close(
-        first["phase_seconds_per_epoch"]["forward"]
-            .as_f64()
-            .unwrap(),
-        0.00008,
-        "forward per epoch",
-    );
-    let sk = &json["sklearn_results"][0];
-    close(
-        sk["training_time"].as_f64().unwrap(),
-        0.46,
-        "sklearn training_time",
-    );
-    close(
-        sk["fit_time_ratio"]["median"].as_f64().unwrap(),
-        11.5,
-        "fit-time ratio",
-    );
-    close(
-        sk["r2_over_seeds"]["mean"].as_f64().unwrap(),
-        0.982,
-        "sklearn R² mean",
-    );
-    let t = &json["throughput"];
-    close(
-        t["per_epoch_throughput_ratio"]["median"].as_f64().unwrap(),
-        12.5,
-        "headline",
-    );
-    close(
-        t["sklearn_sample_epochs_per_second"]["median"]
-            .as_f64()
-            .unwrap(),
-        360_000.0 / 1.1,
-        "sklearn rate",
-    );
-    let aggregate = &json["aggregate_results"];
-    close(
-        aggregate["time_complexity_exponent"].as_f64().unwrap(),
-        4f64.log10(),
-        "exponent",
-    );
-    close(
-        aggregate["mean_training_time"].as_f64().unwrap(),
-        0.075,
-        "mean of medians",
-    );
+    for (pointer, expected) in [
+        ("/individual_results/0/training_time", 0.03),
+        ("/individual_results/0/training_time_spread/max", 0.05),
+        (
+            "/individual_results/0/sample_epochs_per_second",
+            60_000.0 / 0.028,
+        ),
+        ("/individual_results/0/samples_per_second", 1_000.0 / 0.03),
+        ("/individual_results/0/r2_over_seeds/std", 0.0079057),
+        // Forward of the median run: 0.008 s over 100 epochs.
+        (
+            "/individual_results/0/phase_seconds_per_epoch/forward",
+            0.00008,
+        ),
+        ("/sklearn_results/0/training_time", 0.46),
+        ("/sklearn_results/0/fit_time_ratio/median", 11.5),
+        ("/sklearn_results/0/r2_over_seeds/mean", 0.982),
+        ("/throughput/per_epoch_throughput_ratio/median", 12.5),
+        (
+            "/throughput/sklearn_sample_epochs_per_second/median",
+            360_000.0 / 1.1,
+        ),
+        ("/aggregate_results/time_complexity_exponent", 4f64.log10()),
+        // The mean of the medians, 0.03 and 0.12.
+        ("/aggregate_results/mean_training_time", 0.075),
+    ] {
+        let value = json.pointer(pointer).and_then(Value::as_f64);
+        close(value.unwrap_or(f64::NAN), expected, pointer);
+    }
 }
 
 fn speed_report() -> SpeedReport {

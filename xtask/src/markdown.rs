@@ -1255,37 +1255,52 @@ pub fn seeds_table(all: &[&FitPairs]) -> Table {
     table
 }
 
+/// A table of runs in pairs: the pair's number, the load average read before it, then the
+/// pair's own `columns`.
+pub fn pairs_table(columns: &[&str], pairs: impl Iterator<Item = (f64, Vec<String>)>) -> Table {
+    let header: Vec<&str> = ["Pair", "Load average (1 min)"]
+        .into_iter()
+        .chain(columns.iter().copied())
+        .collect();
+    Table::with_rows(
+        &header,
+        pairs
+            .enumerate()
+            .map(|(i, (load, cells))| {
+                [(i + 1).to_string(), format!("{load:.2}")]
+                    .into_iter()
+                    .chain(cells)
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
 /// Every pair of the fixed-epoch throughput, with its load average and ratios.
 pub fn throughput_pairs_table(t: &Throughput) -> Table {
     let one = t.ratios(true);
     let all = t.ratios(false);
-    let rows = t
-        .pairs
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            vec![
-                (i + 1).to_string(),
-                format!("{:.2}", p.load_average),
-                sig(p.one_thread_seconds),
-                sig(p.default_threads_seconds),
-                p.sklearn_seconds.map_or("-".into(), sig),
-                one.get(i).map_or("-".into(), |r| times(*r)),
-                all.get(i).map_or("-".into(), |r| times(*r)),
-            ]
-        })
-        .collect();
-    Table::with_rows(
+    let ratio = |ratios: &[f64], i: usize| ratios.get(i).map_or("-".into(), |r| times(*r));
+    pairs_table(
         &[
-            "Pair",
-            "Load average (1 min)",
             "fivedreg 1 thread (s)",
             "fivedreg default threads (s)",
             "scikit-learn (s)",
             "Per-epoch throughput ratio, 1 thread",
             "Per-epoch throughput ratio, default threads",
         ],
-        rows,
+        t.pairs.iter().enumerate().map(|(i, p)| {
+            (
+                p.load_average,
+                vec![
+                    sig(p.one_thread_seconds),
+                    sig(p.default_threads_seconds),
+                    p.sklearn_seconds.map_or("-".into(), sig),
+                    ratio(&one, i),
+                    ratio(&all, i),
+                ],
+            )
+        }),
     )
 }
 

@@ -9,7 +9,7 @@
 
 use crate::child::{self, Measured};
 use crate::machine::{load_average, MachineInfo};
-use crate::markdown::{fit_pairs_table, seeds_table, throughput_pairs_table};
+use crate::markdown::{fit_pairs_table, pairs_table, seeds_table, throughput_pairs_table};
 use crate::model::{FitPairs, Throughput};
 use crate::pairs::{self, SklearnSide};
 use crate::sklearn::{self, Sklearn};
@@ -162,23 +162,13 @@ impl SpeedReport {
         self.default_prediction()
             .map_or(f64::NAN, |p| self.cli_rows as f64 / p.rates().median)
     }
-    /// Wall seconds of the CLI's `predict` runs.
-    pub fn cli_predict_seconds(&self) -> Spread {
+    /// Wall seconds of one of the CLI's commands over its runs.
+    pub fn cli_seconds(&self, command: fn(&CliPair) -> &Measured) -> Spread {
         Spread::of(
             &self
                 .cli
                 .iter()
-                .map(|p| p.predict.seconds)
-                .collect::<Vec<_>>(),
-        )
-    }
-    /// Wall seconds of the CLI's `generate` runs.
-    pub fn cli_generate_seconds(&self) -> Spread {
-        Spread::of(
-            &self
-                .cli
-                .iter()
-                .map(|p| p.generate.seconds)
+                .map(|p| command(p).seconds)
                 .collect::<Vec<_>>(),
         )
     }
@@ -546,7 +536,7 @@ pub fn figures_table(report: &SpeedReport) -> Table {
             "-".into(),
         ]);
     }
-    let predict = report.cli_predict_seconds();
+    let predict = report.cli_seconds(|p| &p.predict);
     let network = report.network_seconds();
     let mib = |kib: Vec<u64>| {
         let values: Vec<f64> = kib.iter().map(|k| *k as f64 / 1024.0).collect();
@@ -576,7 +566,7 @@ pub fn figures_table(report: &SpeedReport) -> Table {
         ),
         format!(
             "{}, {}",
-            spread(&report.cli_generate_seconds(), seconds),
+            spread(&report.cli_seconds(|p| &p.generate), seconds),
             mib(report.cli.iter().map(|p| p.generate.peak_rss_kib).collect())
         ),
         na(),
@@ -587,28 +577,18 @@ pub fn figures_table(report: &SpeedReport) -> Table {
 
 /// The CLI pairs with their load averages.
 fn cli_pairs_table(report: &SpeedReport) -> Table {
-    Table::with_rows(
-        &[
-            "Pair",
-            "Load average (1 min)",
-            "generate (s)",
-            "predict (s)",
-            "predict / generate",
-        ],
-        report
-            .cli
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
+    pairs_table(
+        &["generate (s)", "predict (s)", "predict / generate"],
+        report.cli.iter().map(|p| {
+            (
+                p.load_average,
                 vec![
-                    (i + 1).to_string(),
-                    format!("{:.2}", p.load_average),
                     format!("{:.3}", p.generate.seconds),
                     format!("{:.3}", p.predict.seconds),
                     sig(p.predict.seconds / p.generate.seconds),
-                ]
-            })
-            .collect(),
+                ],
+            )
+        }),
     )
 }
 

@@ -2,8 +2,10 @@
 //! cell filled with a finite value, and the report's layout (numbers masked) must match the
 //! snapshot.
 
+mod common;
+
+use common::table_after;
 use std::path::Path;
-use std::process::Command;
 
 /// Replaces every number (with its sign, thousands separators and decimals) by `<n>`.
 fn mask_numbers(text: &str) -> String {
@@ -72,31 +74,8 @@ fn table_cells(report: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
-/// The rows (without header and separator) of the first table after `heading`.
-fn table_after<'a>(markdown: &'a str, heading: &str) -> Vec<&'a str> {
-    let start = markdown
-        .find(heading)
-        .unwrap_or_else(|| panic!("no {heading}"));
-    markdown[start..]
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2)
-        .collect()
-}
-
 fn run_quick_bench(out: &Path) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["bench", "--quick", "--out"])
-        .arg(out)
-        .env_remove("FIVEDREG_PYTHON")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "xtask bench --quick failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::xtask(&["bench", "--quick"], out, None);
     std::fs::read_to_string(out.join("REPORT.md")).unwrap()
 }
 

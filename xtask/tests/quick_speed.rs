@@ -1,42 +1,14 @@
 //! Runs `xtask speed --quick` end to end: SPEED.md must hold every figure, none empty or NaN,
 //! each timed one a median with its range, and the runs with their load averages.
 
-use std::process::Command;
+mod common;
 
-fn cells(row: &str) -> Vec<&str> {
-    row.trim()
-        .trim_matches('|')
-        .split(" | ")
-        .map(str::trim)
-        .collect()
-}
-
-/// The rows (without header and separator) of the first table after `heading`.
-fn table_after<'a>(markdown: &'a str, heading: &str) -> Vec<&'a str> {
-    let start = markdown
-        .find(heading)
-        .unwrap_or_else(|| panic!("no {heading}"));
-    markdown[start..]
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2)
-        .collect()
-}
+use common::{cells, table_after};
 
 #[test]
 fn quick_speed_writes_a_full_table() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["speed", "--quick", "--no-sklearn", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "xtask speed --quick failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = common::xtask(&["speed", "--quick", "--no-sklearn"], dir.path(), None);
     let markdown = std::fs::read_to_string(dir.path().join("SPEED.md")).unwrap();
     let rows = table_after(&markdown, "## Figures");
     // Ceiling 2, training throughput 2, default fit 2, library prediction 2, CLI 2.

@@ -7,8 +7,9 @@
 //! installing scikit-learn with `pip install -r scripts/requirements-bench.txt`) makes that a
 //! failure.
 
+mod common;
+
 use serde_json::Value;
-use std::path::Path;
 use std::process::Command;
 
 /// The interpreter, when it imports scikit-learn.
@@ -42,21 +43,6 @@ fn python_with_sklearn() -> Option<String> {
     }
 }
 
-fn xtask(python: &str, args: &[&str], out: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .env("FIVEDREG_PYTHON", python)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "xtask {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// A finite, positive number at `field`.
 fn positive(value: &Value, field: &str) -> f64 {
     let x = value[field]
@@ -84,10 +70,10 @@ fn bench_runs_scikit_learn_side_by_side() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    xtask(
-        &python,
+    common::xtask(
         &["bench", "--quick", "--sklearn", "--sizes", "200"],
         dir.path(),
+        Some(&python),
     );
     let json: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("benchmark_results.json")).unwrap(),
@@ -140,7 +126,7 @@ fn speed_runs_scikit_learn_side_by_side() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    xtask(&python, &["speed", "--quick"], dir.path());
+    common::xtask(&["speed", "--quick"], dir.path(), Some(&python));
     let markdown = std::fs::read_to_string(dir.path().join("SPEED.md")).unwrap();
     for name in [
         "| Per-epoch throughput ratio (the headline) | ",
@@ -163,7 +149,7 @@ fn speed_runs_scikit_learn_side_by_side() {
         .lines()
         .find(|l| l.starts_with("| Default training: test R²"))
         .unwrap();
-    let cells: Vec<&str> = r2.split(" | ").collect();
+    let cells = common::cells(r2);
     assert!(
         cells[1].contains(" ± ") && cells[2].contains(" ± "),
         "both sides over seeds: {r2}"
