@@ -352,9 +352,10 @@ fn num(text: &str) -> f64 {
         .replace(',', "")
         .parse()
         .unwrap_or_else(|_| panic!("no number in `{text}`"));
-    match text[end..].trim_start().chars().next() {
-        Some('M') => value * 1e6,
-        Some('k') => value * 1e3,
+    // `M` and `k` alone are multipliers (`4.24 M`); `MiB` is a unit.
+    match text[end..].split_whitespace().next() {
+        Some("M") => value * 1e6,
+        Some("k") => value * 1e3,
         _ => value,
     }
 }
@@ -398,8 +399,21 @@ fn training_time_throughput_and_scaling() {
             ("Samples/s (n / fit time)", "1,000", 1_000.0 / 0.03),
             ("Sample-epochs/s", "1,000", 600.0 * 100.0 / 0.028),
             ("Sample-epochs/s", "10,000", 6_000.0 * 40.0 / 0.1),
+            // 2^20 bytes of heap, 4,096 KiB of RSS.
+            ("Peak heap (MB)", "1,000", 1.0),
+            ("Peak RSS (MB)", "1,000", 4.0),
         ],
     );
+    let summary = section(&md, "## Executive summary");
+    // The mean of 2,142,857 and 2,400,000 sample-epochs/s; 12,800-byte model files.
+    for claim in [
+        "Mean throughput 2,271,429 sample-epochs/s",
+        "at most 1.00 MB",
+        "Model file 12.5 to 12.5 KB",
+        "Test R² (seed 42) from 0.9800 to 0.9950",
+    ] {
+        assert!(summary.contains(claim), "`{claim}` not in {summary}");
+    }
     let fit = cell(t, "Fit time (s), median (min–max)", "1,000");
     assert_eq!(range(&fit), (0.02, 0.05), "{fit}");
 
@@ -410,6 +424,8 @@ fn training_time_throughput_and_scaling() {
         &[
             ("Ratio", "Dataset size", 10.0),
             ("Ratio", "Fit time (s), median", 4.0),
+            ("Ratio", "Epochs", 40.0 / 100.0),
+            ("Ratio", "Peak heap (MB)", 1.0),
             ("n = 1,000", "Time per epoch (ms), median", 0.28),
             ("Ratio", "Time per epoch (ms), median", 2.5 / 0.28),
             ("Exponent b", "Fit time", 4f64.log10()),
@@ -431,6 +447,31 @@ fn memory_accuracy_breakdown_and_early_stopping() {
         &[
             ("Predict time (ms), median (min–max)", "200", 1.5),
             ("Rows/s (median)", "200", 200.0 / 0.0015),
+            ("Model load (ms), median", "200", 0.1),
+        ],
+    );
+    // 1,024 KB of heap per 1,000 rows at n = 1,000, per 10,000 rows at n = 10,000.
+    expect(
+        section(&md, "### Training memory"),
+        &[
+            ("Peak heap per 1,000 rows (KB)", "1,000", 1024.0),
+            ("Peak heap per 1,000 rows (KB)", "10,000", 102.4),
+        ],
+    );
+    // n = 10,000: 3,009 f32 parameters; 6,000 + 2,000 rows of 6 f32 values.
+    expect(
+        section(&md, "### Memory breakdown"),
+        &[
+            ("Size (KB)", "Model parameters", 3_009.0 * 4.0 / 1024.0),
+            (
+                "Size (KB)",
+                "Scaled training + validation rows",
+                8_000.0 * 6.0 * 4.0 / 1024.0,
+            ),
+            ("Size (KB)", "Gradients", 3_009.0 * 4.0 / 1024.0),
+            ("Size (KB)", "Adam state", 2.0 * 3_009.0 * 4.0 / 1024.0),
+            ("Size (KB)", "Model file", 12.5),
+            ("Size (KB)", "Peak heap of the fit", 1024.0),
         ],
     );
     let predict = cell(p, "Predict time (ms), median (min–max)", "200");
@@ -443,6 +484,8 @@ fn memory_accuracy_breakdown_and_early_stopping() {
         &[
             ("R² over seeds, mean ± std", "1,000", 0.98),
             ("Value", "MAE change, smallest to largest n", -40.0),
+            // 0.98 and 0.995: mean 0.9875, sample std 0.015 / √2.
+            ("Value", "Mean R² ± sample standard deviation", 0.9875),
         ],
     );
     let seeds = cell(a, "R² over seeds, mean ± std", "1,000");
@@ -459,6 +502,8 @@ fn memory_accuracy_breakdown_and_early_stopping() {
         &[
             ("Forward (ms)", "1,000", 0.08),
             ("Backward (ms)", "1,000", 0.16),
+            ("Update (ms)", "1,000", 0.04),
+            ("Validation (ms)", "1,000", 0.02),
             ("Whole epoch (ms)", "1,000", 0.28),
             ("Epochs/s (median)", "1,000", 100.0 / 0.028),
             ("Utilisation", "1,000", 150.0),
@@ -472,6 +517,17 @@ fn memory_accuracy_breakdown_and_early_stopping() {
             ("Fewer than the maximum (on)", "1,000", 80.0),
             ("Time saved (s), medians", "1,000", 0.012 - 0.03),
             ("Fit time off (s), median (min–max)", "1,000", 0.012),
+        ],
+    );
+
+    // 12,800 bytes for 3,009 parameters; 12,800 + 100,000 + 20,000 bytes stored.
+    expect(
+        section(&md, "## Model size"),
+        &[
+            ("Model file (KB)", "1,000", 12.5),
+            ("Bytes per parameter", "1,000", 12_800.0 / 3_009.0),
+            ("Dataset CSV (KB)", "1,000", 100_000.0 / 1024.0),
+            ("Total (KB)", "1,000", 132_800.0 / 1024.0),
         ],
     );
 }
@@ -528,6 +584,10 @@ fn ratios_to_scikit_learn_are_medians_of_pairs() {
         &[
             ("Fit-time ratio, median (min–max)", "1,000", 11.5),
             ("scikit-learn fit (s), median (min–max)", "1,000", 0.46),
+            ("scikit-learn tracemalloc peak (MB)", "1,000", 2.0),
+            ("scikit-learn pickle (KB)", "1,000", 80_000.0 / 1024.0),
+            ("scikit-learn predict (ms), median (min–max)", "1,000", 2.0),
+            ("fivedreg predict (ms), median (min–max)", "1,000", 1.5),
         ],
     );
     let ratio = cell(s, "Fit-time ratio, median (min–max)", "1,000");
@@ -679,8 +739,22 @@ fn speed_figures_follow_their_formulas() {
     let predict =
         row("Library prediction, rows/s (1,000,000 rows, Mlp::predict_threads), threads default");
     close(num(&predict[1]), 20e6, "median rows/s");
+    let one = row("Library prediction, rows/s (1,000,000 rows, Mlp::predict_threads), threads 1");
+    close(num(&one[1]), 10e6, "one-thread rows/s");
+    close(num(&training[0][1]), 360_000.0 / 0.11, "one-thread rate");
+    close(
+        num(training[0][3].trim_start_matches("per-epoch throughput ratio ")),
+        10.0,
+        "one-thread ratio",
+    );
     let cli = row("`fivedreg predict`");
     close(num(&cli[1]), 1.25, "median CLI predict");
+    // 4,096 KiB of RSS.
+    close(
+        num(cli[1].split("), ").nth(1).unwrap()),
+        4.0,
+        "CLI peak RSS MiB",
+    );
     // Network part: 1e6 rows / 20e6 rows/s = 0.05 s, 4% of 1.25 s.
     let network = cli[3].trim_start_matches("network part ");
     close(num(network), 0.05, "network part");
