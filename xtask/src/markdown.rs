@@ -163,12 +163,12 @@ fn configuration_section(report: &BenchReport) -> String {
         vec![
             "Repeats".into(),
             format!(
-                "every timed figure: the median of {} runs where a run takes under {} s, of {} \
-                 above, with the least and greatest in brackets; fivedreg and scikit-learn \
-                 alternate (A B A B …)",
+                "every timed figure: the median of {} runs (of {} where even the fastest run \
+                 takes {} s or more), with the least and greatest in brackets; fivedreg and \
+                 scikit-learn alternate (A B A B …)",
                 stats::SHORT_RUN_REPEATS,
-                stats::LONG_RUN_SECONDS,
-                stats::LONG_RUN_REPEATS
+                stats::LONG_RUN_REPEATS,
+                stats::LONG_RUN_SECONDS
             ),
         ],
         vec![

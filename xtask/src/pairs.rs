@@ -62,7 +62,7 @@ impl SklearnSide {
 }
 
 /// The default fit of `task`, fivedreg and scikit-learn (when `with_sklearn`) alternating,
-/// repeated as [`stats::repeats`] asks for the longer side's first run; then R² over
+/// repeated until [`stats::enough`]; then R² over
 /// [`stats::seeds`] seeds (the task's seed and the next ones) for both sides. The first
 /// fivedreg run writes its model to `model_out`.
 pub fn fit_pairs(
@@ -82,8 +82,9 @@ pub fn fit_pairs(
     let mut fits: Vec<FitRun> = Vec::new();
     let mut sklearn: Vec<SklearnRun> = Vec::new();
     let mut load_averages = Vec::new();
-    let mut pairs = 1;
-    while fits.len() < pairs {
+    // The longer side of each pair.
+    let mut longest: Vec<f64> = Vec::new();
+    while !stats::enough(&longest) {
         let i = fits.len();
         load_averages.push(load_average());
         let run = worker::fit(task, settings.clone(), model_out.clone().filter(|_| i == 0))?;
@@ -107,15 +108,15 @@ pub fn fit_pairs(
                 sklearn.push(run);
             }
         }
-        if i == 0 {
-            pairs = stats::repeats(longest_first(&fits, &sklearn));
-        }
+        let theirs = sklearn.get(i).map_or(0.0, |r| r.fit_seconds);
+        longest.push(fits[i].fit_seconds.max(theirs));
     }
     if sklearn.len() != fits.len() {
         // scikit-learn failed part-way: unpaired runs would skew the ratios.
         sklearn.clear();
     }
-    let seeds = seed_accuracy(task, settings, &fits, &sklearn, side, workdir)?;
+    let fastest = longest.iter().copied().fold(f64::INFINITY, f64::min);
+    let seeds = seed_accuracy(task, settings, &fits, &sklearn, fastest, side, workdir)?;
     Ok(FitPairs {
         n_samples: n,
         fivedreg: RepeatedFit::new(fits)?,
@@ -125,19 +126,14 @@ pub fn fit_pairs(
     })
 }
 
-/// The longer of the two sides' first fit.
-fn longest_first(fits: &[FitRun], sklearn: &[SklearnRun]) -> f64 {
-    let ours = fits.first().map_or(0.0, |r| r.fit_seconds);
-    let theirs = sklearn.first().map_or(0.0, |r| r.fit_seconds);
-    ours.max(theirs)
-}
-
-/// R² over seeds, both sides: the timed runs' seed first, then the next seeds.
+/// R² over seeds, both sides: the timed runs' seed first, then the next seeds, as many as
+/// [`stats::seeds`] asks for a fit that takes `fit_seconds` (the longer side's).
 fn seed_accuracy(
     task: Task,
     settings: &FitSettings,
     fits: &[FitRun],
     sklearn: &[SklearnRun],
+    fit_seconds: f64,
     side: &mut SklearnSide,
     workdir: &Path,
 ) -> Result<SeedAccuracy> {
@@ -156,7 +152,7 @@ fn seed_accuracy(
         sklearn: sklearn.first().map(theirs).into_iter().collect(),
     };
     let with_sklearn = !sklearn.is_empty();
-    let seeds = stats::seeds(longest_first(fits, sklearn)) as u64;
+    let seeds = stats::seeds(fit_seconds) as u64;
     for offset in 1..seeds {
         let seeded = Task {
             seed: task.seed + offset,
@@ -188,7 +184,7 @@ fn seed_accuracy(
 }
 
 /// Fixed-epoch throughput on `task`: fivedreg on one thread, fivedreg on the default thread
-/// count and scikit-learn, back to back in each pair, repeated as [`stats::repeats`] asks.
+/// count and scikit-learn, back to back in each pair, repeated until [`stats::enough`].
 pub fn throughput(
     task: Task,
     epochs: usize,
@@ -205,8 +201,9 @@ pub fn throughput(
         default_threads,
         pairs: Vec::new(),
     };
-    let mut pairs = 1;
-    while result.pairs.len() < pairs {
+    // The longest run of each pair.
+    let mut longest: Vec<f64> = Vec::new();
+    while !stats::enough(&longest) {
         let load = load_average();
         let one = worker::fit(task, FitSettings::fixed_epochs(epochs, 1), None)?;
         let all = worker::fit(task, FitSettings::fixed_epochs(epochs, 0), None)?;
@@ -232,19 +229,17 @@ pub fn throughput(
             all.fit_seconds,
             sklearn.map_or("-".to_string(), |s| format!("{:.3} s", s.fit_seconds))
         ));
-        let longest = one
-            .fit_seconds
-            .max(all.fit_seconds)
-            .max(sklearn.map_or(0.0, |s| s.fit_seconds));
+        longest.push(
+            one.fit_seconds
+                .max(all.fit_seconds)
+                .max(sklearn.map_or(0.0, |s| s.fit_seconds)),
+        );
         result.pairs.push(ThroughputPair {
             load_average: load,
             one_thread_seconds: one.fit_seconds,
             default_threads_seconds: all.fit_seconds,
             sklearn_seconds: sklearn.map(|s| s.fit_seconds),
         });
-        if result.pairs.len() == 1 {
-            pairs = stats::repeats(longest);
-        }
     }
     if result.pairs.iter().any(|p| p.sklearn_seconds.is_none()) {
         // scikit-learn failed part-way: keep fivedreg's runs, drop the unpaired ones.
@@ -256,11 +251,10 @@ pub fn throughput(
     Ok(result)
 }
 
-/// A fivedreg fit repeated (same seed) as [`stats::repeats`] asks for its first run.
+/// A fivedreg fit repeated (same seed) as [`stats::enough`] asks.
 pub fn repeated_fit(task: Task, settings: &FitSettings) -> Result<RepeatedFit> {
-    let first = worker::fit(task, settings.clone(), None)?;
-    let mut runs = vec![first];
-    while runs.len() < stats::repeats(runs[0].fit_seconds) {
+    let mut runs: Vec<FitRun> = Vec::new();
+    while !stats::enough(&runs.iter().map(|r| r.fit_seconds).collect::<Vec<_>>()) {
         runs.push(worker::fit(task, settings.clone(), None)?);
     }
     RepeatedFit::new(runs)

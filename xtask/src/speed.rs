@@ -189,7 +189,7 @@ fn progress(message: &str) {
 }
 
 /// GFLOP/s of `n x n x n` f32 products by nalgebra on one core: one warm-up product (caches,
-/// page tables), then as many timed ones as [`stats::repeats`] asks.
+/// page tables), then [`stats::SHORT_RUN_REPEATS`] timed ones (a product takes milliseconds).
 fn matrix_gflops(n: usize) -> Vec<f64> {
     let a = DMatrix::<f32>::from_fn(n, n, |i, j| ((i * 7 + j * 13) % 17) as f32 / 17.0 - 0.5);
     let b = DMatrix::<f32>::from_fn(n, n, |i, j| ((i * 11 + j * 5) % 19) as f32 / 19.0 - 0.5);
@@ -205,7 +205,7 @@ fn matrix_gflops(n: usize) -> Vec<f64> {
     gflops
 }
 
-/// `Mlp::predict_threads` on `rows` made-up rows, as often as [`stats::repeats`] asks.
+/// `Mlp::predict_threads` on `rows` made-up rows, until [`stats::enough`].
 fn library_prediction(
     model: &Interpolator,
     rows: usize,
@@ -218,7 +218,7 @@ fn library_prediction(
         .map(|i| ((i * 7919) % 2000) as f32 / 1000.0 - 1.0)
         .collect();
     let mut seconds = Vec::new();
-    while seconds.len() < stats::repeats(seconds.first().copied().unwrap_or(0.0)) {
+    while !stats::enough(&seconds) {
         let start = Instant::now();
         let y = mlp.predict_threads(&x, threads).context("predict")?;
         seconds.push(start.elapsed().as_secs_f64());
@@ -258,7 +258,12 @@ fn cli_pairs(
         output.display().to_string(),
     ];
     let mut pairs: Vec<CliPair> = Vec::new();
-    while pairs.len() < stats::repeats(pairs.first().map_or(0.0, |p| p.predict.seconds)) {
+    while !stats::enough(
+        &pairs
+            .iter()
+            .map(|p| p.predict.seconds.max(p.generate.seconds))
+            .collect::<Vec<_>>(),
+    ) {
         progress(&format!(
             "fivedreg generate and predict, {rows} rows, pair {}",
             pairs.len() + 1
@@ -615,13 +620,13 @@ pub fn render(report: &SpeedReport) -> String {
     ));
     md.push_str(&format!(
         "Every timed figure is the median of its runs with the least and greatest in brackets \
-         ({} runs where a run takes under {} s, {} above). fivedreg and scikit-learn run in \
+         ({} runs; {} where even the fastest run takes {} s or more). fivedreg and scikit-learn run in \
          alternation (A B A B …) so that load on the machine hits both alike; every ratio is \
          taken within a pair, and the ratio shown is the median of the pairs' ratios with \
          their range.\n\n",
         stats::SHORT_RUN_REPEATS,
-        stats::LONG_RUN_SECONDS,
-        stats::LONG_RUN_REPEATS
+        stats::LONG_RUN_REPEATS,
+        stats::LONG_RUN_SECONDS
     ));
     md.push_str("## The two ratios\n\n");
     md.push_str(&headline_table(report).markdown());

@@ -12,14 +12,21 @@ pub const LONG_RUN_SECONDS: f64 = 10.0;
 /// Seeds of the accuracy figures where a fit takes under [`LONG_RUN_SECONDS`].
 pub const ACCURACY_SEEDS: usize = 5;
 
-/// How many runs a measurement gets, given how long its first run (the longer side of a
-/// pair) took.
-pub fn repeats(first_run_seconds: f64) -> usize {
-    if first_run_seconds < LONG_RUN_SECONDS {
+/// How many runs a measurement gets when a run takes `run_seconds` (the longer side of a
+/// pair).
+pub fn repeats(run_seconds: f64) -> usize {
+    if run_seconds < LONG_RUN_SECONDS {
         SHORT_RUN_REPEATS
     } else {
         LONG_RUN_REPEATS
     }
+}
+
+/// Whether runs that took `seconds` (each the longer side of its pair) are enough: judged by
+/// the fastest of them, so that one run slowed by a burst of load does not cut the count.
+pub fn enough(seconds: &[f64]) -> bool {
+    let fastest = seconds.iter().copied().fold(f64::INFINITY, f64::min);
+    !seconds.is_empty() && seconds.len() >= repeats(fastest)
 }
 
 /// How many seeds the accuracy figures get, given how long the first fit (the longer side)
@@ -138,5 +145,11 @@ mod tests {
         assert_eq!(repeats(10.0), 3);
         assert_eq!(seeds(0.1), 5);
         assert_eq!(seeds(88.0), 1);
+        assert!(!enough(&[]));
+        assert!(!enough(&[12.0, 11.0]));
+        assert!(enough(&[12.0, 11.0, 13.0]));
+        // A slow first run does not cut the count when a later one is short.
+        assert!(!enough(&[12.0, 9.0, 13.0]));
+        assert!(enough(&[12.0, 9.0, 13.0, 9.5, 9.9]));
     }
 }

@@ -156,13 +156,15 @@ fn csv_bytes(data: &Dataset) -> Result<u64> {
     Ok(counter.0)
 }
 
-/// Runs `once` (which returns the seconds it took among its results) as often as
-/// [`stats::repeats`] asks for a run that long, in this process.
+/// Runs `once` (which returns the seconds it took among its results) until
+/// [`stats::enough`], in this process.
 fn repeated<T>(mut once: impl FnMut() -> Result<(T, f64)>) -> Result<Vec<T>> {
-    let (first, seconds) = once()?;
-    let mut all = vec![first];
-    for _ in 1..stats::repeats(seconds) {
-        all.push(once()?.0);
+    let mut all = Vec::new();
+    let mut seconds = Vec::new();
+    while !stats::enough(&seconds) {
+        let (value, took) = once()?;
+        all.push(value);
+        seconds.push(took);
     }
     Ok(all)
 }
