@@ -86,7 +86,7 @@ fn network_arguments() -> Value {
     let p = MlpParams::default();
     json!({
         "hidden_layer_sizes": p.hidden_layers,
-        "activation": "relu",
+        "activation": p.activation.name(),
         "solver": p.solver.name(),
         "learning_rate_init": p.learning_rate,
         "alpha": p.alpha,

@@ -123,8 +123,12 @@ pub fn network_description() -> String {
     let batch = p
         .batch_size
         .map_or_else(|| "min(200, n)".to_string(), |b| b.to_string());
+    let activation = match p.activation {
+        fivedreg_nn::Activation::Relu => "ReLU",
+        fivedreg_nn::Activation::Tanh => "tanh",
+    };
     format!(
-        "hidden {}, ReLU, identity output, {} lr {}, L2 alpha {}, batch {batch}",
+        "hidden {}, {activation}, identity output, {} lr {}, L2 alpha {}, batch {batch}",
         hidden.join(", "),
         match p.solver {
             fivedreg_nn::Solver::Adam => "Adam",

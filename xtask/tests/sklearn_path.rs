@@ -3,9 +3,10 @@
 //! medians of alternating pairs.
 //!
 //! It needs a Python that imports scikit-learn: `$FIVEDREG_PYTHON`, else `python3`. Without one
-//! the tests say so on stderr and pass, unless `FIVEDREG_REQUIRE_SKLEARN=1` (as CI sets, after
-//! installing scikit-learn with `pip install -r scripts/requirements-bench.txt`) makes that a
-//! failure.
+//! the tests say so on stderr and pass, unless `FIVEDREG_REQUIRE_SKLEARN=1` makes that a
+//! failure: `cargo xtask test` (what CI runs) sets both, to its virtual environment made from
+//! `crates/python/requirements-test.txt`. By hand: `python3 -m pip install -r
+//! scripts/requirements-bench.txt` (the versions the example reports used).
 
 mod common;
 
