@@ -38,6 +38,19 @@ fn run(step: &str, command: &mut Command) -> Result<()> {
     crate::child::run_visible(command, "").with_context(|| step.to_string())
 }
 
+/// `python -m pip install`, quietly.
+fn pip_install(python: &Path) -> Command {
+    let mut command = Command::new(python);
+    command.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]);
+    command
+}
+
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
@@ -96,15 +109,8 @@ pub fn test_all(options: &TestOptions, repo: &Path) -> Result<()> {
     let package = repo.join("crates/python");
     run(
         "pip install -r crates/python/requirements-test.txt",
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
+        pip_install(&python)
+            .arg("-r")
             .arg(package.join("requirements-test.txt")),
     )?;
     // The environment has scikit-learn: xtask's tests of the benchmarks' scikit-learn side
@@ -139,17 +145,8 @@ pub fn test_all(options: &TestOptions, repo: &Path) -> Result<()> {
     )?;
     run(
         "pip install ./crates/python (maturin)",
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-build-isolation",
-                "--no-deps",
-                "--force-reinstall",
-            ])
+        pip_install(&python)
+            .args(["--no-build-isolation", "--no-deps", "--force-reinstall"])
             .arg(&package)
             .env("PATH", path_with(&venv_bin(&venv))?)
             .env("CARGO_TARGET_DIR", &target),
