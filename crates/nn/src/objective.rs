@@ -185,6 +185,28 @@ pub(crate) fn compute_shard(
     forward_seconds
 }
 
+/// Sums the shards' gradients into `grad` in shard order (so the bits never depend on which
+/// thread ran which shard) and returns the sum of their squared errors; `parts` gives a
+/// shard's gradient and squared error.
+pub(crate) fn sum_shards<T>(
+    shards: &[Mutex<T>],
+    grad: &mut [f32],
+    parts: impl Fn(&T) -> (&[f32], f64),
+) -> f64 {
+    let mut sq_err = 0.0;
+    for (s, shard) in shards.iter().enumerate() {
+        let shard = lock(shard);
+        let (shard_grad, shard_sq_err) = parts(&shard);
+        if s == 0 {
+            grad.copy_from_slice(shard_grad);
+        } else {
+            add_assign(grad, shard_grad);
+        }
+        sq_err += shard_sq_err;
+    }
+    sq_err
+}
+
 /// scikit-learn's loss of a batch of `n` rows, from its summed squared error and the sum of
 /// squares of the weights (`w2`).
 pub(crate) fn batch_loss(sq_err: f64, w2: f64, alpha: f64, n: usize) -> f64 {
@@ -304,16 +326,7 @@ impl<'a> FullBatch<'a> {
         } else {
             pool.run_inline(());
         }
-        let mut sq_err = 0.0;
-        for (s, shard) in self.shards.iter().enumerate() {
-            let shard = lock(shard);
-            if s == 0 {
-                grad.copy_from_slice(&shard.grad);
-            } else {
-                add_assign(grad, &shard.grad);
-            }
-            sq_err += shard.sq_err;
-        }
+        let sq_err = sum_shards(&self.shards, grad, |s| (&s.grad, s.sq_err));
         let n = self.rows.len();
         finish_gradient(&self.layout, params, grad, alpha, n);
         let w2 = sum_squares(&params[..self.layout.n_weights]);

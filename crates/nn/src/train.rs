@@ -10,7 +10,7 @@ use crate::{
     EarlyStopping, EpochStats, MlpValidParams, NnError, Result, Samples, StopReason, Trained,
     TrainingHistory,
 };
-use fivedreg_linalg::{adam_update, add_assign, sum_squares, AdamStep};
+use fivedreg_linalg::{adam_update, sum_squares, AdamStep};
 use fivedreg_rng::{ChaCha8Rng, Stream};
 use std::sync::{Mutex, RwLock};
 use std::time::Instant;
@@ -133,17 +133,7 @@ impl<'a> Trainer<'a> {
     /// Sums the shards' gradients into `grad` (not yet averaged, no L2 term); returns the
     /// summed squared error.
     fn sum_shards(&self, grad: &mut [f32]) -> f64 {
-        let mut sq_err = 0.0;
-        for (s, shard) in self.shards.iter().enumerate() {
-            let shard = lock(shard);
-            if s == 0 {
-                grad.copy_from_slice(&shard.grad);
-            } else {
-                add_assign(grad, &shard.grad);
-            }
-            sq_err += shard.sq_err;
-        }
-        sq_err
+        crate::objective::sum_shards(&self.shards, grad, |s| (&s.grad, s.sq_err))
     }
 
     /// R² of the current weights on the validation samples (`ss_tot` precomputed).
