@@ -31,6 +31,7 @@ mod stopping;
 mod train;
 
 pub use mlp::{Gradient, Mlp, PredictWorkspace};
+pub use params::{param_specs, ParamDefault, ParamKind, ParamSpec};
 pub use params::{
     Activation, MlpParams, MlpValidParams, Solver, MAX_ALPHA, MAX_EPOCHS, MAX_HIDDEN_LAYERS,
     MAX_PARAMETERS, MAX_THREADS, MAX_WIDTH,

@@ -290,6 +290,247 @@ impl MlpValidParams {
     }
 }
 
+/// What kind of value a hyperparameter takes (see [`ParamSpec`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamKind {
+    /// A whole number.
+    Integer,
+    /// A real number.
+    Real,
+    /// On or off.
+    Bool,
+    /// A list of whole numbers (the hidden layers' widths); the bounds apply to each one.
+    IntegerList,
+    /// One of the names in [`ParamSpec::choices`].
+    Choice,
+}
+
+/// A hyperparameter's default, as [`MlpParams::default`] sets it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ParamDefault {
+    /// A number.
+    Number(f64),
+    /// A switch.
+    Bool(bool),
+    /// A list of widths.
+    Widths(Vec<usize>),
+    /// A name, for a choice.
+    Name(&'static str),
+    /// No fixed value: decided from the data (`meaning` says how).
+    FromData,
+}
+
+/// One field of [`MlpParams`] described as data, for interfaces that show or check the
+/// valid ranges (a form, an HTTP API): the ranges are those [`MlpParams::check`] enforces,
+/// and a test holds the two together.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParamSpec {
+    /// The field's name in [`MlpParams`].
+    pub name: &'static str,
+    /// What kind of value it takes.
+    pub kind: ParamKind,
+    /// Its default.
+    pub default: ParamDefault,
+    /// Smallest valid value (of each element, for a list); `None` when unbounded.
+    pub min: Option<f64>,
+    /// Whether `min` itself is invalid (an open bound).
+    pub min_exclusive: bool,
+    /// Largest valid value (of each element, for a list); `None` when unbounded.
+    pub max: Option<f64>,
+    /// Whether `max` itself is invalid (an open bound).
+    pub max_exclusive: bool,
+    /// Most elements, for a list.
+    pub max_len: Option<usize>,
+    /// The valid names, for a choice (empty otherwise).
+    pub choices: &'static [&'static str],
+    /// What it does, in a few words.
+    pub meaning: &'static str,
+}
+
+/// Every checked field of [`MlpParams`] with its default and valid range, in the order of
+/// the struct (see the table on [`MlpParams`]).
+pub fn param_specs() -> Vec<ParamSpec> {
+    let d = MlpParams::default();
+    let spec = |name, kind, default, min: Option<f64>, max: Option<f64>, meaning| ParamSpec {
+        name,
+        kind,
+        default,
+        min,
+        min_exclusive: false,
+        max,
+        max_exclusive: false,
+        max_len: None,
+        choices: &[],
+        meaning,
+    };
+    use ParamDefault::{Bool, Number};
+    use ParamKind::{Integer, Real};
+    vec![
+        ParamSpec {
+            choices: &["adam", "lbfgs"],
+            ..spec(
+                "solver",
+                ParamKind::Choice,
+                ParamDefault::Name(d.solver.name()),
+                None,
+                None,
+                "the optimiser: Adam over minibatches, or full-batch L-BFGS",
+            )
+        },
+        ParamSpec {
+            choices: &["relu", "tanh"],
+            ..spec(
+                "activation",
+                ParamKind::Choice,
+                ParamDefault::Name(d.activation.name()),
+                None,
+                None,
+                "the hidden layers' activation",
+            )
+        },
+        ParamSpec {
+            max_len: Some(MAX_HIDDEN_LAYERS),
+            ..spec(
+                "hidden_layers",
+                ParamKind::IntegerList,
+                ParamDefault::Widths(d.hidden_layers.clone()),
+                Some(1.0),
+                Some(MAX_WIDTH as f64),
+                "widths of the ReLU hidden layers; empty means a linear model",
+            )
+        },
+        ParamSpec {
+            min_exclusive: true,
+            ..spec(
+                "learning_rate",
+                Real,
+                Number(d.learning_rate),
+                Some(0.0),
+                Some(1.0),
+                "Adam's step size",
+            )
+        },
+        spec(
+            "max_epochs",
+            Integer,
+            Number(d.max_epochs as f64),
+            Some(1.0),
+            Some(MAX_EPOCHS as f64),
+            "upper bound on epochs (Adam) or iterations (L-BFGS)",
+        ),
+        spec(
+            "max_fun",
+            Integer,
+            Number(d.max_fun as f64),
+            Some(1.0),
+            Some(MAX_FUN as f64),
+            "upper bound on loss evaluations (L-BFGS only)",
+        ),
+        spec(
+            "batch_size",
+            Integer,
+            match d.batch_size {
+                Some(b) => Number(b as f64),
+                None => ParamDefault::FromData,
+            },
+            Some(1.0),
+            None,
+            "minibatch rows (clipped to the training rows); by default min(200, rows)",
+        ),
+        spec(
+            "alpha",
+            Real,
+            Number(d.alpha),
+            Some(0.0),
+            None,
+            "L2 penalty on the weights",
+        ),
+        spec(
+            "early_stopping",
+            ParamKind::Bool,
+            Bool(d.early_stopping),
+            None,
+            None,
+            "stop on the validation R² (needs validation rows) instead of the training loss",
+        ),
+        spec(
+            "patience",
+            Integer,
+            Number(d.patience as f64),
+            Some(0.0),
+            None,
+            "epochs without improvement tolerated before stopping",
+        ),
+        spec(
+            "tol",
+            Real,
+            Number(d.tol),
+            Some(0.0),
+            None,
+            "least improvement that counts",
+        ),
+        ParamSpec {
+            max_exclusive: true,
+            ..spec(
+                "beta1",
+                Real,
+                Number(d.beta1),
+                Some(0.0),
+                Some(1.0),
+                "Adam's first-moment decay",
+            )
+        },
+        ParamSpec {
+            max_exclusive: true,
+            ..spec(
+                "beta2",
+                Real,
+                Number(d.beta2),
+                Some(0.0),
+                Some(1.0),
+                "Adam's second-moment decay",
+            )
+        },
+        ParamSpec {
+            min_exclusive: true,
+            ..spec(
+                "epsilon",
+                Real,
+                Number(d.epsilon),
+                Some(0.0),
+                None,
+                "Adam's epsilon",
+            )
+        },
+        spec(
+            "shuffle",
+            ParamKind::Bool,
+            Bool(d.shuffle),
+            None,
+            None,
+            "new minibatch order every epoch",
+        ),
+        spec(
+            "seed",
+            Integer,
+            Number(d.seed as f64),
+            Some(0.0),
+            Some(u64::MAX as f64),
+            "seeds the split, the initial weights and the minibatch order",
+        ),
+        spec(
+            "threads",
+            Integer,
+            Number(d.threads as f64),
+            Some(0.0),
+            Some(MAX_THREADS as f64),
+            "training threads (0 = all cores); never changes the result",
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
