@@ -1,0 +1,602 @@
+// The page of `fivedreg serve`: plain JavaScript over the JSON API, no dependencies.
+'use strict';
+
+const $ = (selector) => document.querySelector(selector);
+const state = {
+  token: sessionStorage.getItem('fivedreg-token') || '',
+  options: [],         // from /api/v1/hyperparameters
+  datasets: [],
+  models: [],
+  job: null,           // the job being followed
+  curves: { train_loss: [], validation_r2: [] },
+};
+
+// ---- API -------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.error ? body.error : `HTTP ${status}`);
+    this.status = status;
+    this.field = body && body.field;
+  }
+}
+
+function headers(extra) {
+  const h = Object.assign({}, extra || {});
+  if (state.token) h.Authorization = `Bearer ${state.token}`;
+  return h;
+}
+
+// Sends a request; resolves to the parsed JSON (or the Response itself with raw = true).
+async function api(path, { method = 'GET', body, type, raw = false } = {}) {
+  const init = { method, headers: headers(type ? { 'Content-Type': type } : {}) };
+  if (body !== undefined) init.body = body;
+  const response = await fetch(path, init);
+  if (!response.ok) {
+    let parsed = null;
+    try { parsed = await response.json(); } catch (_) { /* not JSON */ }
+    if (response.status === 401) $('#auth').hidden = false;
+    throw new ApiError(response.status, parsed);
+  }
+  if (raw) return response;
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+const json = (value) => ({ body: JSON.stringify(value), type: 'application/json' });
+
+// ---- formatting ------------------------------------------------------------------------
+
+function fmt(x, digits = 6) {
+  if (x === null || x === undefined) return '–';
+  if (typeof x !== 'number') return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e6 || a < 1e-4) return x.toExponential(3);
+  return Number(x.toPrecision(digits)).toString();
+}
+
+function setStatus(element, text, kind) {
+  element.textContent = text;
+  element.className = 'status' + (kind ? ' ' + kind : '');
+}
+
+function option(value, label) {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = label;
+  return o;
+}
+
+// ---- data sets -------------------------------------------------------------------------
+
+async function loadDatasets(select) {
+  state.datasets = await api('/api/v1/datasets');
+  const list = $('#dataset-select');
+  const keep = select || list.value;
+  list.replaceChildren(...state.datasets.map((d) => option(d.id, `${d.name} · ${d.rows} rows · ${d.id}`)));
+  if (keep && state.datasets.some((d) => d.id === keep)) list.value = keep;
+  else if (state.datasets.length) list.value = state.datasets[state.datasets.length - 1].id;
+  showDataset();
+}
+
+function currentDataset() {
+  return state.datasets.find((d) => d.id === $('#dataset-select').value);
+}
+
+function showDataset() {
+  const d = currentDataset();
+  const rows = d ? d.columns.map((c) => {
+    const tr = document.createElement('tr');
+    for (const v of [c.name, fmt(c.min), fmt(c.max), fmt(c.mean)]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    return tr;
+  }) : [];
+  $('#dataset-columns tbody').replaceChildren(...rows);
+  const target = $('#target');
+  target.replaceChildren(...(d ? d.columns.map((c) => option(c.name, c.name)) : []));
+  if (d) target.value = d.columns[d.columns.length - 1].name;
+  $('#train').disabled = !d;
+  $('#dataset-delete').disabled = !d;
+}
+
+async function upload() {
+  const file = $('#dataset-file').files[0];
+  const status = $('#upload-status');
+  if (!file) { setStatus(status, 'choose a CSV file first', 'bad'); return; }
+  setStatus(status, `uploading ${file.name}…`);
+  try {
+    const info = await api(`/api/v1/datasets?name=${encodeURIComponent(file.name)}`,
+      { method: 'POST', body: file, type: 'text/csv' });
+    setStatus(status, `stored ${info.rows} rows, ${info.columns.length} columns`, 'good');
+    await loadDatasets(info.id);
+  } catch (e) {
+    setStatus(status, e.message, 'bad');
+  }
+}
+
+async function deleteDataset() {
+  const d = currentDataset();
+  if (!d) return;
+  try {
+    await api(`/api/v1/datasets/${d.id}`, { method: 'DELETE' });
+    setStatus($('#upload-status'), `deleted ${d.name}`);
+    await loadDatasets();
+  } catch (e) {
+    setStatus($('#upload-status'), e.message, 'bad');
+  }
+}
+
+// ---- hyperparameters -------------------------------------------------------------------
+
+// Slider position 0..1000 <-> value, linear or log.
+const STEPS = 1000;
+function toValue(spec, position) {
+  const { min, max, log } = spec.slider;
+  const t = position / STEPS;
+  let v = log ? Math.exp(Math.log(min) + t * (Math.log(max) - Math.log(min))) : min + t * (max - min);
+  if (spec.kind === 'integer') v = Math.round(v);
+  else v = Number(v.toPrecision(3));
+  return v;
+}
+function toPosition(spec, value) {
+  const { min, max, log } = spec.slider;
+  const v = Math.min(max, Math.max(min, value));
+  const t = log ? (Math.log(v) - Math.log(min)) / (Math.log(max) - Math.log(min)) : (v - min) / (max - min);
+  return Math.round(t * STEPS);
+}
+
+// Checks one value against its spec; an error message or ''.
+function checkValue(spec, v) {
+  if (!Number.isFinite(v)) return `${spec.name} must be a number`;
+  if (spec.kind.startsWith('integer') && !Number.isInteger(v)) return `${spec.name} must be a whole number`;
+  if (spec.min !== null && (spec.min_exclusive ? v <= spec.min : v < spec.min)) return `${spec.name} must be ${spec.min_exclusive ? 'above' : 'at least'} ${spec.min}`;
+  if (spec.max !== null && (spec.max_exclusive ? v >= spec.max : v > spec.max)) return `${spec.name} must be ${spec.max_exclusive ? 'below' : 'at most'} ${spec.max}`;
+  return '';
+}
+
+function buildParams() {
+  const box = $('#params');
+  box.replaceChildren();
+  for (const spec of state.options) {
+    const label = document.createElement('label');
+    label.textContent = spec.name.replaceAll('_', ' ');
+    label.title = spec.flag;
+    box.append(label);
+    if (spec.kind === 'bool') {
+      const input = document.createElement('input');
+      input.type = 'checkbox';
+      input.id = `opt-${spec.name}`;
+      input.checked = spec.default === true;
+      const wrap = document.createElement('div');
+      wrap.className = 'wide';
+      wrap.append(input);
+      box.append(wrap);
+    } else if (spec.kind.endsWith('_list') || !spec.slider) {
+      const input = document.createElement('input');
+      input.type = spec.kind.endsWith('_list') ? 'text' : 'number';
+      input.id = `opt-${spec.name}`;
+      input.value = Array.isArray(spec.default) ? spec.default.join(',') : (spec.default ?? '');
+      const wrap = document.createElement('div');
+      wrap.className = 'wide';
+      wrap.append(input);
+      box.append(wrap);
+      input.addEventListener('input', () => validateParam(spec));
+    } else {
+      const slider = document.createElement('input');
+      slider.type = 'range';
+      slider.min = 0;
+      slider.max = STEPS;
+      slider.id = `slider-${spec.name}`;
+      const number = document.createElement('input');
+      number.type = 'number';
+      number.id = `opt-${spec.name}`;
+      number.step = 'any';
+      if (spec.default === null) {
+        number.placeholder = 'auto';
+        slider.value = toPosition(spec, 200);
+      } else {
+        number.value = spec.default;
+        slider.value = toPosition(spec, spec.default);
+      }
+      slider.addEventListener('input', () => {
+        number.value = toValue(spec, Number(slider.value));
+        validateParam(spec);
+      });
+      number.addEventListener('input', () => {
+        if (number.value !== '') slider.value = toPosition(spec, Number(number.value));
+        validateParam(spec);
+      });
+      box.append(slider, number);
+    }
+    const meaning = document.createElement('div');
+    meaning.className = 'meaning';
+    meaning.id = `meaning-${spec.name}`;
+    meaning.textContent = describe(spec);
+    box.append(document.createElement('span'), meaning);
+  }
+}
+
+function describe(spec) {
+  const parts = [spec.meaning];
+  if (spec.kind !== 'bool') {
+    const lo = spec.min === null ? '' : `${spec.min_exclusive ? '>' : '≥'} ${spec.min}`;
+    const hi = spec.max === null ? '' : `${spec.max_exclusive ? '<' : '≤'} ${spec.max}`;
+    const range = [lo, hi].filter(Boolean).join(', ');
+    if (range) parts.push(`valid: ${range}${spec.max_len ? `, at most ${spec.max_len} values` : ''}`);
+  }
+  return parts.join(' · ');
+}
+
+// The value of an option's input, or undefined to leave the default; throws on a bad one.
+function readParam(spec) {
+  const input = $(`#opt-${spec.name}`);
+  if (spec.kind === 'bool') return input.checked === spec.default ? undefined : input.checked;
+  const text = input.value.trim();
+  if (text === '') {
+    if (spec.default === null) return undefined;
+    throw new Error(`${spec.name} is empty`);
+  }
+  if (spec.kind.endsWith('_list')) {
+    const values = text.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+    for (const v of values) {
+      const bad = checkValue(spec, v);
+      if (bad) throw new Error(bad);
+    }
+    if (spec.max_len && values.length > spec.max_len) throw new Error(`${spec.name}: at most ${spec.max_len} values`);
+    return values;
+  }
+  const v = Number(text);
+  const bad = checkValue(spec, v);
+  if (bad) throw new Error(bad);
+  return v;
+}
+
+function validateParam(spec) {
+  const input = $(`#opt-${spec.name}`);
+  try {
+    readParam(spec);
+    input.classList.remove('invalid');
+    $(`#meaning-${spec.name}`).textContent = describe(spec);
+    $(`#meaning-${spec.name}`).classList.remove('bad');
+    return true;
+  } catch (e) {
+    input.classList.add('invalid');
+    $(`#meaning-${spec.name}`).textContent = e.message;
+    $(`#meaning-${spec.name}`).classList.add('bad');
+    return false;
+  }
+}
+
+function readOptions() {
+  const options = {};
+  for (const spec of state.options) {
+    const v = readParam(spec);
+    if (v !== undefined) options[spec.name] = v;
+  }
+  return options;
+}
+
+// ---- training --------------------------------------------------------------------------
+
+async function train() {
+  const d = currentDataset();
+  const status = $('#job-status');
+  if (!d) return;
+  let options;
+  try {
+    options = readOptions();
+  } catch (e) {
+    setStatus(status, e.message, 'bad');
+    return;
+  }
+  state.curves = { train_loss: [], validation_r2: [] };
+  $('#metrics tbody').replaceChildren();
+  drawChart();
+  try {
+    const job = await api('/api/v1/jobs', json({ dataset: d.id, target: $('#target').value, options }));
+    state.job = job;
+    $('#train').disabled = true;
+    $('#cancel').disabled = false;
+    showJob(job);
+    await followJob(job.id);
+  } catch (e) {
+    setStatus(status, e.message, 'bad');
+    if (e.field) {
+      const name = e.field.replace(/^options\./, '');
+      const input = $(`#opt-${name}`);
+      if (input) input.classList.add('invalid');
+    }
+  } finally {
+    $('#train').disabled = false;
+    $('#cancel').disabled = true;
+  }
+}
+
+function showJob(job) {
+  const status = $('#job-status');
+  status.dataset.state = job.state;
+  const figures = [`epoch ${job.epoch}/${job.max_epochs}`];
+  if (job.train_loss !== null) figures.push(`loss ${fmt(job.train_loss, 4)}`);
+  if (job.validation_r2 !== null) figures.push(`validation R² ${fmt(job.validation_r2, 4)}`);
+  const kind = { done: 'good', failed: 'bad', cancelled: 'bad', interrupted: 'bad' }[job.state] || '';
+  let text = `${job.state} · ${figures.join(' · ')}`;
+  if (job.error) text += ` · ${job.error}`;
+  setStatus(status, text, kind);
+}
+
+// Reads the job's server-sent events (fetch rather than EventSource, so that the token
+// header goes with it) until the job ends.
+async function followJob(id) {
+  const response = await api(`/api/v1/jobs/${id}/events`, { raw: true });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let last = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+      if (!data) continue;
+      last = JSON.parse(data);
+      onJobEvent(last);
+    }
+  }
+  if (last && last.state === 'done') await jobDone(last);
+}
+
+function onJobEvent(job) {
+  showJob(job);
+  const c = state.curves;
+  if (job.epoch > c.train_loss.length && job.train_loss !== null) {
+    // Events are coalesced when epochs are fast: fill gaps with the latest figure.
+    while (c.train_loss.length < job.epoch) c.train_loss.push(job.train_loss);
+    if (job.validation_r2 !== null) {
+      while (c.validation_r2.length < job.epoch) c.validation_r2.push(job.validation_r2);
+    }
+    drawChart();
+  }
+}
+
+async function jobDone(job) {
+  const model = await api(`/api/v1/models/${job.model}`);
+  state.curves = model.history;  // the exact curves, every epoch
+  drawChart();
+  showMetrics(model);
+  await loadModels(model.id);
+}
+
+function showMetrics(model) {
+  const m = model.metrics;
+  const rows = [];
+  if (m) {
+    rows.push(['R²', fmt(m.r2)], ['MSE', fmt(m.mse)], ['RMSE', fmt(m.rmse)], ['MAE', fmt(m.mae)], ['max error', fmt(m.max_error)],
+      ['test rows', m.n]);
+  } else {
+    rows.push(['test rows', '0 (no test split)']);
+  }
+  rows.push(['epochs', `${model.epochs} (best ${model.best_epoch})`]);
+  if (model.best_validation_r2 !== null) rows.push(['best validation R²', fmt(model.best_validation_r2)]);
+  if (model.train_seconds !== null) rows.push(['time', `${model.train_seconds.toFixed(2)} s`]);
+  rows.push(['parameters', model.parameters]);
+  $('#metrics tbody').replaceChildren(...rows.map(([k, v]) => {
+    const tr = document.createElement('tr');
+    const a = document.createElement('td');
+    const b = document.createElement('td');
+    a.textContent = k;
+    b.textContent = v;
+    tr.append(a, b);
+    return tr;
+  }));
+  $('#metrics thead th').textContent = `test metrics (units of ${model.target})`;
+}
+
+async function cancel() {
+  if (!state.job) return;
+  try {
+    const job = await api(`/api/v1/jobs/${state.job.id}`, { method: 'DELETE' });
+    if (job) showJob(job);
+  } catch (e) {
+    setStatus($('#job-status'), e.message, 'bad');
+  }
+}
+
+// ---- the chart -------------------------------------------------------------------------
+
+function drawChart() {
+  const canvas = $('#chart');
+  const ctx = canvas.getContext('2d');
+  const W = canvas.width, H = canvas.height;
+  const pad = { l: 62, r: 56, t: 16, b: 34 };
+  ctx.clearRect(0, 0, W, H);
+  ctx.font = '12px system-ui, sans-serif';
+  const loss = state.curves.train_loss || [];
+  const r2 = state.curves.validation_r2 || [];
+  const n = Math.max(loss.length, r2.length);
+  ctx.fillStyle = '#6b7385';
+  if (n === 0) {
+    ctx.fillText('training loss and validation R² appear here while a job trains', pad.l, H / 2);
+    return;
+  }
+  const x = (i) => pad.l + (n <= 1 ? 0 : (i / (n - 1)) * (W - pad.l - pad.r));
+  // Loss on a log scale (left axis), R² on a linear one (right axis).
+  const positive = loss.filter((v) => v > 0);
+  const lo = Math.log10(Math.min(...positive, 1)), hi = Math.log10(Math.max(...positive, 1e-12));
+  const lmin = Math.floor(lo), lmax = Math.max(Math.ceil(hi), lmin + 1);
+  const yLoss = (v) => pad.t + (1 - (Math.log10(v) - lmin) / (lmax - lmin)) * (H - pad.t - pad.b);
+  const rmin = Math.min(0, ...r2.map((v) => Math.max(v, -1)));
+  const yR2 = (v) => pad.t + (1 - (Math.max(v, -1) - rmin) / (1 - rmin)) * (H - pad.t - pad.b);
+  ctx.strokeStyle = '#dde1e8';
+  ctx.lineWidth = 1;
+  ctx.textAlign = 'right';
+  for (let p = lmin; p <= lmax; p++) {
+    const y = yLoss(10 ** p);
+    ctx.beginPath(); ctx.moveTo(pad.l, y); ctx.lineTo(W - pad.r, y); ctx.stroke();
+    ctx.fillStyle = '#2463c7';
+    ctx.fillText(`1e${p}`, pad.l - 6, y + 4);
+  }
+  ctx.textAlign = 'left';
+  ctx.fillStyle = '#d9731a';
+  for (const v of [rmin, (rmin + 1) / 2, 1]) ctx.fillText(fmt(v, 2), W - pad.r + 6, yR2(v) + 4);
+  ctx.fillStyle = '#6b7385';
+  ctx.textAlign = 'center';
+  ctx.fillText('epoch', (pad.l + W - pad.r) / 2, H - 6);
+  for (const i of [0, Math.floor((n - 1) / 2), n - 1]) ctx.fillText(String(i + 1), x(i), H - pad.b + 16);
+  const line = (values, y, color) => {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    values.forEach((v, i) => (i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v))));
+    ctx.stroke();
+  };
+  line(loss.map((v) => Math.max(v, 10 ** lmin)), yLoss, '#2463c7');
+  if (r2.length) line(r2, yR2, '#d9731a');
+  ctx.textAlign = 'left';
+  ctx.fillStyle = '#2463c7';
+  ctx.fillText('— training loss (log)', pad.l + 8, pad.t + 12);
+  ctx.fillStyle = '#d9731a';
+  ctx.fillText('— validation R²', pad.l + 150, pad.t + 12);
+}
+
+// ---- models and prediction -------------------------------------------------------------
+
+async function loadModels(select) {
+  state.models = await api('/api/v1/models');
+  const list = $('#model-select');
+  const keep = select || list.value;
+  list.replaceChildren(...state.models.map((m) => option(m.id,
+    `${m.name} · R² ${m.metrics ? fmt(m.metrics.r2, 4) : '–'} · ${m.id}`)));
+  if (keep && state.models.some((m) => m.id === keep)) list.value = keep;
+  else if (state.models.length) list.value = state.models[state.models.length - 1].id;
+  showModel();
+}
+
+function currentModel() {
+  return state.models.find((m) => m.id === $('#model-select').value);
+}
+
+function showModel() {
+  const m = currentModel();
+  const inputs = m ? m.features.map((name, i) => {
+    const label = document.createElement('label');
+    label.textContent = name;
+    const input = document.createElement('input');
+    input.type = 'number';
+    input.step = 'any';
+    input.required = true;
+    input.name = name;
+    input.value = Number(m.feature_means[i].toPrecision(4));
+    label.append(input);
+    return label;
+  }) : [];
+  $('#point-inputs').replaceChildren(...inputs);
+  $('#point-result').textContent = '';
+  for (const id of ['#predict-point', '#predict-batch', '#model-download', '#model-delete']) $(id).disabled = !m;
+}
+
+async function predictPoint(event) {
+  event.preventDefault();
+  const m = currentModel();
+  if (!m) return;
+  const row = [...document.querySelectorAll('#point-inputs input')].map((i) => Number(i.value));
+  const out = $('#point-result');
+  try {
+    const result = await api(`/api/v1/models/${m.id}/predict`, json({ rows: [row] }));
+    out.textContent = `${result.target} = ${fmt(result.predictions[0], 8)}`;
+    out.dataset.value = String(result.predictions[0]);
+    out.className = '';
+  } catch (e) {
+    out.textContent = e.message;
+    out.className = 'bad';
+  }
+}
+
+async function predictBatch() {
+  const m = currentModel();
+  const file = $('#batch-file').files[0];
+  const status = $('#batch-status');
+  const link = $('#batch-download');
+  link.hidden = true;
+  if (!m) return;
+  if (!file) { setStatus(status, 'choose a CSV file first', 'bad'); return; }
+  setStatus(status, `predicting ${file.name}…`);
+  try {
+    const response = await api(`/api/v1/models/${m.id}/predict`, { method: 'POST', body: file, type: 'text/csv', raw: true });
+    const blob = await response.blob();
+    const rows = (await blob.text()).split('\n').filter((l) => l !== '').length - 1;
+    if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(blob);
+    link.download = file.name.replace(/\.csv$/i, '') + '_predicted.csv';
+    link.textContent = `Download predictions (${rows} rows)`;
+    link.hidden = false;
+    setStatus(status, '');
+  } catch (e) {
+    setStatus(status, e.message, 'bad');
+  }
+}
+
+async function downloadModel() {
+  const m = currentModel();
+  if (!m) return;
+  const response = await api(`/api/v1/models/${m.id}/file`, { raw: true });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(await response.blob());
+  a.download = `${m.id}.fdr`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+async function deleteModel() {
+  const m = currentModel();
+  if (!m) return;
+  await api(`/api/v1/models/${m.id}`, { method: 'DELETE' });
+  await loadModels();
+}
+
+// ---- start -----------------------------------------------------------------------------
+
+async function start() {
+  try {
+    const health = await api('/api/v1/health');
+    $('#health').textContent = `server ${health.version}`;
+    state.options = (await api('/api/v1/hyperparameters')).options;
+    buildParams();
+    await loadDatasets();
+    await loadModels();
+    $('#auth').hidden = true;
+  } catch (e) {
+    $('#health').textContent = e.message;
+    $('#health').className = 'bad';
+  }
+  drawChart();
+  window.appReady = true;
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('#upload').addEventListener('click', upload);
+  $('#dataset-select').addEventListener('change', showDataset);
+  $('#dataset-delete').addEventListener('click', deleteDataset);
+  $('#train').addEventListener('click', train);
+  $('#cancel').addEventListener('click', cancel);
+  $('#model-select').addEventListener('change', showModel);
+  $('#point-form').addEventListener('submit', predictPoint);
+  $('#predict-batch').addEventListener('click', predictBatch);
+  $('#model-download').addEventListener('click', () => downloadModel().catch((e) => setStatus($('#batch-status'), e.message, 'bad')));
+  $('#model-delete').addEventListener('click', () => deleteModel().catch((e) => setStatus($('#batch-status'), e.message, 'bad')));
+  $('#auth-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    state.token = $('#token').value.trim();
+    sessionStorage.setItem('fivedreg-token', state.token);
+    window.appReady = false;
+    start();
+  });
+  start();
+});

@@ -1,0 +1,279 @@
+//! `/api/v1/datasets`: upload a CSV (streamed to disk and validated by the data crate as it
+//! arrives), list, show and delete.
+
+use crate::body::{check_length, is_csv, media_type, not_csv, BodyReader};
+use crate::error::{ApiError, ErrorBody};
+use crate::state::{lock, read, write, AppState};
+use crate::store::{new_id, now_ms, valid_id, Kind};
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use fivedreg_data::{CsvOptions, Dataset};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use utoipa::{IntoParams, ToSchema};
+
+/// One column of a data set and its statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ColumnStats {
+    /// The header's name.
+    pub name: String,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// Mean value.
+    pub mean: f64,
+}
+
+/// A stored data set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DatasetInfo {
+    /// Its id (`d` and 16 hex digits).
+    pub id: String,
+    /// The name it was uploaded under (`?name=`), for display.
+    pub name: String,
+    /// Every column in header order, with its minimum, maximum and mean.
+    pub columns: Vec<ColumnStats>,
+    /// Data rows.
+    pub rows: usize,
+    /// Size of the CSV file, in bytes.
+    pub bytes: u64,
+    /// When it was uploaded, in milliseconds since the Unix epoch.
+    pub created_ms: u64,
+}
+
+/// The query of an upload.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct NameQuery {
+    /// A name to show for the upload (e.g. the file's name).
+    pub name: Option<String>,
+}
+
+/// A name fit for display: no control characters, at most 200 characters.
+pub(crate) fn display_name(name: Option<&str>, fallback: &str) -> String {
+    let cleaned: String = name
+        .unwrap_or(fallback)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    if cleaned.trim().is_empty() {
+        fallback.to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// Copies what it reads to a file, so that the upload is validated and stored in one pass.
+struct Tee<'a, R> {
+    inner: R,
+    out: std::io::BufWriter<&'a mut std::fs::File>,
+    bytes: u64,
+    write_error: Option<std::io::Error>,
+}
+
+impl<R: Read> Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Err(e) = self.out.write_all(&buf[..n]) {
+            let message = e.to_string();
+            self.write_error = Some(e);
+            return Err(std::io::Error::other(message));
+        }
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+fn column_stats(data: &Dataset) -> Vec<ColumnStats> {
+    let n = data.n_rows();
+    let stats = |name: &str, values: &mut dyn Iterator<Item = f64>| {
+        let (mut min, mut max, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
+        for v in values {
+            min = min.min(v);
+            max = max.max(v);
+            sum += v;
+        }
+        ColumnStats {
+            name: name.to_string(),
+            min,
+            max,
+            mean: sum / n.max(1) as f64,
+        }
+    };
+    let d = data.n_features();
+    let mut columns: Vec<ColumnStats> = data
+        .feature_names()
+        .iter()
+        .enumerate()
+        .map(|(j, name)| stats(name, &mut (0..n).map(|i| data.features()[i * d + j])))
+        .collect();
+    columns.push(stats(
+        data.target_name(),
+        &mut data.targets().iter().copied(),
+    ));
+    columns
+}
+
+/// Upload a data set: the CSV file itself as the body.
+///
+/// The CSV needs a header row and numbers only (the last column is the default target;
+/// a job may pick another). It is validated as it streams to disk: a bad file is refused
+/// with the line and column at fault, and nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/datasets",
+    tag = "datasets",
+    params(NameQuery),
+    request_body(content = String, content_type = "text/csv", description = "the CSV file"),
+    responses(
+        (status = 201, description = "stored", body = DatasetInfo),
+        (status = 400, description = "not a valid CSV data set (line and column given)", body = ErrorBody),
+        (status = 413, description = "larger than --max-upload-mb", body = ErrorBody),
+        (status = 415, description = "not sent as CSV", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Query(query): Query<NameQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<DatasetInfo>), ApiError> {
+    let media = media_type(&headers);
+    if !is_csv(media.as_deref()) {
+        return Err(not_csv(media.as_deref().unwrap_or("")));
+    }
+    let config = state.config();
+    check_length(&headers, config.max_upload_bytes)?;
+    let id = new_id(Kind::Dataset);
+    let name = display_name(query.name.as_deref(), "upload.csv");
+    let mut reader = BodyReader::spawn(body, config.max_upload_bytes, config.idle_timeout);
+    let path = state.inner.store.data_path(Kind::Dataset, &id);
+    let (info_id, info_name) = (id.clone(), name.clone());
+    let info = tokio::task::spawn_blocking(move || -> Result<DatasetInfo, ApiError> {
+        let mut file = fivedreg::AtomicFile::create(&path)?;
+        let mut tee = Tee {
+            inner: &mut reader,
+            out: std::io::BufWriter::with_capacity(1 << 16, file.file()),
+            bytes: 0,
+            write_error: None,
+        };
+        let read = fivedreg_data::read_csv(&mut tee, &info_name, &CsvOptions::default());
+        let flushed = tee.out.flush();
+        let (bytes, write_error) = (tee.bytes, tee.write_error.take());
+        drop(tee);
+        if let Some(failure) = reader.failure() {
+            return Err(failure.clone().into());
+        }
+        if let Some(e) = write_error.or(flushed.err()) {
+            tracing::error!("storing {}: {e}", path.display());
+            return Err(ApiError::internal(format!(
+                "cannot store the data set: {e}"
+            )));
+        }
+        let (data, _) = read?;
+        let columns = column_stats(&data);
+        file.commit()?;
+        Ok(DatasetInfo {
+            id: info_id,
+            name: info_name,
+            columns,
+            rows: data.n_rows(),
+            bytes,
+            created_ms: now_ms(),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the upload stopped: {e}")))??;
+    let store = &state.inner.store;
+    if let Err(e) = store.write_meta(Kind::Dataset, &id, &info) {
+        store.remove(Kind::Dataset, &id);
+        return Err(e);
+    }
+    tracing::info!(
+        "data set {id} stored: {name:?}, {} rows, {} columns",
+        info.rows,
+        info.columns.len()
+    );
+    write(&state.inner.datasets).insert(id, info.clone());
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// List the data sets, oldest first.
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets",
+    responses((status = 200, body = Vec<DatasetInfo>)))]
+pub async fn list(State(state): State<AppState>) -> Json<Vec<DatasetInfo>> {
+    let mut all: Vec<DatasetInfo> = read(&state.inner.datasets).values().cloned().collect();
+    all.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+    Json(all)
+}
+
+/// Looks up a data set, 404 when there is none.
+pub(crate) fn find(state: &AppState, id: &str) -> Result<DatasetInfo, ApiError> {
+    if !valid_id(id, Kind::Dataset) {
+        return Err(ApiError::not_found("data set", id));
+    }
+    read(&state.inner.datasets)
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("data set", id))
+}
+
+/// Show one data set.
+#[utoipa::path(get, path = "/api/v1/datasets/{id}", tag = "datasets",
+    params(("id" = String, Path, description = "data set id")),
+    responses((status = 200, body = DatasetInfo), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DatasetInfo>, ApiError> {
+    find(&state, &id).map(Json)
+}
+
+/// Delete a data set. Refused (409) while a queued or running job trains on it; the models
+/// trained on it stay.
+#[utoipa::path(delete, path = "/api/v1/datasets/{id}", tag = "datasets",
+    params(("id" = String, Path, description = "data set id")),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "a job is training on it", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    find(&state, &id)?;
+    // The jobs' lock is held while the data set goes, so no job can start using it now.
+    let jobs = lock(&state.inner.jobs);
+    let mut users: Vec<(u64, String)> = jobs
+        .values()
+        .filter(|job| job.dataset() == id && job.is_active())
+        .map(|job| {
+            let record = job.record();
+            (
+                record.created_ms,
+                format!("{} ({})", record.id, record.state.as_str()),
+            )
+        })
+        .collect();
+    if !users.is_empty() {
+        users.sort();
+        let names: Vec<String> = users.into_iter().map(|(_, name)| name).collect();
+        return Err(ApiError::conflict(format!(
+            "data set {id} is in use by job{} {}; cancel {} first (DELETE /api/v1/jobs/ID)",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" },
+        )));
+    }
+    if write(&state.inner.datasets).remove(&id).is_none() {
+        return Err(ApiError::not_found("data set", &id));
+    }
+    state.inner.store.remove(Kind::Dataset, &id);
+    drop(jobs);
+    tracing::info!("data set {id} deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

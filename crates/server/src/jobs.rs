@@ -1,0 +1,709 @@
+//! `/api/v1/jobs`: training jobs. A job is queued, waits for one of the `--jobs` slots,
+//! trains in a blocking thread while its progress goes out to watchers (server-sent
+//! events), and ends `done` (with a model), `failed`, `cancelled` or `interrupted` (the
+//! server stopped). Every change of state is written to the data directory.
+
+use crate::datasets;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::ApiJson;
+use crate::models::{ModelEntry, ModelInfo, ModelSource};
+use crate::state::{lock, read, write, AppState};
+use crate::store::{new_id, now_ms, valid_id, Kind, Store};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fivedreg::{FitOptions, Interpolator, MlpParams, ValidFitOptions};
+use fivedreg_data::{CsvOptions, SplitFractions};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use utoipa::ToSchema;
+
+/// Training options: `fivedreg train`'s flags by their long names with `_`; a missing
+/// option takes the command's default (see `GET /api/v1/hyperparameters`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainOptions {
+    /// Widths of the hidden layers (`--hidden`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<Vec<usize>>,
+    /// Adam's step size (`--learning-rate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<f64>,
+    /// Most epochs (`--max-epochs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_epochs: Option<usize>,
+    /// Rows per minibatch (`--batch-size`); by default min(200, training rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// L2 penalty (`--alpha`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// Epochs without improvement tolerated (`--patience`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patience: Option<usize>,
+    /// Run without early stopping (`--no-early-stopping`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_early_stopping: Option<bool>,
+    /// Train on unscaled features and target (`--no-scale`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_scale: Option<bool>,
+    /// Train, validation and test fractions (`--split`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<Vec<f64>>,
+    /// Seed of the split, the initial weights and the minibatch order (`--seed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Training threads, 0 = all cores (`--threads`); never changes the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
+    /// Optimizer (`--solver`); this build has `adam`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solver: Option<String>,
+    /// Networks in an ensemble (`--ensemble`); this build trains 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<usize>,
+    /// Model selection (`--auto`); not in this build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto: Option<bool>,
+    /// Seconds for `auto` (`--budget`); not in this build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
+}
+
+/// The API's name of a library option (`hidden_layers` is `hidden`, as on the command line).
+pub(crate) fn api_option_name(library_name: &str) -> &str {
+    match library_name {
+        "hidden_layers" => "hidden",
+        "early_stopping" => "no_early_stopping",
+        other => other,
+    }
+}
+
+fn unsupported(field: &str, value: String, what: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "{field} = {value} is not available: this build of fivedreg {what}"
+    ))
+    .with_field(format!("options.{field}"))
+}
+
+impl TrainOptions {
+    /// The checked fit options, or a 400 naming the field at fault.
+    pub fn fit_options(&self) -> Result<ValidFitOptions, ApiError> {
+        match self.solver.as_deref() {
+            None | Some("adam") => {}
+            Some(other) => {
+                return Err(unsupported(
+                    "solver",
+                    format!("{other:?}"),
+                    "trains with adam only",
+                ))
+            }
+        }
+        if let Some(k) = self.ensemble.filter(|&k| k != 1) {
+            return Err(unsupported(
+                "ensemble",
+                k.to_string(),
+                "trains single networks only",
+            ));
+        }
+        if self.auto == Some(true) {
+            return Err(unsupported("auto", "true".into(), "has no model selection"));
+        }
+        if let Some(b) = self.budget {
+            return Err(unsupported(
+                "budget",
+                b.to_string(),
+                "has no model selection",
+            ));
+        }
+        let split = match self.split.as_deref() {
+            None => SplitFractions::default(),
+            Some(&[train, validation, test]) => SplitFractions::new(train, validation, test)
+                .map_err(|e| ApiError::bad_request(e.to_string()).with_field("options.split"))?,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "split needs 3 fractions (train, validation, test), not {}",
+                    other.len()
+                ))
+                .with_field("options.split"))
+            }
+        };
+        let d = MlpParams::default();
+        let scale = !self.no_scale.unwrap_or(false);
+        let options = FitOptions {
+            split,
+            scale_features: scale,
+            scale_target: scale,
+            network: MlpParams {
+                hidden_layers: self.hidden.clone().unwrap_or(d.hidden_layers),
+                learning_rate: self.learning_rate.unwrap_or(d.learning_rate),
+                max_epochs: self.max_epochs.unwrap_or(d.max_epochs),
+                batch_size: self.batch_size.or(d.batch_size),
+                alpha: self.alpha.unwrap_or(d.alpha),
+                early_stopping: !self.no_early_stopping.unwrap_or(!d.early_stopping),
+                patience: self.patience.unwrap_or(d.patience),
+                seed: self.seed.unwrap_or(d.seed),
+                threads: self.threads.unwrap_or(d.threads),
+                ..d
+            },
+        };
+        options.check().map_err(|e| match e {
+            fivedreg::Error::NoValidationRows(_) => {
+                ApiError::bad_request(e.to_string()).with_field("options.split")
+            }
+            other => ApiError::from(other),
+        })
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for a training slot.
+    Queued,
+    /// Training.
+    Running,
+    /// Trained; `model` names the model.
+    Done,
+    /// Training failed; `error` says why.
+    Failed,
+    /// Cancelled by a `DELETE`.
+    Cancelled,
+    /// Cut off by a stop of the server (no model was stored).
+    Interrupted,
+}
+
+impl JobState {
+    /// The name used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+            JobState::Interrupted => "interrupted",
+        }
+    }
+    /// Whether the job has ended.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, JobState::Queued | JobState::Running)
+    }
+}
+
+/// A job's state, as stored and as shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JobRecord {
+    /// Its id (`j` and 16 hex digits).
+    pub id: String,
+    /// The data set it trains on.
+    pub dataset: String,
+    /// The target column.
+    pub target: String,
+    /// The options as given.
+    pub options: TrainOptions,
+    /// Where it is.
+    pub state: JobState,
+    /// Epochs done so far.
+    pub epoch: usize,
+    /// The most epochs it will run.
+    pub max_epochs: usize,
+    /// Training loss of the last epoch.
+    pub train_loss: Option<f64>,
+    /// Validation R² of the last epoch.
+    pub validation_r2: Option<f64>,
+    /// The model, once done.
+    pub model: Option<String>,
+    /// Why it failed or stopped.
+    pub error: Option<String>,
+    /// When it was submitted (ms since the Unix epoch).
+    pub created_ms: u64,
+    /// When it started training.
+    pub started_ms: Option<u64>,
+    /// When it ended.
+    pub finished_ms: Option<u64>,
+}
+
+/// The per-epoch curves of a job so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct Curves {
+    /// Training loss per epoch.
+    pub train_loss: Vec<f64>,
+    /// Validation R² per epoch (empty without early stopping's validation split).
+    pub validation_r2: Vec<f64>,
+}
+
+/// `GET /api/v1/jobs/{id}`: the state and the curves so far.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    /// The state.
+    #[serde(flatten)]
+    pub record: JobRecord,
+    /// Training loss and validation R² per epoch so far (while the server has run the
+    /// job; a finished job's model holds the full curves).
+    pub curves: Curves,
+}
+
+/// Why a training run is asked to stop.
+const RUN: u8 = 0;
+const CANCEL: u8 = 1;
+const INTERRUPT: u8 = 2;
+
+/// The payload unwound out of the library's epoch callback to stop a training run; caught
+/// by the job's thread (`resume_unwind` runs no panic hook, so nothing is printed).
+struct StopTraining;
+
+/// A job in memory: its state (watched by event streams), its curves, and a stop flag that
+/// the training thread reads after every epoch.
+pub struct Job {
+    status: watch::Sender<JobRecord>,
+    curves: Mutex<Curves>,
+    stop: AtomicU8,
+}
+
+impl Job {
+    fn new(record: JobRecord) -> Job {
+        Job {
+            status: watch::Sender::new(record),
+            curves: Mutex::new(Curves::default()),
+            stop: AtomicU8::new(RUN),
+        }
+    }
+
+    /// A job read back from the data directory.
+    pub(crate) fn restored(record: JobRecord) -> Job {
+        Job::new(record)
+    }
+
+    /// Its id.
+    pub fn id(&self) -> String {
+        self.status.borrow().id.clone()
+    }
+    /// The data set it trains on.
+    pub fn dataset(&self) -> String {
+        self.status.borrow().dataset.clone()
+    }
+    /// Where it is.
+    pub fn state(&self) -> JobState {
+        self.status.borrow().state
+    }
+    /// Whether it is queued or running.
+    pub fn is_active(&self) -> bool {
+        !self.state().is_terminal()
+    }
+    /// Its state now.
+    pub fn record(&self) -> JobRecord {
+        self.status.borrow().clone()
+    }
+
+    /// Applies `change` to the record if it returns true, storing the new record before
+    /// anyone can see it (so a state seen through the API is the one a restart finds);
+    /// whether it changed.
+    fn transition(&self, store: &Store, change: impl FnOnce(&mut JobRecord) -> bool) -> bool {
+        self.status.send_if_modified(|r| {
+            if !change(r) {
+                return false;
+            }
+            // A failure is logged by write_meta; the job goes on in memory.
+            let _ = store.write_meta(Kind::Job, &r.id, r);
+            true
+        })
+    }
+
+    /// Ends the job as `state` if it has not ended; whether it did.
+    fn end(&self, store: &Store, state: JobState, error: Option<String>) -> bool {
+        self.transition(store, |r| {
+            if r.state.is_terminal() {
+                return false;
+            }
+            r.state = state;
+            r.error = error;
+            r.finished_ms = Some(now_ms());
+            true
+        })
+    }
+
+    /// Marks a job that was queued or running when the server stopped.
+    pub(crate) fn mark_interrupted_if_active(&self, store: &Store, why: &str) -> bool {
+        self.end(store, JobState::Interrupted, Some(why.to_string()))
+    }
+
+    /// Stops the job because the server is stopping: a queued job ends now, a running one
+    /// at its next epoch.
+    pub(crate) fn interrupt(&self, store: &Store) {
+        self.stop.store(INTERRUPT, Ordering::Relaxed);
+        if self.state() == JobState::Queued {
+            self.mark_interrupted_if_active(store, "the server stopped before the job started");
+        }
+    }
+
+    /// Waits until the job has ended.
+    pub(crate) async fn wait_until_ended(&self) {
+        let mut rx = self.status.subscribe();
+        let _ = rx.wait_for(|r| r.state.is_terminal()).await;
+    }
+
+    fn on_epoch(&self, stats: &fivedreg::EpochStats) {
+        {
+            let mut curves = lock(&self.curves);
+            curves.train_loss.push(stats.train_loss);
+            if let Some(r2) = stats.validation_r2 {
+                curves.validation_r2.push(r2);
+            }
+        }
+        self.status.send_modify(|r| {
+            r.epoch = stats.epoch;
+            r.train_loss = Some(stats.train_loss);
+            r.validation_r2 = stats.validation_r2;
+        });
+    }
+}
+
+/// A job submission.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobRequest {
+    /// The data set to train on.
+    pub dataset: String,
+    /// The target column; by default the data set's last column.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Training options; missing ones take their defaults.
+    #[serde(default)]
+    pub options: TrainOptions,
+}
+
+/// Submit a training job.
+///
+/// The options are checked now (a bad one is a 400 naming `options.<name>`); the job then
+/// waits for one of the server's `--jobs` training slots.
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs",
+    request_body = JobRequest,
+    responses(
+        (status = 202, description = "queued", body = JobRecord),
+        (status = 400, description = "a bad option, target or body (field named)", body = ErrorBody),
+        (status = 404, description = "no such data set", body = ErrorBody),
+        (status = 503, description = "the server is stopping", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<JobRequest>,
+) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
+    if *state.inner.shutdown.borrow() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is stopping",
+        ));
+    }
+    let dataset = datasets::find(&state, &request.dataset).map_err(|e| e.with_field("dataset"))?;
+    let columns: Vec<&str> = dataset.columns.iter().map(|c| c.name.as_str()).collect();
+    let target = match request.target {
+        Some(t) if columns.contains(&t.as_str()) => t,
+        Some(t) => {
+            return Err(ApiError::bad_request(format!(
+                "data set {} has no column named {t:?} (columns: {})",
+                dataset.id,
+                columns.join(", ")
+            ))
+            .with_field("target"))
+        }
+        None => columns.last().map(|c| c.to_string()).unwrap_or_default(),
+    };
+    let options = request.options.fit_options()?;
+    // The network's size depends on the data's width: checked now rather than by a job
+    // that fails later.
+    options
+        .network()
+        .layer_sizes(columns.len().saturating_sub(1))
+        .map_err(|e| ApiError::bad_request(e.to_string()).with_field("options.hidden"))?;
+    let record = JobRecord {
+        id: new_id(Kind::Job),
+        dataset: dataset.id.clone(),
+        target,
+        options: request.options,
+        state: JobState::Queued,
+        epoch: 0,
+        max_epochs: options.options().network.max_epochs,
+        train_loss: None,
+        validation_r2: None,
+        model: None,
+        error: None,
+        created_ms: now_ms(),
+        started_ms: None,
+        finished_ms: None,
+    };
+    state
+        .inner
+        .store
+        .write_meta(Kind::Job, &record.id, &record)?;
+    let job = Arc::new(Job::new(record.clone()));
+    {
+        // Under the jobs' lock, so that the data set cannot be deleted in between.
+        let mut jobs = lock(&state.inner.jobs);
+        if !read(&state.inner.datasets).contains_key(&dataset.id) {
+            state.inner.store.remove(Kind::Job, &record.id);
+            return Err(ApiError::not_found("data set", &dataset.id).with_field("dataset"));
+        }
+        jobs.insert(record.id.clone(), job.clone());
+    }
+    tracing::info!(
+        "job {} queued: data set {}, target {}",
+        record.id,
+        record.dataset,
+        record.target
+    );
+    tokio::spawn(run(state, job));
+    Ok((StatusCode::ACCEPTED, Json(record)))
+}
+
+/// Waits for a slot, trains, and records the outcome.
+async fn run(state: AppState, job: Arc<Job>) {
+    let mut rx = job.status.subscribe();
+    let permit = tokio::select! {
+        permit = state.inner.queue.clone().acquire_owned() => match permit {
+            Ok(permit) => permit,
+            Err(_) => return,
+        },
+        // Cancelled or interrupted while queued (whoever ended it stored it).
+        _ = rx.wait_for(|r| r.state.is_terminal()) => return,
+    };
+    let store = &state.inner.store;
+    let started = job.transition(store, |r| {
+        if r.state != JobState::Queued {
+            return false;
+        }
+        r.state = JobState::Running;
+        r.started_ms = Some(now_ms());
+        true
+    });
+    if !started {
+        return;
+    }
+    let (train_state, train_job) = (state.clone(), job.clone());
+    let outcome = tokio::task::spawn_blocking(move || train(&train_state, &train_job))
+        .await
+        .unwrap_or_else(|e| Err((JobState::Failed, format!("internal error: {e}"))));
+    drop(permit);
+    let id = job.id();
+    match outcome {
+        Ok(model) => {
+            tracing::info!("job {id} done: model {model}");
+            job.transition(store, |r| {
+                r.state = JobState::Done;
+                r.model = Some(model);
+                r.finished_ms = Some(now_ms());
+                true
+            });
+        }
+        Err((ended, why)) => {
+            tracing::info!("job {id} {}: {why}", ended.as_str());
+            job.end(store, ended, Some(why));
+        }
+    }
+}
+
+/// Trains the job's model and stores it; the model's id, or how the job ended instead.
+fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
+    let failed = |why: String| (JobState::Failed, why);
+    let record = job.record();
+    let options = record
+        .options
+        .fit_options()
+        .map_err(|e| failed(e.body().error.clone()))?;
+    let dataset =
+        datasets::find(state, &record.dataset).map_err(|e| failed(e.body().error.clone()))?;
+    let path = state.inner.store.data_path(Kind::Dataset, &record.dataset);
+    let csv = CsvOptions {
+        target: Some(record.target.clone()),
+        ..Default::default()
+    };
+    let data = fivedreg_data::open(&path)
+        .and_then(|file| fivedreg_data::read_csv(file, &dataset.name, &csv))
+        .map_err(|e| failed(e.to_string()))?
+        .0;
+    let clock = Instant::now();
+    // The library's callback cannot say "stop", so a stop unwinds out of it (at an epoch's
+    // end, where the training loop holds no lock) and is caught here. Any other panic is a
+    // bug; it fails the job instead of the server.
+    let fitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Interpolator::fit(&data, &options, &mut |stats| {
+            job.on_epoch(stats);
+            if job.stop.load(Ordering::Relaxed) != RUN {
+                std::panic::resume_unwind(Box::new(StopTraining));
+            }
+        })
+    }));
+    let fitted = match fitted {
+        Ok(Ok(fitted)) => fitted,
+        Ok(Err(e)) => return Err(failed(e.to_string())),
+        Err(payload) if payload.is::<StopTraining>() => {
+            return Err(match job.stop.load(Ordering::Relaxed) {
+                CANCEL => (JobState::Cancelled, "cancelled by a DELETE request".into()),
+                _ => (
+                    JobState::Interrupted,
+                    "the server stopped while the job was training".into(),
+                ),
+            })
+        }
+        Err(_) => {
+            return Err(failed(
+                "internal error: training stopped unexpectedly (see the server's log)".into(),
+            ))
+        }
+    };
+    let seconds = clock.elapsed().as_secs_f64();
+    let id = new_id(Kind::Model);
+    let model = fitted.interpolator;
+    let bytes = model.to_bytes().map_err(|e| failed(e.to_string()))?;
+    let store = &state.inner.store;
+    fivedreg::AtomicFile::write(&store.data_path(Kind::Model, &id), &bytes).map_err(|e| {
+        tracing::error!("{e}");
+        failed(format!("cannot store the model: {e}"))
+    })?;
+    let info = ModelInfo::describe(
+        &id,
+        &format!("{} → {}", dataset.name, record.target),
+        &model,
+        bytes.len() as u64,
+        ModelSource {
+            job: Some(record.id.clone()),
+            dataset: Some(record.dataset.clone()),
+            train_seconds: Some(seconds),
+        },
+    );
+    if let Err(e) = store.write_meta(Kind::Model, &id, &info) {
+        store.remove(Kind::Model, &id);
+        return Err(failed(e.body().error.clone()));
+    }
+    write(&state.inner.models).insert(id.clone(), Arc::new(ModelEntry::loaded(info, model)));
+    Ok(id)
+}
+
+/// List the jobs, oldest first.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs",
+    responses((status = 200, body = Vec<JobRecord>)))]
+pub async fn list(State(state): State<AppState>) -> Json<Vec<JobRecord>> {
+    let mut all: Vec<JobRecord> = lock(&state.inner.jobs)
+        .values()
+        .map(|j| j.record())
+        .collect();
+    all.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+    Json(all)
+}
+
+fn find(state: &AppState, id: &str) -> Result<Arc<Job>, ApiError> {
+    if !valid_id(id, Kind::Job) {
+        return Err(ApiError::not_found("job", id));
+    }
+    lock(&state.inner.jobs)
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("job", id))
+}
+
+/// Show a job: its state, the last epoch's figures, and the curves so far.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
+    let job = find(&state, &id)?;
+    let curves = lock(&job.curves).clone();
+    Ok(Json(JobView {
+        record: job.record(),
+        curves,
+    }))
+}
+
+/// Follow a job: server-sent events named `status`, each the job's state as
+/// `GET /api/v1/jobs/{id}` gives it without the curves, at most one per epoch; the stream
+/// ends after the event of the final state.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/events", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses(
+        (status = 200, description = "text/event-stream of `status` events", content_type = "text/event-stream", body = JobRecord),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let job = find(&state, &id)?;
+    let rx = job.status.subscribe();
+    let shutdown = state.shutdown_signal();
+    // (receiver, shutdown, whether the last state was sent)
+    let stream = futures_util::stream::unfold(
+        (rx, shutdown, false, true),
+        |(mut rx, mut shutdown, ended, first)| async move {
+            if ended {
+                return None;
+            }
+            if !first {
+                tokio::select! {
+                    changed = rx.changed() => changed.ok()?,
+                    _ = shutdown.wait_for(|stop| *stop) => return None,
+                }
+            }
+            let record = rx.borrow_and_update().clone();
+            let ended = record.state.is_terminal();
+            let event = Event::default()
+                .event("status")
+                .json_data(&record)
+                .unwrap_or_else(|_| Event::default().event("status"));
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (rx, shutdown, ended, false),
+            ))
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// Cancel a queued or running job (it stops at its next epoch, and the answer waits for
+/// that), or delete the record of one that has ended (its model stays).
+#[utoipa::path(delete, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses(
+        (status = 200, description = "cancelled: the job's final state", body = JobRecord),
+        (status = 202, description = "cancelling: the job had not stopped within 10 s", body = JobRecord),
+        (status = 204, description = "the ended job's record is deleted"),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let job = find(&state, &id)?;
+    if !job.is_active() {
+        lock(&state.inner.jobs).remove(&id);
+        state.inner.store.remove(Kind::Job, &id);
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    job.stop.store(CANCEL, Ordering::Relaxed);
+    if job.state() == JobState::Queued
+        && job.end(
+            &state.inner.store,
+            JobState::Cancelled,
+            Some("cancelled by a DELETE request".into()),
+        )
+    {
+        tracing::info!("job {id} cancelled while queued");
+    }
+    let ended = tokio::time::timeout(Duration::from_secs(10), job.wait_until_ended()).await;
+    let status = if ended.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((status, Json(job.record())).into_response())
+}

@@ -1,0 +1,635 @@
+//! `/api/v1/models`: the trained (or uploaded) models, their files, and predictions.
+
+use crate::body::{check_length, is_csv, media_type, not_csv, read_all, BodyReader};
+use crate::datasets::{display_name, NameQuery};
+use crate::error::{ApiError, ErrorBody};
+use crate::json::{collect_json, parse_json};
+use crate::state::{read, write, AppState};
+use crate::store::{new_id, now_ms, valid_id, Kind, Store};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fivedreg::{FitOptions, Interpolator, StopReason};
+use fivedreg_data::{CsvOptions, FeatureRow, FeatureRows};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::io::{Read, Seek};
+use std::sync::Arc;
+use tokio::sync::{mpsc, OnceCell};
+use utoipa::ToSchema;
+
+/// Rows above which a JSON prediction runs on a blocking thread (below, it takes
+/// microseconds and stays on the async worker).
+const INLINE_ROWS: usize = 1024;
+
+/// Rows predicted at a time when streaming a CSV body.
+const CSV_CHUNK_ROWS: usize = 512;
+
+/// Test metrics of a model, in the units of its target.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Metrics {
+    /// Rows of the test split.
+    pub n: usize,
+    /// Coefficient of determination.
+    pub r2: f64,
+    /// Mean squared error.
+    pub mse: f64,
+    /// Root mean squared error.
+    pub rmse: f64,
+    /// Mean absolute error.
+    pub mae: f64,
+    /// Largest absolute error.
+    pub max_error: f64,
+}
+
+/// Where a model came from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModelSource {
+    /// The job that trained it (none for an uploaded model).
+    pub job: Option<String>,
+    /// The data set it was trained on (none for an uploaded model).
+    pub dataset: Option<String>,
+    /// Seconds the training took (none for an uploaded model).
+    pub train_seconds: Option<f64>,
+}
+
+/// A stored model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModelInfo {
+    /// Its id (`m` and 16 hex digits).
+    pub id: String,
+    /// A name for display.
+    pub name: String,
+    /// When it was stored (ms since the Unix epoch).
+    pub created_ms: u64,
+    /// Where it came from.
+    #[serde(flatten)]
+    pub source: ModelSource,
+    /// The features, in the order `rows` of a prediction give them.
+    pub features: Vec<String>,
+    /// Mean of each feature in the training split (a sensible point to start from).
+    pub feature_means: Vec<f64>,
+    /// The target's name.
+    pub target: String,
+    /// Layer widths, inputs to output.
+    pub layer_sizes: Vec<usize>,
+    /// Trainable parameters.
+    pub parameters: usize,
+    /// Size of the model file.
+    pub bytes: u64,
+    /// Metrics on the test split (none when the test fraction was 0).
+    pub metrics: Option<Metrics>,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// The epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Best validation R², when early stopping watched it.
+    pub best_validation_r2: Option<f64>,
+    /// Why training stopped: `no_improvement` or `max_epochs`.
+    pub stop_reason: String,
+    /// Rows in the training split.
+    pub train_samples: usize,
+    /// Rows in the validation split.
+    pub validation_samples: usize,
+    /// Rows in the test split.
+    pub test_samples: usize,
+    /// The options it was trained with, as the library names them.
+    #[schema(value_type = Object)]
+    pub options: FitOptions,
+}
+
+impl ModelInfo {
+    /// Describes `model`.
+    pub fn describe(
+        id: &str,
+        name: &str,
+        model: &Interpolator,
+        bytes: u64,
+        source: ModelSource,
+    ) -> ModelInfo {
+        let summary = model.summary();
+        let history = &summary.history;
+        ModelInfo {
+            id: id.to_string(),
+            name: name.to_string(),
+            created_ms: now_ms(),
+            source,
+            features: model.feature_names().to_vec(),
+            feature_means: model.feature_scaler().mean().to_vec(),
+            target: model.target_name().to_string(),
+            layer_sizes: model.mlp().sizes().to_vec(),
+            parameters: model.mlp().n_parameters(),
+            bytes,
+            metrics: summary.test_metrics.map(|r| Metrics {
+                n: r.n,
+                r2: r.r2,
+                mse: r.mse,
+                rmse: r.rmse,
+                mae: r.mae,
+                max_error: r.max_error,
+            }),
+            epochs: history.epochs,
+            best_epoch: history.best_epoch,
+            best_validation_r2: history.best_validation_r2,
+            stop_reason: match history.stop_reason {
+                StopReason::NoImprovement => "no_improvement",
+                StopReason::MaxEpochs => "max_epochs",
+            }
+            .into(),
+            train_samples: summary.train_samples,
+            validation_samples: summary.validation_samples,
+            test_samples: summary.test_samples,
+            options: model.options().clone(),
+        }
+    }
+}
+
+/// `GET /api/v1/models/{id}`: the description and the training curves.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ModelDetail {
+    /// The description.
+    #[serde(flatten)]
+    pub info: ModelInfo,
+    /// Training loss and validation R² per epoch (stored at 32-bit precision).
+    pub history: crate::jobs::Curves,
+}
+
+/// A model in the index: its description, and the model itself once loaded.
+pub struct ModelEntry {
+    info: ModelInfo,
+    model: OnceCell<Arc<Interpolator>>,
+}
+
+impl ModelEntry {
+    /// A model not loaded yet.
+    pub fn new(info: ModelInfo) -> ModelEntry {
+        ModelEntry {
+            info,
+            model: OnceCell::new(),
+        }
+    }
+
+    /// A model already in memory.
+    pub fn loaded(info: ModelInfo, model: Interpolator) -> ModelEntry {
+        ModelEntry {
+            info,
+            model: OnceCell::new_with(Some(Arc::new(model))),
+        }
+    }
+
+    /// The model, loaded from its file the first time.
+    pub async fn interpolator(&self, store: &Store) -> Result<Arc<Interpolator>, ApiError> {
+        if let Some(model) = self.model.get() {
+            return Ok(model.clone());
+        }
+        let path = store.data_path(Kind::Model, &self.info.id);
+        let model = self
+            .model
+            .get_or_try_init(|| async move {
+                let loaded = tokio::task::spawn_blocking(move || Interpolator::load(&path))
+                    .await
+                    .map_err(|e| ApiError::internal(format!("loading the model stopped: {e}")))?;
+                loaded.map(Arc::new).map_err(|e| {
+                    tracing::error!("{e}");
+                    ApiError::internal(format!("the stored model cannot be loaded: {e}"))
+                })
+            })
+            .await?;
+        Ok(model.clone())
+    }
+}
+
+fn find(state: &AppState, id: &str) -> Result<Arc<ModelEntry>, ApiError> {
+    if !valid_id(id, Kind::Model) {
+        return Err(ApiError::not_found("model", id));
+    }
+    read(&state.inner.models)
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("model", id))
+}
+
+/// List the models, oldest first.
+#[utoipa::path(get, path = "/api/v1/models", tag = "models",
+    responses((status = 200, body = Vec<ModelInfo>)))]
+pub async fn list(State(state): State<AppState>) -> Json<Vec<ModelInfo>> {
+    let mut all: Vec<ModelInfo> = read(&state.inner.models)
+        .values()
+        .map(|m| m.info.clone())
+        .collect();
+    all.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+    Json(all)
+}
+
+/// Show a model: features, metrics, options and the training curves.
+#[utoipa::path(get, path = "/api/v1/models/{id}", tag = "models",
+    params(("id" = String, Path, description = "model id")),
+    responses((status = 200, body = ModelDetail), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ModelDetail>, ApiError> {
+    let entry = find(&state, &id)?;
+    let model = entry.interpolator(&state.inner.store).await?;
+    let history = &model.summary().history;
+    Ok(Json(ModelDetail {
+        info: entry.info.clone(),
+        history: crate::jobs::Curves {
+            train_loss: history.train_loss.clone(),
+            validation_r2: history.validation_r2.clone(),
+        },
+    }))
+}
+
+/// Download the model file (for `fivedreg predict`, `inspect`, or the Python package).
+#[utoipa::path(get, path = "/api/v1/models/{id}/file", tag = "models",
+    params(("id" = String, Path, description = "model id")),
+    responses(
+        (status = 200, description = "the model file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn file(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    find(&state, &id)?;
+    let path = state.inner.store.data_path(Kind::Model, &id);
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                ApiError::not_found("model", &id)
+            } else {
+                ApiError::internal(format!("cannot read the model file: {e}"))
+            }
+        })?;
+    let disposition = format!("attachment; filename=\"{id}.fdr\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Upload a model file (written by `fivedreg train` or downloaded from a server). It is
+/// checked as `fivedreg` loads one: a truncated, corrupted, foreign or newer-version file
+/// is refused, saying which.
+#[utoipa::path(post, path = "/api/v1/models", tag = "models",
+    params(NameQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the model file"),
+    responses(
+        (status = 201, description = "stored", body = ModelInfo),
+        (status = 400, description = "not a valid model file", body = ErrorBody),
+        (status = 413, description = "larger than --max-upload-mb", body = ErrorBody),
+    ))]
+pub async fn upload(
+    State(state): State<AppState>,
+    Query(query): Query<NameQuery>,
+    request: Request,
+) -> Result<(StatusCode, Json<ModelInfo>), ApiError> {
+    let config = state.config();
+    check_length(request.headers(), config.max_upload_bytes)?;
+    let bytes = read_all(
+        request.into_body(),
+        config.max_upload_bytes,
+        config.idle_timeout,
+    )
+    .await?;
+    let id = new_id(Kind::Model);
+    let name = display_name(query.name.as_deref(), "uploaded.fdr");
+    let store = state.inner.store.clone();
+    let (task_id, task_name) = (id.clone(), name.clone());
+    let (info, model) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let model = Interpolator::from_bytes(&bytes, &task_name)?;
+        fivedreg::AtomicFile::write(&store.data_path(Kind::Model, &task_id), &bytes)?;
+        let info = ModelInfo::describe(
+            &task_id,
+            &task_name,
+            &model,
+            bytes.len() as u64,
+            ModelSource::default(),
+        );
+        Ok((info, model))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the upload stopped: {e}")))??;
+    let store = &state.inner.store;
+    if let Err(e) = store.write_meta(Kind::Model, &id, &info) {
+        store.remove(Kind::Model, &id);
+        return Err(e);
+    }
+    tracing::info!("model {id} uploaded: {name:?}");
+    write(&state.inner.models).insert(id, Arc::new(ModelEntry::loaded(info.clone(), model)));
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// Delete a model. Predictions already under way finish.
+#[utoipa::path(delete, path = "/api/v1/models/{id}", tag = "models",
+    params(("id" = String, Path, description = "model id")),
+    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    find(&state, &id)?;
+    if write(&state.inner.models).remove(&id).is_none() {
+        return Err(ApiError::not_found("model", &id));
+    }
+    state.inner.store.remove(Kind::Model, &id);
+    tracing::info!("model {id} deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rows to predict, as JSON.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictRequest {
+    /// Each row's features in the model's order (`features` of the model).
+    pub rows: Vec<Vec<f64>>,
+}
+
+/// Predictions, in the units of the target.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PredictResponse {
+    /// The target's name.
+    pub target: String,
+    /// One prediction per row.
+    pub predictions: Vec<f64>,
+}
+
+/// Predict: JSON rows in, JSON predictions out; or a CSV in, the CSV out with a
+/// `<target>_predicted` column, as `fivedreg predict` writes it.
+///
+/// A CSV body streams in (bounded memory, any size up to --max-upload-mb), its header
+/// naming every feature of the model (any order; other columns are copied through). The
+/// result is spooled to disk and sent only once every row has been predicted, so a bad row
+/// anywhere gives a 400 naming its line, never a partial CSV.
+#[utoipa::path(post, path = "/api/v1/models/{id}/predict", tag = "models",
+    params(("id" = String, Path, description = "model id")),
+    request_body(content(
+        (PredictRequest = "application/json"),
+        (String = "text/csv"),
+    )),
+    responses(
+        (status = 200, description = "the predictions (JSON), or the CSV with the prediction column",
+            content((PredictResponse = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "wrong column count, a bad value (row or line named)", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+    ))]
+pub async fn predict(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let entry = find(&state, &id)?;
+    let model = entry.interpolator(&state.inner.store).await?;
+    let media = media_type(request.headers());
+    match media.as_deref() {
+        Some("application/json") => predict_json(&state, model, request).await,
+        other if is_csv(other) => predict_csv(&state, model, request).await,
+        Some(other) => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "send rows as application/json ({{\"rows\": [[...]]}}) or as text/csv, not {other}"
+            ),
+        )),
+        None => Err(not_csv("")),
+    }
+}
+
+async fn predict_json(
+    state: &AppState,
+    model: Arc<Interpolator>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let bytes = collect_json(state, request).await?;
+    let PredictRequest { rows } = parse_json(&bytes)?;
+    let n_features = model.feature_names().len();
+    if rows.is_empty() {
+        return Err(
+            ApiError::bad_request("rows is empty: give at least one row").with_field("rows"),
+        );
+    }
+    let mut features = Vec::with_capacity(rows.len() * n_features);
+    for (i, row) in rows.iter().enumerate() {
+        if row.len() != n_features {
+            return Err(ApiError::bad_request(format!(
+                "row {} has {} values, but the model expects {n_features} features ({})",
+                i + 1,
+                row.len(),
+                model.feature_names().join(", ")
+            ))
+            .with_field("rows")
+            .with_row(i + 1));
+        }
+        features.extend_from_slice(row);
+    }
+    drop(rows);
+    let predictions = if features.len() / n_features <= INLINE_ROWS {
+        model.predict(&features)
+    } else {
+        let model = model.clone();
+        tokio::task::spawn_blocking(move || model.predict(&features))
+            .await
+            .map_err(|e| ApiError::internal(format!("the prediction stopped: {e}")))?
+    }
+    .map_err(|e| match e {
+        fivedreg::Error::OutOfRange(message) => ApiError::bad_request(message).with_field("rows"),
+        other => ApiError::from(other),
+    })?;
+    Ok(Json(PredictResponse {
+        target: model.target_name().to_string(),
+        predictions,
+    })
+    .into_response())
+}
+
+async fn predict_csv(
+    state: &AppState,
+    model: Arc<Interpolator>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let config = state.config();
+    check_length(request.headers(), config.max_upload_bytes)?;
+    let reader = BodyReader::spawn(
+        request.into_body(),
+        config.max_upload_bytes,
+        config.idle_timeout,
+    );
+    let spool_dir = state.inner.store.tmp_dir();
+    let (spool, length) =
+        tokio::task::spawn_blocking(move || predict_to_spool(&model, reader, &spool_dir))
+            .await
+            .map_err(|e| ApiError::internal(format!("the prediction stopped: {e}")))??;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_LENGTH, HeaderValue::from(length)),
+        ],
+        Body::from_stream(file_stream(spool)),
+    )
+        .into_response())
+}
+
+/// Predicts every row of the CSV `reader` into an unnamed temporary file in `dir` (gone
+/// when closed), ready to be read from its start; its length.
+fn predict_to_spool(
+    model: &Interpolator,
+    mut reader: BodyReader,
+    dir: &std::path::Path,
+) -> Result<(std::fs::File, u64), ApiError> {
+    let result = write_predictions(model, &mut reader, dir);
+    // A failure of the body itself (too large, a stalled client) is the real cause of
+    // whatever error the CSV reader saw.
+    if let Some(failure) = reader.failure() {
+        return Err(failure.clone().into());
+    }
+    result
+}
+
+fn write_predictions(
+    model: &Interpolator,
+    reader: &mut BodyReader,
+    dir: &std::path::Path,
+) -> Result<(std::fs::File, u64), ApiError> {
+    let source = "request body";
+    let mut rows = FeatureRows::with_options(
+        reader,
+        source,
+        model.feature_names(),
+        &CsvOptions::default(),
+    )?;
+    let column = format!("{}_predicted", model.target_name());
+    if rows.header().contains(&column) {
+        return Err(ApiError::bad_request(format!(
+            "{source}: already has a column named {column}"
+        ))
+        .at(Some(1), None));
+    }
+    let spool_error = |e: std::io::Error| {
+        tracing::error!("spooling predictions in {}: {e}", dir.display());
+        ApiError::internal(format!("cannot spool the predictions: {e}"))
+    };
+    let file = tempfile::tempfile_in(dir).map_err(spool_error)?;
+    let mut csv = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .flexible(true)
+        .from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
+    let csv_error =
+        |e: csv::Error| ApiError::internal(format!("cannot spool the predictions: {e}"));
+    let mut header = rows.header().to_vec();
+    header.push(column);
+    csv.write_record(&header).map_err(csv_error)?;
+    let n_features = model.feature_names().len();
+    let mut chunk: Vec<FeatureRow> = (0..CSV_CHUNK_ROWS)
+        .map(|_| FeatureRow {
+            line: 0,
+            fields: Vec::new(),
+            features: Vec::new(),
+        })
+        .collect();
+    let mut features: Vec<f64> = Vec::with_capacity(CSV_CHUNK_ROWS * n_features);
+    let mut number = String::new();
+    loop {
+        let mut filled = 0;
+        while filled < CSV_CHUNK_ROWS && rows.read_row(&mut chunk[filled])? {
+            filled += 1;
+        }
+        if filled == 0 {
+            break;
+        }
+        features.clear();
+        for row in &chunk[..filled] {
+            features.extend_from_slice(&row.features);
+        }
+        let predictions = model.predict(&features).map_err(|e| {
+            let line_of = |row: usize| chunk.get(row.saturating_sub(1)).map(|r| r.line);
+            match e {
+                fivedreg::Error::NonFiniteFeature { row, column, value } => {
+                    ApiError::bad_request(format!(
+                        "{source}: line {}: feature {} is not a finite number ({value})",
+                        line_of(row).unwrap_or(0),
+                        model
+                            .feature_names()
+                            .get(column.saturating_sub(1))
+                            .map_or("?", String::as_str)
+                    ))
+                    .at(line_of(row), None)
+                }
+                other => ApiError::bad_request(format!(
+                    "{source}: lines {}-{}: {other}",
+                    chunk[0].line,
+                    chunk[filled - 1].line
+                ))
+                .at(Some(chunk[0].line), None),
+            }
+        })?;
+        for (row, y) in chunk[..filled].iter().zip(&predictions) {
+            number.clear();
+            let _ = write!(number, "{y:?}");
+            csv.write_record(
+                row.fields
+                    .iter()
+                    .map(String::as_bytes)
+                    .chain([number.as_bytes()]),
+            )
+            .map_err(csv_error)?;
+        }
+        if filled < CSV_CHUNK_ROWS {
+            break;
+        }
+    }
+    let mut file = csv
+        .into_inner()
+        .map_err(|e| spool_error(std::io::Error::other(e.to_string())))?
+        .into_inner()
+        .map_err(|e| spool_error(e.into_error()))?;
+    let length = file.stream_position().map_err(spool_error)?;
+    file.rewind().map_err(spool_error)?;
+    Ok((file, length))
+}
+
+/// The contents of `file` as a body stream, read on a blocking thread a chunk at a time
+/// (the channel's bound keeps memory flat whatever the file's size).
+fn file_stream(
+    mut file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || loop {
+        let mut buffer = vec![0u8; 1 << 16];
+        match file.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(n) => {
+                buffer.truncate(n);
+                if tx.blocking_send(Ok(Bytes::from(buffer))).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}

@@ -1,0 +1,62 @@
+//! The OpenAPI document of the API, generated from the handlers and types themselves.
+
+use crate::{datasets, error, hyperparameters, jobs, models, Health};
+use utoipa::OpenApi;
+
+/// The API's OpenAPI 3.1 description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "fivedreg",
+        description = "Upload data sets, train neural interpolators, and predict in the \
+                       data's own units. With `--token`, send `Authorization: Bearer <token>`."
+    ),
+    paths(
+        crate::health,
+        crate::get_hyperparameters,
+        crate::openapi_json,
+        datasets::create,
+        datasets::list,
+        datasets::get,
+        datasets::delete,
+        jobs::create,
+        jobs::list,
+        jobs::get,
+        jobs::events,
+        jobs::delete,
+        models::list,
+        models::get,
+        models::file,
+        models::upload,
+        models::delete,
+        models::predict,
+    ),
+    components(schemas(
+        Health,
+        error::ErrorBody,
+        hyperparameters::Hyperparameters,
+        hyperparameters::Hyperparameter,
+        hyperparameters::Slider,
+        datasets::DatasetInfo,
+        datasets::ColumnStats,
+        jobs::JobRequest,
+        jobs::TrainOptions,
+        jobs::JobRecord,
+        jobs::JobState,
+        jobs::JobView,
+        jobs::Curves,
+        models::ModelInfo,
+        models::ModelDetail,
+        models::ModelSource,
+        models::Metrics,
+        models::PredictRequest,
+        models::PredictResponse,
+    )),
+    tags(
+        (name = "service", description = "health, options, this document"),
+        (name = "datasets", description = "CSV data sets"),
+        (name = "jobs", description = "training jobs"),
+        (name = "models", description = "models and predictions"),
+    )
+)]
+pub struct ApiDoc;

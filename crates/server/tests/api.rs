@@ -1,0 +1,1122 @@
+//! Every endpoint of the API and its errors, driven through the router without a socket.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, StatusCode};
+use common::{files, quick_options, sum_of_squares, Api};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_the_page() {
+    let api = Api::new();
+    let health = api.get("/api/v1/health").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json()["status"], "ok");
+    assert_eq!(health.json()["version"], env!("CARGO_PKG_VERSION"));
+
+    let page = api.get("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    let html = page.text();
+    // Offline: nothing is loaded from elsewhere.
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+    for (path, kind) in [("/app.js", "text/javascript"), ("/style.css", "text/css")] {
+        let asset = api.get(path).await;
+        assert_eq!(asset.status, StatusCode::OK);
+        assert!(asset.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with(kind));
+        assert!(html.contains(path), "{path} not linked");
+        assert!(
+            !asset.text().contains("https://"),
+            "{path} loads something from elsewhere"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_routes_and_methods_answer_in_json() {
+    let api = Api::new();
+    let body = api
+        .get("/api/v1/nothing")
+        .await
+        .error(StatusCode::NOT_FOUND);
+    assert!(body["error"].as_str().unwrap().contains("/api/v1/nothing"));
+    api.send(
+        api.request(Method::PUT, "/api/v1/health")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .error(StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyperparameters_come_from_the_library_and_are_accepted_as_given() {
+    let api = Api::new();
+    let reply = api.get("/api/v1/hyperparameters").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let options = reply.json()["options"].as_array().unwrap().clone();
+    let find = |name: &str| options.iter().find(|o| o["name"] == name).unwrap().clone();
+    let lr = find("learning_rate");
+    let d = fivedreg::MlpParams::default();
+    assert_eq!(lr["default"], json!(d.learning_rate));
+    assert_eq!(
+        (lr["min"].clone(), lr["min_exclusive"].clone()),
+        (json!(0), json!(true))
+    );
+    assert_eq!(lr["max"], json!(1));
+    assert_eq!(find("max_epochs")["default"], json!(d.max_epochs));
+    assert_eq!(find("hidden")["default"], json!(d.hidden_layers));
+    assert_eq!(find("batch_size")["default"], Value::Null);
+    assert_eq!(find("no_early_stopping")["default"], json!(false));
+    assert_eq!(find("split")["default"], json!([0.6, 0.2, 0.2]));
+
+    // Every option at its default, and every slider end, is a valid job option.
+    let dataset = api.upload(&sum_of_squares(50, 2, 1)).await["id"].clone();
+    let mut defaults = serde_json::Map::new();
+    for option in &options {
+        if !option["default"].is_null() {
+            defaults.insert(
+                option["name"].as_str().unwrap().into(),
+                option["default"].clone(),
+            );
+        }
+    }
+    let mut ends = Vec::new();
+    for option in &options {
+        if let Some(slider) = option["slider"].as_object() {
+            for end in ["min", "max"] {
+                let mut o = defaults.clone();
+                o.insert(option["name"].as_str().unwrap().into(), slider[end].clone());
+                ends.push(Value::Object(o));
+            }
+        }
+    }
+    let client_side_check = |options: &Value| -> Result<(), String> {
+        let train: fivedreg_server::TrainOptions =
+            serde_json::from_value(options.clone()).map_err(|e| e.to_string())?;
+        train
+            .fit_options()
+            .map(|_| ())
+            .map_err(|e| e.body().error.clone())
+    };
+    client_side_check(&Value::Object(defaults.clone())).unwrap();
+    for options in &ends {
+        client_side_check(options).unwrap_or_else(|e| panic!("{options}: {e}"));
+    }
+    // And the server agrees, end to end, for the defaults (then the job is cancelled).
+    let job = api
+        .submit(dataset.as_str().unwrap(), Value::Object(defaults))
+        .await;
+    let cancelled = api
+        .delete(&format!("/api/v1/jobs/{}", job["id"].as_str().unwrap()))
+        .await;
+    assert!(cancelled.status.is_success(), "{}", cancelled.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_every_endpoint() {
+    let api = Api::new();
+    let reply = api.get("/api/v1/openapi.json").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let doc = reply.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    documented.sort();
+    let mut served = vec![
+        "GET /api/v1/health",
+        "GET /api/v1/hyperparameters",
+        "GET /api/v1/openapi.json",
+        "GET /api/v1/datasets",
+        "POST /api/v1/datasets",
+        "GET /api/v1/datasets/{id}",
+        "DELETE /api/v1/datasets/{id}",
+        "GET /api/v1/jobs",
+        "POST /api/v1/jobs",
+        "GET /api/v1/jobs/{id}",
+        "DELETE /api/v1/jobs/{id}",
+        "GET /api/v1/jobs/{id}/events",
+        "GET /api/v1/models",
+        "POST /api/v1/models",
+        "GET /api/v1/models/{id}",
+        "DELETE /api/v1/models/{id}",
+        "GET /api/v1/models/{id}/file",
+        "POST /api/v1/models/{id}/predict",
+    ];
+    served.sort();
+    assert_eq!(documented, served);
+    // Each is routed: an unknown id gives the API's 404, not the fallback's.
+    for route in &served {
+        let (method, path) = route.split_once(' ').unwrap();
+        let id = if path.contains("/datasets/") {
+            "d0000000000000000"
+        } else if path.contains("/jobs/") {
+            "j0000000000000000"
+        } else {
+            "m0000000000000000"
+        };
+        let path = path.replace("{id}", id);
+        let reply = api
+            .send(
+                api.request(method.parse().unwrap(), &path)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from("{}"))
+                    .unwrap(),
+            )
+            .await;
+        assert!(
+            !reply.text().contains("no such endpoint"),
+            "{route}: {}",
+            reply.text()
+        );
+    }
+    for schema in [
+        "DatasetInfo",
+        "JobRecord",
+        "ModelInfo",
+        "ErrorBody",
+        "TrainOptions",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datasets_are_stored_listed_and_deleted() {
+    let api = Api::new();
+    let csv = "a,b,y\n1,10,0.5\n3,20,1.5\n2,-30,1\n";
+    let info = api.upload(csv).await;
+    let id = info["id"].as_str().unwrap().to_string();
+    assert_eq!(info["rows"], 3);
+    assert_eq!(info["name"], "test.csv");
+    assert_eq!(info["bytes"], csv.len());
+    let columns = info["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), 3);
+    assert_eq!(
+        columns[0],
+        json!({"name": "a", "min": 1.0, "max": 3.0, "mean": 2.0})
+    );
+    assert_eq!(
+        columns[1],
+        json!({"name": "b", "min": -30.0, "max": 20.0, "mean": 0.0})
+    );
+    assert_eq!(
+        columns[2],
+        json!({"name": "y", "min": 0.5, "max": 1.5, "mean": 1.0})
+    );
+    // Stored as sent.
+    let stored = api
+        .state
+        .config()
+        .data_dir
+        .join(format!("datasets/{id}.csv"));
+    assert_eq!(std::fs::read_to_string(&stored).unwrap(), csv);
+
+    let list = api.get("/api/v1/datasets").await.json();
+    assert_eq!(list, json!([info.clone()]));
+    assert_eq!(
+        api.get(&format!("/api/v1/datasets/{id}")).await.json(),
+        info
+    );
+    assert_eq!(
+        api.delete(&format!("/api/v1/datasets/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    api.get(&format!("/api/v1/datasets/{id}"))
+        .await
+        .error(StatusCode::NOT_FOUND);
+    api.delete(&format!("/api/v1/datasets/{id}"))
+        .await
+        .error(StatusCode::NOT_FOUND);
+    assert_eq!(api.get("/api/v1/datasets").await.json(), json!([]));
+    assert!(!stored.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_csv_is_refused_with_its_line_and_column_and_nothing_is_stored() {
+    let api = Api::new();
+    let cases: &[(&[u8], Option<u64>, Option<u64>)] = &[
+        (b"a,b,y\n1,2,3\n4,x,6\n", Some(3), Some(2)),
+        (b"a,b,y\n1,2,3\n4,5\n", Some(3), Some(3)),
+        (b"a,b,y\n1,2,3,4\n", Some(2), Some(4)),
+        (b"a,b,y\n1,NaN,3\n", Some(2), Some(2)),
+        (b"a,a,y\n1,2,3\n", Some(1), Some(2)),
+        (b"a,b,y\n", None, None),
+        (b"", None, None),
+        (b"y\n1\n", Some(1), None),
+        (b"a;b;y\n1;2;3\n", Some(1), None),
+        (b"a,b,y\n1,2,\xff\n", Some(2), Some(3)),
+    ];
+    for (csv, line, column) in cases {
+        let reply = api
+            .post_bytes("/api/v1/datasets", "text/csv", csv.to_vec())
+            .await;
+        let body = reply.error(StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body["line"].as_u64(),
+            *line,
+            "{:?}: {body}",
+            String::from_utf8_lossy(csv)
+        );
+        assert_eq!(
+            body["column"].as_u64(),
+            *column,
+            "{:?}: {body}",
+            String::from_utf8_lossy(csv)
+        );
+    }
+    assert_eq!(api.get("/api/v1/datasets").await.json(), json!([]));
+    assert_eq!(files(&api.state.config().data_dir), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_uploads_are_refused_whether_or_not_they_declare_their_length() {
+    let api = Api::with(|c| c.max_upload_bytes = 1000);
+    let csv = sum_of_squares(100, 3, 1);
+    assert!(csv.len() > 1000);
+    // Declared: refused before reading.
+    let declared = api
+        .send(
+            api.request(Method::POST, "/api/v1/datasets")
+                .header(header::CONTENT_TYPE, "text/csv")
+                .header(header::CONTENT_LENGTH, csv.len())
+                .body(Body::from(csv.clone()))
+                .unwrap(),
+        )
+        .await;
+    assert!(declared.error(StatusCode::PAYLOAD_TOO_LARGE)["error"]
+        .as_str()
+        .unwrap()
+        .contains("--max-upload-mb"));
+    // Streamed in chunks without a length: refused when the count passes the limit.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        csv.as_bytes().chunks(100).map(|c| Ok(c.to_vec())).collect();
+    let streamed = api
+        .send(
+            api.request(Method::POST, "/api/v1/datasets")
+                .header(header::CONTENT_TYPE, "text/csv")
+                .body(Body::from_stream(futures_util::stream::iter(chunks)))
+                .unwrap(),
+        )
+        .await;
+    streamed.error(StatusCode::PAYLOAD_TOO_LARGE);
+    // Model uploads and CSV predictions have the same cap.
+    api.post_bytes("/api/v1/models", "application/octet-stream", vec![0; 2000])
+        .await
+        .error(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(files(&api.state.config().data_dir), Vec::<String>::new());
+    // A JSON body is capped too.
+    let huge = format!(
+        "{{\"dataset\": \"{}\"}}",
+        "x".repeat(fivedreg_server::JSON_LIMIT as usize)
+    );
+    let api = Api::new();
+    api.post_bytes("/api/v1/jobs", "application/json", huge.into_bytes())
+        .await
+        .error(StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_of_the_wrong_type_are_refused() {
+    let api = Api::new();
+    let reply = api
+        .post_bytes(
+            "/api/v1/datasets",
+            "application/x-www-form-urlencoded",
+            b"a,b\n1,2\n".to_vec(),
+        )
+        .await;
+    let body = reply.error(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        body["error"].as_str().unwrap().contains("text/csv"),
+        "{body}"
+    );
+    api.post_bytes("/api/v1/jobs", "text/csv", b"{}".to_vec())
+        .await
+        .error(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (_, model) = api.trained().await;
+    api.post_bytes(
+        &format!("/api/v1/models/{model}/predict"),
+        "image/png",
+        vec![1, 2],
+    )
+    .await
+    .error(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_ids_are_404_and_odd_ones_never_reach_the_disk() {
+    let api = Api::new();
+    for id in [
+        "d0123456789abcdef",
+        "m0123456789abcdef",
+        "j0123456789abcdef",
+        "..%2F..%2Fetc",
+        "x",
+        "%00",
+    ] {
+        for path in [
+            format!("/api/v1/datasets/{id}"),
+            format!("/api/v1/jobs/{id}"),
+            format!("/api/v1/jobs/{id}/events"),
+            format!("/api/v1/models/{id}"),
+            format!("/api/v1/models/{id}/file"),
+        ] {
+            api.get(&path).await.error(StatusCode::NOT_FOUND);
+        }
+        for path in [
+            format!("/api/v1/datasets/{id}"),
+            format!("/api/v1/jobs/{id}"),
+            format!("/api/v1/models/{id}"),
+        ] {
+            api.delete(&path).await.error(StatusCode::NOT_FOUND);
+        }
+        api.post_json(
+            &format!("/api/v1/models/{id}/predict"),
+            &json!({"rows": [[1, 2]]}),
+        )
+        .await
+        .error(StatusCode::NOT_FOUND);
+    }
+    let body = api
+        .post_json("/api/v1/jobs", &json!({"dataset": "d0123456789abcdef"}))
+        .await
+        .error(StatusCode::NOT_FOUND);
+    assert_eq!(body["field"], "dataset");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_job_requests_name_the_field() {
+    let api = Api::new();
+    let dataset = api.upload(&sum_of_squares(50, 2, 1)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({"learning_rate": 2.0}),
+            "options.learning_rate",
+            "(0, 1]",
+        ),
+        (
+            json!({"learning_rate": 0}),
+            "options.learning_rate",
+            "(0, 1]",
+        ),
+        (
+            json!({"max_epochs": 0}),
+            "options.max_epochs",
+            "1..=1000000",
+        ),
+        (
+            json!({"max_epochs": -5}),
+            "options.max_epochs",
+            "invalid value",
+        ),
+        (
+            json!({"max_epochs": "many"}),
+            "options.max_epochs",
+            "invalid type",
+        ),
+        (json!({"hidden": [64, 0]}), "options.hidden", "widths"),
+        (
+            json!({"hidden": [65536, 65536, 65536]}),
+            "options.hidden",
+            "parameters",
+        ),
+        (json!({"batch_size": 0}), "options.batch_size", "at least 1"),
+        (json!({"alpha": -1}), "options.alpha", ">= 0"),
+        (json!({"threads": 5000}), "options.threads", "1024"),
+        (json!({"split": [0.5, 0.5]}), "options.split", "3 fractions"),
+        (json!({"split": [0.5, 0.6, 0.2]}), "options.split", "sum"),
+        (
+            json!({"split": [1.0, 0.0, 0.0]}),
+            "options.split",
+            "validation",
+        ),
+        (
+            json!({"learnin_rate": 0.1}),
+            "options.learnin_rate",
+            "unknown field `learnin_rate`",
+        ),
+        (
+            json!({"solver": "lbfgs"}),
+            "options.solver",
+            "not available",
+        ),
+        (json!({"ensemble": 5}), "options.ensemble", "not available"),
+        (json!({"auto": true}), "options.auto", "not available"),
+    ];
+    for (options, field, words) in cases {
+        let reply = api
+            .post_json(
+                "/api/v1/jobs",
+                &json!({"dataset": dataset, "options": options}),
+            )
+            .await;
+        let body = reply.error(StatusCode::BAD_REQUEST);
+        assert_eq!(body["field"], field, "{options}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(words),
+            "{options}: {body}"
+        );
+    }
+    let body = api
+        .post_json(
+            "/api/v1/jobs",
+            &json!({"dataset": dataset, "target": "nope"}),
+        )
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "target");
+    assert!(
+        body["error"].as_str().unwrap().contains("x1, x2, y"),
+        "{body}"
+    );
+    let body = api
+        .post_json("/api/v1/jobs", &json!({"dataset": dataset, "extra": 1}))
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `extra`"),
+        "{body}"
+    );
+    api.post_bytes(
+        "/api/v1/jobs",
+        "application/json",
+        b"{\"dataset\":".to_vec(),
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST);
+    api.post_bytes("/api/v1/jobs", "application/json", b"{} trailing".to_vec())
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    // Nothing was queued.
+    assert_eq!(api.get("/api/v1/jobs").await.json(), json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_trains_a_model_that_predicts_in_the_users_units() {
+    let api = Api::new();
+    let dataset = api.upload(&sum_of_squares(400, 3, 1)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let job = api.submit(&dataset, quick_options()).await;
+    assert_eq!(job["state"], "queued");
+    assert_eq!(job["target"], "y");
+    assert_eq!(job["max_epochs"], 40);
+    let id = job["id"].as_str().unwrap();
+    let done = api.wait_ended(id).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert!(done["epoch"].as_u64().unwrap() >= 1);
+    assert!(done["train_loss"].as_f64().unwrap() > 0.0);
+    assert!(done["validation_r2"].as_f64().is_some());
+    assert_eq!(
+        done["curves"]["train_loss"].as_array().unwrap().len(),
+        done["epoch"].as_u64().unwrap() as usize
+    );
+    let model_id = done["model"].as_str().unwrap().to_string();
+    assert_eq!(api.get("/api/v1/jobs").await.json()[0]["id"], id);
+
+    // The model: its description, its file, its predictions.
+    let model = api.get(&format!("/api/v1/models/{model_id}")).await.json();
+    assert_eq!(model["features"], json!(["x1", "x2", "x3"]));
+    assert_eq!(model["target"], "y");
+    assert_eq!(model["job"], id);
+    assert_eq!(model["dataset"], dataset.as_str());
+    assert_eq!(model["metrics"]["n"], 80);
+    assert!(model["metrics"]["r2"].as_f64().unwrap() > 0.0, "{model}");
+    assert_eq!(
+        model["history"]["train_loss"].as_array().unwrap().len(),
+        model["epochs"].as_u64().unwrap() as usize
+    );
+    assert_eq!(
+        api.get("/api/v1/models")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let file = api.get(&format!("/api/v1/models/{model_id}/file")).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains(".fdr"));
+    let local = fivedreg::Interpolator::from_bytes(&file.body, "download").unwrap();
+
+    let points = [[0.1, 0.2, 0.3], [-1.0, 0.5, 2.0]];
+    let reply = api
+        .post_json(
+            &format!("/api/v1/models/{model_id}/predict"),
+            &json!({"rows": points}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let predictions = reply.json();
+    assert_eq!(predictions["target"], "y");
+    for (i, p) in points.iter().enumerate() {
+        assert_eq!(
+            predictions["predictions"][i].as_f64().unwrap(),
+            local.predict_point(p).unwrap()
+        );
+    }
+
+    // The same rows as CSV, with another column passed through and the features reordered.
+    let csv = "id,x3,x1,x2\n7,0.3,0.1,0.2\n8,2.0,-1.0,0.5\n";
+    let reply = api
+        .post_bytes(
+            &format!("/api/v1/models/{model_id}/predict"),
+            "text/csv",
+            csv.into(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(reply.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = reply.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "id,x3,x1,x2,y_predicted");
+    for (i, line) in lines[1..].iter().enumerate() {
+        let y: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+        assert_eq!(y, predictions["predictions"][i].as_f64().unwrap(), "{line}");
+    }
+    assert_eq!(lines.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_predictions_are_refused_with_the_row_or_line() {
+    let api = Api::new();
+    let (_, model) = api.trained().await;
+    let path = format!("/api/v1/models/{model}/predict");
+    let body = api
+        .post_json(&path, &json!({"rows": [[1, 2, 3], [1, 2]]}))
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert_eq!(body["row"], 2, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("expects 3 features"),
+        "{body}"
+    );
+    let body = api
+        .post_json(&path, &json!({"rows": []}))
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "rows");
+    let body = api
+        .post_json(&path, &json!({"rows": [[1, "a", 3]]}))
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "rows[0][1]", "{body}");
+    let body = api
+        .post_json(&path, &json!({"rows": [[1e308, 1e308, 1e308]]}))
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"].as_str().unwrap().contains("not finite"),
+        "{body}"
+    );
+    api.post_json(&path, &json!({"points": [[1, 2, 3]]}))
+        .await
+        .error(StatusCode::BAD_REQUEST);
+
+    let cases: &[(&str, u64)] = &[
+        ("x1,x2,x3\n1,2,3\n1,oops,3\n", 3),
+        ("x1,x2\n1,2\n", 1),
+        ("x1,x2,x3\n1,2,3\n4,5\n", 3),
+        ("x1,x2,x3\n1,2,inf\n", 2),
+        ("x1,x2,x3,y_predicted\n1,2,3,4\n", 1),
+    ];
+    for (csv, line) in cases {
+        let body = api
+            .post_bytes(&path, "text/csv", csv.as_bytes().to_vec())
+            .await
+            .error(StatusCode::BAD_REQUEST);
+        assert_eq!(body["line"].as_u64(), Some(*line), "{csv:?}: {body}");
+    }
+    // A bad row far into a long file: still a 400 (nothing was sent before every row was
+    // predicted), and no spooled file is left behind.
+    let mut long = sum_of_squares(5000, 3, 9);
+    long.push_str("1,2,zzz,4\n");
+    let body = api
+        .post_bytes(&path, "text/csv", long.into_bytes())
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert_eq!(body["line"], 5002, "{body}");
+    assert_eq!(
+        files(&api.state.config().data_dir.join("tmp")),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_events_stream_until_the_job_ends() {
+    let api = Api::new();
+    let dataset = api.upload(&sum_of_squares(400, 3, 2)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let job = api.submit(&dataset, quick_options()).await;
+    let id = job["id"].as_str().unwrap();
+    // Read from the start: the stream ends by itself after the final state.
+    let reply = tokio::time::timeout(
+        Duration::from_secs(120),
+        api.get(&format!("/api/v1/jobs/{id}/events")),
+    )
+    .await
+    .expect("the event stream did not end");
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let events: Vec<Value> = reply
+        .text()
+        .split("\n\n")
+        .filter_map(|block| {
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+            assert!(block.contains("event: status"), "{block}");
+            Some(serde_json::from_str(data).unwrap())
+        })
+        .collect();
+    assert!(events.len() >= 2, "{events:?}");
+    assert_eq!(events.last().unwrap()["state"], "done");
+    let epochs: Vec<u64> = events
+        .iter()
+        .map(|e| e["epoch"].as_u64().unwrap())
+        .collect();
+    assert!(epochs.windows(2).all(|w| w[0] <= w[1]), "{epochs:?}");
+    // A job that has ended gives its final state and ends at once.
+    let reply = api.get(&format!("/api/v1/jobs/{id}/events")).await;
+    assert_eq!(reply.text().matches("event: status").count(), 1);
+}
+
+/// A job that would train for minutes: many epochs, no early stopping.
+fn long_options() -> Value {
+    json!({"hidden": [32, 32], "max_epochs": 1_000_000, "no_early_stopping": true, "patience": 1_000_000, "threads": 2})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_during_training_cancels_and_the_data_set_is_kept_until_then() {
+    let api = Api::with(|c| c.jobs = 1);
+    let dataset = api.upload(&sum_of_squares(2000, 3, 4)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let running = api.submit(&dataset, long_options()).await;
+    let running_id = running["id"].as_str().unwrap().to_string();
+    let queued = api.submit(&dataset, quick_options()).await;
+    let queued_id = queued["id"].as_str().unwrap().to_string();
+    api.wait_job(&running_id, |j| {
+        j["state"] == "running" && j["epoch"].as_u64() >= Some(2)
+    })
+    .await;
+    // One slot: the second job waits.
+    assert_eq!(
+        api.get(&format!("/api/v1/jobs/{queued_id}")).await.json()["state"],
+        "queued"
+    );
+
+    // The data set is in use.
+    let body = api
+        .delete(&format!("/api/v1/datasets/{dataset}"))
+        .await
+        .error(StatusCode::CONFLICT);
+    let message = body["error"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("{running_id} (running)")),
+        "{body}"
+    );
+    assert!(message.contains(&format!("{queued_id} (queued)")), "{body}");
+
+    // Cancelling the queued job ends it at once; the running one stops at its epoch's end.
+    let cancelled = api.delete(&format!("/api/v1/jobs/{queued_id}")).await;
+    assert_eq!(cancelled.status, StatusCode::OK);
+    assert_eq!(cancelled.json()["state"], "cancelled");
+    let cancelled = api.delete(&format!("/api/v1/jobs/{running_id}")).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text());
+    let record = cancelled.json();
+    assert_eq!(record["state"], "cancelled");
+    assert!(record["model"].is_null());
+    assert!(record["epoch"].as_u64().unwrap() >= 2);
+    // No model, no stray file; and the job is recorded as cancelled on disk.
+    assert_eq!(api.get("/api/v1/models").await.json(), json!([]));
+    assert!(files(&api.state.config().data_dir)
+        .iter()
+        .all(|f| !f.starts_with("models/") && !f.starts_with("tmp/")));
+    let reopened = api.reopen();
+    let jobs = axum_get(&reopened, "/api/v1/jobs").await;
+    assert!(
+        jobs.as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["state"] == "cancelled"),
+        "{jobs}"
+    );
+
+    // Now the data set can go, and an ended job's record can be deleted.
+    assert_eq!(
+        api.delete(&format!("/api/v1/datasets/{dataset}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.delete(&format!("/api/v1/jobs/{running_id}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    api.get(&format!("/api/v1/jobs/{running_id}"))
+        .await
+        .error(StatusCode::NOT_FOUND);
+}
+
+async fn axum_get(state: &fivedreg_server::AppState, path: &str) -> Value {
+    use tower::ServiceExt;
+    let response = fivedreg_server::router(state.clone())
+        .oneshot(axum::http::Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_stored_survives_a_restart_and_cut_off_jobs_show_interrupted() {
+    let api = Api::new();
+    let (dataset, model) = api.trained().await;
+    let point = json!({"rows": [[0.5, 0.5, 0.5]]});
+    let before = api
+        .post_json(&format!("/api/v1/models/{model}/predict"), &point)
+        .await
+        .json();
+    // A job running when the server stops is interrupted at its next epoch, with no model.
+    let long = api.submit(&dataset, long_options()).await;
+    let long_id = long["id"].as_str().unwrap().to_string();
+    api.wait_job(&long_id, |j| {
+        j["state"] == "running" && j["epoch"].as_u64() >= Some(1)
+    })
+    .await;
+    api.state.shutdown();
+    assert!(api.state.wait_for_jobs(Duration::from_secs(60)).await);
+    let record = api.get(&format!("/api/v1/jobs/{long_id}")).await.json();
+    assert_eq!(record["state"], "interrupted", "{record}");
+
+    // A job the server never got to record the end of (killed while running).
+    let killed = "j00000000000000ff";
+    let jobs_dir = api.state.config().data_dir.join("jobs");
+    let mut record: Value = serde_json::from_str(
+        &std::fs::read_to_string(jobs_dir.join(format!("{long_id}.json"))).unwrap(),
+    )
+    .unwrap();
+    record["id"] = json!(killed);
+    record["state"] = json!("running");
+    record["error"] = Value::Null;
+    std::fs::write(jobs_dir.join(format!("{killed}.json")), record.to_string()).unwrap();
+    // And debris: a model file without its description, a damaged description.
+    let models_dir = api.state.config().data_dir.join("models");
+    std::fs::write(models_dir.join("m00000000000000aa.fdr"), b"half a model").unwrap();
+    std::fs::write(models_dir.join("m00000000000000bb.json"), b"{\"id\":").unwrap();
+
+    let restarted = Api {
+        state: api.reopen(),
+        dir: tempfile::tempdir().unwrap(),
+        token: None,
+    };
+    let datasets = restarted.get("/api/v1/datasets").await.json();
+    assert_eq!(datasets[0]["id"], dataset.as_str());
+    let models = restarted.get("/api/v1/models").await.json();
+    assert_eq!(models.as_array().unwrap().len(), 1, "{models}");
+    assert_eq!(models[0]["id"], model.as_str());
+    // The model is loaded from its file and predicts the same.
+    let after = restarted
+        .post_json(&format!("/api/v1/models/{model}/predict"), &point)
+        .await
+        .json();
+    assert_eq!(before, after);
+    let killed_record = restarted
+        .get(&format!("/api/v1/jobs/{killed}"))
+        .await
+        .json();
+    assert_eq!(killed_record["state"], "interrupted");
+    assert!(killed_record["error"].as_str().unwrap().contains("stopped"));
+    assert_eq!(
+        restarted
+            .get(&format!("/api/v1/jobs/{long_id}"))
+            .await
+            .json()["state"],
+        "interrupted"
+    );
+    assert!(!models_dir.join("m00000000000000aa.fdr").exists());
+    // The cut-off jobs can be run again by submitting them anew: the data set is there.
+    let job = restarted.submit(&dataset, quick_options()).await;
+    assert_eq!(
+        restarted.wait_ended(job["id"].as_str().unwrap()).await["state"],
+        "done"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_upload_and_delete() {
+    let api = Api::new();
+    let (_, model) = api.trained().await;
+    let bytes = api.get(&format!("/api/v1/models/{model}/file")).await.body;
+    let reply = api
+        .post_bytes(
+            "/api/v1/models?name=copy.fdr",
+            "application/octet-stream",
+            bytes.clone(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let copy = reply.json();
+    assert_eq!(copy["name"], "copy.fdr");
+    assert!(copy["job"].is_null());
+    let copy_id = copy["id"].as_str().unwrap().to_string();
+    let point = json!({"rows": [[0.1, 0.2, 0.3]]});
+    assert_eq!(
+        api.post_json(&format!("/api/v1/models/{copy_id}/predict"), &point)
+            .await
+            .json(),
+        api.post_json(&format!("/api/v1/models/{model}/predict"), &point)
+            .await
+            .json()
+    );
+
+    let mut corrupted = bytes.clone();
+    let middle = corrupted.len() / 2;
+    corrupted[middle] ^= 0x55;
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"x1,x2,y\n1,2,3\n".to_vec(), "not a fivedreg model file"),
+        (bytes[..bytes.len() / 2].to_vec(), "truncated"),
+        (corrupted, "corrupted"),
+        (Vec::new(), "model"),
+    ];
+    for (body, words) in cases {
+        let reply = api
+            .post_bytes("/api/v1/models", "application/octet-stream", body)
+            .await;
+        let error = reply.error(StatusCode::BAD_REQUEST);
+        assert!(
+            error["error"].as_str().unwrap().contains(words),
+            "{words}: {error}"
+        );
+    }
+    assert_eq!(
+        api.get("/api/v1/models")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        api.delete(&format!("/api/v1/models/{copy_id}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    api.get(&format!("/api/v1/models/{copy_id}"))
+        .await
+        .error(StatusCode::NOT_FOUND);
+    api.post_json(&format!("/api/v1/models/{copy_id}/predict"), &point)
+        .await
+        .error(StatusCode::NOT_FOUND);
+    assert_eq!(
+        api.get("/api/v1/models")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_token_every_api_request_needs_it() {
+    let api = Api::with(|c| c.token = Some("s3cret-token".into()));
+    assert_eq!(api.get("/api/v1/health").await.status, StatusCode::OK);
+    // The page itself holds no data and loads without it; it asks for the token.
+    let page = api
+        .send(axum::http::Request::get("/").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    for header_value in [
+        None,
+        Some("Bearer wrong"),
+        Some("Bearer s3cret-toke"),
+        Some("s3cret-token"),
+        Some("Bearer s3cret-token2"),
+    ] {
+        for (method, path) in [
+            (Method::GET, "/api/v1/health"),
+            (Method::GET, "/api/v1/datasets"),
+            (Method::POST, "/api/v1/datasets"),
+            (Method::GET, "/api/v1/openapi.json"),
+            (Method::GET, "/api/v1/models/m0123456789abcdef"),
+        ] {
+            let mut request = axum::http::Request::builder().method(method).uri(path);
+            if let Some(value) = header_value {
+                request = request.header(header::AUTHORIZATION, value);
+            }
+            let reply = api
+                .send(
+                    request
+                        .header(header::CONTENT_TYPE, "text/csv")
+                        .body(Body::from("a,b\n1,2\n"))
+                        .unwrap(),
+                )
+                .await;
+            reply.error(StatusCode::UNAUTHORIZED);
+            assert_eq!(reply.headers[header::WWW_AUTHENTICATE], "Bearer");
+        }
+    }
+    assert_eq!(api.get("/api/v1/datasets").await.json(), json!([]));
+}
+
+#[test]
+fn a_public_address_needs_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = fivedreg_server::ServeConfig {
+        listen: "0.0.0.0:8000".parse().unwrap(),
+        data_dir: dir.path().join("d"),
+        ..Default::default()
+    };
+    let error = fivedreg_server::AppState::open(config.clone())
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("--token"), "{error}");
+    assert!(
+        !dir.path().join("d").exists(),
+        "nothing is created for a refused setting"
+    );
+    let with_token = fivedreg_server::ServeConfig {
+        token: Some("t0ken".into()),
+        ..config.clone()
+    };
+    assert!(fivedreg_server::AppState::open(with_token).is_ok());
+    for token in ["", "has space", "tab\t"] {
+        let bad = fivedreg_server::ServeConfig {
+            token: Some(token.into()),
+            ..config.clone()
+        };
+        assert!(fivedreg_server::AppState::open(bad).is_err(), "{token:?}");
+    }
+    let loopback = fivedreg_server::ServeConfig {
+        listen: "[::1]:0".parse().unwrap(),
+        ..config
+    };
+    assert!(fivedreg_server::AppState::open(loopback).is_ok());
+}
+
+/// Garbage thrown at every endpoint gets a 4xx JSON answer, and the stored data set and
+/// model are untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_never_breaks_the_server_or_what_it_stores() {
+    let api = Api::new();
+    let (dataset, model) = api.trained().await;
+    let data_dir = api.state.config().data_dir.clone();
+    let snapshot = |dir: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        files(dir)
+            .into_iter()
+            .filter(|f| !f.starts_with("jobs/"))
+            .map(|f| (f.clone(), std::fs::read(dir.join(&f)).unwrap()))
+            .collect()
+    };
+    let before = snapshot(&data_dir);
+    let bodies: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"\0\0\0".to_vec(),
+        vec![0xff; 3000],
+        b"{\"rows\": [[1,2,3]".to_vec(),
+        b"[]".to_vec(),
+        b"null".to_vec(),
+        b"{\"rows\": [[1e999, 0, 0]]}".to_vec(),
+        b"{\"dataset\": 5}".to_vec(),
+        format!("{{\"dataset\": \"{dataset}\", \"options\": {{\"hidden\": [-1]}}}}").into_bytes(),
+        "x1,x2,x3\n\"unterminated\n".as_bytes().to_vec(),
+        "\u{feff}x1,x2,x3\n1,2,3\n".as_bytes().to_vec(),
+    ];
+    let paths = [
+        "/api/v1/datasets".to_string(),
+        "/api/v1/jobs".to_string(),
+        "/api/v1/models".to_string(),
+        format!("/api/v1/models/{model}/predict"),
+    ];
+    for path in &paths {
+        for body in &bodies {
+            for content_type in ["application/json", "text/csv", "application/octet-stream"] {
+                let reply = api.post_bytes(path, content_type, body.clone()).await;
+                assert!(
+                    reply.status.is_success() || reply.status.is_client_error(),
+                    "{path} {content_type} {:?}: {} {}",
+                    String::from_utf8_lossy(body),
+                    reply.status,
+                    reply.text()
+                );
+                if reply.status.is_client_error() {
+                    reply.error(reply.status);
+                } else if reply.status == StatusCode::CREATED {
+                    // A valid upload among the garbage (the CSV with a byte-order mark):
+                    // remove it again.
+                    let id = reply.json()["id"].as_str().unwrap().to_string();
+                    let kind = if id.starts_with('d') {
+                        "datasets"
+                    } else {
+                        "models"
+                    };
+                    api.delete(&format!("/api/v1/{kind}/{id}")).await;
+                } else if reply.status == StatusCode::ACCEPTED {
+                    let id = reply.json()["id"].as_str().unwrap().to_string();
+                    api.delete(&format!("/api/v1/jobs/{id}")).await;
+                    api.wait_ended(&id).await;
+                }
+            }
+        }
+    }
+    // Drain any job the garbage queued, so every model it trained is counted.
+    for job in api.get("/api/v1/jobs").await.json().as_array().unwrap() {
+        api.wait_ended(job["id"].as_str().unwrap()).await;
+    }
+    let after: Vec<(String, Vec<u8>)> = snapshot(&data_dir)
+        .into_iter()
+        .filter(|(f, _)| before.iter().any(|(g, _)| g == f))
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(api.get("/api/v1/health").await.status, StatusCode::OK);
+}
