@@ -38,6 +38,9 @@ pub enum Command {
     /// The whole job on the seed task, no files needed: generate, train, show the metrics,
     /// predict fresh points next to their true values.
     Demo(DemoArgs),
+    /// Serve the HTTP API and the browser page: upload data sets, train with live progress,
+    /// predict (docs/serve.md). Stops on Ctrl-C.
+    Serve(ServeArgs),
 }
 
 /// Most rows `generate` and `demo` make (`demo` holds them all in memory, 48 bytes a row of
@@ -293,4 +296,29 @@ pub struct DemoArgs {
         allow_negative_numbers = true
     )]
     pub seed: u64,
+}
+
+/// `serve`'s options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on; port 0 picks a free one. Only a loopback address
+    /// (127.0.0.1, [::1]) is accepted without --token.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8000")]
+    pub listen: std::net::SocketAddr,
+    /// Where data sets, models and jobs are stored (created if missing); what is there is
+    /// served again after a restart.
+    #[arg(long, value_name = "DIR", default_value = "fivedreg-data")]
+    pub data_dir: PathBuf,
+    /// Largest upload, in MiB: a data set, a model file, or a CSV to predict (1 to 1048576).
+    #[arg(long, value_name = "N", default_value_t = 1024, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub max_upload_mb: u64,
+    /// Training jobs run at once (1 to 64); the others wait in a queue.
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub jobs: usize,
+    /// Require the header `Authorization: Bearer T` on every API request (401 otherwise).
+    /// Needed to listen on an address other than loopback.
+    #[arg(long, value_name = "T")]
+    pub token: Option<String>,
 }

@@ -1,5 +1,6 @@
 //! What each subcommand does: read its inputs, call the library, print.
 
+use crate::args::ServeArgs;
 use crate::args::{DemoArgs, EvaluateArgs, GenerateArgs, InspectArgs, PredictArgs, TrainArgs};
 use crate::failure::{display_path, Failure};
 use crate::output::{
@@ -914,4 +915,21 @@ pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
         ));
     }
     print(&text)
+}
+
+/// `fivedreg serve`: runs until Ctrl-C or SIGTERM.
+pub fn serve(args: &ServeArgs) -> Result<(), Failure> {
+    let config = fivedreg_server::ServeConfig {
+        listen: args.listen,
+        data_dir: args.data_dir.clone(),
+        max_upload_bytes: args.max_upload_mb.saturating_mul(1 << 20),
+        jobs: args.jobs,
+        token: args.token.clone(),
+        ..Default::default()
+    };
+    fivedreg_server::init_logging();
+    fivedreg_server::run(config).map_err(|e| match e {
+        fivedreg_server::ServerError::Config(message) => Failure::usage(message),
+        other => Failure::other(other.to_string()),
+    })
 }

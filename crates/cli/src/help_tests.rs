@@ -20,7 +20,7 @@ fn help(path: &[&str]) -> String {
 fn help_screens() {
     insta::assert_snapshot!("fivedreg", help(&[]));
     for name in [
-        "generate", "train", "predict", "evaluate", "inspect", "demo",
+        "generate", "train", "predict", "evaluate", "inspect", "demo", "serve",
     ] {
         insta::assert_snapshot!(name, help(&[name]));
     }
@@ -164,4 +164,24 @@ fn the_limits_are_documented_in_one_place() {
             "{command} --help"
         );
     }
+#[test]
+fn serve_defaults_match_the_server() {
+    use crate::args::Command;
+    use clap::Parser;
+    let cli = Cli::try_parse_from(["fivedreg", "serve"]).unwrap();
+    let Command::Serve(args) = cli.command else {
+        panic!("not serve")
+    };
+    let defaults = fivedreg_server::ServeConfig::default();
+    assert_eq!(args.listen, defaults.listen);
+    assert_eq!(args.data_dir, defaults.data_dir);
+    assert_eq!(args.max_upload_mb << 20, defaults.max_upload_bytes);
+    assert_eq!(args.jobs, defaults.jobs);
+    assert_eq!(args.token, defaults.token);
+    let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+    assert!(parse(&["fivedreg", "serve", "--jobs", "0"]).is_err());
+    assert!(parse(&["fivedreg", "serve", "--jobs", "65"]).is_err());
+    assert!(parse(&["fivedreg", "serve", "--max-upload-mb", "0"]).is_err());
+    assert!(parse(&["fivedreg", "serve", "--listen", "localhost"]).is_err());
+    assert!(parse(&["fivedreg", "serve", "--listen", "[::1]:0", "--jobs", "64"]).is_ok());
 }

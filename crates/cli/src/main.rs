@@ -19,6 +19,7 @@ fn run(cli: &Cli) -> Result<(), failure::Failure> {
         Command::Evaluate(args) => commands::evaluate(args),
         Command::Inspect(args) => commands::inspect(args),
         Command::Demo(args) => commands::demo(args),
+        Command::Serve(args) => commands::serve(args),
     }
 }
 
