@@ -43,7 +43,7 @@ async function api(path, { method = 'GET', body, type, raw = false } = {}) {
   return response.json();
 }
 
-const json = (value) => ({ body: JSON.stringify(value), type: 'application/json' });
+const json = (value) => ({ method: 'POST', body: JSON.stringify(value), type: 'application/json' });
 
 // ---- formatting ------------------------------------------------------------------------
 
@@ -224,7 +224,8 @@ function describe(spec) {
   const parts = [spec.meaning];
   if (spec.kind !== 'bool') {
     const lo = spec.min === null ? '' : `${spec.min_exclusive ? '>' : '≥'} ${spec.min}`;
-    const hi = spec.max === null ? '' : `${spec.max_exclusive ? '<' : '≤'} ${spec.max}`;
+    const max = spec.max >= 1e18 ? '2⁶⁴−1' : spec.max;
+    const hi = spec.max === null ? '' : `${spec.max_exclusive ? '<' : '≤'} ${max}`;
     const range = [lo, hi].filter(Boolean).join(', ');
     if (range) parts.push(`valid: ${range}${spec.max_len ? `, at most ${spec.max_len} values` : ''}`);
   }
@@ -415,7 +416,7 @@ function drawChart() {
   const canvas = $('#chart');
   const ctx = canvas.getContext('2d');
   const W = canvas.width, H = canvas.height;
-  const pad = { l: 62, r: 56, t: 16, b: 34 };
+  const pad = { l: 62, r: 56, t: 30, b: 34 };
   ctx.clearRect(0, 0, W, H);
   ctx.font = '12px system-ui, sans-serif';
   const loss = state.curves.train_loss || [];
@@ -461,9 +462,10 @@ function drawChart() {
   if (r2.length) line(r2, yR2, '#d9731a');
   ctx.textAlign = 'left';
   ctx.fillStyle = '#2463c7';
-  ctx.fillText('— training loss (log)', pad.l + 8, pad.t + 12);
+  ctx.fillText('— training loss (left, log scale)', pad.l, 16);
   ctx.fillStyle = '#d9731a';
-  ctx.fillText('— validation R²', pad.l + 150, pad.t + 12);
+  ctx.textAlign = 'right';
+  ctx.fillText('validation R² (right) —', W - pad.r, 16);
 }
 
 // ---- models and prediction -------------------------------------------------------------
@@ -534,6 +536,7 @@ async function predictBatch() {
     const rows = (await blob.text()).split('\n').filter((l) => l !== '').length - 1;
     if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
     link.href = URL.createObjectURL(blob);
+    link.blob = blob;
     link.download = file.name.replace(/\.csv$/i, '') + '_predicted.csv';
     link.textContent = `Download predictions (${rows} rows)`;
     link.hidden = false;

@@ -147,7 +147,9 @@ pub fn hyperparameters() -> Hyperparameters {
                 if let ParamDefault::Bool(on) = spec.default {
                     option.default = json!(!on);
                 }
-                option.meaning = format!("do not {}", spec.meaning);
+                option.meaning = "train until the training loss stops improving (or max_epochs) \
+                                  instead of stopping on the validation R²"
+                    .into();
             }
             Some(option)
         })

@@ -217,6 +217,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(page::index))
         .route("/app.js", get(page::app_js))
         .route("/style.css", get(page::style_css))
+        .route("/favicon.svg", get(page::favicon))
         .merge(api)
         .fallback(not_found)
         .layer(middleware::map_response(json_errors))

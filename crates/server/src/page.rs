@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 const APP_JS: &str = include_str!("../assets/app.js");
 const STYLE_CSS: &str = include_str!("../assets/style.css");
+const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
 
 /// Only this server's own resources may load; no inline script runs.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; \
@@ -45,4 +46,9 @@ pub async fn app_js() -> Response {
 /// `GET /style.css`.
 pub async fn style_css() -> Response {
     asset("text/css; charset=utf-8", STYLE_CSS)
+}
+
+/// `GET /favicon.svg`.
+pub async fn favicon() -> Response {
+    asset("image/svg+xml", FAVICON_SVG)
 }

@@ -32,7 +32,11 @@ async fn health_and_the_page() {
         !html.contains("http://") && !html.contains("https://"),
         "{html}"
     );
-    for (path, kind) in [("/app.js", "text/javascript"), ("/style.css", "text/css")] {
+    for (path, kind) in [
+        ("/app.js", "text/javascript"),
+        ("/style.css", "text/css"),
+        ("/favicon.svg", "image/svg+xml"),
+    ] {
         let asset = api.get(path).await;
         assert_eq!(asset.status, StatusCode::OK);
         assert!(asset.headers[header::CONTENT_TYPE]
