@@ -847,8 +847,11 @@ impl Interpolator {
     ) -> Result<()> {
         let n_features = self.feature_names.len();
         let rows = out.len();
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let threads = cores.min(rows / PARALLEL_MIN_ROWS).max(1);
+        // Asking for the core count reads cgroup files (tens of µs): only when it matters.
+        let threads = match rows / PARALLEL_MIN_ROWS {
+            0 | 1 => 1,
+            most => std::thread::available_parallelism().map_or(1, |n| n.get().min(most)),
+        };
         if threads == 1 {
             return self.predict_rows(features, self.members.view(), out, spread, 0);
         }
