@@ -73,6 +73,11 @@ pub async fn collect_json(state: &AppState, request: Request) -> Result<Vec<u8>,
 
 /// Parses `bytes` as `T`; a 400 naming the field and what is wrong with it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // The plain parser first (every prediction request goes through here); only a body that
+    // fails is parsed again, tracking the path, to name the field.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();

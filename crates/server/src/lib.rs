@@ -154,15 +154,17 @@ async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
 }
 
 async fn log_request(request: Request, next: Next) -> Response {
-    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    // Cheap clones (the URI shares its bytes): this runs for every request.
+    let (method, uri) = (request.method().clone(), request.uri().clone());
     let clock = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status();
     if status.is_server_error() {
-        tracing::error!("{method} {path} -> {status}");
+        tracing::error!("{method} {} -> {status}", uri.path());
     } else {
         tracing::debug!(
-            "{method} {path} -> {status} in {:.3} ms",
+            "{method} {} -> {status} in {:.3} ms",
+            uri.path(),
             clock.elapsed().as_secs_f64() * 1e3
         );
     }
