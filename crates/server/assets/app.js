@@ -166,7 +166,16 @@ function buildParams() {
     label.textContent = spec.name.replaceAll('_', ' ');
     label.title = spec.flag;
     box.append(label);
-    if (spec.kind === 'bool') {
+    if (spec.kind === 'choice') {
+      const select = document.createElement('select');
+      select.id = `opt-${spec.name}`;
+      select.replaceChildren(...spec.choices.map((c) => option(c, c)));
+      select.value = spec.default;
+      const wrap = document.createElement('div');
+      wrap.className = 'wide';
+      wrap.append(select);
+      box.append(wrap);
+    } else if (spec.kind === 'bool') {
       const input = document.createElement('input');
       input.type = 'checkbox';
       input.id = `opt-${spec.name}`;
@@ -222,7 +231,7 @@ function buildParams() {
 
 function describe(spec) {
   const parts = [spec.meaning];
-  if (spec.kind !== 'bool') {
+  if (spec.kind !== 'bool' && spec.kind !== 'choice') {
     const lo = spec.min === null ? '' : `${spec.min_exclusive ? '>' : '≥'} ${spec.min}`;
     const max = spec.max >= 1e18 ? '2⁶⁴−1' : spec.max;
     const hi = spec.max === null ? '' : `${spec.max_exclusive ? '<' : '≤'} ${max}`;
@@ -233,9 +242,12 @@ function describe(spec) {
 }
 
 // The value of an option's input, or undefined to leave the default; throws on a bad one.
+// Options left at their defaults are not sent: the server then picks the default that
+// fits the other options (the split of lbfgs, for one).
 function readParam(spec) {
   const input = $(`#opt-${spec.name}`);
   if (spec.kind === 'bool') return input.checked === spec.default ? undefined : input.checked;
+  if (spec.kind === 'choice') return input.value === spec.default ? undefined : input.value;
   const text = input.value.trim();
   if (text === '') {
     if (spec.default === null) return undefined;
@@ -248,12 +260,12 @@ function readParam(spec) {
       if (bad) throw new Error(bad);
     }
     if (spec.max_len && values.length > spec.max_len) throw new Error(`${spec.name}: at most ${spec.max_len} values`);
-    return values;
+    return JSON.stringify(values) === JSON.stringify(spec.default) ? undefined : values;
   }
   const v = Number(text);
   const bad = checkValue(spec, v);
   if (bad) throw new Error(bad);
-  return v;
+  return v === spec.default ? undefined : v;
 }
 
 function validateParam(spec) {
@@ -320,7 +332,18 @@ async function train() {
 function showJob(job) {
   const status = $('#job-status');
   status.dataset.state = job.state;
-  const figures = [`epoch ${job.epoch}/${job.max_epochs}`];
+  const figures = [];
+  if (job.kind === 'auto') {
+    const tried = job.candidates || [];
+    figures.push(`${tried.length} candidate${tried.length === 1 ? '' : 's'} tried`);
+    if (tried.length) {
+      const best = tried.reduce((a, b) => (b.cv_r2_mean > a.cv_r2_mean ? b : a));
+      figures.push(`best CV R² ${fmt(best.cv_r2_mean, 4)} (${best.config})`);
+    }
+  } else {
+    const unit = job.kind === 'ensemble' ? 'member epochs' : 'epoch';
+    figures.push(`${unit} ${job.epoch}/${job.max_epochs}`);
+  }
   if (job.train_loss !== null) figures.push(`loss ${fmt(job.train_loss, 4)}`);
   if (job.validation_r2 !== null) figures.push(`validation R² ${fmt(job.validation_r2, 4)}`);
   const kind = { done: 'good', failed: 'bad', cancelled: 'bad', interrupted: 'bad' }[job.state] || '';
@@ -357,7 +380,8 @@ async function followJob(id) {
 function onJobEvent(job) {
   showJob(job);
   const c = state.curves;
-  if (job.epoch > c.train_loss.length && job.train_loss !== null) {
+  // An ensemble's members report interleaved epochs: its curves come with the model.
+  if (job.kind === 'network' && job.epoch > c.train_loss.length && job.train_loss !== null) {
     // Events are coalesced when epochs are fast: fill gaps with the latest figure.
     while (c.train_loss.length < job.epoch) c.train_loss.push(job.train_loss);
     if (job.validation_r2 !== null) {
@@ -384,10 +408,18 @@ function showMetrics(model) {
   } else {
     rows.push(['test rows', '0 (no test split)']);
   }
+  if (model.ensemble) {
+    rows.push(['members', `${model.members} × ${model.member}`]);
+    rows.push(['held-out R²', fmt(model.ensemble.heldout_r2)]);
+    if (model.ensemble.test_coverage !== null) rows.push(['test rows within ±1.96 std', `${(100 * model.ensemble.test_coverage).toFixed(1)}%`]);
+  } else {
+    rows.push(['network', model.member]);
+  }
+  if (model.leaderboard) rows.push(['auto: best of', `${model.leaderboard.length} candidates (${model.leaderboard[0].config})`]);
   rows.push(['epochs', `${model.epochs} (best ${model.best_epoch})`]);
   if (model.best_validation_r2 !== null) rows.push(['best validation R²', fmt(model.best_validation_r2)]);
   if (model.train_seconds !== null) rows.push(['time', `${model.train_seconds.toFixed(2)} s`]);
-  rows.push(['parameters', model.parameters]);
+  rows.push(['parameters', model.members > 1 ? `${model.parameters} per member` : model.parameters]);
   $('#metrics tbody').replaceChildren(...rows.map(([k, v]) => {
     const tr = document.createElement('tr');
     const a = document.createElement('td');
@@ -495,7 +527,7 @@ function showModel() {
     input.step = 'any';
     input.required = true;
     input.name = name;
-    input.value = Number(m.feature_means[i].toPrecision(4));
+    input.value = m.feature_means ? Number(m.feature_means[i].toPrecision(4)) : 0;
     label.append(input);
     return label;
   }) : [];
@@ -512,7 +544,8 @@ async function predictPoint(event) {
   const out = $('#point-result');
   try {
     const result = await api(`/api/v1/models/${m.id}/predict`, json({ rows: [row] }));
-    out.textContent = `${result.target} = ${fmt(result.predictions[0], 8)}`;
+    const std = result.std ? ` ± ${fmt(result.std[0], 4)} (std)` : '';
+    out.textContent = `${result.target} = ${fmt(result.predictions[0], 8)}${std}`;
     out.dataset.value = String(result.predictions[0]);
     out.className = '';
   } catch (e) {
@@ -531,7 +564,8 @@ async function predictBatch() {
   if (!file) { setStatus(status, 'choose a CSV file first', 'bad'); return; }
   setStatus(status, `predicting ${file.name}…`);
   try {
-    const response = await api(`/api/v1/models/${m.id}/predict`, { method: 'POST', body: file, type: 'text/csv', raw: true });
+    const query = m.members > 1 ? '?std=true' : '';
+    const response = await api(`/api/v1/models/${m.id}/predict${query}`, { method: 'POST', body: file, type: 'text/csv', raw: true });
     const blob = await response.blob();
     const rows = (await blob.text()).split('\n').filter((l) => l !== '').length - 1;
     if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);

@@ -45,8 +45,10 @@ pub struct Hyperparameter {
     pub name: String,
     /// The `fivedreg train` flag.
     pub flag: String,
-    /// `integer`, `real`, `bool`, `integer_list` or `real_list`.
+    /// `integer`, `real`, `bool`, `choice`, `integer_list` or `real_list`.
     pub kind: String,
+    /// The valid names, for a choice (empty otherwise).
+    pub choices: Vec<String>,
     /// The default (`null`: decided from the data, see `meaning`).
     #[schema(value_type = Object)]
     pub default: Value,
@@ -81,6 +83,7 @@ type SliderRange = (f64, f64, bool);
 /// The library's fields that are job options, the option's name, and a slider range
 /// `(min, max, log)` when one makes sense.
 const OPTIONS: &[(&str, &str, Option<SliderRange>)] = &[
+    ("solver", "solver", None),
     ("hidden_layers", "hidden", None),
     ("learning_rate", "learning_rate", Some((1e-5, 1.0, true))),
     ("max_epochs", "max_epochs", Some((1.0, 5000.0, true))),
@@ -98,6 +101,7 @@ fn kind_name(kind: ParamKind) -> &'static str {
         ParamKind::Real => "real",
         ParamKind::Bool => "bool",
         ParamKind::IntegerList => "integer_list",
+        ParamKind::Choice => "choice",
     }
 }
 
@@ -107,6 +111,7 @@ fn default_value(default: &ParamDefault) -> Value {
         ParamDefault::Number(v) => json!(v),
         ParamDefault::Bool(b) => json!(b),
         ParamDefault::Widths(w) => json!(w),
+        ParamDefault::Name(name) => json!(name),
         ParamDefault::FromData => Value::Null,
     }
 }
@@ -133,6 +138,7 @@ pub fn hyperparameters() -> Hyperparameters {
                 name: name.to_string(),
                 flag: flag(name),
                 kind: kind_name(spec.kind).to_string(),
+                choices: spec.choices.iter().map(|c| c.to_string()).collect(),
                 default: default_value(&spec.default),
                 min: spec.min,
                 min_exclusive: spec.min_exclusive,
@@ -155,34 +161,78 @@ pub fn hyperparameters() -> Hyperparameters {
         })
         .collect();
     let fit = fivedreg::FitOptions::default();
+    let auto = fivedreg::AutoOptions::default();
     let split = fit.split;
-    options.push(Hyperparameter {
-        name: "no_scale".into(),
-        flag: flag("no_scale"),
-        kind: "bool".into(),
-        default: json!(!(fit.scale_features && fit.scale_target)),
+    let plain = |name: &str, kind: &str, default: Value, meaning: &str| Hyperparameter {
+        name: name.into(),
+        flag: flag(name),
+        kind: kind.into(),
+        choices: Vec::new(),
+        default,
         min: None,
         min_exclusive: false,
         max: None,
         max_exclusive: false,
         max_len: None,
-        meaning: "train on the features and the target as given, without standardizing them".into(),
+        meaning: meaning.into(),
         slider: None,
+    };
+    options.push(plain(
+        "no_scale",
+        "bool",
+        json!(!(fit.scale_features && fit.scale_target)),
+        "train on the features and the target as given, without standardizing them",
+    ));
+    options.push(Hyperparameter {
+        min: Some(0.0),
+        max: Some(1.0),
+        max_len: Some(3),
+        ..plain(
+            "split",
+            "real_list",
+            json!([split.train(), split.validation(), split.test()]),
+            "train, validation and test fractions, summing to 1 (training above 0, \
+             validation above 0 with Adam's early stopping); 0.8,0,0.2 by default with lbfgs",
+        )
     });
     options.push(Hyperparameter {
-        name: "split".into(),
-        flag: flag("split"),
-        kind: "real_list".into(),
-        default: json!([split.train(), split.validation(), split.test()]),
+        min: Some(1.0),
+        max: Some(fivedreg::MAX_ENSEMBLE as f64),
+        slider: Some(Slider {
+            min: 1.0,
+            max: 16.0,
+            log: false,
+        }),
+        ..plain(
+            "ensemble",
+            "integer",
+            json!(fit.ensemble),
+            "networks in an ensemble, each holding out one fold; its predictions come \
+             with a calibrated standard deviation (1 is a single network)",
+        )
+    });
+    options.push(plain(
+        "auto",
+        "bool",
+        json!(false),
+        "choose the model by cross-validation over a list of candidates within the budget \
+         (leave solver and ensemble out)",
+    ));
+    options.push(Hyperparameter {
         min: Some(0.0),
-        min_exclusive: false,
-        max: Some(1.0),
-        max_exclusive: false,
-        max_len: Some(3),
-        meaning: "train, validation and test fractions, summing to 1 (training above 0, \
-                  validation above 0 with early stopping)"
-            .into(),
-        slider: None,
+        min_exclusive: true,
+        max: Some(fivedreg::MAX_BUDGET_SECONDS),
+        slider: Some(Slider {
+            min: 1.0,
+            max: 3600.0,
+            log: true,
+        }),
+        ..plain(
+            "budget",
+            "real",
+            json!(auto.budget_seconds),
+            "seconds auto may spend before it stops trying new candidates (auto only)",
+        )
     });
     Hyperparameters { options }
 }
@@ -197,7 +247,7 @@ mod tests {
         for (field, _, _) in OPTIONS {
             assert!(specs.iter().any(|s| s.name == *field), "{field}");
         }
-        assert_eq!(hyperparameters().options.len(), OPTIONS.len() + 2);
+        assert_eq!(hyperparameters().options.len(), OPTIONS.len() + 5);
     }
 
     #[test]

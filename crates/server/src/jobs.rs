@@ -14,7 +14,9 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fivedreg::{FitOptions, Interpolator, MlpParams, ValidFitOptions};
+use fivedreg::{
+    AutoOptions, FitOptions, Interpolator, MlpParams, Solver, ValidAutoOptions, ValidFitOptions,
+};
 use fivedreg_data::{CsvOptions, SplitFractions};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -52,7 +54,8 @@ pub struct TrainOptions {
     /// Train on unscaled features and target (`--no-scale`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_scale: Option<bool>,
-    /// Train, validation and test fractions (`--split`).
+    /// Train, validation and test fractions (`--split`); by default 0.6,0.2,0.2, or
+    /// 0.8,0,0.2 with `lbfgs`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split: Option<Vec<f64>>,
     /// Seed of the split, the initial weights and the minibatch order (`--seed`).
@@ -61,16 +64,18 @@ pub struct TrainOptions {
     /// Training threads, 0 = all cores (`--threads`); never changes the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
-    /// Optimizer (`--solver`); this build has `adam`.
+    /// Optimiser (`--solver`): `adam` (minibatches, early stopping) or `lbfgs` (full batch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub solver: Option<String>,
-    /// Networks in an ensemble (`--ensemble`); this build trains 1.
+    /// Networks in an ensemble (`--ensemble`, 1 to 64; 1 is a single network); an ensemble
+    /// predicts with a calibrated standard deviation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ensemble: Option<usize>,
-    /// Model selection (`--auto`); not in this build.
+    /// Choose the model by cross-validation over a list of candidates (`--auto`); leave
+    /// `solver` and `ensemble` out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto: Option<bool>,
-    /// Seconds for `auto` (`--budget`); not in this build.
+    /// Seconds `auto` may spend before it stops trying new candidates (`--budget`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
 }
@@ -84,53 +89,74 @@ pub(crate) fn api_option_name(library_name: &str) -> &str {
     }
 }
 
-fn unsupported(field: &str, value: String, what: &str) -> ApiError {
-    ApiError::bad_request(format!(
-        "{field} = {value} is not available: this build of fivedreg {what}"
-    ))
-    .with_field(format!("options.{field}"))
+/// What a job runs: one fit, or `auto`'s model selection.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// [`Interpolator::fit`] with these options.
+    Fit(ValidFitOptions),
+    /// [`Interpolator::fit_auto`] with these options.
+    Auto(ValidAutoOptions),
+}
+
+impl Plan {
+    /// The network options every candidate shares (the split, the seed, the threads).
+    pub fn base(&self) -> &FitOptions {
+        match self {
+            Plan::Fit(options) => options.options(),
+            Plan::Auto(auto) => &auto.options().base,
+        }
+    }
+}
+
+fn bad_option(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(message).with_field(format!("options.{field}"))
 }
 
 impl TrainOptions {
-    /// The checked fit options, or a 400 naming the field at fault.
-    pub fn fit_options(&self) -> Result<ValidFitOptions, ApiError> {
-        match self.solver.as_deref() {
-            None | Some("adam") => {}
-            Some(other) => {
-                return Err(unsupported(
-                    "solver",
-                    format!("{other:?}"),
-                    "trains with adam only",
-                ))
+    /// The checked plan (fit or `auto`), or a 400 naming the field at fault; the same
+    /// options as `fivedreg train` with these flags.
+    pub fn plan(&self) -> Result<Plan, ApiError> {
+        let auto = self.auto.unwrap_or(false);
+        if auto {
+            for (field, given) in [
+                ("solver", self.solver.is_some()),
+                ("ensemble", self.ensemble.is_some()),
+            ] {
+                if given {
+                    return Err(bad_option(
+                        field,
+                        format!("auto chooses the {field} itself: leave {field} out, or auto"),
+                    ));
+                }
             }
-        }
-        if let Some(k) = self.ensemble.filter(|&k| k != 1) {
-            return Err(unsupported(
-                "ensemble",
-                k.to_string(),
-                "trains single networks only",
-            ));
-        }
-        if self.auto == Some(true) {
-            return Err(unsupported("auto", "true".into(), "has no model selection"));
-        }
-        if let Some(b) = self.budget {
-            return Err(unsupported(
+        } else if self.budget.is_some() {
+            return Err(bad_option(
                 "budget",
-                b.to_string(),
-                "has no model selection",
+                "budget applies to auto only: set auto to true",
             ));
         }
-        let split = match self.split.as_deref() {
-            None => SplitFractions::default(),
-            Some(&[train, validation, test]) => SplitFractions::new(train, validation, test)
-                .map_err(|e| ApiError::bad_request(e.to_string()).with_field("options.split"))?,
-            Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "split needs 3 fractions (train, validation, test), not {}",
-                    other.len()
+        let solver = match self.solver.as_deref() {
+            None => Solver::default(),
+            Some(name) => name
+                .parse::<Solver>()
+                .map_err(|e| bad_option("solver", e.to_string()))?,
+        };
+        let default_split: &[f64] = if solver == Solver::Lbfgs {
+            &[0.8, 0.0, 0.2]
+        } else {
+            &[0.6, 0.2, 0.2]
+        };
+        let split = match self.split.as_deref().unwrap_or(default_split) {
+            &[train, validation, test] => SplitFractions::new(train, validation, test)
+                .map_err(|e| bad_option("split", e.to_string()))?,
+            other => {
+                return Err(bad_option(
+                    "split",
+                    format!(
+                        "split needs 3 fractions (train, validation, test), not {}",
+                        other.len()
+                    ),
                 ))
-                .with_field("options.split"))
             }
         };
         let d = MlpParams::default();
@@ -139,20 +165,36 @@ impl TrainOptions {
             split,
             scale_features: scale,
             scale_target: scale,
+            ensemble: self.ensemble.unwrap_or(1),
             network: MlpParams {
-                hidden_layers: self.hidden.clone().unwrap_or(d.hidden_layers),
+                solver,
+                // L-BFGS watches no validation rows.
+                early_stopping: !self.no_early_stopping.unwrap_or(!d.early_stopping)
+                    && solver == Solver::Adam,
+                hidden_layers: self.hidden.clone().unwrap_or(d.hidden_layers.clone()),
                 learning_rate: self.learning_rate.unwrap_or(d.learning_rate),
                 max_epochs: self.max_epochs.unwrap_or(d.max_epochs),
                 batch_size: self.batch_size.or(d.batch_size),
                 alpha: self.alpha.unwrap_or(d.alpha),
-                early_stopping: !self.no_early_stopping.unwrap_or(!d.early_stopping),
                 patience: self.patience.unwrap_or(d.patience),
                 seed: self.seed.unwrap_or(d.seed),
                 threads: self.threads.unwrap_or(d.threads),
                 ..d
             },
+            ..FitOptions::default()
         };
-        options.check().map_err(|e| match e {
+        let checked = if auto {
+            AutoOptions {
+                budget_seconds: self.budget.unwrap_or(AutoOptions::default().budget_seconds),
+                base: options,
+                ..AutoOptions::default()
+            }
+            .check()
+            .map(Plan::Auto)
+        } else {
+            options.check().map(Plan::Fit)
+        };
+        checked.map_err(|e| match e {
             fivedreg::Error::NoValidationRows(_) => {
                 ApiError::bad_request(e.to_string()).with_field("options.split")
             }
@@ -197,11 +239,28 @@ impl JobState {
     }
 }
 
+/// One configuration `auto` has tried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CandidateScore {
+    /// The configuration, in words.
+    pub config: String,
+    /// Mean R² of its fold models on the folds they held out.
+    pub cv_r2_mean: f64,
+    /// Standard deviation of those R² across the folds.
+    pub cv_r2_std: f64,
+    /// Seconds its cross-validation took.
+    pub seconds: f64,
+}
+
 /// A job's state, as stored and as shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JobRecord {
     /// Its id (`j` and 16 hex digits).
     pub id: String,
+    /// What it trains: `network`, `ensemble` (then `epoch` counts the epochs of all its
+    /// members, and `max_epochs` bounds their sum) or `auto` (then `candidates` grows).
+    #[serde(default)]
+    pub kind: String,
     /// The data set it trains on.
     pub dataset: String,
     /// The target column.
@@ -218,6 +277,9 @@ pub struct JobRecord {
     pub train_loss: Option<f64>,
     /// Validation R² of the last epoch.
     pub validation_r2: Option<f64>,
+    /// The configurations `auto` has tried so far.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<CandidateScore>,
     /// The model, once done.
     pub model: Option<String>,
     /// Why it failed or stopped.
@@ -350,7 +412,8 @@ impl Job {
     }
 
     fn on_epoch(&self, stats: &fivedreg::EpochStats) {
-        {
+        let single = self.status.borrow().kind == KIND_NETWORK;
+        if single {
             let mut curves = lock(&self.curves);
             curves.train_loss.push(stats.train_loss);
             if let Some(r2) = stats.validation_r2 {
@@ -358,12 +421,34 @@ impl Job {
             }
         }
         self.status.send_modify(|r| {
-            r.epoch = stats.epoch;
+            // An ensemble's members report their epochs interleaved: count them all.
+            r.epoch = if single { stats.epoch } else { r.epoch + 1 };
             r.train_loss = Some(stats.train_loss);
             r.validation_r2 = stats.validation_r2;
         });
     }
+
+    fn on_candidate(&self, entry: &fivedreg::LeaderboardEntry) {
+        self.status.send_modify(|r| {
+            r.candidates.push(CandidateScore {
+                config: entry.config.clone(),
+                cv_r2_mean: entry.cv_r2_mean,
+                cv_r2_std: entry.cv_r2_std,
+                seconds: entry.seconds,
+            })
+        });
+    }
+
+    /// Unwinds out of the library's progress callback when the job is asked to stop.
+    fn stop_if_asked(&self) {
+        if self.stop.load(Ordering::Relaxed) != RUN {
+            std::panic::resume_unwind(Box::new(StopTraining));
+        }
+    }
 }
+
+/// `JobRecord::kind` of a single network.
+const KIND_NETWORK: &str = "network";
 
 /// A job submission.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -415,23 +500,35 @@ pub async fn create(
         }
         None => columns.last().map(|c| c.to_string()).unwrap_or_default(),
     };
-    let options = request.options.fit_options()?;
-    // The network's size depends on the data's width: checked now rather than by a job
-    // that fails later.
-    options
-        .network()
-        .layer_sizes(columns.len().saturating_sub(1))
-        .map_err(|e| ApiError::bad_request(e.to_string()).with_field("options.hidden"))?;
+    let plan = request.options.plan()?;
+    let (kind, max_epochs) = match &plan {
+        Plan::Fit(options) => {
+            // The network's size depends on the data's width: checked now rather than by a
+            // job that fails later.
+            options
+                .network()
+                .layer_sizes(columns.len().saturating_sub(1))
+                .map_err(|e| ApiError::bad_request(e.to_string()).with_field("options.hidden"))?;
+            let o = options.options();
+            match o.ensemble {
+                1 => (KIND_NETWORK, o.network.max_epochs),
+                k => ("ensemble", o.network.max_epochs.saturating_mul(k)),
+            }
+        }
+        Plan::Auto(_) => ("auto", 0),
+    };
     let record = JobRecord {
         id: new_id(Kind::Job),
+        kind: kind.into(),
         dataset: dataset.id.clone(),
         target,
         options: request.options,
         state: JobState::Queued,
         epoch: 0,
-        max_epochs: options.options().network.max_epochs,
+        max_epochs,
         train_loss: None,
         validation_r2: None,
+        candidates: Vec::new(),
         model: None,
         error: None,
         created_ms: now_ms(),
@@ -512,9 +609,9 @@ async fn run(state: AppState, job: Arc<Job>) {
 fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
     let failed = |why: String| (JobState::Failed, why);
     let record = job.record();
-    let options = record
+    let plan = record
         .options
-        .fit_options()
+        .plan()
         .map_err(|e| failed(e.body().error.clone()))?;
     let dataset =
         datasets::find(state, &record.dataset).map_err(|e| failed(e.body().error.clone()))?;
@@ -528,16 +625,20 @@ fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
         .map_err(|e| failed(e.to_string()))?
         .0;
     let clock = Instant::now();
-    // The library's callback cannot say "stop", so a stop unwinds out of it (at an epoch's
-    // end, where the training loop holds no lock) and is caught here. Any other panic is a
-    // bug; it fails the job instead of the server.
-    let fitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Interpolator::fit(&data, &options, &mut |stats| {
+    // The library's callbacks cannot say "stop", so a stop unwinds out of one (at an epoch's
+    // or a candidate's end, where the library holds no lock) and is caught here. An
+    // ensemble trained on several threads reports its epochs through a channel, so it
+    // stops only when its members are done. Any other panic is a bug; it fails the job
+    // instead of the server.
+    let fitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &plan {
+        Plan::Fit(options) => Interpolator::fit(&data, options, &mut |stats| {
             job.on_epoch(stats);
-            if job.stop.load(Ordering::Relaxed) != RUN {
-                std::panic::resume_unwind(Box::new(StopTraining));
-            }
-        })
+            job.stop_if_asked();
+        }),
+        Plan::Auto(auto) => Interpolator::fit_auto(&data, auto, &mut |entry| {
+            job.on_candidate(entry);
+            job.stop_if_asked();
+        }),
     }));
     let fitted = match fitted {
         Ok(Ok(fitted)) => fitted,

@@ -30,9 +30,14 @@ mod store;
 pub use datasets::{ColumnStats, DatasetInfo};
 pub use error::{ApiError, ErrorBody, ServerError};
 pub use hyperparameters::{Hyperparameter, Hyperparameters, Slider};
-pub use jobs::{Curves, JobRecord, JobRequest, JobState, JobView, TrainOptions};
+pub use jobs::{
+    CandidateScore, Curves, JobRecord, JobRequest, JobState, JobView, Plan, TrainOptions,
+};
 pub use json::JSON_LIMIT;
-pub use models::{Metrics, ModelDetail, ModelInfo, ModelSource, PredictRequest, PredictResponse};
+pub use models::{
+    EnsembleInfo, Metrics, ModelDetail, ModelInfo, ModelSource, PredictQuery, PredictRequest,
+    PredictResponse,
+};
 pub use openapi::ApiDoc;
 pub use state::{AppState, ServeConfig, MAX_JOBS};
 

@@ -55,6 +55,17 @@ pub struct ModelSource {
     pub train_seconds: Option<f64>,
 }
 
+/// What an ensemble's fit measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EnsembleInfo {
+    /// R² of each member on the fold it held out.
+    pub fold_r2: Vec<f64>,
+    /// R² of the held-out predictions of all folds together.
+    pub heldout_r2: f64,
+    /// Share of the test rows within ±1.96 calibrated std of the prediction.
+    pub test_coverage: Option<f64>,
+}
+
 /// A stored model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ModelInfo {
@@ -69,13 +80,19 @@ pub struct ModelInfo {
     pub source: ModelSource,
     /// The features, in the order `rows` of a prediction give them.
     pub features: Vec<String>,
-    /// Mean of each feature in the training split (a sensible point to start from).
-    pub feature_means: Vec<f64>,
+    /// Mean of each feature in the training split, a sensible point to start from (none
+    /// when the features were power-transformed: the means are then of the transform).
+    pub feature_means: Option<Vec<f64>>,
     /// The target's name.
     pub target: String,
-    /// Layer widths, inputs to output.
-    pub layer_sizes: Vec<usize>,
-    /// Trainable parameters.
+    /// One member in words (`5 → 64 → 32 → 16 → 1 (relu)`, or an RBF kernel model).
+    pub member: String,
+    /// Members: 1 for a single network, more for an ensemble (whose predictions come with
+    /// a calibrated `std`).
+    pub members: usize,
+    /// Layer widths of the networks, inputs to output (none for kernel models).
+    pub layer_sizes: Option<Vec<usize>>,
+    /// Trainable parameters of one member.
     pub parameters: usize,
     /// Size of the model file.
     pub bytes: u64,
@@ -87,8 +104,13 @@ pub struct ModelInfo {
     pub best_epoch: usize,
     /// Best validation R², when early stopping watched it.
     pub best_validation_r2: Option<f64>,
-    /// Why training stopped: `no_improvement` or `max_epochs`.
+    /// Why training stopped: `no_improvement`, `max_epochs`, `converged` or
+    /// `max_evaluations` (of the first member of an ensemble).
     pub stop_reason: String,
+    /// What an ensemble's fit measured (none for a single network).
+    pub ensemble: Option<EnsembleInfo>,
+    /// The configurations `auto` compared, best first (none without `auto`).
+    pub leaderboard: Option<Vec<crate::jobs::CandidateScore>>,
     /// Rows in the training split.
     pub train_samples: usize,
     /// Rows in the validation split.
@@ -117,10 +139,15 @@ impl ModelInfo {
             created_ms: now_ms(),
             source,
             features: model.feature_names().to_vec(),
-            feature_means: model.feature_scaler().mean().to_vec(),
+            feature_means: model
+                .feature_transform()
+                .is_none()
+                .then(|| model.feature_scaler().mean().to_vec()),
             target: model.target_name().to_string(),
-            layer_sizes: model.mlp().sizes().to_vec(),
-            parameters: model.mlp().n_parameters(),
+            member: model.describe_member(),
+            members: model.members().len(),
+            layer_sizes: model.layer_sizes().map(<[usize]>::to_vec),
+            parameters: model.n_parameters(),
             bytes,
             metrics: summary.test_metrics.map(|r| Metrics {
                 n: r.n,
@@ -136,8 +163,26 @@ impl ModelInfo {
             stop_reason: match history.stop_reason {
                 StopReason::NoImprovement => "no_improvement",
                 StopReason::MaxEpochs => "max_epochs",
+                StopReason::Converged => "converged",
+                StopReason::MaxEvaluations => "max_evaluations",
             }
             .into(),
+            ensemble: summary.ensemble.as_ref().map(|e| EnsembleInfo {
+                fold_r2: e.fold_r2.clone(),
+                heldout_r2: e.heldout_r2,
+                test_coverage: e.test_coverage,
+            }),
+            leaderboard: summary.leaderboard.as_ref().map(|board| {
+                board
+                    .iter()
+                    .map(|entry| crate::jobs::CandidateScore {
+                        config: entry.config.clone(),
+                        cv_r2_mean: entry.cv_r2_mean,
+                        cv_r2_std: entry.cv_r2_std,
+                        seconds: entry.seconds,
+                    })
+                    .collect()
+            }),
             train_samples: summary.train_samples,
             validation_samples: summary.validation_samples,
             test_samples: summary.test_samples,
@@ -366,8 +411,20 @@ pub struct PredictRequest {
 pub struct PredictResponse {
     /// The target's name.
     pub target: String,
-    /// One prediction per row.
+    /// One prediction per row (an ensemble's: its members' mean).
     pub predictions: Vec<f64>,
+    /// An ensemble's calibrated standard deviation per row (about 95% of unseen rows lie
+    /// within ±1.96 of it); absent for a single network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub std: Option<Vec<f64>>,
+}
+
+/// The query of a prediction.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct PredictQuery {
+    /// With a CSV body: add a `<target>_std` column, the ensemble's calibrated standard
+    /// deviation (ensembles only). JSON answers of an ensemble always carry `std`.
+    pub std: Option<bool>,
 }
 
 /// Predict: JSON rows in, JSON predictions out; or a CSV in, the CSV out with a
@@ -378,7 +435,7 @@ pub struct PredictResponse {
 /// result is spooled to disk and sent only once every row has been predicted, so a bad row
 /// anywhere gives a 400 naming its line, never a partial CSV.
 #[utoipa::path(post, path = "/api/v1/models/{id}/predict", tag = "models",
-    params(("id" = String, Path, description = "model id")),
+    params(("id" = String, Path, description = "model id"), PredictQuery),
     request_body(content(
         (PredictRequest = "application/json"),
         (String = "text/csv"),
@@ -394,6 +451,7 @@ pub struct PredictResponse {
 pub async fn predict(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(query): Query<PredictQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let entry = find(&state, &id)?;
@@ -401,7 +459,16 @@ pub async fn predict(
     let media = media_type(request.headers());
     match media.as_deref() {
         Some("application/json") => predict_json(&state, model, request).await,
-        other if is_csv(other) => predict_csv(&state, model, request).await,
+        other if is_csv(other) => {
+            let with_std = query.std.unwrap_or(false);
+            if with_std && !model.is_ensemble() {
+                return Err(
+                    ApiError::bad_request(fivedreg::Error::NotAnEnsemble.to_string())
+                        .with_field("std"),
+                );
+            }
+            predict_csv(&state, model, request, with_std).await
+        }
         Some(other) => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
@@ -440,11 +507,20 @@ async fn predict_json(
         features.extend_from_slice(row);
     }
     drop(rows);
-    let predictions = if features.len() / n_features <= INLINE_ROWS {
-        model.predict(&features)
+    let predict = |model: &Interpolator, features: &[f64]| {
+        if model.is_ensemble() {
+            model
+                .predict_with_std(features)
+                .map(|w| (w.mean, Some(w.std)))
+        } else {
+            model.predict(features).map(|mean| (mean, None))
+        }
+    };
+    let (predictions, std) = if features.len() / n_features <= INLINE_ROWS {
+        predict(&model, &features)
     } else {
         let model = model.clone();
-        tokio::task::spawn_blocking(move || model.predict(&features))
+        tokio::task::spawn_blocking(move || predict(&model, &features))
             .await
             .map_err(|e| ApiError::internal(format!("the prediction stopped: {e}")))?
     }
@@ -455,6 +531,7 @@ async fn predict_json(
     Ok(Json(PredictResponse {
         target: model.target_name().to_string(),
         predictions,
+        std,
     })
     .into_response())
 }
@@ -463,6 +540,7 @@ async fn predict_csv(
     state: &AppState,
     model: Arc<Interpolator>,
     request: Request,
+    with_std: bool,
 ) -> Result<Response, ApiError> {
     let config = state.config();
     check_length(request.headers(), config.max_upload_bytes)?;
@@ -473,7 +551,7 @@ async fn predict_csv(
     );
     let spool_dir = state.inner.store.tmp_dir();
     let (spool, length) =
-        tokio::task::spawn_blocking(move || predict_to_spool(&model, reader, &spool_dir))
+        tokio::task::spawn_blocking(move || predict_to_spool(&model, reader, &spool_dir, with_std))
             .await
             .map_err(|e| ApiError::internal(format!("the prediction stopped: {e}")))??;
     Ok((
@@ -495,8 +573,9 @@ fn predict_to_spool(
     model: &Interpolator,
     mut reader: BodyReader,
     dir: &std::path::Path,
+    with_std: bool,
 ) -> Result<(std::fs::File, u64), ApiError> {
-    let result = write_predictions(model, &mut reader, dir);
+    let result = write_predictions(model, &mut reader, dir, with_std);
     // A failure of the body itself (too large, a stalled client) is the real cause of
     // whatever error the CSV reader saw.
     if let Some(failure) = reader.failure() {
@@ -509,6 +588,7 @@ fn write_predictions(
     model: &Interpolator,
     reader: &mut BodyReader,
     dir: &std::path::Path,
+    with_std: bool,
 ) -> Result<(std::fs::File, u64), ApiError> {
     let source = "request body";
     let mut rows = FeatureRows::with_options(
@@ -518,11 +598,14 @@ fn write_predictions(
         &CsvOptions::default(),
     )?;
     let column = format!("{}_predicted", model.target_name());
-    if rows.header().contains(&column) {
-        return Err(ApiError::bad_request(format!(
-            "{source}: already has a column named {column}"
-        ))
-        .at(Some(1), None));
+    let std_column = format!("{}_std", model.target_name());
+    for name in [&column, &std_column] {
+        if rows.header().contains(name) && (with_std || *name == column) {
+            return Err(ApiError::bad_request(format!(
+                "{source}: already has a column named {name}"
+            ))
+            .at(Some(1), None));
+        }
     }
     let spool_error = |e: std::io::Error| {
         tracing::error!("spooling predictions in {}: {e}", dir.display());
@@ -537,6 +620,9 @@ fn write_predictions(
         |e: csv::Error| ApiError::internal(format!("cannot spool the predictions: {e}"));
     let mut header = rows.header().to_vec();
     header.push(column);
+    if with_std {
+        header.push(std_column);
+    }
     csv.write_record(&header).map_err(csv_error)?;
     let n_features = model.feature_names().len();
     let mut chunk: Vec<FeatureRow> = (0..CSV_CHUNK_ROWS)
@@ -548,6 +634,7 @@ fn write_predictions(
         .collect();
     let mut features: Vec<f64> = Vec::with_capacity(CSV_CHUNK_ROWS * n_features);
     let mut number = String::new();
+    let mut spread = String::new();
     loop {
         let mut filled = 0;
         while filled < CSV_CHUNK_ROWS && rows.read_row(&mut chunk[filled])? {
@@ -560,7 +647,12 @@ fn write_predictions(
         for row in &chunk[..filled] {
             features.extend_from_slice(&row.features);
         }
-        let predictions = model.predict(&features).map_err(|e| {
+        let predicted = if with_std {
+            model.predict_with_std(&features).map(|w| (w.mean, w.std))
+        } else {
+            model.predict(&features).map(|mean| (mean, Vec::new()))
+        };
+        let (predictions, stds) = predicted.map_err(|e| {
             let line_of = |row: usize| chunk.get(row.saturating_sub(1)).map(|r| r.line);
             match e {
                 fivedreg::Error::NonFiniteFeature { row, column, value } => {
@@ -582,14 +674,20 @@ fn write_predictions(
                 .at(Some(chunk[0].line), None),
             }
         })?;
-        for (row, y) in chunk[..filled].iter().zip(&predictions) {
+        for (i, (row, y)) in chunk[..filled].iter().zip(&predictions).enumerate() {
             number.clear();
             let _ = write!(number, "{y:?}");
+            spread.clear();
+            if let Some(sd) = stds.get(i) {
+                let _ = write!(spread, "{sd:?}");
+            }
+            let extra = with_std.then_some(spread.as_bytes());
             csv.write_record(
                 row.fields
                     .iter()
                     .map(String::as_bytes)
-                    .chain([number.as_bytes()]),
+                    .chain([number.as_bytes()])
+                    .chain(extra),
             )
             .map_err(csv_error)?;
         }

@@ -89,38 +89,50 @@ async fn hyperparameters_come_from_the_library_and_are_accepted_as_given() {
     assert_eq!(find("no_early_stopping")["default"], json!(false));
     assert_eq!(find("split")["default"], json!([0.6, 0.2, 0.2]));
 
-    // Every option at its default, and every slider end, is a valid job option.
+    // Every option at its default, and every slider end, is a valid job option (budget
+    // with auto only, which then takes neither solver nor ensemble).
     let dataset = api.upload(&sum_of_squares(50, 2, 1)).await["id"].clone();
     let mut defaults = serde_json::Map::new();
     for option in &options {
-        if !option["default"].is_null() {
-            defaults.insert(
-                option["name"].as_str().unwrap().into(),
-                option["default"].clone(),
-            );
+        let name = option["name"].as_str().unwrap();
+        if !option["default"].is_null() && name != "budget" {
+            defaults.insert(name.into(), option["default"].clone());
         }
     }
-    let mut ends = Vec::new();
+    let mut auto = defaults.clone();
+    auto.remove("solver");
+    auto.remove("ensemble");
+    auto.insert("auto".into(), json!(true));
+    auto.insert("budget".into(), find("budget")["default"].clone());
+    let mut cases = vec![Value::Object(defaults.clone()), Value::Object(auto.clone())];
     for option in &options {
         if let Some(slider) = option["slider"].as_object() {
+            let name = option["name"].as_str().unwrap();
             for end in ["min", "max"] {
-                let mut o = defaults.clone();
-                o.insert(option["name"].as_str().unwrap().into(), slider[end].clone());
-                ends.push(Value::Object(o));
+                let mut o = if name == "budget" {
+                    auto.clone()
+                } else {
+                    defaults.clone()
+                };
+                o.insert(name.into(), slider[end].clone());
+                cases.push(Value::Object(o));
             }
         }
+        for choice in option["choices"].as_array().unwrap() {
+            let mut o = defaults.clone();
+            o.insert(option["name"].as_str().unwrap().into(), choice.clone());
+            if choice == "lbfgs" {
+                o.remove("split");
+            }
+            cases.push(Value::Object(o));
+        }
     }
-    let client_side_check = |options: &Value| -> Result<(), String> {
+    for options in &cases {
         let train: fivedreg_server::TrainOptions =
-            serde_json::from_value(options.clone()).map_err(|e| e.to_string())?;
-        train
-            .fit_options()
-            .map(|_| ())
-            .map_err(|e| e.body().error.clone())
-    };
-    client_side_check(&Value::Object(defaults.clone())).unwrap();
-    for options in &ends {
-        client_side_check(options).unwrap_or_else(|e| panic!("{options}: {e}"));
+            serde_json::from_value(options.clone()).unwrap_or_else(|e| panic!("{options}: {e}"));
+        if let Err(e) = train.plan() {
+            panic!("{options}: {}", e.body().error);
+        }
     }
     // And the server agrees, end to end, for the defaults (then the job is cancelled).
     let job = api
@@ -462,13 +474,25 @@ async fn bad_job_requests_name_the_field() {
             "options.learnin_rate",
             "unknown field `learnin_rate`",
         ),
+        (json!({"solver": "sgd"}), "options.solver", "adam or lbfgs"),
+        (json!({"ensemble": 0}), "options.ensemble", "1..=64"),
+        (json!({"ensemble": 65}), "options.ensemble", "1..=64"),
         (
-            json!({"solver": "lbfgs"}),
+            json!({"auto": true, "solver": "adam"}),
             "options.solver",
-            "not available",
+            "leave solver out",
         ),
-        (json!({"ensemble": 5}), "options.ensemble", "not available"),
-        (json!({"auto": true}), "options.auto", "not available"),
+        (
+            json!({"auto": true, "ensemble": 3}),
+            "options.ensemble",
+            "leave ensemble out",
+        ),
+        (json!({"budget": 5}), "options.budget", "auto only"),
+        (
+            json!({"auto": true, "budget": 0}),
+            "options.budget",
+            "above 0",
+        ),
     ];
     for (options, field, words) in cases {
         let reply = api
@@ -646,10 +670,8 @@ async fn bad_predictions_are_refused_with_the_row_or_line() {
         .post_json(&path, &json!({"rows": [[1e308, 1e308, 1e308]]}))
         .await
         .error(StatusCode::BAD_REQUEST);
-    assert!(
-        body["error"].as_str().unwrap().contains("not finite"),
-        "{body}"
-    );
+    assert_eq!(body["field"], "rows", "{body}");
+    assert!(body["error"].as_str().unwrap().contains("32-bit"), "{body}");
     api.post_json(&path, &json!({"points": [[1, 2, 3]]}))
         .await
         .error(StatusCode::BAD_REQUEST);
@@ -1123,4 +1145,121 @@ async fn garbage_never_breaks_the_server_or_what_it_stores() {
         .collect();
     assert_eq!(before, after);
     assert_eq!(api.get("/api/v1/health").await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ensembles_predict_with_a_calibrated_std() {
+    let api = Api::new();
+    let dataset = api.upload(&sum_of_squares(400, 3, 5)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let job = api
+        .submit(
+            &dataset,
+            json!({"hidden": [16, 8], "max_epochs": 30, "ensemble": 3, "threads": 1}),
+        )
+        .await;
+    assert_eq!(job["kind"], "ensemble");
+    assert_eq!(job["max_epochs"], 90);
+    let done = api.wait_ended(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert!(
+        done["epoch"].as_u64().unwrap() > 30,
+        "the members' epochs add up: {done}"
+    );
+    let model = done["model"].as_str().unwrap().to_string();
+    let info = api.get(&format!("/api/v1/models/{model}")).await.json();
+    assert_eq!(info["members"], 3);
+    assert_eq!(info["ensemble"]["fold_r2"].as_array().unwrap().len(), 3);
+
+    let path = format!("/api/v1/models/{model}/predict");
+    let reply = api
+        .post_json(&path, &json!({"rows": [[0.1, 0.2, 0.3], [1.0, -1.0, 0.5]]}))
+        .await
+        .json();
+    let std = reply["std"].as_array().unwrap();
+    assert_eq!(std.len(), 2);
+    assert!(std.iter().all(|s| s.as_f64().unwrap() > 0.0), "{reply}");
+    let csv = "x1,x2,x3\n0.1,0.2,0.3\n1.0,-1.0,0.5\n";
+    let text = api
+        .post_bytes(&format!("{path}?std=true"), "text/csv", csv.into())
+        .await
+        .text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "x1,x2,x3,y_predicted,y_std");
+    for (i, line) in lines[1..].iter().enumerate() {
+        let fields: Vec<f64> = line.split(',').map(|f| f.parse().unwrap()).collect();
+        assert_eq!(fields[3], reply["predictions"][i].as_f64().unwrap());
+        assert_eq!(fields[4], std[i].as_f64().unwrap());
+    }
+    // Without std=true the CSV is as `fivedreg predict` writes it; a single network has none.
+    let plain = api.post_bytes(&path, "text/csv", csv.into()).await.text();
+    assert!(plain.starts_with("x1,x2,x3,y_predicted\n"), "{plain}");
+    let (_, single) = api.trained().await;
+    let body = api
+        .post_bytes(
+            &format!("/api/v1/models/{single}/predict?std=true"),
+            "text/csv",
+            csv.into(),
+        )
+        .await
+        .error(StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "std");
+    let reply = api
+        .post_json(
+            &format!("/api/v1/models/{single}/predict"),
+            &json!({"rows": [[0.1, 0.2, 0.3]]}),
+        )
+        .await
+        .json();
+    assert!(reply.get("std").is_none(), "{reply}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lbfgs_and_auto_jobs_train_as_the_command_line_does() {
+    let api = Api::new();
+    let dataset = api.upload(&sum_of_squares(300, 3, 6)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let job = api
+        .submit(
+            &dataset,
+            json!({"solver": "lbfgs", "hidden": [16], "max_epochs": 50, "threads": 1}),
+        )
+        .await;
+    let done = api.wait_ended(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let model = api
+        .get(&format!(
+            "/api/v1/models/{}",
+            done["model"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    // L-BFGS's default split has no validation rows.
+    assert_eq!(model["validation_samples"], 0);
+    assert_eq!(model["options"]["network"]["solver"], "Lbfgs");
+
+    let job = api
+        .submit(&dataset, json!({"auto": true, "budget": 1, "threads": 1}))
+        .await;
+    assert_eq!(job["kind"], "auto");
+    let done = api.wait_ended(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert!(!done["candidates"].as_array().unwrap().is_empty(), "{done}");
+    let model = api
+        .get(&format!(
+            "/api/v1/models/{}",
+            done["model"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let board = model["leaderboard"].as_array().unwrap();
+    assert!(!board.is_empty(), "{model}");
+    assert!(
+        model["members"].as_u64().unwrap() >= 2,
+        "auto's winner is an ensemble: {model}"
+    );
 }
