@@ -164,6 +164,8 @@ fn the_limits_are_documented_in_one_place() {
             "{command} --help"
         );
     }
+}
+
 #[test]
 fn serve_defaults_match_the_server() {
     use crate::args::Command;

@@ -444,7 +444,7 @@ pub fn param_specs() -> Vec<ParamSpec> {
             Real,
             Number(d.alpha),
             Some(0.0),
-            None,
+            Some(MAX_ALPHA),
             "L2 penalty on the weights",
         ),
         spec(

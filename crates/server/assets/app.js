@@ -564,7 +564,7 @@ async function predictBatch() {
   if (!file) { setStatus(status, 'choose a CSV file first', 'bad'); return; }
   setStatus(status, `predicting ${file.name}…`);
   try {
-    const query = m.members > 1 ? '?std=true' : '';
+    const query = m.ensemble ? '?std=true' : '';
     const response = await api(`/api/v1/models/${m.id}/predict${query}`, { method: 'POST', body: file, type: 'text/csv', raw: true });
     const blob = await response.blob();
     const rows = (await blob.text()).split('\n').filter((l) => l !== '').length - 1;

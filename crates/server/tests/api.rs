@@ -460,7 +460,7 @@ async fn bad_job_requests_name_the_field() {
             "parameters",
         ),
         (json!({"batch_size": 0}), "options.batch_size", "at least 1"),
-        (json!({"alpha": -1}), "options.alpha", ">= 0"),
+        (json!({"alpha": -1}), "options.alpha", "[0, 1e9]"),
         (json!({"threads": 5000}), "options.threads", "1024"),
         (json!({"split": [0.5, 0.5]}), "options.split", "3 fractions"),
         (json!({"split": [0.5, 0.6, 0.2]}), "options.split", "sum"),
@@ -1259,7 +1259,7 @@ async fn lbfgs_and_auto_jobs_train_as_the_command_line_does() {
     let board = model["leaderboard"].as_array().unwrap();
     assert!(!board.is_empty(), "{model}");
     assert!(
-        model["members"].as_u64().unwrap() >= 2,
-        "auto's winner is an ensemble: {model}"
+        model["ensemble"].is_object(),
+        "auto's winner predicts with a std: {model}"
     );
 }
