@@ -383,12 +383,16 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     }
     let csv = CsvOptions {
         target: args.target.clone(),
+        features: args.features.clone(),
+        drop: args.drop.clone(),
+        delimiter: args.delimiter,
         ..Default::default()
     };
     if args.data.as_os_str() == "-" {
         drop(stdin()?);
     }
-    let (data, _) = fivedreg_data::read_csv_path(&args.data, &csv)?;
+    let (data, read) = fivedreg_data::read_csv_path(&args.data, &csv)?;
+    note_index_column(&args.data, &read);
     let predicted = prediction_column(data.target_name());
     if data.feature_names().contains(&predicted) {
         return Err(Failure::other(format!(
@@ -474,6 +478,17 @@ fn not_saved(failure: Failure) -> Failure {
     ))
 }
 
+/// Says on stderr that an unnamed first column of row numbers (pandas' index) was left out.
+fn note_index_column(path: &Path, read: &fivedreg_data::ReadSummary) {
+    if read.index_column_dropped {
+        eprintln!(
+            "note: {}: the unnamed first column holds the row numbers 0, 1, 2, … (a pandas \
+             index): left out of the features",
+            display_path(path)
+        );
+    }
+}
+
 /// Rows predicted at a time when streaming a CSV file: few enough that their fields stay
 /// in cache and the allocator reuses their memory, enough for the network's tiles.
 const STREAM_CHUNK_ROWS: usize = 512;
@@ -510,10 +525,10 @@ pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
         )));
     }
     if input.as_os_str() == "-" {
-        predict_stream(&model, stdin()?, "<stdin>", &args.output, args.std)
+        predict_stream(&model, stdin()?, "<stdin>", args)
     } else {
         let file = fivedreg_data::open(input)?;
-        predict_stream(&model, file, &display_path(input), &args.output, args.std)
+        predict_stream(&model, file, &display_path(input), args)
     }
 }
 
@@ -521,10 +536,14 @@ fn predict_stream<R: std::io::Read>(
     model: &Interpolator,
     reader: R,
     source: &str,
-    output: &Path,
-    with_std: bool,
+    args: &PredictArgs,
 ) -> Result<(), Failure> {
-    let mut rows = FeatureRows::new(reader, source, model.feature_names())?;
+    let (output, with_std) = (args.output.as_path(), args.std);
+    let options = CsvOptions {
+        delimiter: args.delimiter,
+        ..Default::default()
+    };
+    let mut rows = FeatureRows::with_options(reader, source, model.feature_names(), &options)?;
     let prediction_column = prediction_column(model.target_name());
     let std_column = format!("{}_std", model.target_name());
     for column in [&prediction_column, &std_column] {
@@ -539,8 +558,10 @@ fn predict_stream<R: std::io::Read>(
     write_to(output, |out| {
         let name = output_name(output);
         let write_error = |e: csv::Error| Failure::other(format!("{name}: {e}"));
+        // Written with the input's separator, so a tab-separated file stays one.
         let mut csv = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
+            .delimiter(rows.delimiter())
             .flexible(true)
             .from_writer(out);
         let mut header = rows.header().to_vec();
@@ -652,13 +673,19 @@ fn evaluate_stream<R: std::io::Read>(
     model: &Interpolator,
     reader: R,
     source: &str,
+    delimiter: Option<u8>,
 ) -> Result<(Report, Option<f64>), Failure> {
+    // Only the model's own columns are read: others (a pandas index, text) may hold anything.
+    let options = CsvOptions {
+        delimiter,
+        ..Default::default()
+    };
     let mut rows = FeatureRows::with_target(
         reader,
         source,
         model.feature_names(),
         model.target_name(),
-        &CsvOptions::default(),
+        &options,
     )?;
     let n_features = model.feature_names().len();
     let mut features: Vec<f64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS * n_features);
@@ -724,10 +751,10 @@ fn evaluate_stream<R: std::io::Read>(
 pub fn evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
     let model = Interpolator::load(&args.model)?;
     let (report, coverage) = if args.data.as_os_str() == "-" {
-        evaluate_stream(&model, stdin()?, "<stdin>")?
+        evaluate_stream(&model, stdin()?, "<stdin>", args.delimiter)?
     } else {
         let file = fivedreg_data::open(&args.data)?;
-        evaluate_stream(&model, file, &display_path(&args.data))?
+        evaluate_stream(&model, file, &display_path(&args.data), args.delimiter)?
     };
     if args.json {
         let mut object = metrics_json(Some(&report));
