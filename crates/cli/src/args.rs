@@ -266,6 +266,14 @@ pub struct PredictArgs {
     /// from the header line: the most frequent of comma, tab and semicolon].
     #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Add a `<target>_extrapolated` column: `true` where the row lies outside the training
+    /// domain (outside a feature's training range, or far from every training row). The
+    /// count of such rows is always reported on stderr.
+    #[arg(long)]
+    pub flag_domain: bool,
+    /// Refuse rows (and a --point) outside the training domain instead of predicting them.
+    #[arg(long)]
+    pub strict_domain: bool,
     /// Add a `<target>_std` column: the ensemble's calibrated standard deviation (about 95%
     /// of unseen rows lie within ±1.96 of it); ensembles only.
     #[arg(long)]

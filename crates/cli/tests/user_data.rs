@@ -176,3 +176,98 @@ fn features_and_drop_keep_an_id_column_out() {
     let e = refuse(&["train", s(&data), "-o", s(&model), "--drop", "nope"]);
     assert!(e.contains("nope"), "{e}");
 }
+
+/// A model of the seed task on inputs in [-1, 1] (uniform grid points).
+fn box_model(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("box.csv");
+    let mut text = String::from("x1,x2,x3,y\n");
+    for i in 0..400 {
+        let x = [
+            (i % 7) as f64 / 3.0 - 1.0,
+            (i % 11) as f64 / 5.0 - 1.0,
+            (i % 13) as f64 / 6.0 - 1.0,
+        ];
+        let _ = writeln!(
+            text,
+            "{},{},{},{}",
+            x[0],
+            x[1],
+            x[2],
+            x.iter().map(|v| v * v).sum::<f64>()
+        );
+    }
+    std::fs::write(&data, text).unwrap();
+    let model = dir.join("box.fdr");
+    train(&data, &model, &[]);
+    model
+}
+
+#[test]
+fn a_far_point_is_flagged_and_a_near_one_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = box_model(dir.path());
+    // --point: a near one says nothing, a far one warns, --strict-domain refuses.
+    let near = run(&["predict", s(&model), "--point", "0.1,0.2,-0.3"]);
+    assert_eq!(near.stderr, "");
+    let far = run(&["predict", s(&model), "--point", "5,10,3"]);
+    assert!(
+        far.stderr.contains("outside the training domain"),
+        "{}",
+        far.stderr
+    );
+    assert!(far.stdout.trim().parse::<f64>().is_ok());
+    let e = refuse(&["predict", s(&model), "--point", "5,10,3", "--strict-domain"]);
+    assert!(e.contains("--strict-domain"), "{e}");
+    // A file: the count on stderr, the column with --flag-domain.
+    let queries = dir.path().join("q.csv");
+    std::fs::write(
+        &queries,
+        "x1,x2,x3\n0.1,0.2,-0.3\n5,10,3\n-0.5,0.5,0\n0.5,-3,0\n",
+    )
+    .unwrap();
+    let out = run(&["predict", s(&model), s(&queries), "--flag-domain"]);
+    assert!(
+        out.stderr
+            .contains("2 rows lie outside the training domain"),
+        "{}",
+        out.stderr
+    );
+    let flags: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(flags, ["y_extrapolated", "false", "true", "false", "true"]);
+    let out = run(&["predict", s(&model), s(&queries)]);
+    assert!(
+        out.stderr.contains("--flag-domain marks them"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.starts_with("x1,x2,x3,y_predicted\n"));
+    let output = dir.path().join("out.csv");
+    let e = refuse(&[
+        "predict",
+        s(&model),
+        s(&queries),
+        "--strict-domain",
+        "-o",
+        s(&output),
+    ]);
+    assert!(e.contains("q.csv:3:"), "{e}");
+    assert!(!output.exists(), "no partial output");
+    // inspect shows the ranges.
+    let inspect = run(&["inspect", s(&model)]).stdout;
+    assert!(inspect.contains("Training domain"), "{inspect}");
+    assert!(inspect.contains("x2  -1.00000 to 1.00000"), "{inspect}");
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["inspect", s(&model), "--json"]).stdout).unwrap();
+    assert_eq!(
+        json["summary"]["domain"]["min"],
+        serde_json::json!([-1.0, -1.0, -1.0])
+    );
+    assert_eq!(
+        json["summary"]["domain"]["kept_rows"], 240,
+        "the training split"
+    );
+}
