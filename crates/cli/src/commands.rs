@@ -979,8 +979,13 @@ fn push_domain(text: &mut String, model: &Interpolator) {
         return;
     };
     text.push_str("Training domain (predict warns outside it):\n");
-    let rows: Vec<(&str, String)> = model
+    // Names shown escaped, as on the features line.
+    let names: Vec<String> = model
         .feature_names()
+        .iter()
+        .map(|n| column_name(n).into_owned())
+        .collect();
+    let rows: Vec<(&str, String)> = names
         .iter()
         .zip(domain.min().iter().zip(domain.max()))
         .map(|(name, (lo, hi))| (name.as_str(), format!("{} to {}", num(*lo), num(*hi))))
