@@ -28,7 +28,7 @@ pub enum Command {
     /// Write samples of a synthetic test function as CSV (features x1..xD, target y).
     Generate(GenerateArgs),
     /// Train a model on a CSV file and save it.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Predict with a model, for every row of a CSV file or for one point.
     Predict(PredictArgs),
     /// Measure a model on a CSV file that holds the true target.
@@ -196,6 +196,22 @@ pub struct TrainArgs {
     /// Name of the target column [default: the last column].
     #[arg(long, value_name = "COLUMN")]
     pub target: Option<String>,
+    /// The feature columns, comma-separated, in the order the model takes them [default:
+    /// every column but the target, the --drop ones and an unnamed pandas index].
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Columns to leave out of the features, comma-separated (e.g. an ID column).
+    #[arg(
+        long,
+        value_name = "A,B,..",
+        value_delimiter = ',',
+        conflicts_with = "features"
+    )]
+    pub drop: Vec<String>,
+    /// The field separator: `,`, `;`, `tab` (or any one ASCII character) [default: detected
+    /// from the header line: the most frequent of comma, tab and semicolon].
+    #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// Seed of the split, the initial weights and the minibatch order (0 to 2^64-1); the
     /// same data, seed and options give a byte-identical model file.
     #[arg(
@@ -249,6 +265,18 @@ pub struct PredictArgs {
     /// (e.g. y_predicted). `-` is stdout; a file is written whole or not at all.
     #[arg(short, long, value_name = "OUT.csv", default_value = "-")]
     pub output: PathBuf,
+    /// The field separator: `,`, `;`, `tab` (or any one ASCII character) [default: detected
+    /// from the header line: the most frequent of comma, tab and semicolon].
+    #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Add a `<target>_extrapolated` column: `true` where the row lies outside the training
+    /// domain (outside a feature's training range, or far from every training row). The
+    /// count of such rows is always reported on stderr.
+    #[arg(long)]
+    pub flag_domain: bool,
+    /// Refuse rows (and a --point) outside the training domain instead of predicting them.
+    #[arg(long)]
+    pub strict_domain: bool,
     /// Add a `<target>_std` column: the ensemble's calibrated standard deviation (about 95%
     /// of unseen rows lie within ±1.96 of it); ensembles only.
     #[arg(long)]
@@ -269,6 +297,10 @@ pub struct EvaluateArgs {
     /// Print one JSON object (r2, mse, rmse, mae, max_error, n) instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// The field separator: `,`, `;`, `tab` (or any one ASCII character) [default: detected
+    /// from the header line: the most frequent of comma, tab and semicolon].
+    #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
 }
 
 /// `inspect`'s options.
@@ -321,4 +353,21 @@ pub struct ServeArgs {
     /// Needed to listen on an address other than loopback.
     #[arg(long, value_name = "T")]
     pub token: Option<String>,
+}
+
+/// `--delimiter`'s value: a word (`comma`, `semicolon`, `tab`), `\t`, or one ASCII
+/// character other than a quote or a line end.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "comma" => Ok(b','),
+        "semicolon" => Ok(b';'),
+        "tab" | "\\t" => Ok(b'\t'),
+        _ => match text.as_bytes() {
+            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
+            _ => Err(format!(
+                "{text:?} is not a separator: give one ASCII character (e.g. ';'), `tab`, \
+                 `comma` or `semicolon`"
+            )),
+        },
+    }
 }

@@ -384,12 +384,16 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     }
     let csv = CsvOptions {
         target: args.target.clone(),
+        features: args.features.clone(),
+        drop: args.drop.clone(),
+        delimiter: args.delimiter,
         ..Default::default()
     };
     if args.data.as_os_str() == "-" {
         drop(stdin()?);
     }
-    let (data, _) = fivedreg_data::read_csv_path(&args.data, &csv)?;
+    let (data, read) = fivedreg_data::read_csv_path(&args.data, &csv)?;
+    note_index_column(&args.data, &read);
     let predicted = prediction_column(data.target_name());
     if data.feature_names().contains(&predicted) {
         return Err(Failure::other(format!(
@@ -475,6 +479,17 @@ fn not_saved(failure: Failure) -> Failure {
     ))
 }
 
+/// Says on stderr that an unnamed first column of row numbers (pandas' index) was left out.
+fn note_index_column(path: &Path, read: &fivedreg_data::ReadSummary) {
+    if read.index_column_dropped {
+        eprintln!(
+            "note: {}: the unnamed first column holds the row numbers 0, 1, 2, … (a pandas \
+             index): left out of the features",
+            display_path(path)
+        );
+    }
+}
+
 /// Rows predicted at a time when streaming a CSV file: few enough that their fields stay
 /// in cache and the allocator reuses their memory, enough for the network's tiles.
 const STREAM_CHUNK_ROWS: usize = 512;
@@ -486,6 +501,17 @@ pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
         let y = model
             .predict_point(point)
             .map_err(|e| Failure::from(e).about(&display_path(&args.model)))?;
+        if model.domain().is_some_and(|d| d.is_outside(point)) {
+            let what = "the point lies outside the training domain (outside a feature's \
+                        training range or far from every training row; see `fivedreg inspect`)";
+            if args.strict_domain {
+                return Err(Failure::other(format!(
+                    "{}: {what}; --strict-domain refuses it",
+                    display_path(&args.model)
+                )));
+            }
+            eprintln!("warning: {what}: the prediction is an extrapolation");
+        }
         // The shortest text that reads back as the same number (1e-301, not 300 zeros).
         return print(&format!("{y:?}\n"));
     }
@@ -511,10 +537,10 @@ pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
         )));
     }
     if input.as_os_str() == "-" {
-        predict_stream(&model, stdin()?, "<stdin>", &args.output, args.std)
+        predict_stream(&model, stdin()?, "<stdin>", args)
     } else {
         let file = fivedreg_data::open(input)?;
-        predict_stream(&model, file, &display_path(input), &args.output, args.std)
+        predict_stream(&model, file, &display_path(input), args)
     }
 }
 
@@ -522,14 +548,25 @@ fn predict_stream<R: std::io::Read>(
     model: &Interpolator,
     reader: R,
     source: &str,
-    output: &Path,
-    with_std: bool,
+    args: &PredictArgs,
 ) -> Result<(), Failure> {
-    let mut rows = FeatureRows::new(reader, source, model.feature_names())?;
+    let (output, with_std) = (args.output.as_path(), args.std);
+    let options = CsvOptions {
+        delimiter: args.delimiter,
+        ..Default::default()
+    };
+    let mut rows = FeatureRows::with_options(reader, source, model.feature_names(), &options)?;
     let prediction_column = prediction_column(model.target_name());
     let std_column = format!("{}_std", model.target_name());
-    for column in [&prediction_column, &std_column] {
-        if rows.header().contains(column) && (with_std || *column == prediction_column) {
+    let domain_column = format!("{}_extrapolated", model.target_name());
+    let domain = model.domain();
+    let mut outside_rows = 0u64;
+    for (column, added) in [
+        (&prediction_column, true),
+        (&std_column, with_std),
+        (&domain_column, args.flag_domain),
+    ] {
+        if rows.header().contains(column) && added {
             return Err(Failure::other(format!(
                 "{source}: already has a column named {}",
                 column_name(column)
@@ -540,14 +577,19 @@ fn predict_stream<R: std::io::Read>(
     write_to(output, |out| {
         let name = output_name(output);
         let write_error = |e: csv::Error| Failure::other(format!("{name}: {e}"));
+        // Written with the input's separator, so a tab-separated file stays one.
         let mut csv = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
+            .delimiter(rows.delimiter())
             .flexible(true)
             .from_writer(out);
         let mut header = rows.header().to_vec();
         header.push(prediction_column.clone());
         if with_std {
             header.push(std_column.clone());
+        }
+        if args.flag_domain {
+            header.push(domain_column.clone());
         }
         csv.write_record(&header).map_err(write_error)?;
         let mut fields: Vec<Vec<String>> = Vec::with_capacity(STREAM_CHUNK_ROWS);
@@ -583,6 +625,18 @@ fn predict_stream<R: std::io::Read>(
             };
             let (predictions, stds) =
                 predicted.map_err(|e| chunk_failure(model, source, &lines, e))?;
+            let outside = domain.map(|d| d.outside(&features)).unwrap_or_default();
+            if let Some(i) = outside.iter().position(|&o| o) {
+                if args.strict_domain {
+                    return Err(Failure::other(format!(
+                        "{source}:{}: the row lies outside the training domain (outside a \
+                         feature's training range or far from every training row); \
+                         --strict-domain refuses it",
+                        lines.get(i).copied().unwrap_or(0)
+                    )));
+                }
+            }
+            outside_rows += outside.iter().filter(|&&o| o).count() as u64;
             for (i, (record, y)) in fields.iter_mut().zip(&predictions).enumerate() {
                 number.clear();
                 // Writing to a String cannot fail.
@@ -597,18 +651,44 @@ fn predict_stream<R: std::io::Read>(
                 } else {
                     None
                 };
+                let flag: Option<&[u8]> = match (args.flag_domain, outside.get(i)) {
+                    (false, _) => None,
+                    (true, Some(true)) => Some(b"true"),
+                    (true, _) => Some(b"false"),
+                };
                 csv.write_record(
                     record
                         .iter()
                         .map(String::as_bytes)
                         .chain([mean_text.as_bytes()])
-                        .chain(extra),
+                        .chain(extra)
+                        .chain(flag),
                 )
                 .map_err(write_error)?;
             }
         }
         csv.flush()
-            .map_err(|e| Failure::other(format!("{name}: {e}")))
+            .map_err(|e| Failure::other(format!("{name}: {e}")))?;
+        if outside_rows > 0 {
+            eprintln!(
+                "warning: {source}: {outside_rows} row{} outside the training domain \
+                 (outside a feature's training range or far from every training row): \
+                 {} extrapolation{}{}",
+                if outside_rows == 1 { " lies" } else { "s lie" },
+                if outside_rows == 1 {
+                    "its prediction is an"
+                } else {
+                    "their predictions are"
+                },
+                if outside_rows == 1 { "" } else { "s" },
+                if args.flag_domain {
+                    format!("; see the {domain_column} column")
+                } else {
+                    "; --flag-domain marks them".to_string()
+                }
+            );
+        }
+        Ok(())
     })
 }
 
@@ -653,13 +733,19 @@ fn evaluate_stream<R: std::io::Read>(
     model: &Interpolator,
     reader: R,
     source: &str,
+    delimiter: Option<u8>,
 ) -> Result<(Report, Option<f64>), Failure> {
+    // Only the model's own columns are read: others (a pandas index, text) may hold anything.
+    let options = CsvOptions {
+        delimiter,
+        ..Default::default()
+    };
     let mut rows = FeatureRows::with_target(
         reader,
         source,
         model.feature_names(),
         model.target_name(),
-        &CsvOptions::default(),
+        &options,
     )?;
     let n_features = model.feature_names().len();
     let mut features: Vec<f64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS * n_features);
@@ -725,10 +811,10 @@ fn evaluate_stream<R: std::io::Read>(
 pub fn evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
     let model = Interpolator::load(&args.model)?;
     let (report, coverage) = if args.data.as_os_str() == "-" {
-        evaluate_stream(&model, stdin()?, "<stdin>")?
+        evaluate_stream(&model, stdin()?, "<stdin>", args.delimiter)?
     } else {
         let file = fivedreg_data::open(&args.data)?;
-        evaluate_stream(&model, file, &display_path(&args.data))?
+        evaluate_stream(&model, file, &display_path(&args.data), args.delimiter)?
     };
     if args.json {
         let mut object = metrics_json(Some(&report));
@@ -767,7 +853,22 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
     let options = model.options();
     let network = &options.network;
     let summary = model.summary();
+    // The domain's kept rows are thousands of numbers: the JSON shows what they decide.
+    let domain_json = model.domain().map(|d| {
+        json!({
+            "min": d.min(),
+            "max": d.max(),
+            "kept_rows": d.kept_rows(),
+            "nearest_distance": d.nearest_distance(),
+            "nearest_quantile": fivedreg::NEAREST_QUANTILE,
+        })
+    });
     if args.json {
+        let mut summary_json = serde_json::to_value(summary)
+            .map_err(|e| Failure::other(format!("{}: {e}", display_path(&args.model))))?;
+        if let Some(map) = summary_json.as_object_mut() {
+            map.insert("domain".into(), json!(domain_json));
+        }
         let object = json!({
             "model": display_path(&args.model),
             "format_version": fivedreg::FORMAT_VERSION,
@@ -779,7 +880,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
             "options": options,
             "feature_scaler": {"mean": model.feature_scaler().mean(), "scale": model.feature_scaler().scale()},
             "target_scaler": {"mean": model.target_scaler().mean(), "scale": model.target_scaler().scale()},
-            "summary": summary,
+            "summary": summary_json,
         });
         return print(&format!("{object}\n"));
     }
@@ -866,9 +967,36 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
             ),
         ],
     );
+    push_domain(&mut text, &model);
     push_test_metrics(&mut text, &model, summary, "was");
     push_ensemble(&mut text, &model);
     print(&text)
+}
+
+/// The training domain's lines of `inspect`: each feature's range and the nearest-row test.
+fn push_domain(text: &mut String, model: &Interpolator) {
+    let Some(domain) = model.domain() else {
+        text.push_str("Training domain: not recorded (a format-version-1 file).\n");
+        return;
+    };
+    text.push_str("Training domain (predict warns outside it):\n");
+    // Names shown escaped, as on the features line.
+    let names: Vec<String> = model
+        .feature_names()
+        .iter()
+        .map(|n| column_name(n).into_owned())
+        .collect();
+    let rows: Vec<(&str, String)> = names
+        .iter()
+        .zip(domain.min().iter().zip(domain.max()))
+        .map(|(name, (lo, hi))| (name.as_str(), format!("{} to {}", num(*lo), num(*hi))))
+        .collect();
+    table(text, &rows);
+    text.push_str(&format!(
+        "  and within {} (in standard deviations per feature) of one of the {} kept training rows\n",
+        num(domain.nearest_distance()),
+        domain.kept_rows()
+    ));
 }
 
 /// `fivedreg demo`.

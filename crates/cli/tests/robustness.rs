@@ -246,9 +246,9 @@ fn cases() -> Vec<Case> {
             &["line 1", "no feature column"],
         ),
         bad_csv(
-            "csv: semicolon-separated",
+            "csv: semicolon-separated, decimal commas",
             "semicolons.csv",
-            &["line 1", "no feature column"],
+            &["line 2, column 1", "decimal separator"],
         ),
         bad_csv(
             "csv: too few fields",

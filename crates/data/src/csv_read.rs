@@ -35,6 +35,14 @@ pub struct CsvOptions {
     pub max_columns: usize,
     /// Longest line, in bytes, and longest record (default 16 MiB).
     pub max_line_bytes: usize,
+    /// The field separator; `None` detects it from the header line: whichever of `,`,
+    /// tab and `;` occurs most often outside quotes (a comma on a tie or when none does).
+    pub delimiter: Option<u8>,
+    /// The feature columns, in this order; `None` means every column but the target, the
+    /// [`drop`](Self::drop)ped ones and a pandas row index (see [`read_csv`]).
+    pub features: Option<Vec<String>>,
+    /// Columns to leave out of the features (each must exist).
+    pub drop: Vec<String>,
 }
 
 impl Default for CsvOptions {
@@ -44,6 +52,9 @@ impl Default for CsvOptions {
             non_finite: NonFinitePolicy::Reject,
             max_columns: 1024,
             max_line_bytes: 16 << 20,
+            delimiter: None,
+            features: None,
+            drop: Vec::new(),
         }
     }
 }
@@ -53,6 +64,36 @@ impl Default for CsvOptions {
 pub struct ReadSummary {
     /// Rows dropped under [`NonFinitePolicy::DropRows`].
     pub dropped_rows: usize,
+    /// Whether an unnamed first column holding the row numbers 0, 1, 2, … (the index
+    /// pandas' `df.to_csv(path)` writes) was left out.
+    pub index_column_dropped: bool,
+    /// The field separator used (given or detected).
+    pub delimiter: u8,
+}
+
+/// Picks the field separator of a header line: whichever of `,`, tab and `;` occurs most
+/// often outside double quotes; a comma on a tie or when none occurs.
+pub fn detect_delimiter(header_line: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in header_line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b'\t' if !quoted => counts[1] += 1,
+            b';' if !quoted => counts[2] += 1,
+            b'\n' if !quoted => break,
+            _ => {}
+        }
+    }
+    let candidates = [b',', b'\t', b';'];
+    let mut best = 0;
+    for i in 1..3 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    candidates[best]
 }
 
 /// Reads a CSV file (`-` means stdin) into a dataset.
@@ -80,7 +121,12 @@ pub fn open(path: &Path) -> Result<std::fs::File> {
 /// Reads CSV from any reader; `source` names it in errors (a path, or `<stdin>`).
 ///
 /// A header row is required. The target is the column named by [`CsvOptions::target`], or
-/// the last column; every other column is a feature. Accepted: CRLF or LF line ends, a
+/// the last column; the features are [`CsvOptions::features`], or every other column but
+/// the [`CsvOptions::drop`]ped ones. Only those columns are parsed. Fields are separated by
+/// [`CsvOptions::delimiter`] or the one [`detect_delimiter`] finds in the header line. An
+/// unnamed first column (pandas' `df.to_csv(path)` writes its index so) is left out when it
+/// holds the row numbers 0, 1, 2, … ([`ReadSummary::index_column_dropped`]) and refused
+/// otherwise. Accepted: CRLF or LF line ends, a
 /// UTF-8 byte-order mark, spaces around fields, quoted numbers, blank lines. Refused, besides
 /// what is not a number: lines ended by `\r` alone (old Mac style; the whole file would read
 /// as one line), more than [`CsvOptions::max_columns`] columns, lines longer than
@@ -90,9 +136,15 @@ pub fn read_csv<R: Read>(
     source: &str,
     options: &CsvOptions,
 ) -> Result<(Dataset, ReadSummary)> {
-    let mut input = Input::new(reader, source, options.max_line_bytes);
+    let mut input = Input::new(reader, source, options.max_line_bytes, options.delimiter)?;
     let header = input.read_header(options.max_columns)?;
     let ncols = header.names.len();
+    let missing = |name: &str| DataError::MissingFeature {
+        file: source.to_string(),
+        line: header.line,
+        name: name.to_string(),
+        columns: header.names.join(", "),
+    };
     let target = match &options.target {
         None => ncols - 1,
         Some(t) => header.index(t).ok_or_else(|| DataError::TargetNotFound {
@@ -102,13 +154,52 @@ pub fn read_csv<R: Read>(
             columns: header.names.join(", "),
         })?,
     };
-    if ncols < 2 {
-        let name = &header.names[0];
-        let hint = match [';', '\t', '|'].into_iter().find(|&c| name.contains(c)) {
-            Some(sep) => {
-                format!("; the header {name:?} contains {sep:?}, but only commas separate columns")
+    let index_column = header.unnamed_first && target != 0;
+    let mut dropped_columns = Vec::with_capacity(options.drop.len());
+    for name in &options.drop {
+        dropped_columns.push(header.index(name).ok_or_else(|| missing(name))?);
+    }
+    let feature_columns: Vec<usize> = match &options.features {
+        Some(names) => {
+            let mut columns = Vec::with_capacity(names.len());
+            for name in names {
+                let c = header.index(name).ok_or_else(|| missing(name))?;
+                if c == target || dropped_columns.contains(&c) || columns.contains(&c) {
+                    return Err(DataError::ColumnChoice {
+                        file: source.to_string(),
+                        message: format!(
+                            "the feature {name:?} is also {}",
+                            if c == target {
+                                "the target"
+                            } else if columns.contains(&c) {
+                                "named earlier in the feature list"
+                            } else {
+                                "a dropped column"
+                            }
+                        ),
+                    });
+                }
+                columns.push(c);
             }
-            None => String::new(),
+            columns
+        }
+        None => (0..ncols)
+            .filter(|&c| c != target && !(index_column && c == 0) && !dropped_columns.contains(&c))
+            .collect(),
+    };
+    if ncols < 2 || feature_columns.is_empty() {
+        let name = &header.names[0];
+        let hint = if ncols >= 2 {
+            "; every other column was dropped".to_string()
+        } else {
+            match [';', '\t', '|'].into_iter().find(|&c| name.contains(c)) {
+                Some(sep) => format!(
+                    "; the header {name:?} contains {sep:?}, but {:?} separates the columns \
+                     (pass --delimiter)",
+                    input.delimiter as char
+                ),
+                None => String::new(),
+            }
         };
         return Err(DataError::NoFeatureColumns {
             file: source.to_string(),
@@ -117,16 +208,29 @@ pub fn read_csv<R: Read>(
             hint,
         });
     }
-    let d = ncols - 1;
+    let d = feature_columns.len();
     let mut features: Vec<f64> = Vec::new();
     let mut targets: Vec<f64> = Vec::new();
-    let mut row = vec![0.0f64; ncols];
+    let mut row = vec![0.0f64; d + 1];
     let mut dropped = 0usize;
+    let mut record_number = 0u64;
     let drop_rows = options.non_finite == NonFinitePolicy::DropRows;
     while input.next_record(&header)? {
         let mut finite = true;
         let text = input.record_text();
-        for (c, slot) in row.iter_mut().enumerate() {
+        if index_column {
+            let index = input.parse_at(text, 0, &header).ok();
+            if index != Some(record_number as f64) {
+                return Err(DataError::UnnamedColumn {
+                    file: source.to_string(),
+                    line: input.line(),
+                    text: shorten(&String::from_utf8_lossy(trim_field(&input.record[0]))),
+                    expected: record_number,
+                });
+            }
+        }
+        record_number += 1;
+        for (slot, &c) in row.iter_mut().zip(feature_columns.iter().chain([&target])) {
             let v = input.parse_at(text, c, &header)?;
             if !v.is_finite() {
                 if !drop_rows {
@@ -141,9 +245,8 @@ pub fn read_csv<R: Read>(
             dropped += 1;
             continue;
         }
-        features.extend_from_slice(&row[..target]);
-        features.extend_from_slice(&row[target + 1..]);
-        targets.push(row[target]);
+        features.extend_from_slice(&row[..d]);
+        targets.push(row[d]);
     }
     if targets.is_empty() {
         return Err(if dropped > 0 {
@@ -159,13 +262,17 @@ pub fn read_csv<R: Read>(
     }
     features.shrink_to_fit();
     targets.shrink_to_fit();
-    let mut names = header.names;
-    let target_name = names.remove(target);
-    debug_assert_eq!(names.len(), d);
+    let names: Vec<String> = feature_columns
+        .iter()
+        .map(|&c| header.names[c].clone())
+        .collect();
+    let target_name = header.names[target].clone();
     Ok((
         Dataset::new_unchecked(names, target_name, features, targets),
         ReadSummary {
             dropped_rows: dropped,
+            index_column_dropped: index_column,
+            delimiter: input.delimiter,
         },
     ))
 }
@@ -208,7 +315,7 @@ impl<R: Read> FeatureRows<R> {
         feature_names: &[String],
         options: &CsvOptions,
     ) -> Result<FeatureRows<R>> {
-        let mut input = Input::new(reader, source, options.max_line_bytes);
+        let mut input = Input::new(reader, source, options.max_line_bytes, options.delimiter)?;
         let header = input.read_header(options.max_columns)?;
         let columns = feature_names
             .iter()
@@ -303,7 +410,13 @@ impl<R: Read> FeatureRows<R> {
         self.input.line()
     }
 
-    /// The header fields, as read (trimmed, without quotes or byte-order mark).
+    /// The field separator (given in the options or detected from the header line).
+    pub fn delimiter(&self) -> u8 {
+        self.input.delimiter
+    }
+
+    /// The header fields, as read (trimmed, without quotes or byte-order mark); an unnamed
+    /// first column (a pandas index) is the empty string.
     pub fn header(&self) -> &[String] {
         &self.header.names
     }
@@ -386,6 +499,8 @@ struct Header {
     /// 1-based line of the header.
     line: u64,
     by_name: HashMap<String, usize>,
+    /// Whether the first column has no name (a pandas index, as written by `df.to_csv`).
+    unnamed_first: bool,
 }
 
 impl Header {
@@ -404,7 +519,9 @@ enum FieldProblem {
 
 /// A CSV parser over a line-capped reader, with one reused record.
 struct Input<R: Read> {
-    csv: csv::Reader<LineLimited<R>>,
+    csv: csv::Reader<LineLimited<io::Chain<io::Cursor<Vec<u8>>, R>>>,
+    /// The field separator.
+    delimiter: u8,
     record: csv::ByteRecord,
     source: String,
     /// The parser's line count after the current record (see [`Input::line`]).
@@ -415,24 +532,62 @@ struct Input<R: Read> {
 }
 
 impl<R: Read> Input<R> {
-    fn new(reader: R, source: &str, max_line_bytes: usize) -> Input<R> {
+    /// Reads the first line ahead (at most `max_line_bytes` of it) to detect the delimiter
+    /// unless one is given; the parser then reads that line again.
+    fn new(
+        mut reader: R,
+        source: &str,
+        max_line_bytes: usize,
+        delimiter: Option<u8>,
+    ) -> Result<Input<R>> {
+        let mut first_line = Vec::new();
+        if delimiter.is_none() {
+            let mut chunk = [0u8; 8192];
+            while !first_line.contains(&b'\n') && first_line.len() <= max_line_bytes {
+                let n = match reader.read(&mut chunk) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+                        return Err(DataError::IsADirectory {
+                            file: source.to_string(),
+                        })
+                    }
+                    Err(source_error) => {
+                        return Err(DataError::Io {
+                            file: source.to_string(),
+                            source: source_error,
+                        })
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
+                first_line.extend_from_slice(&chunk[..n]);
+            }
+        }
+        let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(&first_line));
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
+            .delimiter(delimiter)
             // Field counts are checked here, to name the line and column.
             .flexible(true)
             // Only `\n` ends a record, so the line count below is exact; a `\r` before it
             // is trimmed off the last field like a space.
             .terminator(csv::Terminator::Any(b'\n'))
             .buffer_capacity(1 << 16)
-            .from_reader(LineLimited::new(reader, max_line_bytes));
-        Input {
+            .from_reader(LineLimited::new(
+                io::Cursor::new(first_line).chain(reader),
+                max_line_bytes,
+            ));
+        Ok(Input {
             csv,
+            delimiter,
             record: csv::ByteRecord::new(),
             source: source.to_string(),
             end_line: 0,
             terminated: false,
             max_line_bytes,
-        }
+        })
     }
 
     /// Reads the next non-blank record; `false` at the end of the input.
@@ -497,6 +652,7 @@ impl<R: Read> Input<R> {
         }
         let mut names = Vec::with_capacity(found);
         let mut by_name = HashMap::with_capacity(found);
+        let mut unnamed_first = false;
         for (c, raw) in self.record.iter().enumerate() {
             let raw = if c == 0 {
                 raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
@@ -516,6 +672,13 @@ impl<R: Read> Input<R> {
                     line,
                     column: c + 1,
                 });
+            }
+            if name.is_empty() && c == 0 && found > 1 {
+                // pandas' `df.to_csv(path)` writes its index unnamed, first: kept out of
+                // the lookup by name; `read_csv` checks that it holds the row numbers.
+                unnamed_first = true;
+                names.push(String::new());
+                continue;
             }
             if name.is_empty() {
                 return Err(DataError::EmptyColumnName {
@@ -540,6 +703,7 @@ impl<R: Read> Input<R> {
             names,
             line,
             by_name,
+            unnamed_first,
         })
     }
 

@@ -184,11 +184,29 @@ pub(crate) struct NumberCsv<W: Write> {
 
 impl<W: Write> NumberCsv<W> {
     /// Writes the header.
-    pub(crate) fn new(writer: W, names: &[String]) -> Result<NumberCsv<W>> {
-        let mut out = csv::WriterBuilder::new()
+    pub(crate) fn new(mut writer: W, names: &[String]) -> Result<NumberCsv<W>> {
+        // Written by hand so that a name holding a tab or a semicolon is quoted too: the
+        // reader detects the separator from the header line, outside quotes.
+        let mut header = String::new();
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                header.push(',');
+            }
+            if name.contains([',', '\t', ';', '"', '\n', '\r']) {
+                header.push('"');
+                header.push_str(&name.replace('"', "\"\""));
+                header.push('"');
+            } else {
+                header.push_str(name);
+            }
+        }
+        header.push('\n');
+        writer
+            .write_all(header.as_bytes())
+            .map_err(DataError::Write)?;
+        let out = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(writer);
-        out.write_record(names).map_err(write_error)?;
         Ok(NumberCsv {
             out,
             fields: vec![String::new(); names.len()],

@@ -84,6 +84,27 @@ pub enum DataError {
         /// 1-based column.
         column: usize,
     },
+    /// The unnamed first column does not hold the row numbers 0, 1, 2, … of a pandas index.
+    #[error("{file}: line {line}, column 1: the column has no name and holds {text:?} where a row index would hold {expected}; name the column in the header (if pandas wrote it as its index, save with df.to_csv(path, index=False))")]
+    UnnamedColumn {
+        /// The file.
+        file: String,
+        /// 1-based line of the row.
+        line: u64,
+        /// The field's text.
+        text: String,
+        /// The row number an index would hold there.
+        expected: u64,
+    },
+    /// The chosen feature columns contradict each other (a feature that is also the target
+    /// or a dropped column, or named twice).
+    #[error("{file}: {message}")]
+    ColumnChoice {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Two header fields have the same name.
     #[error("{file}: line {line}, column {column} ({name:?}): duplicate column name (also column {first_column})")]
     DuplicateColumnName {

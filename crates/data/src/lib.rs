@@ -24,8 +24,8 @@ mod scaler;
 mod split;
 
 pub use csv_read::{
-    open, read_csv, read_csv_path, CsvOptions, FeatureRow, FeatureRows, NonFinitePolicy,
-    ReadSummary,
+    detect_delimiter, open, read_csv, read_csv_path, CsvOptions, FeatureRow, FeatureRows,
+    NonFinitePolicy, ReadSummary,
 };
 pub use dataset::{write_csv, Dataset};
 pub use error::{DataError, Result};

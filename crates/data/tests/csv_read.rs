@@ -319,10 +319,15 @@ fn a_single_column_has_no_feature() {
         &e,
         "data.csv: line 1: the header has 1 column, so there is no feature column besides the target",
     );
-    let e = err("x1;x2;y\n1;2;3\n");
+    // Semicolons are detected; a comma forced by the caller names the other separator.
+    let comma = CsvOptions {
+        delimiter: Some(b','),
+        ..Default::default()
+    };
+    let e = read_csv("x1;x2;y\n1;2;3\n".as_bytes(), "data.csv", &comma).unwrap_err();
     assert_msg(
         &e,
-        "data.csv: line 1: the header has 1 column, so there is no feature column besides the target; the header \"x1;x2;y\" contains ';', but only commas separate columns",
+        "data.csv: line 1: the header has 1 column, so there is no feature column besides the target; the header \"x1;x2;y\" contains ';', but ',' separates the columns (pass --delimiter)",
     );
 }
 

@@ -1,6 +1,7 @@
 //! The fitted model: fitting (one network or an ensemble), prediction in the user's units
 //! (with the ensemble's calibrated spread), evaluation.
 
+use crate::domain::Domain;
 use crate::ensemble::{self, MemberData};
 use crate::error::{Error, Result};
 use crate::kernel::RbfModel;
@@ -46,6 +47,9 @@ pub struct TrainingSummary {
     pub ensemble: Option<EnsembleSummary>,
     /// The configurations `--auto` compared, best first (`None` without `--auto`).
     pub leaderboard: Option<Vec<LeaderboardEntry>>,
+    /// Where the training rows lie, for flagging predictions outside them (`None` in
+    /// format-version-1 files, which did not keep it).
+    pub domain: Option<Domain>,
 }
 
 /// What an ensemble's fit measured.
@@ -344,6 +348,14 @@ impl TryFrom<ModelParts> for Interpolator {
         check_scaler(&p.feature_scaler, n_features, "feature")?;
         check_scaler(&p.target_scaler, 1, "target")?;
         check_history(&p.summary.history)?;
+        if let Some(domain) = &p.summary.domain {
+            if domain.n_features() != n_features {
+                return Err(Error::Inconsistent(format!(
+                    "a domain of {} features for {n_features} features",
+                    domain.n_features()
+                )));
+            }
+        }
         match (&p.summary.ensemble, p.options.ensemble) {
             (None, 1) => {}
             (Some(e), k) if k > 1 => {
@@ -674,6 +686,7 @@ impl Interpolator {
                 test_metrics: None,
                 ensemble: None,
                 leaderboard: None,
+                domain: Some(Domain::of_rows(train.features(), n_features)?),
             },
         };
         if let Some(folds) = folds {
@@ -1127,6 +1140,12 @@ impl Interpolator {
     pub fn options(&self) -> &FitOptions {
         &self.options
     }
+
+    /// Where the training rows lie (`None` for a model read from a format-version-1 file).
+    pub fn domain(&self) -> Option<&Domain> {
+        self.summary.domain.as_ref()
+    }
+
     /// What fitting measured.
     pub fn summary(&self) -> &TrainingSummary {
         &self.summary
@@ -1231,8 +1250,9 @@ mod tests {
         assert_eq!(second.to_bytes().unwrap(), bytes);
     }
 
-    /// The default network's file stays under 16 KB even when training runs all 500 epochs
-    /// (the per-epoch curves are the part that grows).
+    /// The default network's file stays under 16 KB besides the domain (ranges and kept
+    /// training rows, 4 bytes a value) even when training runs all 500 epochs (the per-epoch curves are
+    /// the part that grows).
     #[test]
     fn the_default_model_file_is_under_16_kb() {
         let data = generate(TestFunction::SumOfSquares, 300, 5, 0.0, 9).unwrap();
@@ -1246,7 +1266,13 @@ mod tests {
         let model = fit(&data, options).interpolator;
         assert_eq!(model.summary().history.epochs, 500);
         let bytes = model.to_bytes().unwrap().len();
-        assert!(bytes < 16 * 1024, "{bytes} bytes");
+        let domain = postcard::to_allocvec(model.domain().unwrap())
+            .unwrap()
+            .len();
+        assert!(
+            bytes - domain < 16 * 1024,
+            "{bytes} bytes, {domain} of them the domain"
+        );
     }
 
     #[test]

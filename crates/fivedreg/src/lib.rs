@@ -35,6 +35,7 @@
 
 mod atomic;
 mod auto;
+mod domain;
 mod ensemble;
 mod error;
 mod interpolator;
@@ -44,6 +45,7 @@ mod options;
 
 pub use atomic::AtomicFile;
 pub use auto::{AutoOptions, ValidAutoOptions, MAX_BUDGET_SECONDS};
+pub use domain::{Domain, MAX_DOMAIN_ROWS, NEAREST_QUANTILE};
 pub use error::{Error, Result};
 pub use interpolator::{
     EnsembleSummary, Fitted, Interpolator, LeaderboardEntry, Members, ModelParts,

@@ -151,6 +151,7 @@ impl PayloadV1 {
                 test_metrics,
                 ensemble: None,
                 leaderboard: None,
+                domain: None,
             },
         })
     }
@@ -418,6 +419,7 @@ mod tests {
                 test_metrics: None,
                 ensemble: None,
                 leaderboard: None,
+                domain: None,
             },
         }
     }

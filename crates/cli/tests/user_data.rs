@@ -1,0 +1,269 @@
+//! The user's own tables: pandas' index column, tab- and semicolon-separated files,
+//! `--features`/`--drop`, and `predict`/`evaluate` ignoring columns the model does not use.
+
+use assert_cmd::Command;
+use std::fmt::Write as _;
+use std::path::Path;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_fivedreg");
+
+struct Output {
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Output {
+    let output = Command::new(BINARY).args(args).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        output.status.success(),
+        "fivedreg {args:?} failed: {stderr}"
+    );
+    Output {
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr,
+    }
+}
+
+fn refuse(args: &[&str]) -> String {
+    let output = Command::new(BINARY).args(args).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success(), "fivedreg {args:?} succeeded");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A table of simulation runs: `y = temp + 2 pressure`, with a run ID and a text label.
+/// `index` adds pandas' unnamed index column; `sep` separates the fields.
+fn table(rows: usize, sep: char, index: bool) -> String {
+    let mut text = String::new();
+    let names = ["run_id", "temp", "label", "pressure", "y"];
+    if index {
+        text.push(sep);
+    }
+    text.push_str(&names.join(&sep.to_string()));
+    text.push('\n');
+    for i in 0..rows {
+        let temp = (i % 17) as f64 / 8.0 - 1.0;
+        let pressure = (i % 13) as f64 / 6.0 - 1.0;
+        if index {
+            let _ = write!(text, "{i}{sep}");
+        }
+        let _ = writeln!(
+            text,
+            "{}{sep}{temp}{sep}run{}{sep}{pressure}{sep}{}",
+            1000 + i,
+            i % 3,
+            temp + 2.0 * pressure
+        );
+    }
+    text
+}
+
+fn train(data: &Path, model: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", s(data), "-o", s(model), "--max-epochs", "5"];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn pandas_index_is_left_out_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("runs.csv");
+    std::fs::write(&data, table(200, ',', true)).unwrap();
+    let model = dir.path().join("m.fdr");
+    let out = train(&data, &model, &["--features", "temp,pressure", "--json"]);
+    assert!(
+        out.stderr.contains("unnamed first column"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("pandas"), "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["features"], serde_json::json!(["temp", "pressure"]));
+    // evaluate reads the same file (the index is one more column it does not use);
+    // predict copies the index through.
+    run(&["evaluate", s(&model), s(&data), "--json"]);
+    let out = run(&["predict", s(&model), s(&data)]);
+    let mut lines = out.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some(",run_id,temp,label,pressure,y,y_predicted")
+    );
+    assert!(lines.next().unwrap().starts_with("0,1000,"));
+    // An unnamed first column that is not 0, 1, 2, … is refused with the pandas hint.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, ",temp,y\n3,0.5,1\n4,0.25,2\n").unwrap();
+    let e = refuse(&["train", s(&bad), "-o", s(&model)]);
+    assert!(e.contains("index=False"), "{e}");
+}
+
+#[test]
+fn tab_and_semicolon_files_train_predict_and_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    for (sep, name) in [('\t', "runs.tsv"), (';', "runs.csv")] {
+        let data = dir.path().join(name);
+        std::fs::write(&data, table(200, sep, false)).unwrap();
+        let model = dir.path().join("m.fdr");
+        let out = train(&data, &model, &["--drop", "run_id,label", "--json"]);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(json["features"], serde_json::json!(["temp", "pressure"]));
+        let out = run(&["predict", s(&model), s(&data)]);
+        let header = out.stdout.lines().next().unwrap().to_string();
+        let expected: Vec<&str> = vec!["run_id", "temp", "label", "pressure", "y", "y_predicted"];
+        assert_eq!(
+            header,
+            expected.join(&sep.to_string()),
+            "output keeps the separator"
+        );
+        assert_eq!(out.stdout.lines().count(), 201);
+        let out = run(&["evaluate", s(&model), s(&data), "--json"]);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(json["n"], 200);
+    }
+    // --delimiter overrides detection.
+    let data = dir.path().join("forced.csv");
+    std::fs::write(&data, table(200, ';', false)).unwrap();
+    let model = dir.path().join("f.fdr");
+    let e = refuse(&["train", s(&data), "-o", s(&model), "--delimiter", ","]);
+    assert!(e.contains("--delimiter"), "{e}");
+    train(
+        &data,
+        &model,
+        &["--delimiter", "semicolon", "--drop", "run_id,label"],
+    );
+    let e = refuse(&["train", s(&data), "-o", s(&model), "--delimiter", "ab"]);
+    assert!(e.contains("not a separator"), "{e}");
+}
+
+#[test]
+fn features_and_drop_keep_an_id_column_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("runs.csv");
+    std::fs::write(&data, table(200, ',', false)).unwrap();
+    let model = dir.path().join("m.fdr");
+    // Without a choice the text column is refused as a feature.
+    let e = refuse(&["train", s(&data), "-o", s(&model)]);
+    assert!(e.contains("label"), "{e}");
+    let out = train(&data, &model, &["--features", "pressure,temp", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["features"], serde_json::json!(["pressure", "temp"]));
+    let inspect = run(&["inspect", s(&model)]).stdout;
+    assert!(inspect.contains("pressure, temp"), "{inspect}");
+    assert!(!inspect.contains("run_id"), "{inspect}");
+    // predict and evaluate ignore the other columns, numeric or not, in any order.
+    let shuffled = dir.path().join("other.csv");
+    std::fs::write(
+        &shuffled,
+        "note,y,temp,pressure,run_id\nhello,1,0.5,0.25,x\n",
+    )
+    .unwrap();
+    run(&["evaluate", s(&model), s(&shuffled)]);
+    let out = run(&["predict", s(&model), s(&shuffled)]).stdout;
+    assert!(out.starts_with("note,y,temp,pressure,run_id,y_predicted\nhello,1,0.5,0.25,x,"));
+    // Contradictory choices are refused.
+    let e = refuse(&["train", s(&data), "-o", s(&model), "--features", "temp,y"]);
+    assert!(e.contains("target"), "{e}");
+    let e = refuse(&["train", s(&data), "-o", s(&model), "--drop", "nope"]);
+    assert!(e.contains("nope"), "{e}");
+}
+
+/// A model of the seed task on inputs in [-1, 1] (uniform grid points).
+fn box_model(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("box.csv");
+    let mut text = String::from("x1,x2,x3,y\n");
+    for i in 0..400 {
+        let x = [
+            (i % 7) as f64 / 3.0 - 1.0,
+            (i % 11) as f64 / 5.0 - 1.0,
+            (i % 13) as f64 / 6.0 - 1.0,
+        ];
+        let _ = writeln!(
+            text,
+            "{},{},{},{}",
+            x[0],
+            x[1],
+            x[2],
+            x.iter().map(|v| v * v).sum::<f64>()
+        );
+    }
+    std::fs::write(&data, text).unwrap();
+    let model = dir.join("box.fdr");
+    train(&data, &model, &[]);
+    model
+}
+
+#[test]
+fn a_far_point_is_flagged_and_a_near_one_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = box_model(dir.path());
+    // --point: a near one says nothing, a far one warns, --strict-domain refuses.
+    let near = run(&["predict", s(&model), "--point", "0.1,0.2,-0.3"]);
+    assert_eq!(near.stderr, "");
+    let far = run(&["predict", s(&model), "--point", "5,10,3"]);
+    assert!(
+        far.stderr.contains("outside the training domain"),
+        "{}",
+        far.stderr
+    );
+    assert!(far.stdout.trim().parse::<f64>().is_ok());
+    let e = refuse(&["predict", s(&model), "--point", "5,10,3", "--strict-domain"]);
+    assert!(e.contains("--strict-domain"), "{e}");
+    // A file: the count on stderr, the column with --flag-domain.
+    let queries = dir.path().join("q.csv");
+    std::fs::write(
+        &queries,
+        "x1,x2,x3\n0.1,0.2,-0.3\n5,10,3\n-0.5,0.5,0\n0.5,-3,0\n",
+    )
+    .unwrap();
+    let out = run(&["predict", s(&model), s(&queries), "--flag-domain"]);
+    assert!(
+        out.stderr
+            .contains("2 rows lie outside the training domain"),
+        "{}",
+        out.stderr
+    );
+    let flags: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(flags, ["y_extrapolated", "false", "true", "false", "true"]);
+    let out = run(&["predict", s(&model), s(&queries)]);
+    assert!(
+        out.stderr.contains("--flag-domain marks them"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.starts_with("x1,x2,x3,y_predicted\n"));
+    let output = dir.path().join("out.csv");
+    let e = refuse(&[
+        "predict",
+        s(&model),
+        s(&queries),
+        "--strict-domain",
+        "-o",
+        s(&output),
+    ]);
+    assert!(e.contains("q.csv:3:"), "{e}");
+    assert!(!output.exists(), "no partial output");
+    // inspect shows the ranges.
+    let inspect = run(&["inspect", s(&model)]).stdout;
+    assert!(inspect.contains("Training domain"), "{inspect}");
+    assert!(inspect.contains("x2  -1.00000 to 1.00000"), "{inspect}");
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["inspect", s(&model), "--json"]).stdout).unwrap();
+    assert_eq!(
+        json["summary"]["domain"]["min"],
+        serde_json::json!([-1.0, -1.0, -1.0])
+    );
+    assert_eq!(
+        json["summary"]["domain"]["kept_rows"], 240,
+        "the training split"
+    );
+}
