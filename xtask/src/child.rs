@@ -117,7 +117,7 @@ pub fn peak_rss_method() -> &'static str {
 
 /// Runs `program args` to its end, timing it; the peak RSS comes from GNU time's `%M` (the
 /// kernel's rusage of the child) when /usr/bin/time exists, else from polling
-/// /proc/<pid>/status VmHWM every 5 ms (which may miss a final spike).
+/// `/proc/<pid>/status` VmHWM every 5 ms (which may miss a final spike).
 pub fn run_measured(program: &Path, args: &[String], workdir: &Path) -> Result<Measured> {
     if Path::new(GNU_TIME).exists() {
         let report = workdir.join("time.txt");

@@ -74,7 +74,7 @@ fn fit_run(
         epochs,
         best_epoch: epochs - 1,
         best_validation_r2: Some(0.98),
-        stop_reason: "NoImprovement".into(),
+        stop_reason: "no_improvement".into(),
         phases: Phases {
             forward,
             backward: 2.0 * forward,

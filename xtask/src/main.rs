@@ -51,7 +51,8 @@ enum Command {
     /// One measurement in a fresh process (used by `bench`; reads a job as JSON on stdin).
     #[command(hide = true)]
     BenchWorker,
-    /// Issue #6's speed figures next to scikit-learn's, as a table and `<out>/SPEED.md`.
+    /// The speed figures (throughput, prediction, CLI, kernel ceiling) next to
+    /// scikit-learn's, as a table and `<out>/SPEED.md`.
     Speed(SpeedArgs),
     /// Test R² of fivedreg's options against the usual regressors, as `<out>/ACCURACY.md`.
     Accuracy(AccuracyArgs),
@@ -102,10 +103,11 @@ struct BenchArgs {
     /// Also measure 50,000, 100,000 and 1,000,000 rows (and run everything at every size).
     #[arg(long, conflicts_with = "quick")]
     full: bool,
-    /// Small sizes and few epochs, under a minute; skips scikit-learn unless `--sklearn`.
+    /// Small sizes and few epochs, about a minute; scikit-learn still runs when importable.
     #[arg(long)]
     quick: bool,
-    /// Run scikit-learn even with `--quick` (it is found via $FIVEDREG_PYTHON, else python3).
+    /// Run scikit-learn (the default already, whenever it can be imported; it is found via
+    /// $FIVEDREG_PYTHON, else python3).
     #[arg(long, conflicts_with = "no_sklearn")]
     sklearn: bool,
     /// Do not run scikit-learn.

@@ -43,10 +43,10 @@ fn size_list(sizes: &[usize]) -> String {
 pub fn render(report: &BenchReport) -> String {
     [
         intro(report),
+        summary_section(report),
         machine_section(report),
         configuration_section(report),
         definitions_section(report),
-        summary_section(report),
         training_time_section(report),
         scaling_section(report),
         memory_section(report),
@@ -223,7 +223,11 @@ fn definitions_section(report: &BenchReport) -> String {
 
 fn summary_section(report: &BenchReport) -> String {
     let sizes = &report.sizes;
+    // The headline first: speed against scikit-learn, then accuracy beside it.
     let mut lines = Vec::new();
+    lines.extend(throughput_summary(&report.throughput));
+    lines.extend(fit_time_summary(report));
+    lines.extend(accuracy_summary(report));
     if let Some(fit) = report.time_scaling() {
         lines.push(format!(
             "- Fit time grows as O(n^{:.2}) over n = {} (least squares on log median time vs \
@@ -275,9 +279,6 @@ fn summary_section(report: &BenchReport) -> String {
         sig(kb.min),
         sig(kb.max)
     ));
-    lines.extend(throughput_summary(&report.throughput));
-    lines.extend(fit_time_summary(report));
-    lines.extend(accuracy_summary(report));
     heading(2, "Executive summary") + &para(&lines.join("\n"))
 }
 
@@ -1090,7 +1091,7 @@ fn sklearn_section(report: &BenchReport) -> String {
     if !compared.is_empty() {
         out += &para(
             "scikit-learn runs the seed system's configuration \
-             (shared/reference/sklearn_seed_benchmark.py) with fivedreg's default network \
+             (xtask/python/sklearn_runner.py) with fivedreg's default network \
              settings: the same training and test rows as fivedreg, X standardized with the \
              training rows' statistics (y not), max_iter = fivedreg's epoch limit, \
              early_stopping=True — which, as in the seed system, carves its own 10% validation \

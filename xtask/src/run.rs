@@ -16,7 +16,7 @@ use std::time::Instant;
 /// Whether to run scikit-learn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SklearnChoice {
-    /// When importable (the default; `--quick` skips it).
+    /// When importable (the default, `--quick` included).
     Auto,
     /// Asked for with `--sklearn`.
     On,
@@ -247,7 +247,7 @@ fn sklearn_side(options: &BenchOptions, workdir: &Path) -> (SklearnSide, Sklearn
     let wanted = match options.sklearn {
         SklearnChoice::Off => false,
         SklearnChoice::On => true,
-        SklearnChoice::Auto => !options.quick,
+        SklearnChoice::Auto => true,
     };
     let not_run = |status: String| {
         (
@@ -259,11 +259,7 @@ fn sklearn_side(options: &BenchOptions, workdir: &Path) -> (SklearnSide, Sklearn
         )
     };
     if !wanted {
-        return not_run(if options.quick {
-            "scikit-learn was not run (`--quick` skips it; add `--sklearn` to include it).".into()
-        } else {
-            "scikit-learn was not run (`--no-sklearn`).".into()
-        });
+        return not_run("scikit-learn was not run (`--no-sklearn`).".into());
     }
     let python = sklearn::interpreter();
     match Sklearn::probe(&python, workdir) {

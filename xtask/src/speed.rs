@@ -1,4 +1,4 @@
-//! `cargo xtask speed`: issue #6's speed figures from one run, side by side with scikit-learn,
+//! `cargo xtask speed`: the speed figures from one run, side by side with scikit-learn,
 //! printed as a table and written to `<out>/SPEED.md`.
 //!
 //! Every timed figure is the median of several runs with its range; fivedreg and scikit-learn
@@ -51,7 +51,7 @@ pub struct SpeedOptions {
 }
 
 impl SpeedOptions {
-    /// Issue #6's sizes, or small ones with `quick`.
+    /// The measured sizes, or small ones with `quick`.
     pub fn defaults(quick: bool) -> SpeedOptions {
         SpeedOptions {
             out: PathBuf::from("target/bench-report"),
@@ -600,7 +600,7 @@ fn cli_pairs_table(report: &SpeedReport) -> Table {
 /// SPEED.md.
 pub fn render(report: &SpeedReport) -> String {
     let m = &report.machine;
-    let mut md = String::from("# fivedreg speed figures (issue #6)\n\n");
+    let mut md = String::from("# fivedreg speed figures\n\n");
     md.push_str(&format!(
         "Command: `{}`. Machine: {}, {} logical CPUs; xtask build `{}` (opt-level {}), {}; \
          commit {}{}; {}. Load average (1 min) at the start {:.2}, at the end {:.2}; each \

@@ -116,7 +116,7 @@ fn run_fit(task: Task, settings: FitSettings, model_out: Option<PathBuf>) -> Res
         epochs: history.epochs,
         best_epoch: history.best_epoch,
         best_validation_r2: history.best_validation_r2,
-        stop_reason: format!("{:?}", history.stop_reason),
+        stop_reason: history.stop_reason.name().to_string(),
         phases: Phases {
             forward: history.phase_seconds.forward,
             backward: history.phase_seconds.backward,

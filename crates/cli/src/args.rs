@@ -41,6 +41,20 @@ pub enum Command {
     /// Serve the HTTP API and the browser page: upload data sets, train with live progress,
     /// predict (docs/serve.md). Stops on Ctrl-C.
     Serve(ServeArgs),
+    /// Print a shell completion script (bash, zsh or fish).
+    ///
+    /// bash: `fivedreg completions bash > ~/.local/share/bash-completion/completions/fivedreg`;
+    /// zsh: save it as `_fivedreg` in a folder of $fpath; fish:
+    /// `fivedreg completions fish > ~/.config/fish/completions/fivedreg.fish`.
+    Completions(CompletionsArgs),
+}
+
+/// `completions`' options.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 /// Most rows `generate` and `demo` make (`demo` holds them all in memory, 48 bytes a row of
@@ -174,6 +188,16 @@ pub struct TrainArgs {
         allow_negative_numbers = true
     )]
     pub patience: usize,
+    /// Smallest gain of the watched score that counts as an improvement for --patience
+    /// (finite, >= 0); with --solver lbfgs, the largest gradient component at which it
+    /// stops (scikit-learn's `tol`).
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 1e-4,
+        allow_negative_numbers = true
+    )]
+    pub tol: f64,
     /// Do not stop on the validation R²: run until the training loss stops improving (by the
     /// same patience) or --max-epochs; the last weights are kept.
     #[arg(long)]
@@ -229,6 +253,12 @@ pub struct TrainArgs {
         allow_negative_numbers = true
     )]
     pub threads: usize,
+    /// Write the training curve as CSV: member, epoch, train_loss (scikit-learn's loss —
+    /// half the mean squared error plus the L2 term — in the target's units squared),
+    /// validation_r2 (empty without validation rows), seconds since training began. One row
+    /// per epoch of each network (member 0 to K-1 of an ensemble). Not with --auto.
+    #[arg(long, value_name = "FILE", conflicts_with = "auto")]
+    pub history: Option<PathBuf>,
     /// Print one JSON object (test metrics, epochs, timing, sizes) instead of the progress
     /// bar and the table.
     #[arg(long)]

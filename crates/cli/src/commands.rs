@@ -1,6 +1,6 @@
 //! What each subcommand does: read its inputs, call the library, print.
 
-use crate::args::ServeArgs;
+use crate::args::{Cli, CompletionsArgs, ServeArgs};
 use crate::args::{DemoArgs, EvaluateArgs, GenerateArgs, InspectArgs, PredictArgs, TrainArgs};
 use crate::failure::{display_path, Failure};
 use crate::output::{
@@ -82,6 +82,7 @@ pub(crate) fn fit_options_of(args: &TrainArgs) -> Result<FitOptions, Failure> {
             batch_size: args.batch_size,
             alpha: args.alpha,
             patience: args.patience,
+            tol: args.tol,
             seed: args.seed,
             threads: args.threads,
             ..Default::default()
@@ -97,11 +98,23 @@ fn fit_options(args: &TrainArgs) -> Result<ValidFitOptions, Failure> {
     Ok(fit_options_of(args)?.check()?)
 }
 
-/// Fits with a progress bar on a terminal (epoch, training loss, validation R²).
+/// One epoch of the training curve, as `--history` writes it.
+struct CurvePoint {
+    member: usize,
+    epoch: usize,
+    /// In standardized units, as the network trained on; converted when written.
+    train_loss: f64,
+    validation_r2: Option<f64>,
+    seconds: f64,
+}
+
+/// Fits with a progress bar on a terminal (epoch, training loss, validation R²), recording
+/// every epoch's point of the training curve.
 fn fit_with_progress(
     data: &Dataset,
     options: &ValidFitOptions,
     show: bool,
+    curve: &mut Vec<CurvePoint>,
 ) -> Result<Fitted, Failure> {
     let max_epochs = options.options().network.max_epochs as u64;
     let bar = if show && std::io::stdout().is_terminal() {
@@ -114,25 +127,56 @@ fn fit_with_progress(
     } else {
         ProgressBar::hidden()
     };
+    let started = std::time::Instant::now();
     let result = Interpolator::fit(data, options, &mut |stats| {
-        bar.set_position(stats.epoch as u64);
-        let validation = stats
-            .validation_r2
-            .map(|r2| format!("  val R² {r2:.5}"))
-            .unwrap_or_default();
-        bar.set_message(format!("loss {:.5}{validation}", stats.train_loss));
+        curve.push(CurvePoint {
+            member: stats.member,
+            epoch: stats.epoch,
+            train_loss: stats.train_loss,
+            validation_r2: stats.validation_r2,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        // An ensemble's members report together: the bar follows the first.
+        if stats.member == 0 {
+            bar.set_position(stats.epoch as u64);
+            let validation = stats
+                .validation_r2
+                .map(|r2| format!("  val R² {r2:.5}"))
+                .unwrap_or_default();
+            bar.set_message(format!("loss {:.5}{validation}", stats.train_loss));
+        }
     });
     bar.finish_and_clear();
     Ok(result?)
 }
 
-fn stop_reason(reason: StopReason) -> &'static str {
-    match reason {
-        StopReason::NoImprovement => "no_improvement",
-        StopReason::MaxEpochs => "max_epochs",
-        StopReason::Converged => "converged",
-        StopReason::MaxEvaluations => "max_evaluations",
+/// The factor that turns a training loss in standardized units into the target's units
+/// squared: the loss is half a mean squared error (plus the L2 term) of the scaled target.
+fn loss_to_target_units(model: &Interpolator) -> f64 {
+    let scale = model.target_scaler().scale()[0];
+    scale * scale
+}
+
+/// `--history`'s CSV: the curve in the target's units, ordered by member then epoch.
+fn history_csv(model: &Interpolator, curve: &mut [CurvePoint]) -> String {
+    let factor = loss_to_target_units(model);
+    curve.sort_by_key(|p| (p.member, p.epoch));
+    let mut text = String::from("member,epoch,train_loss,validation_r2,seconds\n");
+    for p in curve.iter() {
+        let r2 = p
+            .validation_r2
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "{},{},{:?},{r2},{:.6}",
+            p.member,
+            p.epoch,
+            p.train_loss * factor,
+            p.seconds
+        );
     }
+    text
 }
 
 /// Why training stopped, in words.
@@ -148,16 +192,31 @@ fn stop_words(model: &Interpolator) -> String {
         return "the target is constant: nothing to learn, it is predicted exactly".into();
     }
     match history.stop_reason {
-        // The best weights may still come from one of those epochs: a gain below tol
-        // counts as none, but the best score is kept.
         StopReason::NoImprovement => format!(
-            "{watched} {moved} by less than {} for {} epochs in a row",
+            "stopped: {} epochs in a row in which the {watched} {moved} by less than {} \
+             beyond its best (patience {})",
+            network.patience.saturating_add(1),
             network.tol,
-            network.patience.saturating_add(1)
+            network.patience
         ),
         StopReason::MaxEpochs => "reached --max-epochs".into(),
         StopReason::Converged => "L-BFGS converged".into(),
         StopReason::MaxEvaluations => "L-BFGS reached its cap on loss evaluations".into(),
+    }
+}
+
+/// What the best epoch's line adds when the best epoch lies inside the final run of epochs
+/// without improvement: a gain smaller than tol keeps the new best weights but does not
+/// reset the count, as in scikit-learn, so "stopped without improvement" and "best epoch =
+/// last epoch" are both true.
+fn best_epoch_note(model: &Interpolator) -> &'static str {
+    let history = &model.summary().history;
+    let run = model.options().network.patience.saturating_add(1);
+    if history.stop_reason == StopReason::NoImprovement && history.best_epoch + run > history.epochs
+    {
+        "; a gain below tol: kept as the best weights, not counted as an improvement"
+    } else {
+        ""
     }
 }
 
@@ -218,7 +277,12 @@ fn training_table(
             "{} (validation R² undefined: the target is constant)",
             history.best_epoch
         ),
-        Some(score) => format!("{} (validation R² {})", history.best_epoch, num(score)),
+        Some(score) => format!(
+            "{} (validation R² {}{})",
+            history.best_epoch,
+            num(score),
+            best_epoch_note(model)
+        ),
         None => history.best_epoch.to_string(),
     };
     let mut rows = vec![(
@@ -379,6 +443,17 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
             display_path(&args.output)
         )));
     }
+    if let Some(history) = &args.history {
+        if history == &args.output
+            || same_file(history, &args.data)
+            || same_file(history, &args.output)
+        {
+            return Err(Failure::usage(format!(
+                "--history {} is the training data or the model; it would replace it",
+                display_path(history)
+            )));
+        }
+    }
     if !special {
         drop(fivedreg::AtomicFile::create(&args.output)?);
     }
@@ -405,6 +480,7 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
             column_name(data.target_name())
         )));
     }
+    let mut curve = Vec::new();
     let fitted = match (&auto, &options) {
         (Some(auto), _) => {
             let show = !args.json && std::io::stderr().is_terminal();
@@ -418,7 +494,7 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
             })
             .map_err(|e| Failure::from(e).about(&display_path(&args.data)))?
         }
-        (None, Some(options)) => fit_with_progress(&data, options, !args.json)
+        (None, Some(options)) => fit_with_progress(&data, options, !args.json, &mut curve)
             .map_err(|f| f.about(&display_path(&args.data)))?,
         (None, None) => return Err(Failure::other("no fit options".to_string())),
     };
@@ -432,6 +508,13 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::io(&args.output, e))?;
     let size = model_bytes.len() as u64;
     let seconds = fitted.history.seconds;
+    if let Some(path) = &args.history {
+        let mut history = fivedreg::AtomicFile::create(path)?;
+        std::io::Write::write_all(history.file(), history_csv(model, &mut curve).as_bytes())
+            .map_err(|e| Failure::io(path, e))
+            .map_err(not_saved)?;
+        history.commit().map_err(Failure::from).map_err(not_saved)?;
+    }
     if args.json {
         let summary = model.summary();
         let mut object = metrics_json(summary.test_metrics.as_ref());
@@ -439,12 +522,12 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
             "epochs": summary.history.epochs,
             "best_epoch": summary.history.best_epoch,
             "best_validation_r2": summary.history.best_validation_r2,
-            "stop_reason": stop_reason(summary.history.stop_reason),
+            "stop_reason": summary.history.stop_reason.name(),
             "train_seconds": seconds,
             "train_samples": summary.train_samples,
             "validation_samples": summary.validation_samples,
             "test_samples": summary.test_samples,
-            "samples_per_second": (summary.train_samples * summary.history.epochs) as f64
+            "sample_epochs_per_second": (summary.train_samples * summary.history.epochs) as f64
                 / seconds.max(f64::MIN_POSITIVE),
             "model": display_path(&args.output),
             "model_bytes": size,
@@ -869,6 +952,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
         if let Some(map) = summary_json.as_object_mut() {
             map.insert("domain".into(), json!(domain_json));
         }
+        losses_in_target_units(&mut summary_json, loss_to_target_units(&model));
         let object = json!({
             "model": display_path(&args.model),
             "format_version": fivedreg::FORMAT_VERSION,
@@ -885,11 +969,17 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
         return print(&format!("{object}\n"));
     }
     let split = options.split;
-    let stopping = if network.early_stopping {
-        format!("on the validation R², patience {}", network.patience)
+    let watched = if network.early_stopping {
+        "on the validation R²"
     } else {
-        format!("off (training loss, patience {})", network.patience)
+        "off (watching the training loss)"
     };
+    let stopping = format!(
+        "{watched}, patience {}: stops after {} epochs in a row without a gain above tol {}",
+        network.patience,
+        network.patience.saturating_add(1),
+        network.tol
+    );
     let scaled = |on: bool| if on { "standardized" } else { "as given" };
     let mut text = format!(
         "{}: fivedreg model, format version {}, {}\n",
@@ -973,6 +1063,35 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
     print(&text)
 }
 
+/// Rewrites the training-loss curves of a summary's JSON (its history and each ensemble
+/// member's) from standardized units to the target's units squared, as `--history` writes
+/// them; the model file keeps them standardized, as the networks trained on them.
+fn losses_in_target_units(summary: &mut serde_json::Value, factor: f64) {
+    let scale = |history: &mut serde_json::Value| {
+        if let Some(losses) = history.get_mut("train_loss").and_then(|l| l.as_array_mut()) {
+            for loss in losses.iter_mut() {
+                if let Some(v) = loss.as_f64() {
+                    *loss = json!(v * factor);
+                }
+            }
+        }
+    };
+    let Some(summary) = summary.as_object_mut() else {
+        return;
+    };
+    for (key, value) in summary.iter_mut() {
+        match key.as_str() {
+            "history" => scale(value),
+            "ensemble" => {
+                if let Some(members) = value.get_mut("members").and_then(|m| m.as_array_mut()) {
+                    members.iter_mut().for_each(scale);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The training domain's lines of `inspect`: each feature's range and the nearest-row test.
 fn push_domain(text: &mut String, model: &Interpolator) {
     let Some(domain) = model.domain() else {
@@ -1017,7 +1136,7 @@ pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
         ..Default::default()
     }
     .check()?;
-    let fitted = fit_with_progress(&data, &options, true)?;
+    let fitted = fit_with_progress(&data, &options, true, &mut Vec::new())?;
     let model = &fitted.interpolator;
     let size = model.to_bytes()?.len() as u64;
     print(&training_table(
@@ -1043,6 +1162,14 @@ pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
         ));
     }
     print(&text)
+}
+
+/// `fivedreg completions`: the shell's completion script on stdout.
+pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "fivedreg", &mut script);
+    print(&String::from_utf8_lossy(&script))
 }
 
 /// `fivedreg serve`: runs until Ctrl-C or SIGTERM.

@@ -20,6 +20,7 @@ fn run(cli: &Cli) -> Result<(), failure::Failure> {
         Command::Inspect(args) => commands::inspect(args),
         Command::Demo(args) => commands::demo(args),
         Command::Serve(args) => commands::serve(args),
+        Command::Completions(args) => commands::completions(args),
     }
 }
 
@@ -57,7 +58,6 @@ fn command_path(args: &[String]) -> String {
 }
 
 fn main() -> ExitCode {
-    signals::remove_temporary_files_on_signals();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -82,6 +82,11 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
+    // `serve` stops gracefully on those signals itself (its writes are atomic too); the
+    // cleanup thread would end it at once instead.
+    if !matches!(cli.command, Command::Serve(_)) {
+        signals::remove_temporary_files_on_signals();
+    }
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

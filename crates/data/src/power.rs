@@ -93,7 +93,7 @@ fn best_lambda(column: &[f64]) -> f64 {
 impl YeoJohnson {
     /// Fits one λ per column of row-major `values` (`n_columns` columns, finite values).
     pub fn fit(values: &[f64], n_columns: usize) -> Result<YeoJohnson> {
-        if n_columns == 0 || values.is_empty() || values.len() % n_columns != 0 {
+        if n_columns == 0 || values.is_empty() || !values.len().is_multiple_of(n_columns) {
             return Err(DataError::Scaler(format!(
                 "cannot fit a power transform on {} values of {n_columns} columns",
                 values.len()

@@ -56,7 +56,7 @@ impl TryFrom<DomainParts> for Domain {
         if d == 0 || p.max.len() != d || p.center.len() != d || p.scale.len() != d {
             return bad("sizes differ");
         }
-        if p.rows.len() % d != 0 || p.rows.len() / d > MAX_DOMAIN_ROWS {
+        if !p.rows.len().is_multiple_of(d) || p.rows.len() / d > MAX_DOMAIN_ROWS {
             return bad("kept rows are not whole rows");
         }
         let finite = p
@@ -89,7 +89,7 @@ impl Domain {
     /// The domain of `rows` (row-major, `n_features` a row; at least one row, all finite).
     pub fn of_rows(rows: &[f64], n_features: usize) -> Result<Domain> {
         let d = n_features;
-        if d == 0 || rows.is_empty() || rows.len() % d != 0 {
+        if d == 0 || rows.is_empty() || !rows.len().is_multiple_of(d) {
             return Err(Error::Inconsistent(
                 "no training rows for the domain".into(),
             ));

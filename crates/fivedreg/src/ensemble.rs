@@ -118,7 +118,10 @@ pub(crate) fn train_members(
     let threads = params.resolved_threads().min(k).max(1);
     if threads == 1 {
         return (0..k)
-            .map(|m| train_member(params, data, folds, m, on_epoch))
+            .map(|m| {
+                let mut report = |s: &EpochStats| on_epoch(&EpochStats { member: m, ..*s });
+                train_member(params, data, folds, m, &mut report)
+            })
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -138,7 +141,7 @@ pub(crate) fn train_members(
                         }
                         let mut report = |s: &EpochStats| {
                             // The receiver outlives the workers; a send cannot fail here.
-                            let _ = sender.send(*s);
+                            let _ = sender.send(EpochStats { member: m, ..*s });
                         };
                         done.push((m, train_member(params, data, folds, m, &mut report)));
                     }

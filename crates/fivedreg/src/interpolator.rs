@@ -808,7 +808,7 @@ impl Interpolator {
 
     fn check_rows(&self, features: &[f64]) -> Result<usize> {
         let n_features = self.feature_names.len();
-        if features.len() % n_features != 0 {
+        if !features.len().is_multiple_of(n_features) {
             return Err(Error::FeatureCount {
                 expected: n_features,
                 found: format!(

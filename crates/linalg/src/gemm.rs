@@ -406,7 +406,7 @@ mod x86 {
             return;
         }
         let mut i = 0;
-        if TEN_ROW_TILES && m % MR != 0 && m >= 10 {
+        if TEN_ROW_TILES && !m.is_multiple_of(MR) && m >= 10 {
             while i + 10 <= m {
                 // SAFETY: rows i..i+10 are below m; the caller's contract covers the rest.
                 unsafe { row_block::<L, 10>(ops, i) };

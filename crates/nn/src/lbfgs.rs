@@ -299,6 +299,7 @@ pub(crate) fn train_lbfgs(
             history.best_epoch = iteration;
             history.train_loss.push(current.f);
             on_epoch(&EpochStats {
+                member: 0,
                 epoch: iteration,
                 train_loss: current.f,
                 validation_r2,

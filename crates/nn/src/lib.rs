@@ -127,7 +127,11 @@ impl Samples<'_> {
 }
 
 /// Why training ended.
+///
+/// Serialized (JSON) under the same snake_case names as [`StopReason::name`]; the model
+/// file stores the variant's index, so the names can be read by people without changing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// `patience + 1` epochs in a row without improvement beyond `tol`.
     NoImprovement,
@@ -140,9 +144,24 @@ pub enum StopReason {
     MaxEvaluations,
 }
 
+impl StopReason {
+    /// The reason's one name everywhere it is shown as data: `no_improvement`,
+    /// `max_epochs`, `converged`, `max_evaluations`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::NoImprovement => "no_improvement",
+            StopReason::MaxEpochs => "max_epochs",
+            StopReason::Converged => "converged",
+            StopReason::MaxEvaluations => "max_evaluations",
+        }
+    }
+}
+
 /// What one epoch did, passed to the progress callback.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EpochStats {
+    /// Which network of an ensemble (0-based; always 0 when one network is trained).
+    pub member: usize,
     /// 1-based epoch.
     pub epoch: usize,
     /// Sample-weighted mean training loss (scikit-learn's, including the L2 term).

@@ -288,7 +288,7 @@ impl Mlp {
 
     fn rows_of(&self, x: &[f32]) -> Result<usize> {
         let n_in = self.n_inputs();
-        if x.len() % n_in != 0 {
+        if !x.len().is_multiple_of(n_in) {
             return Err(NnError::Shape(format!(
                 "{} feature values is not a whole number of rows of {n_in}",
                 x.len()

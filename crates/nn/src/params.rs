@@ -21,7 +21,10 @@ pub const MAX_THREADS: usize = 1024;
 pub const MAX_FUN: usize = 100_000_000;
 
 /// The hidden layers' activation function.
+///
+/// Named in JSON as on the command line (`relu`); the model file stores the variant's index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// max(0, x): the seed system's, scikit-learn's default.
     #[default]
@@ -53,7 +56,10 @@ impl std::str::FromStr for Activation {
 }
 
 /// The optimiser that trains the network.
+///
+/// Named in JSON as on the command line (`adam`); the model file stores the variant's index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Solver {
     /// Adam over shuffled minibatches, with early stopping on the validation R² (the seed
     /// system's solver, scikit-learn's `adam`).

@@ -474,6 +474,7 @@ fn train_adam(
             history.epochs = epoch;
             history.train_loss.push(loss);
             on_epoch(&EpochStats {
+                member: 0,
                 epoch,
                 train_loss: loss,
                 validation_r2,

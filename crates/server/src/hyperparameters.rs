@@ -84,12 +84,14 @@ type SliderRange = (f64, f64, bool);
 /// `(min, max, log)` when one makes sense.
 const OPTIONS: &[(&str, &str, Option<SliderRange>)] = &[
     ("solver", "solver", None),
+    ("activation", "activation", None),
     ("hidden_layers", "hidden", None),
     ("learning_rate", "learning_rate", Some((1e-5, 1.0, true))),
     ("max_epochs", "max_epochs", Some((1.0, 5000.0, true))),
     ("batch_size", "batch_size", Some((1.0, 4096.0, true))),
     ("alpha", "alpha", Some((1e-7, 1.0, true))),
     ("patience", "patience", Some((0.0, 100.0, false))),
+    ("tol", "tol", Some((1e-8, 1e-1, true))),
     ("early_stopping", "no_early_stopping", None),
     ("seed", "seed", None),
     ("threads", "threads", Some((0.0, 64.0, false))),

@@ -48,6 +48,12 @@ pub struct TrainOptions {
     /// Epochs without improvement tolerated (`--patience`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patience: Option<usize>,
+    /// Smallest gain that counts as an improvement; L-BFGS's gradient tolerance (`--tol`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tol: Option<f64>,
+    /// Activation of the hidden layers (`--activation`): `relu` or `tanh`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation: Option<String>,
     /// Run without early stopping (`--no-early-stopping`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_early_stopping: Option<bool>,
@@ -160,6 +166,12 @@ impl TrainOptions {
             }
         };
         let d = MlpParams::default();
+        let activation = match self.activation.as_deref() {
+            None => d.activation,
+            Some(name) => name
+                .parse::<fivedreg::Activation>()
+                .map_err(|e| bad_option("activation", e.to_string()))?,
+        };
         let scale = !self.no_scale.unwrap_or(false);
         let options = FitOptions {
             split,
@@ -177,6 +189,8 @@ impl TrainOptions {
                 batch_size: self.batch_size.or(d.batch_size),
                 alpha: self.alpha.unwrap_or(d.alpha),
                 patience: self.patience.unwrap_or(d.patience),
+                tol: self.tol.unwrap_or(d.tol),
+                activation,
                 seed: self.seed.unwrap_or(d.seed),
                 threads: self.threads.unwrap_or(d.threads),
                 ..d

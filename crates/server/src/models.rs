@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fivedreg::{FitOptions, Interpolator, StopReason};
+use fivedreg::{FitOptions, Interpolator};
 use fivedreg_data::{CsvOptions, FeatureRow, FeatureRows};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -160,13 +160,7 @@ impl ModelInfo {
             epochs: history.epochs,
             best_epoch: history.best_epoch,
             best_validation_r2: history.best_validation_r2,
-            stop_reason: match history.stop_reason {
-                StopReason::NoImprovement => "no_improvement",
-                StopReason::MaxEpochs => "max_epochs",
-                StopReason::Converged => "converged",
-                StopReason::MaxEvaluations => "max_evaluations",
-            }
-            .into(),
+            stop_reason: history.stop_reason.name().into(),
             ensemble: summary.ensemble.as_ref().map(|e| EnsembleInfo {
                 fold_r2: e.fold_r2.clone(),
                 heldout_r2: e.heldout_r2,

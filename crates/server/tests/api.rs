@@ -279,7 +279,6 @@ async fn malformed_csv_is_refused_with_its_line_and_column_and_nothing_is_stored
         (b"a,b,y\n", None, None),
         (b"", None, None),
         (b"y\n1\n", Some(1), None),
-        (b"a;b;y\n1;2;3\n", Some(1), None),
         (b"a,b,y\n1,2,\xff\n", Some(2), Some(3)),
     ];
     for (csv, line, column) in cases {
@@ -475,6 +474,12 @@ async fn bad_job_requests_name_the_field() {
             "unknown field `learnin_rate`",
         ),
         (json!({"solver": "sgd"}), "options.solver", "adam or lbfgs"),
+        (
+            json!({"activation": "sigmoid"}),
+            "options.activation",
+            "relu or tanh",
+        ),
+        (json!({"tol": -1}), "options.tol", ">= 0"),
         (json!({"ensemble": 0}), "options.ensemble", "1..=64"),
         (json!({"ensemble": 65}), "options.ensemble", "1..=64"),
         (
@@ -1226,7 +1231,7 @@ async fn lbfgs_and_auto_jobs_train_as_the_command_line_does() {
     let job = api
         .submit(
             &dataset,
-            json!({"solver": "lbfgs", "hidden": [16], "max_epochs": 50, "threads": 1}),
+            json!({"solver": "lbfgs", "activation": "tanh", "tol": 1e-6, "hidden": [16], "max_epochs": 50, "threads": 1}),
         )
         .await;
     let done = api.wait_ended(job["id"].as_str().unwrap()).await;
@@ -1240,7 +1245,9 @@ async fn lbfgs_and_auto_jobs_train_as_the_command_line_does() {
         .json();
     // L-BFGS's default split has no validation rows.
     assert_eq!(model["validation_samples"], 0);
-    assert_eq!(model["options"]["network"]["solver"], "Lbfgs");
+    assert_eq!(model["options"]["network"]["solver"], "lbfgs");
+    assert_eq!(model["options"]["network"]["activation"], "tanh");
+    assert_eq!(model["options"]["network"]["tol"], 1e-6);
 
     let job = api
         .submit(&dataset, json!({"auto": true, "budget": 1, "threads": 1}))
@@ -1262,4 +1269,27 @@ async fn lbfgs_and_auto_jobs_train_as_the_command_line_does() {
         model["ensemble"].is_object(),
         "auto's winner predicts with a std: {model}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_as_people_save_them_upload_as_the_command_line_reads_them() {
+    let api = Api::new();
+    // Semicolons and tabs are detected from the header, as `fivedreg train` detects them.
+    for csv in ["a;b;y\n1;2;3\n4;5;6\n", "a\tb\ty\n1\t2\t3\n4\t5\t6\n"] {
+        let dataset = api.upload(csv).await;
+        let names: Vec<&str> = dataset["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "b", "y"], "{csv:?}: {dataset}");
+        assert_eq!(dataset["rows"], 2);
+        assert_eq!(dataset["columns"][2]["max"], 6.0);
+    }
+    // pandas' unnamed index column of row numbers is left out.
+    let dataset = api.upload(",a,b,y\n0,1,2,3\n1,4,5,6\n").await;
+    let columns = dataset["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), 3, "{dataset}");
+    assert_eq!(columns[0]["name"], "a");
 }
