@@ -1,6 +1,7 @@
 //! [`StandardScaler`]: per-column standardization, as scikit-learn's `StandardScaler`.
 
 use crate::error::{DataError, Result};
+use fivedreg_linalg::times_power_of_two;
 use serde::{Deserialize, Serialize};
 
 /// Per-column standardization: `(x - mean) / scale`, with the population standard
@@ -38,21 +39,6 @@ struct ColumnStats {
     mean: f64,
     std: f64,
     constant: bool,
-}
-
-/// `x * 2^e`, exact whenever the result is a normal number (in steps, since `2^e` alone
-/// may not be representable).
-fn times_power_of_two(mut x: f64, mut e: i32) -> f64 {
-    let step = 2f64.powi(1000);
-    while e > 1000 {
-        x *= step;
-        e -= 1000;
-    }
-    while e < -1000 {
-        x /= step;
-        e += 1000;
-    }
-    x * 2f64.powi(e)
 }
 
 /// The exponent `e` of a power of two with `x * 2^-e` in [0.5, 2] for a finite `x > 0`.

@@ -33,11 +33,13 @@ pub mod counting_alloc;
 pub mod dense64;
 mod elementwise;
 mod gemm;
+mod scalar;
 
 pub use elementwise::{
     adam_update, add_assign, bias_grad, div_assign, l2_mean_grad, sum_squares, AdamStep,
 };
 pub use gemm::{active_simd, detected_simd, set_simd_limit, Simd};
+pub use scalar::times_power_of_two;
 
 /// Which instruction set the products run on now, for reports.
 pub fn simd_level() -> &'static str {

@@ -24,6 +24,7 @@
 //! assert_eq!(report.max_error, 1.0);
 //! ```
 
+use fivedreg_linalg::times_power_of_two;
 use serde::{Deserialize, Serialize};
 
 /// Why a metric could not be computed.
@@ -127,21 +128,6 @@ fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<
     } else {
         f64::deserialize(d)
     }
-}
-
-/// `x * 2^e`, exact whenever the result is a normal number (in steps, since `2^e` alone
-/// may not be representable).
-fn times_power_of_two(mut x: f64, mut e: i32) -> f64 {
-    let step = 2f64.powi(1000);
-    while e > 1000 {
-        x *= step;
-        e -= 1000;
-    }
-    while e < -1000 {
-        x /= step;
-        e += 1000;
-    }
-    x * 2f64.powi(e)
 }
 
 /// Computes a [`Report`] from (truth, prediction) pairs given in any number of pieces, in

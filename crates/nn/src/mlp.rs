@@ -194,13 +194,7 @@ impl Mlp {
         out: &mut [f32],
         ws: &mut PredictWorkspace,
     ) -> Result<()> {
-        let rows = self.rows_of(x)?;
-        if out.len() != rows {
-            return Err(NnError::Shape(format!(
-                "{} output slots for {rows} rows",
-                out.len()
-            )));
-        }
+        self.rows_with_slots(x, out.len())?;
         ws.fit(&self.sizes);
         let n_in = self.n_inputs();
         for (x, out) in x
@@ -227,13 +221,7 @@ impl Mlp {
         out: &mut [f32],
         workspaces: &mut [PredictWorkspace],
     ) -> Result<()> {
-        let rows = self.rows_of(x)?;
-        if out.len() != rows {
-            return Err(NnError::Shape(format!(
-                "{} output slots for {rows} rows",
-                out.len()
-            )));
-        }
+        let rows = self.rows_with_slots(x, out.len())?;
         let threads = workspaces
             .len()
             .max(1)
@@ -284,6 +272,17 @@ impl Mlp {
         let mut out = vec![0.0; rows];
         self.predict_into_threads(x, &mut out, &mut workspaces)?;
         Ok(out)
+    }
+
+    /// The rows of `x`, checked against the `slots` of the output they are predicted into.
+    fn rows_with_slots(&self, x: &[f32], slots: usize) -> Result<usize> {
+        let rows = self.rows_of(x)?;
+        if slots != rows {
+            return Err(NnError::Shape(format!(
+                "{slots} output slots for {rows} rows"
+            )));
+        }
+        Ok(rows)
     }
 
     fn rows_of(&self, x: &[f32]) -> Result<usize> {

@@ -76,6 +76,26 @@ impl View<'_> {
     }
 }
 
+/// The data set of `x` and `y`, fitted by `fit` with the GIL released.
+fn fit_model(
+    py: Python<'_>,
+    x: Features<'_>,
+    y: PyReadonlyArray1<'_, f64>,
+    feature_names: Vec<String>,
+    target_name: String,
+    fit: impl FnOnce(&Dataset) -> Result<fivedreg::Fitted, Error> + Send,
+) -> PyResult<Model> {
+    let (x, y) = (x.view()?, targets(&y)?);
+    let fitted = py.detach(|| {
+        let features = x.row_major().into_owned();
+        let data = Dataset::new(feature_names, target_name, features, y.to_vec())?;
+        fit(&data)
+    });
+    Ok(Model {
+        inner: fitted.map_err(to_py_err)?.interpolator,
+    })
+}
+
 /// The library's error as the Python exception scikit-learn users expect: bad data and
 /// options are `ValueError`, file-system failures the matching `OSError`.
 fn to_py_err(error: Error) -> PyErr {
@@ -96,6 +116,7 @@ fn to_py_err(error: Error) -> PyErr {
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 struct FitParams {
+    activation: String,
     solver: String,
     hidden_layers: Vec<usize>,
     learning_rate: f64,
@@ -122,6 +143,7 @@ struct FitParams {
 impl FitParams {
     fn options(self) -> Result<FitOptions, Error> {
         let solver: Solver = self.solver.parse()?;
+        let activation: fivedreg::Activation = self.activation.parse()?;
         Ok(FitOptions {
             split: SplitFractions::new(
                 self.train_fraction,
@@ -132,6 +154,7 @@ impl FitParams {
             power_transform: self.power_transform,
             network: MlpParams {
                 solver,
+                activation,
                 hidden_layers: self.hidden_layers,
                 learning_rate: self.learning_rate,
                 max_epochs: self.max_epochs,
@@ -147,7 +170,6 @@ impl FitParams {
                 shuffle: self.shuffle,
                 seed: self.seed,
                 threads: self.threads,
-                ..MlpParams::default()
             },
             ..FitOptions::default()
         })
@@ -185,15 +207,9 @@ impl Model {
         target_name: String,
         params: FitParams,
     ) -> PyResult<Model> {
-        let (x, y) = (x.view()?, targets(&y)?);
-        let fitted = py.detach(|| {
-            let features = x.row_major().into_owned();
-            let data = Dataset::new(feature_names, target_name, features, y.to_vec())?;
+        fit_model(py, x, y, feature_names, target_name, |data| {
             let options = params.options()?.check()?;
-            Interpolator::fit(&data, &options, &mut |_| {})
-        });
-        Ok(Model {
-            inner: fitted.map_err(to_py_err)?.interpolator,
+            Interpolator::fit(data, &options, &mut |_| {})
         })
     }
 
@@ -210,20 +226,14 @@ impl Model {
         params: FitParams,
         auto: AutoParams,
     ) -> PyResult<Model> {
-        let (x, y) = (x.view()?, targets(&y)?);
-        let fitted = py.detach(|| {
-            let features = x.row_major().into_owned();
-            let data = Dataset::new(feature_names, target_name, features, y.to_vec())?;
+        fit_model(py, x, y, feature_names, target_name, |data| {
             let auto = AutoOptions {
                 budget_seconds: auto.budget_seconds,
                 folds: auto.folds,
                 base: params.options()?,
             }
             .check()?;
-            Interpolator::fit_auto(&data, &auto, &mut |_| {})
-        });
-        Ok(Model {
-            inner: fitted.map_err(to_py_err)?.interpolator,
+            Interpolator::fit_auto(data, &auto, &mut |_| {})
         })
     }
 
@@ -311,6 +321,7 @@ impl Model {
         let network = &options.network;
         let dict = PyDict::new(py);
         dict.set_item("solver", network.solver.name())?;
+        dict.set_item("activation", network.activation.name())?;
         dict.set_item("hidden_layers", network.hidden_layers.clone())?;
         dict.set_item("learning_rate", network.learning_rate)?;
         dict.set_item("max_epochs", network.max_epochs)?;

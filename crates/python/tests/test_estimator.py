@@ -204,6 +204,7 @@ def test_inputs_beyond_float32_are_refused_not_crashed_on(fitted):
         ("max_iter", 0, r"'max_iter' parameter"),
         ("batch_size", "big", r"'batch_size' parameter"),
         ("solver", "sgd", r"'solver' parameter of FiveDRegressor must be a str among \{'adam', 'lbfgs'\}"),
+        ("activation", "logistic", r"'activation' parameter of FiveDRegressor must be a str among \{'relu', 'tanh'\}"),
         ("max_fun", 0, r"'max_fun' parameter .* \[1, 100000000\]"),
         ("ensemble", 65, r"'ensemble' parameter of FiveDRegressor must be an int in the range \[1, 64\]"),
         ("ensemble", 2.0, r"'ensemble' parameter"),
@@ -237,7 +238,7 @@ def test_parameters_reach_the_model(seed_task):
     estimator = FiveDRegressor(
         hidden_layer_sizes=7, alpha=0.01, power_transform=True, batch_size=50, learning_rate_init=0.01, max_iter=9,
         tol=0.001, validation_fraction=0.25, beta_1=0.8, beta_2=0.99, epsilon=1e-7,
-        n_iter_no_change=3, shuffle=False, random_state=11, n_threads=1,
+        n_iter_no_change=3, shuffle=False, random_state=11, n_threads=1, activation="tanh",
     )
     estimator.fit(X, y)
     p = estimator._model.params()
@@ -247,6 +248,9 @@ def test_parameters_reach_the_model(seed_task):
     assert (p["beta1"], p["beta2"], p["epsilon"]) == (0.8, 0.99, 1e-7)
     assert p["patience"] == 3 and p["shuffle"] is False and p["seed"] == 11
     assert p["power_transform"] is True and p["ensemble"] == 1 and p["solver"] == "adam"
+    assert p["activation"] == "tanh"
+    # A loaded model gives back its activation, and so the same estimator parameters.
+    assert type(estimator)._from_model(estimator._model).get_params()["activation"] == "tanh"
     assert estimator._model.n_parameters == 5 * 7 + 7 + 7 + 1
 
 

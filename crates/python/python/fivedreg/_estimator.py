@@ -125,6 +125,7 @@ _CONSTRAINTS = {
         f"an int or a sequence of at most {_MAX_HIDDEN_LAYERS} ints, each in the range "
         f"[1, {_MAX_WIDTH}]",
     ),
+    "activation": (lambda v: v in ("relu", "tanh"), "a str among {'relu', 'tanh'}"),
     "solver": (lambda v: v in ("adam", "lbfgs"), "a str among {'adam', 'lbfgs'}"),
     "alpha": _real_in(0, None, True, False),
     "batch_size": (
@@ -174,6 +175,9 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : int or tuple of int, default=(64, 32, 16)
         Widths of the hidden layers (an empty tuple gives a linear model).
+    activation : {'relu', 'tanh'}, default='relu'
+        The hidden layers' activation; 'tanh' makes the network a smooth function, often
+        more accurate on smooth targets with ``solver='lbfgs'``.
     solver : {'adam', 'lbfgs'}, default='adam'
         The optimizer: Adam over minibatches, or full-batch L-BFGS (which trains on every
         row and ignores ``early_stopping``, as MLPRegressor's does).
@@ -259,6 +263,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
     def __init__(
         self,
         hidden_layer_sizes=(64, 32, 16),
+        activation="relu",
         *,
         solver="adam",
         alpha=1e-4,
@@ -282,6 +287,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         n_threads=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -370,6 +376,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         else:
             seed = int(self.random_state)
         return {
+            "activation": self.activation,
             "solver": self.solver,
             "hidden_layers": sizes,
             "learning_rate": float(self.learning_rate_init),
@@ -552,6 +559,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         p = model.params()
         estimator = cls(
             hidden_layer_sizes=tuple(p["hidden_layers"]),
+            activation=p["activation"],
             solver=p["solver"],
             max_fun=p["max_fun"],
             ensemble=p["ensemble"],
