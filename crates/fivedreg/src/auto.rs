@@ -146,9 +146,14 @@ impl Candidate {
     }
 }
 
-/// A number in a few significant digits (for the leaderboard's searched values).
+/// A number in a few significant digits (for the leaderboard's searched values): four
+/// decimals from 0.01 up, three significant digits in exponent form below.
 fn short(v: f64) -> String {
-    format!("{}", (v * 1e4).round() / 1e4)
+    if v == 0.0 || v.abs() >= 0.01 {
+        format!("{}", (v * 1e4).round() / 1e4)
+    } else {
+        format!("{v:.2e}")
+    }
 }
 
 fn describe(o: &FitOptions, input_weights: Option<&[f64]>, search: bool) -> String {
@@ -597,5 +602,10 @@ mod tests {
         assert_eq!(small[0].options.network.solver, Solver::Lbfgs);
         assert!(small.iter().all(|c| c.options.clone().check().is_ok()));
         assert_eq!(small[0].name, "lbfgs 500 it 32,16 alpha 0.0001");
+        assert_eq!(small[2].name, "rbf quintic smoothing 10 weights searched");
+        assert_eq!(
+            (short(1.0 / 3.0), short(1e-3 / 3.0), short(0.0)),
+            ("0.3333".into(), "3.33e-4".into(), "0".into())
+        );
     }
 }
