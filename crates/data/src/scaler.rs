@@ -152,6 +152,33 @@ impl StandardScaler {
             .collect())
     }
 
+    /// This scaler with column `c`'s scale divided by `weights[c]`, so that the scaled
+    /// column is multiplied by it (a kernel model's input relevance: a larger weight makes
+    /// the model vary faster along that input). Refuses a weight count other than the
+    /// column count, and weights that are not finite and positive or that leave the scale
+    /// non-finite or zero.
+    pub fn reweighted(&self, weights: &[f64]) -> Result<StandardScaler> {
+        if weights.len() != self.n_columns() {
+            return Err(DataError::Scaler(format!(
+                "{} weights for {} columns",
+                weights.len(),
+                self.n_columns()
+            )));
+        }
+        let scale: Vec<f64> = self.scale.iter().zip(weights).map(|(s, w)| s / w).collect();
+        let valid = weights.iter().all(|w| w.is_finite() && *w > 0.0)
+            && scale.iter().all(|s| s.is_finite() && *s > 0.0);
+        if !valid {
+            return Err(DataError::Scaler(
+                "input weights must be finite and positive".into(),
+            ));
+        }
+        Ok(StandardScaler {
+            mean: self.mean.clone(),
+            scale,
+        })
+    }
+
     /// The identity scaler (mean 0, scale 1) for `n_columns` columns.
     pub fn identity(n_columns: usize) -> StandardScaler {
         StandardScaler {
@@ -242,6 +269,24 @@ impl StandardScaler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reweighting_multiplies_the_scaled_columns_and_refuses_bad_weights() {
+        let values = [1.0, 10.0, 3.0, 30.0, 5.0, 50.0];
+        let plain = StandardScaler::fit(&values, 2).unwrap();
+        let weighted = plain.reweighted(&[2.0, 0.5]).unwrap();
+        let (mut a, mut b) = (values.to_vec(), values.to_vec());
+        plain.transform_in_place(&mut a);
+        weighted.transform_in_place(&mut b);
+        for (i, (p, w)) in a.iter().zip(&b).enumerate() {
+            let factor = if i % 2 == 0 { 2.0 } else { 0.5 };
+            assert!((p * factor - w).abs() < 1e-12, "{p} {w}");
+        }
+        for bad in [[0.0, 1.0], [-1.0, 1.0], [f64::NAN, 1.0], [1e-320, 1.0]] {
+            assert!(plain.reweighted(&bad).is_err(), "{bad:?}");
+        }
+        assert!(plain.reweighted(&[1.0]).is_err());
+    }
 
     /// A column of varied values around 1 (std about 0.3).
     fn column() -> Vec<f64> {

@@ -170,20 +170,23 @@ pub(crate) fn train_members(
         .collect()
 }
 
-/// Fits one kernel model per fold, on every row but the fold's (`x` standardized, f64;
-/// `y` standardized), the folds in parallel, one per core (each fit is the same whatever
-/// thread runs it).
+/// Fits one kernel model per fold, on the rows that may be centres (`is_center`) outside
+/// the fold (`x` standardized, f64; `y` standardized), the folds in parallel, one per core
+/// (each fit is the same whatever thread runs it).
 pub(crate) fn fit_kernels(
     x: &[f64],
     y: &[f64],
     n_features: usize,
     folds: &[Vec<usize>],
+    is_center: &[bool],
     kernel: &KernelOptions,
 ) -> Result<Vec<RbfModel>> {
     let fit_one = |m: usize| -> Result<RbfModel> {
         let mut held_out = vec![false; y.len()];
         folds[m].iter().for_each(|&i| held_out[i] = true);
-        let rows: Vec<usize> = (0..y.len()).filter(|&i| !held_out[i]).collect();
+        let rows: Vec<usize> = (0..y.len())
+            .filter(|&i| is_center[i] && !held_out[i])
+            .collect();
         let xs: Vec<f64> = rows
             .iter()
             .flat_map(|&i| x[i * n_features..(i + 1) * n_features].iter().copied())

@@ -4,7 +4,7 @@
 use crate::domain::Domain;
 use crate::ensemble::{self, MemberData};
 use crate::error::{Error, Result};
-use crate::kernel::RbfModel;
+use crate::kernel::{RbfModel, FIT_MAX_CENTERS};
 use crate::options::{FitOptions, ValidFitOptions, MAX_ENSEMBLE};
 use fivedreg_data::{Dataset, StandardScaler, YeoJohnson};
 use fivedreg_metrics::Report;
@@ -17,6 +17,10 @@ use std::borrow::Cow;
 /// Rows converted and pushed through the network at a time, so that predicting a large input
 /// needs memory for the output and one chunk only.
 pub const PREDICT_CHUNK_ROWS: usize = 4096;
+
+/// Index of the seed derived (by [`fivedreg_rng::derive_seed`]) for drawing a kernel
+/// model's centres; far above any ensemble member's index, so the streams never meet.
+const CENTER_SUBSET_INDEX: u64 = 1 << 40;
 
 /// Rows below which prediction stays on one thread (starting threads costs more).
 const PARALLEL_MIN_ROWS: usize = 32_768;
@@ -515,6 +519,19 @@ impl Interpolator {
         options: &ValidFitOptions,
         on_epoch: &mut dyn FnMut(&EpochStats),
     ) -> Result<Fitted> {
+        Interpolator::fit_weighted(data, options, None, on_epoch)
+    }
+
+    /// [`fit`](Self::fit), with a kernel model's inputs multiplied by `input_weights` after
+    /// standardizing (`--auto`'s relevance search; see
+    /// [`search_input_weights`](crate::kernel::search_input_weights)). The weights are folded
+    /// into the stored feature scaler, so the model file holds them as its scales.
+    pub(crate) fn fit_weighted(
+        data: &Dataset,
+        options: &ValidFitOptions,
+        input_weights: Option<&[f64]>,
+        on_epoch: &mut dyn FnMut(&EpochStats),
+    ) -> Result<Fitted> {
         let started = std::time::Instant::now();
         let fit_options = options.options();
         let params = options.network().params();
@@ -546,11 +563,14 @@ impl Interpolator {
         if let Some(t) = &feature_transform {
             t.transform_in_place(&mut transformed);
         }
-        let feature_scaler = if fit_options.scale_features {
+        let mut feature_scaler = if fit_options.scale_features {
             StandardScaler::fit(&transformed, n_features)?
         } else {
             StandardScaler::identity(n_features)
         };
+        if let (Some(weights), Some(_)) = (input_weights, &fit_options.kernel) {
+            feature_scaler = feature_scaler.reweighted(weights)?;
+        }
         // A constant target is predicted exactly: the scaler holds its value, the networks'
         // output is zeroed after training (see `constant_output`).
         let constant_target = StandardScaler::constant_columns(train.targets(), 1)?[0];
@@ -611,9 +631,36 @@ impl Interpolator {
                 pre.apply_f64(train.features(), &mut x64);
                 let (m, s) = (target_scaler.mean()[0], target_scaler.scale()[0]);
                 let y64: Vec<f64> = train.targets().iter().map(|y| (y - m) / s).collect();
-                let fold_kernels = ensemble::fit_kernels(&x64, &y64, n_features, folds, kernel)?;
-                // The final model: every training row is a centre (denser is more accurate).
-                let full = RbfModel::fit(&x64, &y64, n_features, kernel.kernel, kernel.smoothing)?;
+                // Every training row is a centre (denser is more accurate) up to
+                // FIT_MAX_CENTERS, above it a subset drawn from the seed.
+                let mut is_center = vec![true; y64.len()];
+                if y64.len() > FIT_MAX_CENTERS {
+                    is_center.fill(false);
+                    let order = fivedreg_rng::shuffled_indices(
+                        y64.len(),
+                        fivedreg_rng::derive_seed(params.seed, CENTER_SUBSET_INDEX),
+                        fivedreg_rng::Stream::Folds,
+                    );
+                    order[..FIT_MAX_CENTERS]
+                        .iter()
+                        .for_each(|&i| is_center[i] = true);
+                }
+                let fold_kernels =
+                    ensemble::fit_kernels(&x64, &y64, n_features, folds, &is_center, kernel)?;
+                let centers: Vec<usize> = (0..y64.len()).filter(|&i| is_center[i]).collect();
+                let center_x: Vec<f64> = centers
+                    .iter()
+                    .flat_map(|&i| x64[i * n_features..(i + 1) * n_features].iter().copied())
+                    .collect();
+                let center_y: Vec<f64> = centers.iter().map(|&i| y64[i]).collect();
+                // The final model: every centre, no fold held out.
+                let full = RbfModel::fit(
+                    &center_x,
+                    &center_y,
+                    n_features,
+                    kernel.kernel,
+                    kernel.smoothing,
+                )?;
                 fold_models = Some(Members::Kernels(fold_kernels));
                 let record = TrainingHistoryRecord {
                     epochs: 0,
