@@ -11,11 +11,12 @@ use fivedreg::{
     AutoOptions, FitOptions, Fitted, Interpolator, MlpParams, Solver, StopReason, TrainingSummary,
     ValidFitOptions,
 };
-use fivedreg_data::{CsvOptions, Dataset, FeatureRows, Generator, SplitFractions, TestFunction};
+use fivedreg_data::{
+    CsvOptions, Dataset, FeatureRows, Generator, RowChunk, SplitFractions, TestFunction,
+};
 use fivedreg_metrics::{Report, ReportBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -573,10 +574,6 @@ fn note_index_column(path: &Path, read: &fivedreg_data::ReadSummary) {
     }
 }
 
-/// Rows predicted at a time when streaming a CSV file: few enough that their fields stay
-/// in cache and the allocator reuses their memory, enough for the network's tiles.
-const STREAM_CHUNK_ROWS: usize = 512;
-
 /// `fivedreg predict`.
 pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
     let model = Interpolator::load(&args.model)?;
@@ -642,8 +639,6 @@ fn predict_stream<R: std::io::Read>(
     let prediction_column = prediction_column(model.target_name());
     let std_column = format!("{}_std", model.target_name());
     let domain_column = format!("{}_extrapolated", model.target_name());
-    let domain = model.domain();
-    let mut outside_rows = 0u64;
     for (column, added) in [
         (&prediction_column, true),
         (&std_column, with_std),
@@ -656,16 +651,12 @@ fn predict_stream<R: std::io::Read>(
             )));
         }
     }
-    let n_features = model.feature_names().len();
     write_to(output, |out| {
         let name = output_name(output);
-        let write_error = |e: csv::Error| Failure::other(format!("{name}: {e}"));
-        // Written with the input's separator, so a tab-separated file stays one.
-        let mut csv = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .delimiter(rows.delimiter())
-            .flexible(true)
-            .from_writer(out);
+        let write_error = |e: std::io::Error| Failure::other(format!("{name}: {e}"));
+        let delimiter = rows.delimiter();
+        // The header as the `csv` crate writes it (quoted where needed), with the input's
+        // separator, so a tab-separated file stays one.
         let mut header = rows.header().to_vec();
         header.push(prediction_column.clone());
         if with_std {
@@ -674,84 +665,81 @@ fn predict_stream<R: std::io::Read>(
         if args.flag_domain {
             header.push(domain_column.clone());
         }
-        csv.write_record(&header).map_err(write_error)?;
-        let mut fields: Vec<Vec<String>> = Vec::with_capacity(STREAM_CHUNK_ROWS);
-        let mut lines: Vec<u64> = Vec::with_capacity(STREAM_CHUNK_ROWS);
-        let mut features: Vec<f64> = Vec::with_capacity(STREAM_CHUNK_ROWS * n_features);
-        let mut number = String::new();
-        let mut done = false;
-        while !done {
-            fields.clear();
-            lines.clear();
-            features.clear();
-            while fields.len() < STREAM_CHUNK_ROWS {
-                match rows.next_row() {
-                    None => {
-                        done = true;
+        let mut header_line = Vec::new();
+        for (i, name) in header.iter().enumerate() {
+            if i > 0 {
+                header_line.push(delimiter);
+            }
+            fivedreg_data::push_field(&mut header_line, name.as_bytes(), delimiter);
+        }
+        header_line.push(b'\n');
+        out.write_all(&header_line).map_err(write_error)?;
+        let format = ChunkFormat {
+            model,
+            source,
+            delimiter,
+            with_std,
+            flag_domain: args.flag_domain,
+            strict_domain: args.strict_domain,
+        };
+        // Two stages on two threads: this one reads and parses the next chunk of rows
+        // while the other predicts and formats the last one; this one writes them in order.
+        let outside_rows = std::thread::scope(|scope| -> Result<u64, Failure> {
+            let (to_worker, worker_in) = std::sync::mpsc::sync_channel::<PredictJob>(IN_FLIGHT);
+            let (worker_out, from_worker) =
+                std::sync::mpsc::sync_channel::<Result<PredictJob, Failure>>(IN_FLIGHT);
+            let format = &format;
+            scope.spawn(move || {
+                for mut job in worker_in {
+                    let done = format.run(&mut job).map(|()| job);
+                    if worker_out.send(done).is_err() {
                         break;
                     }
-                    Some(row) => {
-                        let row = row?;
-                        features.extend_from_slice(&row.features);
-                        lines.push(row.line);
-                        fields.push(row.fields);
+                }
+            });
+            let mut spare: Vec<PredictJob> = Vec::new();
+            let mut in_flight = 0;
+            let mut outside_rows = 0u64;
+            let mut read_error = None;
+            let mut reading = true;
+            loop {
+                if reading && in_flight < IN_FLIGHT {
+                    let mut job = spare.pop().unwrap_or_else(PredictJob::new);
+                    job.chunk.clear();
+                    match rows.read_chunk(&mut job.chunk) {
+                        Ok(true) => {
+                            if to_worker.send(job).is_err() {
+                                break;
+                            }
+                            in_flight += 1;
+                            continue;
+                        }
+                        Ok(false) => reading = false,
+                        Err(e) => {
+                            read_error = Some(e);
+                            reading = false;
+                        }
                     }
                 }
-            }
-            if fields.is_empty() {
-                break;
-            }
-            let predicted = if with_std {
-                model.predict_with_std(&features).map(|w| (w.mean, w.std))
-            } else {
-                model.predict(&features).map(|mean| (mean, Vec::new()))
-            };
-            let (predictions, stds) =
-                predicted.map_err(|e| chunk_failure(model, source, &lines, e))?;
-            let outside = domain.map(|d| d.outside(&features)).unwrap_or_default();
-            if let Some(i) = outside.iter().position(|&o| o) {
-                if args.strict_domain {
-                    return Err(Failure::other(format!(
-                        "{source}:{}: the row lies outside the training domain (outside a \
-                         feature's training range or far from every training row); \
-                         --strict-domain refuses it",
-                        lines.get(i).copied().unwrap_or(0)
-                    )));
+                if in_flight == 0 {
+                    break;
                 }
-            }
-            outside_rows += outside.iter().filter(|&&o| o).count() as u64;
-            for (i, (record, y)) in fields.iter_mut().zip(&predictions).enumerate() {
-                number.clear();
-                // Writing to a String cannot fail.
-                let _ = write!(number, "{y:?}");
-                let split_at = number.len();
-                if let Some(sd) = stds.get(i) {
-                    let _ = write!(number, "{sd:?}");
-                }
-                let (mean_text, std_text) = number.split_at(split_at);
-                let extra = if with_std {
-                    Some(std_text.as_bytes())
-                } else {
-                    None
+                let Ok(done) = from_worker.recv() else {
+                    break;
                 };
-                let flag: Option<&[u8]> = match (args.flag_domain, outside.get(i)) {
-                    (false, _) => None,
-                    (true, Some(true)) => Some(b"true"),
-                    (true, _) => Some(b"false"),
-                };
-                csv.write_record(
-                    record
-                        .iter()
-                        .map(String::as_bytes)
-                        .chain([mean_text.as_bytes()])
-                        .chain(extra)
-                        .chain(flag),
-                )
-                .map_err(write_error)?;
+                in_flight -= 1;
+                // Rows before a bad one are written first, as their order asks.
+                let job = done?;
+                out.write_all(&job.text).map_err(write_error)?;
+                outside_rows += job.outside_rows;
+                spare.push(job);
             }
-        }
-        csv.flush()
-            .map_err(|e| Failure::other(format!("{name}: {e}")))?;
+            match read_error {
+                Some(e) => Err(e.into()),
+                None => Ok(outside_rows),
+            }
+        })?;
+        out.flush().map_err(write_error)?;
         if outside_rows > 0 {
             eprintln!(
                 "warning: {source}: {outside_rows} row{} outside the training domain \
@@ -773,6 +761,102 @@ fn predict_stream<R: std::io::Read>(
         }
         Ok(())
     })
+}
+
+/// Chunks of rows between the reading and the predicting thread at most.
+const IN_FLIGHT: usize = 2;
+
+/// A chunk of rows on its way through `predict`: read, then predicted and formatted.
+struct PredictJob {
+    chunk: RowChunk,
+    /// The output lines of the chunk's rows.
+    text: Vec<u8>,
+    outside_rows: u64,
+}
+
+impl PredictJob {
+    fn new() -> PredictJob {
+        PredictJob {
+            chunk: RowChunk::new(true),
+            text: Vec::new(),
+            outside_rows: 0,
+        }
+    }
+}
+
+/// How `predict` turns a chunk of rows into output lines.
+struct ChunkFormat<'a> {
+    model: &'a Interpolator,
+    source: &'a str,
+    delimiter: u8,
+    with_std: bool,
+    flag_domain: bool,
+    strict_domain: bool,
+}
+
+impl ChunkFormat<'_> {
+    /// Predicts the chunk's rows and writes each row's output line into `job.text`: its
+    /// input fields as read, then the prediction (and the standard deviation, and whether
+    /// it lies outside the domain, when asked), with the numbers' shortest round-trip text.
+    fn run(&self, job: &mut PredictJob) -> Result<(), Failure> {
+        let (model, source, chunk) = (self.model, self.source, &job.chunk);
+        let predicted = if self.with_std {
+            model
+                .predict_with_std(&chunk.features)
+                .map(|w| (w.mean, w.std))
+        } else {
+            model
+                .predict(&chunk.features)
+                .map(|mean| (mean, Vec::new()))
+        };
+        let (predictions, stds) =
+            predicted.map_err(|e| chunk_failure(model, source, &chunk.lines, e))?;
+        let outside = model
+            .domain()
+            .map(|d| d.outside(&chunk.features))
+            .unwrap_or_default();
+        if let Some(i) = outside.iter().position(|&o| o) {
+            if self.strict_domain {
+                return Err(Failure::other(format!(
+                    "{source}:{}: the row lies outside the training domain (outside a \
+                     feature's training range or far from every training row); \
+                     --strict-domain refuses it",
+                    chunk.lines.get(i).copied().unwrap_or(0)
+                )));
+            }
+        }
+        job.outside_rows = outside.iter().filter(|&&o| o).count() as u64;
+        let text = &mut job.text;
+        text.clear();
+        let delimiter = self.delimiter;
+        let mut number = Vec::with_capacity(32);
+        for (i, y) in predictions.iter().enumerate() {
+            text.extend_from_slice(chunk.text(i));
+            let mut field = |text: &mut Vec<u8>, value: Option<f64>, word: &[u8]| {
+                text.push(delimiter);
+                number.clear();
+                match value {
+                    Some(v) => fivedreg_data::push_shortest(&mut number, v),
+                    None => number.extend_from_slice(word),
+                }
+                fivedreg_data::push_field(text, &number, delimiter);
+            };
+            field(text, Some(*y), b"");
+            if let Some(sd) = stds.get(i) {
+                field(text, Some(*sd), b"");
+            }
+            if self.flag_domain {
+                let word: &[u8] = if outside.get(i) == Some(&true) {
+                    b"true"
+                } else {
+                    b"false"
+                };
+                field(text, None, word);
+            }
+            text.push(b'\n');
+        }
+        Ok(())
+    }
 }
 
 /// Standard input, refused when it was closed at start-up.
@@ -830,31 +914,26 @@ fn evaluate_stream<R: std::io::Read>(
         model.target_name(),
         &options,
     )?;
-    let n_features = model.feature_names().len();
-    let mut features: Vec<f64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS * n_features);
-    let mut targets: Vec<f64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS);
-    let mut lines: Vec<u64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS);
+    let mut chunk = RowChunk::new(false);
     let mut report = ReportBuilder::new();
     let mut covered = 0usize;
     let mut done = false;
     while !done {
-        features.clear();
-        targets.clear();
-        lines.clear();
-        while targets.len() < EVALUATE_CHUNK_ROWS {
-            if !rows.read_numbers(&mut features, &mut targets)? {
+        chunk.clear();
+        while chunk.len() < EVALUATE_CHUNK_ROWS {
+            if !rows.read_chunk(&mut chunk)? {
                 done = true;
                 break;
             }
-            lines.push(rows.line());
         }
-        if targets.is_empty() {
+        if chunk.is_empty() {
             break;
         }
+        let (features, targets, lines) = (&chunk.features, &chunk.targets, &chunk.lines);
         let predicted = if model.is_ensemble() {
             let with_std = model
-                .predict_with_std(&features)
-                .map_err(|e| chunk_failure(model, source, &lines, e))?;
+                .predict_with_std(features)
+                .map_err(|e| chunk_failure(model, source, lines, e))?;
             covered += targets
                 .iter()
                 .zip(&with_std.mean)
@@ -864,10 +943,10 @@ fn evaluate_stream<R: std::io::Read>(
             with_std.mean
         } else {
             model
-                .predict(&features)
-                .map_err(|e| chunk_failure(model, source, &lines, e))?
+                .predict(features)
+                .map_err(|e| chunk_failure(model, source, lines, e))?
         };
-        report.extend(&targets, &predicted).map_err(|e| {
+        report.extend(targets, &predicted).map_err(|e| {
             Failure::other(format!(
                 "{source}: lines {}-{}: {e}",
                 lines.first().copied().unwrap_or(0),
