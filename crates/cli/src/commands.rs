@@ -12,7 +12,7 @@ use fivedreg::{
     ValidFitOptions,
 };
 use fivedreg_data::{
-    CsvOptions, Dataset, FeatureRows, Generator, RowChunk, SplitFractions, TestFunction,
+    CsvOptions, Dataset, FeatureRows, Generator, RawBlock, RowChunk, SplitFractions, TestFunction,
 };
 use fivedreg_metrics::{Report, ReportBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -682,58 +682,127 @@ fn predict_stream<R: std::io::Read>(
             flag_domain: args.flag_domain,
             strict_domain: args.strict_domain,
         };
-        // Two stages on two threads: this one reads and parses the next chunk of rows
-        // while the other predicts and formats the last one; this one writes them in order.
+        // This thread reads blocks of lines and writes the output in order; two workers
+        // parse, predict and format whole blocks. A block that is not plain (and every
+        // block after it) goes back to the reader's slow path, which this thread then reads
+        // chunk by chunk for the workers to predict.
+        let parser = rows.block_parser();
+        let (to_workers, jobs) = std::sync::mpsc::channel::<PredictJob>();
+        let jobs = std::sync::Mutex::new(jobs);
+        let (worker_out, from_workers) = std::sync::mpsc::channel::<PredictJob>();
+        // Owned by the scope's closure: dropped on every way out of it, which stops the
+        // workers before the scope waits for them.
         let outside_rows = std::thread::scope(|scope| -> Result<u64, Failure> {
-            let (to_worker, worker_in) = std::sync::mpsc::sync_channel::<PredictJob>(IN_FLIGHT);
-            let (worker_out, from_worker) =
-                std::sync::mpsc::sync_channel::<Result<PredictJob, Failure>>(IN_FLIGHT);
-            let format = &format;
-            scope.spawn(move || {
-                for mut job in worker_in {
-                    let done = format.run(&mut job).map(|()| job);
-                    if worker_out.send(done).is_err() {
-                        break;
+            let to_workers = to_workers;
+            for _ in 0..WORKERS {
+                let (jobs, worker_out, format, parser) =
+                    (&jobs, worker_out.clone(), &format, &parser);
+                scope.spawn(move || loop {
+                    let next = match jobs.lock() {
+                        Ok(jobs) => jobs.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(mut job) = next else {
+                        return;
+                    };
+                    job.not_plain = false;
+                    job.failure = None;
+                    if job.raw {
+                        let parsed = parser
+                            .as_ref()
+                            .is_some_and(|p| p.parse(&job.block, &mut job.chunk));
+                        job.not_plain = !parsed;
                     }
-                }
-            });
+                    if !job.not_plain {
+                        job.failure = format.run(&mut job).err();
+                    }
+                    if worker_out.send(job).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop(worker_out);
             let mut spare: Vec<PredictJob> = Vec::new();
-            let mut in_flight = 0;
+            let mut done: std::collections::BTreeMap<u64, PredictJob> = Default::default();
+            let (mut next_seq, mut write_seq, mut in_flight) = (0u64, 0u64, 0usize);
             let mut outside_rows = 0u64;
             let mut read_error = None;
-            let mut reading = true;
+            let (mut reading, mut fast) = (true, parser.is_some());
             loop {
-                if reading && in_flight < IN_FLIGHT {
+                while reading && in_flight < IN_FLIGHT {
                     let mut job = spare.pop().unwrap_or_else(PredictJob::new);
                     job.chunk.clear();
-                    match rows.read_chunk(&mut job.chunk) {
-                        Ok(true) => {
-                            if to_worker.send(job).is_err() {
+                    job.raw = false;
+                    if fast {
+                        match rows.take_block(&mut job.block) {
+                            Ok(true) => job.raw = true,
+                            Ok(false) => fast = false,
+                            Err(e) => {
+                                read_error = Some(e);
+                                reading = false;
                                 break;
                             }
-                            in_flight += 1;
-                            continue;
                         }
-                        Ok(false) => reading = false,
-                        Err(e) => {
-                            read_error = Some(e);
-                            reading = false;
+                    }
+                    if !job.raw {
+                        match rows.read_chunk(&mut job.chunk) {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                reading = false;
+                                break;
+                            }
+                            Err(e) => {
+                                read_error = Some(e);
+                                reading = false;
+                                break;
+                            }
                         }
+                    }
+                    job.seq = next_seq;
+                    next_seq += 1;
+                    in_flight += 1;
+                    if to_workers.send(job).is_err() {
+                        return Err(Failure::other(format!("{source}: a worker stopped")));
                     }
                 }
                 if in_flight == 0 {
                     break;
                 }
-                let Ok(done) = from_worker.recv() else {
-                    break;
+                let Ok(job) = from_workers.recv() else {
+                    return Err(Failure::other(format!("{source}: a worker stopped")));
                 };
                 in_flight -= 1;
-                // Rows before a bad one are written first, as their order asks.
-                let job = done?;
-                out.write_all(&job.text).map_err(write_error)?;
-                outside_rows += job.outside_rows;
-                spare.push(job);
+                done.insert(job.seq, job);
+                while let Some(mut job) = done.remove(&write_seq) {
+                    if job.not_plain {
+                        // Back to the reader, with every block taken after it, in order.
+                        while in_flight > 0 {
+                            let Ok(later) = from_workers.recv() else {
+                                return Err(Failure::other(format!("{source}: a worker stopped")));
+                            };
+                            in_flight -= 1;
+                            done.insert(later.seq, later);
+                        }
+                        let mut back = vec![std::mem::take(&mut job.block)];
+                        for (_, later) in std::mem::take(&mut done) {
+                            back.push(later.block);
+                        }
+                        rows.give_back(back);
+                        (next_seq, fast, reading) = (write_seq, false, true);
+                        spare.push(job);
+                        break;
+                    }
+                    // Rows before a bad one are written first, as their order asks.
+                    if let Some(failure) = job.failure.take() {
+                        return Err(failure);
+                    }
+                    out.write_all(&job.text).map_err(write_error)?;
+                    outside_rows += job.outside_rows;
+                    write_seq += 1;
+                    spare.push(job);
+                }
             }
+            drop(to_workers);
             match read_error {
                 Some(e) => Err(e.into()),
                 None => Ok(outside_rows),
@@ -763,23 +832,40 @@ fn predict_stream<R: std::io::Read>(
     })
 }
 
-/// Chunks of rows between the reading and the predicting thread at most.
-const IN_FLIGHT: usize = 2;
+/// Threads that parse, predict and format blocks of rows for `predict`.
+const WORKERS: usize = 2;
 
-/// A chunk of rows on its way through `predict`: read, then predicted and formatted.
+/// Blocks of rows on their way through the workers at most (a few megabytes).
+const IN_FLIGHT: usize = 4;
+
+/// A block of rows on its way through `predict`: taken (or read on the slow path), parsed,
+/// predicted and formatted.
 struct PredictJob {
+    /// Its place in the input.
+    seq: u64,
+    /// Whether `block` is still to be parsed (else `chunk` was read on the slow path).
+    raw: bool,
+    block: RawBlock,
     chunk: RowChunk,
-    /// The output lines of the chunk's rows.
+    /// The output lines of the rows.
     text: Vec<u8>,
     outside_rows: u64,
+    /// The block has a line the fast path does not parse.
+    not_plain: bool,
+    failure: Option<Failure>,
 }
 
 impl PredictJob {
     fn new() -> PredictJob {
         PredictJob {
+            seq: 0,
+            raw: false,
+            block: RawBlock::default(),
             chunk: RowChunk::new(true),
             text: Vec::new(),
             outside_rows: 0,
+            not_plain: false,
+            failure: None,
         }
     }
 }

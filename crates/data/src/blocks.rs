@@ -66,6 +66,13 @@ impl<R: Read> Blocks<R> {
         self.line += newlines;
     }
 
+    /// Puts `bytes`, starting on line `line`, back in front of the bytes not yet used.
+    pub(crate) fn unread(&mut self, bytes: &[u8], line: u64) {
+        self.buf.splice(..self.pos, bytes.iter().copied());
+        self.pos = 0;
+        self.line = line;
+    }
+
     /// Gives back the reader and the bytes read but not used, for the slow path.
     pub(crate) fn into_rest(mut self) -> (Vec<u8>, R) {
         self.buf.drain(..self.pos);
@@ -105,20 +112,10 @@ impl<R: Read> Blocks<R> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + BLOCK_BYTES, 0);
-        let n = loop {
-            match self.reader.read(&mut self.buf[old..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
-            }
-        };
-        self.buf.truncate(old + n);
-        if n == 0 {
+        // `read_to_end` fills the spare capacity without zeroing it first.
+        let want = BLOCK_BYTES as u64;
+        let n = (&mut self.reader).take(want).read_to_end(&mut self.buf)?;
+        if (n as u64) < want {
             self.eof = true;
         }
         Ok(())
@@ -126,6 +123,7 @@ impl<R: Read> Blocks<R> {
 }
 
 /// How a block's lines map to numbers.
+#[derive(Debug, Clone)]
 pub(crate) struct Layout {
     /// The field separator.
     pub delimiter: u8,

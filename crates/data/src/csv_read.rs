@@ -401,6 +401,49 @@ impl RowChunk {
     }
 }
 
+/// A block of whole lines of a CSV file (about a megabyte), taken by
+/// [`FeatureRows::take_block`] to be parsed by a [`BlockParser`] on any thread.
+#[derive(Debug, Clone, Default)]
+pub struct RawBlock {
+    bytes: Vec<u8>,
+    first_line: u64,
+}
+
+/// Parses [`RawBlock`]s on the fast path, on any thread (see [`FeatureRows::take_block`]).
+#[derive(Debug, Clone)]
+pub struct BlockParser {
+    layout: Layout,
+}
+
+impl BlockParser {
+    /// Appends the rows of `block` to `chunk`, as [`FeatureRows::read_chunk`] would have.
+    /// `false` when a line of the block is not plain (see [`RowChunk::text`]): nothing was
+    /// appended, and the block must go back with [`FeatureRows::give_back`].
+    pub fn parse(&self, block: &RawBlock, chunk: &mut RowChunk) -> bool {
+        let mut sink = Sink {
+            features: &mut chunk.features,
+            targets: &mut chunk.targets,
+            lines: Some(&mut chunk.lines),
+            text: chunk
+                .with_text
+                .then_some((&mut chunk.text, &mut chunk.text_ends)),
+        };
+        let mark = sink.mark();
+        let mut row = Vec::new();
+        let parsed = parse_block(
+            &block.bytes,
+            block.first_line,
+            &self.layout,
+            &mut row,
+            &mut sink,
+        );
+        if parsed.is_none() {
+            sink.rollback(mark);
+        }
+        parsed.is_some()
+    }
+}
+
 /// Rows a chunk read on the slow path holds at most.
 const SLOW_CHUNK_ROWS: usize = 4096;
 
@@ -513,6 +556,57 @@ impl<R: Read> FeatureRows<R> {
         }
         while chunk.len() - before < SLOW_CHUNK_ROWS && self.read_slow_row(chunk)? {}
         Ok(chunk.len() > before)
+    }
+
+    /// The parser of the blocks [`take_block`](Self::take_block) takes; `None` when only
+    /// the slow path can read this file's columns (a column read twice).
+    pub fn block_parser(&self) -> Option<BlockParser> {
+        self.layout.clone().map(|layout| BlockParser { layout })
+    }
+
+    /// For reading on several threads: moves the next block of whole lines into `block`
+    /// (reusing its memory), to be parsed by a [`BlockParser`] elsewhere. `Ok(false)` at the
+    /// end of the file, or when the rest of the rows must be read on the slow path, with
+    /// [`read_chunk`](Self::read_chunk) (which then reads them, or says the file ended).
+    pub fn take_block(&mut self, block: &mut RawBlock) -> Result<bool> {
+        if self.layout.is_none() {
+            return Ok(false);
+        }
+        let Some(Mode::Fast(blocks)) = self.rows.mode.as_mut() else {
+            return Ok(false);
+        };
+        let next = blocks
+            .next_block(self.rows.max_line_bytes)
+            .map_err(|e| io_error(&self.rows.source, e))?;
+        match next {
+            Next::End => Ok(false),
+            Next::TooLong => {
+                self.rows.slow();
+                Ok(false)
+            }
+            Next::Block(end) => {
+                block.bytes.clear();
+                block.bytes.extend_from_slice(blocks.text(end));
+                block.first_line = blocks.line();
+                blocks.consume(end, count_newlines(&block.bytes));
+                Ok(true)
+            }
+        }
+    }
+
+    /// Puts `blocks` (taken by [`take_block`](Self::take_block) and not parsed, in the order
+    /// they were taken) back in front of the unread input: the rows go on from their first
+    /// line on the slow path.
+    pub fn give_back(&mut self, blocks: Vec<RawBlock>) {
+        if let (Some(first), Some(Mode::Fast(fast))) = (blocks.first(), self.rows.mode.as_mut()) {
+            let line = first.first_line;
+            let bytes: Vec<u8> = blocks
+                .iter()
+                .flat_map(|b| b.bytes.iter().copied())
+                .collect();
+            fast.unread(&bytes, line);
+        }
+        self.rows.slow();
     }
 
     /// Reads one row on the slow path into `chunk`: as [`read_row`](Self::read_row) does

@@ -26,8 +26,8 @@ mod scaler;
 mod split;
 
 pub use csv_read::{
-    detect_delimiter, open, read_csv, read_csv_path, CsvOptions, FeatureRow, FeatureRows,
-    NonFinitePolicy, ReadSummary, RowChunk,
+    detect_delimiter, open, read_csv, read_csv_path, BlockParser, CsvOptions, FeatureRow,
+    FeatureRows, NonFinitePolicy, RawBlock, ReadSummary, RowChunk,
 };
 pub use csv_write::{push_field, push_shortest};
 pub use dataset::{write_csv, Dataset};
