@@ -17,6 +17,7 @@ use fivedreg_data::{
 use fivedreg_metrics::{Report, ReportBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::Path;
 
