@@ -11,7 +11,9 @@ use fivedreg::{
     AutoOptions, FitOptions, Fitted, Interpolator, MlpParams, Solver, StopReason, TrainingSummary,
     ValidFitOptions,
 };
-use fivedreg_data::{CsvOptions, Dataset, FeatureRows, Generator, SplitFractions, TestFunction};
+use fivedreg_data::{
+    CsvOptions, Dataset, FeatureRows, Generator, RawBlock, RowChunk, SplitFractions, TestFunction,
+};
 use fivedreg_metrics::{Report, ReportBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -573,10 +575,6 @@ fn note_index_column(path: &Path, read: &fivedreg_data::ReadSummary) {
     }
 }
 
-/// Rows predicted at a time when streaming a CSV file: few enough that their fields stay
-/// in cache and the allocator reuses their memory, enough for the network's tiles.
-const STREAM_CHUNK_ROWS: usize = 512;
-
 /// `fivedreg predict`.
 pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
     let model = Interpolator::load(&args.model)?;
@@ -642,8 +640,6 @@ fn predict_stream<R: std::io::Read>(
     let prediction_column = prediction_column(model.target_name());
     let std_column = format!("{}_std", model.target_name());
     let domain_column = format!("{}_extrapolated", model.target_name());
-    let domain = model.domain();
-    let mut outside_rows = 0u64;
     for (column, added) in [
         (&prediction_column, true),
         (&std_column, with_std),
@@ -656,16 +652,12 @@ fn predict_stream<R: std::io::Read>(
             )));
         }
     }
-    let n_features = model.feature_names().len();
     write_to(output, |out| {
         let name = output_name(output);
-        let write_error = |e: csv::Error| Failure::other(format!("{name}: {e}"));
-        // Written with the input's separator, so a tab-separated file stays one.
-        let mut csv = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .delimiter(rows.delimiter())
-            .flexible(true)
-            .from_writer(out);
+        let write_error = |e: std::io::Error| Failure::other(format!("{name}: {e}"));
+        let delimiter = rows.delimiter();
+        // The header as the `csv` crate writes it (quoted where needed), with the input's
+        // separator, so a tab-separated file stays one.
         let mut header = rows.header().to_vec();
         header.push(prediction_column.clone());
         if with_std {
@@ -674,84 +666,150 @@ fn predict_stream<R: std::io::Read>(
         if args.flag_domain {
             header.push(domain_column.clone());
         }
-        csv.write_record(&header).map_err(write_error)?;
-        let mut fields: Vec<Vec<String>> = Vec::with_capacity(STREAM_CHUNK_ROWS);
-        let mut lines: Vec<u64> = Vec::with_capacity(STREAM_CHUNK_ROWS);
-        let mut features: Vec<f64> = Vec::with_capacity(STREAM_CHUNK_ROWS * n_features);
-        let mut number = String::new();
-        let mut done = false;
-        while !done {
-            fields.clear();
-            lines.clear();
-            features.clear();
-            while fields.len() < STREAM_CHUNK_ROWS {
-                match rows.next_row() {
-                    None => {
-                        done = true;
+        let mut header_line = Vec::new();
+        for (i, name) in header.iter().enumerate() {
+            if i > 0 {
+                header_line.push(delimiter);
+            }
+            fivedreg_data::push_field(&mut header_line, name.as_bytes(), delimiter);
+        }
+        header_line.push(b'\n');
+        out.write_all(&header_line).map_err(write_error)?;
+        let format = ChunkFormat {
+            model,
+            source,
+            delimiter,
+            with_std,
+            flag_domain: args.flag_domain,
+            strict_domain: args.strict_domain,
+        };
+        // This thread reads blocks of lines and writes the output in order; two workers
+        // parse, predict and format whole blocks. A block that is not plain (and every
+        // block after it) goes back to the reader's slow path, which this thread then reads
+        // chunk by chunk for the workers to predict.
+        let parser = rows.block_parser();
+        let (to_workers, jobs) = std::sync::mpsc::channel::<PredictJob>();
+        let jobs = std::sync::Mutex::new(jobs);
+        let (worker_out, from_workers) = std::sync::mpsc::channel::<PredictJob>();
+        // Owned by the scope's closure: dropped on every way out of it, which stops the
+        // workers before the scope waits for them.
+        let outside_rows = std::thread::scope(|scope| -> Result<u64, Failure> {
+            let to_workers = to_workers;
+            for _ in 0..WORKERS {
+                let (jobs, worker_out, format, parser) =
+                    (&jobs, worker_out.clone(), &format, &parser);
+                scope.spawn(move || loop {
+                    let next = match jobs.lock() {
+                        Ok(jobs) => jobs.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(mut job) = next else {
+                        return;
+                    };
+                    job.not_plain = false;
+                    job.failure = None;
+                    if job.raw {
+                        let parsed = parser
+                            .as_ref()
+                            .is_some_and(|p| p.parse(&job.block, &mut job.chunk));
+                        job.not_plain = !parsed;
+                    }
+                    if !job.not_plain {
+                        job.failure = format.run(&mut job).err();
+                    }
+                    if worker_out.send(job).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop(worker_out);
+            let mut spare: Vec<PredictJob> = Vec::new();
+            let mut done: std::collections::BTreeMap<u64, PredictJob> = Default::default();
+            let (mut next_seq, mut write_seq, mut in_flight) = (0u64, 0u64, 0usize);
+            let mut outside_rows = 0u64;
+            let mut read_error = None;
+            let (mut reading, mut fast) = (true, parser.is_some());
+            loop {
+                while reading && in_flight < IN_FLIGHT {
+                    let mut job = spare.pop().unwrap_or_else(PredictJob::new);
+                    job.chunk.clear();
+                    job.raw = false;
+                    if fast {
+                        match rows.take_block(&mut job.block) {
+                            Ok(true) => job.raw = true,
+                            Ok(false) => fast = false,
+                            Err(e) => {
+                                read_error = Some(e);
+                                reading = false;
+                                break;
+                            }
+                        }
+                    }
+                    if !job.raw {
+                        match rows.read_chunk(&mut job.chunk) {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                reading = false;
+                                break;
+                            }
+                            Err(e) => {
+                                read_error = Some(e);
+                                reading = false;
+                                break;
+                            }
+                        }
+                    }
+                    job.seq = next_seq;
+                    next_seq += 1;
+                    in_flight += 1;
+                    if to_workers.send(job).is_err() {
+                        return Err(Failure::other(format!("{source}: a worker stopped")));
+                    }
+                }
+                if in_flight == 0 {
+                    break;
+                }
+                let Ok(job) = from_workers.recv() else {
+                    return Err(Failure::other(format!("{source}: a worker stopped")));
+                };
+                in_flight -= 1;
+                done.insert(job.seq, job);
+                while let Some(mut job) = done.remove(&write_seq) {
+                    if job.not_plain {
+                        // Back to the reader, with every block taken after it, in order.
+                        while in_flight > 0 {
+                            let Ok(later) = from_workers.recv() else {
+                                return Err(Failure::other(format!("{source}: a worker stopped")));
+                            };
+                            in_flight -= 1;
+                            done.insert(later.seq, later);
+                        }
+                        let mut back = vec![std::mem::take(&mut job.block)];
+                        for (_, later) in std::mem::take(&mut done) {
+                            back.push(later.block);
+                        }
+                        rows.give_back(back);
+                        (next_seq, fast, reading) = (write_seq, false, true);
+                        spare.push(job);
                         break;
                     }
-                    Some(row) => {
-                        let row = row?;
-                        features.extend_from_slice(&row.features);
-                        lines.push(row.line);
-                        fields.push(row.fields);
+                    // Rows before a bad one are written first, as their order asks.
+                    if let Some(failure) = job.failure.take() {
+                        return Err(failure);
                     }
+                    out.write_all(&job.text).map_err(write_error)?;
+                    outside_rows += job.outside_rows;
+                    write_seq += 1;
+                    spare.push(job);
                 }
             }
-            if fields.is_empty() {
-                break;
+            drop(to_workers);
+            match read_error {
+                Some(e) => Err(e.into()),
+                None => Ok(outside_rows),
             }
-            let predicted = if with_std {
-                model.predict_with_std(&features).map(|w| (w.mean, w.std))
-            } else {
-                model.predict(&features).map(|mean| (mean, Vec::new()))
-            };
-            let (predictions, stds) =
-                predicted.map_err(|e| chunk_failure(model, source, &lines, e))?;
-            let outside = domain.map(|d| d.outside(&features)).unwrap_or_default();
-            if let Some(i) = outside.iter().position(|&o| o) {
-                if args.strict_domain {
-                    return Err(Failure::other(format!(
-                        "{source}:{}: the row lies outside the training domain (outside a \
-                         feature's training range or far from every training row); \
-                         --strict-domain refuses it",
-                        lines.get(i).copied().unwrap_or(0)
-                    )));
-                }
-            }
-            outside_rows += outside.iter().filter(|&&o| o).count() as u64;
-            for (i, (record, y)) in fields.iter_mut().zip(&predictions).enumerate() {
-                number.clear();
-                // Writing to a String cannot fail.
-                let _ = write!(number, "{y:?}");
-                let split_at = number.len();
-                if let Some(sd) = stds.get(i) {
-                    let _ = write!(number, "{sd:?}");
-                }
-                let (mean_text, std_text) = number.split_at(split_at);
-                let extra = if with_std {
-                    Some(std_text.as_bytes())
-                } else {
-                    None
-                };
-                let flag: Option<&[u8]> = match (args.flag_domain, outside.get(i)) {
-                    (false, _) => None,
-                    (true, Some(true)) => Some(b"true"),
-                    (true, _) => Some(b"false"),
-                };
-                csv.write_record(
-                    record
-                        .iter()
-                        .map(String::as_bytes)
-                        .chain([mean_text.as_bytes()])
-                        .chain(extra)
-                        .chain(flag),
-                )
-                .map_err(write_error)?;
-            }
-        }
-        csv.flush()
-            .map_err(|e| Failure::other(format!("{name}: {e}")))?;
+        })?;
+        out.flush().map_err(write_error)?;
         if outside_rows > 0 {
             eprintln!(
                 "warning: {source}: {outside_rows} row{} outside the training domain \
@@ -773,6 +831,119 @@ fn predict_stream<R: std::io::Read>(
         }
         Ok(())
     })
+}
+
+/// Threads that parse, predict and format blocks of rows for `predict`.
+const WORKERS: usize = 2;
+
+/// Blocks of rows on their way through the workers at most (a few megabytes).
+const IN_FLIGHT: usize = 4;
+
+/// A block of rows on its way through `predict`: taken (or read on the slow path), parsed,
+/// predicted and formatted.
+struct PredictJob {
+    /// Its place in the input.
+    seq: u64,
+    /// Whether `block` is still to be parsed (else `chunk` was read on the slow path).
+    raw: bool,
+    block: RawBlock,
+    chunk: RowChunk,
+    /// The output lines of the rows.
+    text: Vec<u8>,
+    outside_rows: u64,
+    /// The block has a line the fast path does not parse.
+    not_plain: bool,
+    failure: Option<Failure>,
+}
+
+impl PredictJob {
+    fn new() -> PredictJob {
+        PredictJob {
+            seq: 0,
+            raw: false,
+            block: RawBlock::default(),
+            chunk: RowChunk::new(true),
+            text: Vec::new(),
+            outside_rows: 0,
+            not_plain: false,
+            failure: None,
+        }
+    }
+}
+
+/// How `predict` turns a chunk of rows into output lines.
+struct ChunkFormat<'a> {
+    model: &'a Interpolator,
+    source: &'a str,
+    delimiter: u8,
+    with_std: bool,
+    flag_domain: bool,
+    strict_domain: bool,
+}
+
+impl ChunkFormat<'_> {
+    /// Predicts the chunk's rows and writes each row's output line into `job.text`: its
+    /// input fields as read, then the prediction (and the standard deviation, and whether
+    /// it lies outside the domain, when asked), with the numbers' shortest round-trip text.
+    fn run(&self, job: &mut PredictJob) -> Result<(), Failure> {
+        let (model, source, chunk) = (self.model, self.source, &job.chunk);
+        let predicted = if self.with_std {
+            model
+                .predict_with_std(&chunk.features)
+                .map(|w| (w.mean, w.std))
+        } else {
+            model
+                .predict(&chunk.features)
+                .map(|mean| (mean, Vec::new()))
+        };
+        let (predictions, stds) =
+            predicted.map_err(|e| chunk_failure(model, source, &chunk.lines, e))?;
+        let outside = model
+            .domain()
+            .map(|d| d.outside(&chunk.features))
+            .unwrap_or_default();
+        if let Some(i) = outside.iter().position(|&o| o) {
+            if self.strict_domain {
+                return Err(Failure::other(format!(
+                    "{source}:{}: the row lies outside the training domain (outside a \
+                     feature's training range or far from every training row); \
+                     --strict-domain refuses it",
+                    chunk.lines.get(i).copied().unwrap_or(0)
+                )));
+            }
+        }
+        job.outside_rows = outside.iter().filter(|&&o| o).count() as u64;
+        let text = &mut job.text;
+        text.clear();
+        let delimiter = self.delimiter;
+        let mut number = Vec::with_capacity(32);
+        for (i, y) in predictions.iter().enumerate() {
+            text.extend_from_slice(chunk.text(i));
+            let mut field = |text: &mut Vec<u8>, value: Option<f64>, word: &[u8]| {
+                text.push(delimiter);
+                number.clear();
+                match value {
+                    Some(v) => fivedreg_data::push_shortest(&mut number, v),
+                    None => number.extend_from_slice(word),
+                }
+                fivedreg_data::push_field(text, &number, delimiter);
+            };
+            field(text, Some(*y), b"");
+            if let Some(sd) = stds.get(i) {
+                field(text, Some(*sd), b"");
+            }
+            if self.flag_domain {
+                let word: &[u8] = if outside.get(i) == Some(&true) {
+                    b"true"
+                } else {
+                    b"false"
+                };
+                field(text, None, word);
+            }
+            text.push(b'\n');
+        }
+        Ok(())
+    }
 }
 
 /// Standard input, refused when it was closed at start-up.
@@ -830,31 +1001,26 @@ fn evaluate_stream<R: std::io::Read>(
         model.target_name(),
         &options,
     )?;
-    let n_features = model.feature_names().len();
-    let mut features: Vec<f64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS * n_features);
-    let mut targets: Vec<f64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS);
-    let mut lines: Vec<u64> = Vec::with_capacity(EVALUATE_CHUNK_ROWS);
+    let mut chunk = RowChunk::new(false);
     let mut report = ReportBuilder::new();
     let mut covered = 0usize;
     let mut done = false;
     while !done {
-        features.clear();
-        targets.clear();
-        lines.clear();
-        while targets.len() < EVALUATE_CHUNK_ROWS {
-            if !rows.read_numbers(&mut features, &mut targets)? {
+        chunk.clear();
+        while chunk.len() < EVALUATE_CHUNK_ROWS {
+            if !rows.read_chunk(&mut chunk)? {
                 done = true;
                 break;
             }
-            lines.push(rows.line());
         }
-        if targets.is_empty() {
+        if chunk.is_empty() {
             break;
         }
+        let (features, targets, lines) = (&chunk.features, &chunk.targets, &chunk.lines);
         let predicted = if model.is_ensemble() {
             let with_std = model
-                .predict_with_std(&features)
-                .map_err(|e| chunk_failure(model, source, &lines, e))?;
+                .predict_with_std(features)
+                .map_err(|e| chunk_failure(model, source, lines, e))?;
             covered += targets
                 .iter()
                 .zip(&with_std.mean)
@@ -864,10 +1030,10 @@ fn evaluate_stream<R: std::io::Read>(
             with_std.mean
         } else {
             model
-                .predict(&features)
-                .map_err(|e| chunk_failure(model, source, &lines, e))?
+                .predict(features)
+                .map_err(|e| chunk_failure(model, source, lines, e))?
         };
-        report.extend(&targets, &predicted).map_err(|e| {
+        report.extend(targets, &predicted).map_err(|e| {
             Failure::other(format!(
                 "{source}: lines {}-{}: {e}",
                 lines.first().copied().unwrap_or(0),

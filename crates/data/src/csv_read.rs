@@ -4,6 +4,7 @@
 //! row besides the parsed numbers. Lines are capped in length by [`LineLimited`] *before*
 //! the parser buffers them, so a huge line without a newline cannot exhaust memory.
 
+use crate::blocks::{parse_block, Blocks, Layout, Next, Sink};
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
 use std::collections::HashMap;
@@ -136,8 +137,8 @@ pub fn read_csv<R: Read>(
     source: &str,
     options: &CsvOptions,
 ) -> Result<(Dataset, ReadSummary)> {
-    let mut input = Input::new(reader, source, options.max_line_bytes, options.delimiter)?;
-    let header = input.read_header(options.max_columns)?;
+    let mut rows = Rows::open(reader, source, options)?;
+    let header = rows.header.clone();
     let ncols = header.names.len();
     let missing = |name: &str| DataError::MissingFeature {
         file: source.to_string(),
@@ -196,7 +197,7 @@ pub fn read_csv<R: Read>(
                 Some(sep) => format!(
                     "; the header {name:?} contains {sep:?}, but {:?} separates the columns \
                      (pass --delimiter)",
-                    input.delimiter as char
+                    rows.delimiter as char
                 ),
                 None => String::new(),
             }
@@ -215,38 +216,73 @@ pub fn read_csv<R: Read>(
     let mut dropped = 0usize;
     let mut record_number = 0u64;
     let drop_rows = options.non_finite == NonFinitePolicy::DropRows;
-    while input.next_record(&header)? {
-        let mut finite = true;
-        let text = input.record_text();
-        if index_column {
-            let index = input.parse_at(text, 0, &header).ok();
-            if index != Some(record_number as f64) {
-                return Err(DataError::UnnamedColumn {
-                    file: source.to_string(),
-                    line: input.line(),
-                    text: shorten(&String::from_utf8_lossy(trim_field(&input.record[0]))),
-                    expected: record_number,
-                });
+    // The fast path while the lines are plain; a pandas index is checked on the slow one.
+    let layout = (!index_column)
+        .then(|| {
+            Layout::new(
+                rows.delimiter,
+                ncols,
+                &feature_columns,
+                Some(target),
+                options.max_line_bytes,
+            )
+        })
+        .flatten();
+    let mut done = false;
+    if let Some(layout) = &layout {
+        loop {
+            let mut sink = Sink {
+                features: &mut features,
+                targets: &mut targets,
+                lines: None,
+                text: None,
+            };
+            match rows.fast_block(layout, &mut sink)? {
+                Some(true) => continue,
+                Some(false) => done = true,
+                None => {}
             }
+            break;
         }
-        record_number += 1;
-        for (slot, &c) in row.iter_mut().zip(feature_columns.iter().chain([&target])) {
-            let v = input.parse_at(text, c, &header)?;
-            if !v.is_finite() {
-                if !drop_rows {
-                    let raw = &input.record[c];
-                    return Err(input.field_error(FieldProblem::NonFinite, raw, c, &header));
+    }
+    // The slow path, unless the fast one read everything.
+    if !done {
+        while let Some((input, header)) = rows.slow() {
+            if !input.next_record(header)? {
+                break;
+            }
+            let mut finite = true;
+            let text = input.record_text();
+            if index_column {
+                let index = input.parse_at(text, 0, header).ok();
+                if index != Some(record_number as f64) {
+                    return Err(DataError::UnnamedColumn {
+                        file: source.to_string(),
+                        line: input.line(),
+                        text: shorten(&String::from_utf8_lossy(trim_field(&input.record[0]))),
+                        expected: record_number,
+                    });
                 }
-                finite = false;
             }
-            *slot = v;
+            record_number += 1;
+            for (slot, &c) in row.iter_mut().zip(feature_columns.iter().chain([&target])) {
+                let v = input.parse_at(text, c, header)?;
+                if !v.is_finite() {
+                    if !drop_rows {
+                        let raw = &input.record[c];
+                        return Err(input.field_error(FieldProblem::NonFinite, raw, c, header));
+                    }
+                    finite = false;
+                }
+                *slot = v;
+            }
+            if !finite {
+                dropped += 1;
+                continue;
+            }
+            features.extend_from_slice(&row[..d]);
+            targets.push(row[d]);
         }
-        if !finite {
-            dropped += 1;
-            continue;
-        }
-        features.extend_from_slice(&row[..d]);
-        targets.push(row[d]);
     }
     if targets.is_empty() {
         return Err(if dropped > 0 {
@@ -272,7 +308,7 @@ pub fn read_csv<R: Read>(
         ReadSummary {
             dropped_rows: dropped,
             index_column_dropped: index_column,
-            delimiter: input.delimiter,
+            delimiter: rows.delimiter,
         },
     ))
 }
@@ -280,13 +316,20 @@ pub fn read_csv<R: Read>(
 /// Streams the rows of a CSV file of features, for prediction in bounded memory.
 /// The header must contain every expected feature name (in any order; extra columns are
 /// allowed and ignored for the features but kept in the record).
+///
+/// [`read_chunk`](Self::read_chunk) reads a block of rows at a time on the fast path (see
+/// [`RowChunk`]); the row-at-a-time methods use the `csv` parser from where they are first
+/// called. Both accept and refuse the same files, with the same messages.
 pub struct FeatureRows<R: Read> {
-    input: Input<R>,
-    header: Header,
+    rows: Rows<R>,
     /// For each expected feature, its column in the file.
     columns: Vec<usize>,
     /// The target's column, for rows opened [`with_target`](FeatureRows::with_target).
     target: Option<usize>,
+    /// The fast path's layout (`None`: a column is read twice; the slow path reads all).
+    layout: Option<Layout>,
+    /// The text of a row read on the slow path, as an output file would hold it.
+    text_buffer: Vec<u8>,
 }
 
 /// One row streamed by [`FeatureRows`].
@@ -300,6 +343,110 @@ pub struct FeatureRow {
     pub features: Vec<f64>,
 }
 
+/// Rows read a block at a time by [`FeatureRows::read_chunk`]: their numbers, their lines
+/// and, when asked for, their text. Reuse one chunk ([`clear`](Self::clear) it) so that
+/// reading allocates nothing once it has grown.
+#[derive(Debug, Clone, Default)]
+pub struct RowChunk {
+    /// The features, row-major, in the order of the expected feature names.
+    pub features: Vec<f64>,
+    /// The targets, for rows opened [`with_target`](FeatureRows::with_target).
+    pub targets: Vec<f64>,
+    /// Each row's 1-based line in the file.
+    pub lines: Vec<u64>,
+    text: Vec<u8>,
+    text_ends: Vec<usize>,
+    with_text: bool,
+}
+
+impl RowChunk {
+    /// An empty chunk; `with_text` keeps each row's text (see [`text`](Self::text)).
+    pub fn new(with_text: bool) -> RowChunk {
+        RowChunk {
+            with_text,
+            ..Default::default()
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether the chunk holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Empties the chunk, keeping its memory.
+    pub fn clear(&mut self) {
+        self.features.clear();
+        self.targets.clear();
+        self.lines.clear();
+        self.text.clear();
+        self.text_ends.clear();
+    }
+
+    /// Row `i`'s fields as an output line holds them, without the line end: the line as
+    /// read, byte for byte, where it has no quote and no carriage return but the one of a
+    /// CRLF end; otherwise the fields as the `csv` crate's writer writes them (quoted where
+    /// needed). Empty for chunks made without text, or `i` out of range.
+    pub fn text(&self, i: usize) -> &[u8] {
+        let start = match i {
+            0 => 0,
+            _ => self.text_ends.get(i - 1).copied().unwrap_or(0),
+        };
+        let end = self.text_ends.get(i).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or_default()
+    }
+}
+
+/// A block of whole lines of a CSV file (about a megabyte), taken by
+/// [`FeatureRows::take_block`] to be parsed by a [`BlockParser`] on any thread.
+#[derive(Debug, Clone, Default)]
+pub struct RawBlock {
+    bytes: Vec<u8>,
+    first_line: u64,
+}
+
+/// Parses [`RawBlock`]s on the fast path, on any thread (see [`FeatureRows::take_block`]).
+#[derive(Debug, Clone)]
+pub struct BlockParser {
+    layout: Layout,
+}
+
+impl BlockParser {
+    /// Appends the rows of `block` to `chunk`, as [`FeatureRows::read_chunk`] would have.
+    /// `false` when a line of the block is not plain (see [`RowChunk::text`]): nothing was
+    /// appended, and the block must go back with [`FeatureRows::give_back`].
+    pub fn parse(&self, block: &RawBlock, chunk: &mut RowChunk) -> bool {
+        let mut sink = Sink {
+            features: &mut chunk.features,
+            targets: &mut chunk.targets,
+            lines: Some(&mut chunk.lines),
+            text: chunk
+                .with_text
+                .then_some((&mut chunk.text, &mut chunk.text_ends)),
+        };
+        let mark = sink.mark();
+        let mut row = Vec::new();
+        let parsed = parse_block(
+            &block.bytes,
+            block.first_line,
+            &self.layout,
+            &mut row,
+            &mut sink,
+        );
+        if parsed.is_none() {
+            sink.rollback(mark);
+        }
+        parsed.is_some()
+    }
+}
+
+/// Rows a chunk read on the slow path holds at most.
+const SLOW_CHUNK_ROWS: usize = 4096;
+
 impl<R: Read> FeatureRows<R> {
     /// Reads the header and matches it against `feature_names`, with the default caps of
     /// [`CsvOptions`].
@@ -307,16 +454,39 @@ impl<R: Read> FeatureRows<R> {
         FeatureRows::with_options(reader, source, feature_names, &CsvOptions::default())
     }
 
-    /// Like [`FeatureRows::new`], with the caps (`max_columns`, `max_line_bytes`) of
-    /// `options`; its other fields are not used.
+    /// Like [`FeatureRows::new`], with the caps (`max_columns`, `max_line_bytes`) and the
+    /// delimiter of `options`; its other fields are not used.
     pub fn with_options(
         reader: R,
         source: &str,
         feature_names: &[String],
         options: &CsvOptions,
     ) -> Result<FeatureRows<R>> {
-        let mut input = Input::new(reader, source, options.max_line_bytes, options.delimiter)?;
-        let header = input.read_header(options.max_columns)?;
+        FeatureRows::open(reader, source, feature_names, None, options)
+    }
+
+    /// Like [`FeatureRows::with_options`], for rows that also hold the true target in the
+    /// column named `target` (for measuring a model): [`read_numbers`](Self::read_numbers)
+    /// and [`read_chunk`](Self::read_chunk) then read it too.
+    pub fn with_target(
+        reader: R,
+        source: &str,
+        feature_names: &[String],
+        target: &str,
+        options: &CsvOptions,
+    ) -> Result<FeatureRows<R>> {
+        FeatureRows::open(reader, source, feature_names, Some(target), options)
+    }
+
+    fn open(
+        reader: R,
+        source: &str,
+        feature_names: &[String],
+        target: Option<&str>,
+        options: &CsvOptions,
+    ) -> Result<FeatureRows<R>> {
+        let rows = Rows::open(reader, source, options)?;
+        let header = &rows.header;
         let columns = feature_names
             .iter()
             .map(|name| {
@@ -328,36 +498,189 @@ impl<R: Read> FeatureRows<R> {
                 })
             })
             .collect::<Result<Vec<usize>>>()?;
+        let target = match target {
+            None => None,
+            Some(target) => {
+                Some(
+                    header
+                        .index(target)
+                        .ok_or_else(|| DataError::TargetNotFound {
+                            file: source.to_string(),
+                            line: header.line,
+                            target: target.to_string(),
+                            columns: header.names.join(", "),
+                        })?,
+                )
+            }
+        };
+        let layout = Layout::new(
+            rows.delimiter,
+            header.names.len(),
+            &columns,
+            target,
+            options.max_line_bytes,
+        );
         Ok(FeatureRows {
-            input,
-            header,
+            rows,
             columns,
-            target: None,
+            target,
+            layout,
+            text_buffer: Vec::new(),
         })
     }
 
-    /// Like [`FeatureRows::with_options`], for rows that also hold the true target in the
-    /// column named `target` (for measuring a model): [`read_numbers`](Self::read_numbers)
-    /// then reads it too.
-    pub fn with_target(
-        reader: R,
-        source: &str,
-        feature_names: &[String],
-        target: &str,
-        options: &CsvOptions,
-    ) -> Result<FeatureRows<R>> {
-        let mut rows = FeatureRows::with_options(reader, source, feature_names, options)?;
-        let column = rows
-            .header
-            .index(target)
-            .ok_or_else(|| DataError::TargetNotFound {
-                file: source.to_string(),
-                line: rows.header.line,
-                target: target.to_string(),
-                columns: rows.header.names.join(", "),
-            })?;
-        rows.target = Some(column);
-        Ok(rows)
+    /// Appends the next rows to `chunk`, a block of the file at a time (about a megabyte;
+    /// at most 4,096 rows where the lines are not plain): their features, targets (for
+    /// rows opened [`with_target`](Self::with_target)), lines and, for a chunk made with
+    /// text, their text. `Ok(false)` at the end of the file, when no row was added. After
+    /// an error the chunk's contents are unspecified.
+    pub fn read_chunk(&mut self, chunk: &mut RowChunk) -> Result<bool> {
+        let before = chunk.len();
+        if let Some(layout) = &self.layout {
+            loop {
+                let mut sink = Sink {
+                    features: &mut chunk.features,
+                    targets: &mut chunk.targets,
+                    lines: Some(&mut chunk.lines),
+                    text: chunk
+                        .with_text
+                        .then_some((&mut chunk.text, &mut chunk.text_ends)),
+                };
+                match self.rows.fast_block(layout, &mut sink)? {
+                    Some(true) if chunk.lines.len() > before => return Ok(true),
+                    Some(true) => continue,
+                    Some(false) => return Ok(false),
+                    None => break,
+                }
+            }
+        }
+        while chunk.len() - before < SLOW_CHUNK_ROWS && self.read_slow_row(chunk)? {}
+        Ok(chunk.len() > before)
+    }
+
+    /// The parser of the blocks [`take_block`](Self::take_block) takes; `None` when only
+    /// the slow path can read this file's columns (a column read twice).
+    pub fn block_parser(&self) -> Option<BlockParser> {
+        self.layout.clone().map(|layout| BlockParser { layout })
+    }
+
+    /// For reading on several threads: moves the next block of whole lines into `block`
+    /// (reusing its memory), to be parsed by a [`BlockParser`] elsewhere. `Ok(false)` at the
+    /// end of the file, or when the rest of the rows must be read on the slow path, with
+    /// [`read_chunk`](Self::read_chunk) (which then reads them, or says the file ended).
+    pub fn take_block(&mut self, block: &mut RawBlock) -> Result<bool> {
+        if self.layout.is_none() {
+            return Ok(false);
+        }
+        let Some(Mode::Fast(blocks)) = self.rows.mode.as_mut() else {
+            return Ok(false);
+        };
+        let next = blocks
+            .next_block(self.rows.max_line_bytes)
+            .map_err(|e| io_error(&self.rows.source, e))?;
+        match next {
+            Next::End => Ok(false),
+            Next::TooLong => {
+                self.rows.slow();
+                Ok(false)
+            }
+            Next::Block(end) => {
+                block.bytes.clear();
+                block.bytes.extend_from_slice(blocks.text(end));
+                block.first_line = blocks.line();
+                blocks.consume(end, count_newlines(&block.bytes));
+                Ok(true)
+            }
+        }
+    }
+
+    /// Puts `blocks` (taken by [`take_block`](Self::take_block) and not parsed, in the order
+    /// they were taken) back in front of the unread input: the rows go on from their first
+    /// line on the slow path.
+    pub fn give_back(&mut self, blocks: Vec<RawBlock>) {
+        if let (Some(first), Some(Mode::Fast(fast))) = (blocks.first(), self.rows.mode.as_mut()) {
+            let line = first.first_line;
+            let bytes: Vec<u8> = blocks
+                .iter()
+                .flat_map(|b| b.bytes.iter().copied())
+                .collect();
+            fast.unread(&bytes, line);
+        }
+        self.rows.slow();
+    }
+
+    /// Reads one row on the slow path into `chunk`: as [`read_row`](Self::read_row) does
+    /// for a chunk with text, as [`read_numbers`](Self::read_numbers) does otherwise.
+    fn read_slow_row(&mut self, chunk: &mut RowChunk) -> Result<bool> {
+        if !chunk.with_text {
+            if !self.read_numbers(&mut chunk.features, &mut chunk.targets)? {
+                return Ok(false);
+            }
+            chunk.lines.push(self.line());
+            return Ok(true);
+        }
+        let Some((input, header)) = self.rows.slow() else {
+            return Ok(false);
+        };
+        if !input.next_record(header)? {
+            return Ok(false);
+        }
+        let start = chunk.features.len();
+        for &c in self.columns.iter().chain(&self.target) {
+            let raw = &input.record[c];
+            let v = input.parse(raw, c, header)?;
+            if !v.is_finite() {
+                return Err(input.field_error(FieldProblem::NonFinite, raw, c, header));
+            }
+            chunk.features.push(v);
+        }
+        if self.target.is_some() {
+            if let Some(t) = chunk.features.pop() {
+                chunk.targets.push(t);
+            }
+        }
+        debug_assert_eq!(chunk.features.len(), start + self.columns.len());
+        let record = &input.record;
+        let mut fields = Vec::with_capacity(record.len());
+        for (c, raw) in record.iter().enumerate() {
+            // The `\r` of a CRLF line end is left on the last field by the parser.
+            let raw = if c + 1 == record.len() {
+                raw.strip_suffix(b"\r").unwrap_or(raw)
+            } else {
+                raw
+            };
+            if std::str::from_utf8(raw).is_err() {
+                return Err(input.field_error(FieldProblem::NotUtf8, raw, c, header));
+            }
+            fields.push(raw);
+        }
+        // Written as the predictions' writer would write them (only this path's rows,
+        // those with quotes or odd carriage returns, need it).
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .delimiter(input.delimiter)
+            .flexible(true)
+            .buffer_capacity(256)
+            .from_writer(&mut self.text_buffer);
+        let written = writer
+            .write_record(fields)
+            .and_then(|()| Ok(writer.flush()?));
+        drop(writer);
+        if let Err(e) = written {
+            return Err(DataError::Csv {
+                file: input.source.clone(),
+                line: input.line(),
+                message: e.to_string(),
+            });
+        }
+        let bytes = &self.text_buffer;
+        chunk
+            .text
+            .extend_from_slice(bytes.strip_suffix(b"\n").unwrap_or(bytes));
+        chunk.text_ends.push(chunk.text.len());
+        self.text_buffer.clear();
+        chunk.lines.push(input.line());
+        Ok(true)
     }
 
     /// Reads the next row's numbers only: appends its features (in the order of the
@@ -370,21 +693,22 @@ impl<R: Read> FeatureRows<R> {
         features: &mut Vec<f64>,
         targets: &mut Vec<f64>,
     ) -> Result<bool> {
-        if !self.input.next_record(&self.header)? {
+        let Some((input, header)) = self.rows.slow() else {
+            return Ok(false);
+        };
+        if !input.next_record(header)? {
             return Ok(false);
         }
         let start = features.len();
         // One UTF-8 check for the whole record when it passes (other columns included).
-        let text = self.input.record_text();
+        let text = input.record_text();
         let values = self.columns.iter().chain(&self.target).map(|&c| {
-            let v = self.input.parse_at(text, c, &self.header)?;
+            let v = input.parse_at(text, c, header)?;
             if v.is_finite() {
                 Ok(v)
             } else {
-                let raw = &self.input.record[c];
-                Err(self
-                    .input
-                    .field_error(FieldProblem::NonFinite, raw, c, &self.header))
+                let raw = &input.record[c];
+                Err(input.field_error(FieldProblem::NonFinite, raw, c, header))
             }
         });
         for v in values {
@@ -405,30 +729,42 @@ impl<R: Read> FeatureRows<R> {
         Ok(true)
     }
 
-    /// The 1-based line where the row read last starts.
+    /// The 1-based line where the row read last (by a row-at-a-time method) starts.
     pub fn line(&self) -> u64 {
-        self.input.line()
+        match &self.rows.mode {
+            Some(Mode::Slow(input)) => input.line(),
+            Some(Mode::Fast(blocks)) => blocks.line().saturating_sub(1).max(1),
+            None => 0,
+        }
     }
 
     /// The field separator (given in the options or detected from the header line).
     pub fn delimiter(&self) -> u8 {
-        self.input.delimiter
+        self.rows.delimiter
     }
 
     /// The header fields, as read (trimmed, without quotes or byte-order mark); an unnamed
     /// first column (a pandas index) is the empty string.
     pub fn header(&self) -> &[String] {
-        &self.header.names
+        &self.rows.header.names
     }
 
     /// The next row, `None` at the end of the file. A bad row gives an error and the
     /// stream goes on with the next one; after a read error (I/O, an over-long line) it
     /// ends.
     pub fn next_row(&mut self) -> Option<Result<FeatureRow>> {
-        match self.input.next_record(&self.header) {
+        let (input, header) = self.rows.slow()?;
+        match input.next_record(header) {
             Ok(false) => None,
             Err(e) => Some(Err(e)),
-            Ok(true) => Some(self.current_row()),
+            Ok(true) => {
+                let mut row = FeatureRow {
+                    line: 0,
+                    fields: Vec::with_capacity(header.names.len()),
+                    features: Vec::with_capacity(self.columns.len()),
+                };
+                Some(fill_row(input, header, &self.columns, &mut row).map(|()| row))
+            }
         }
     }
 
@@ -436,54 +772,48 @@ impl<R: Read> FeatureRows<R> {
     /// row once they have grown): `Ok(false)` at the end of the file. After an error the
     /// contents of `row` are unspecified.
     pub fn read_row(&mut self, row: &mut FeatureRow) -> Result<bool> {
-        if !self.input.next_record(&self.header)? {
+        let Some((input, header)) = self.rows.slow() else {
+            return Ok(false);
+        };
+        if !input.next_record(header)? {
             return Ok(false);
         }
-        self.fill_row(row)?;
+        fill_row(input, header, &self.columns, row)?;
         Ok(true)
     }
+}
 
-    fn current_row(&self) -> Result<FeatureRow> {
-        let mut row = FeatureRow {
-            line: 0,
-            fields: Vec::with_capacity(self.header.names.len()),
-            features: Vec::with_capacity(self.columns.len()),
+fn fill_row<S: Read>(
+    input: &Input<S>,
+    header: &Header,
+    columns: &[usize],
+    row: &mut FeatureRow,
+) -> Result<()> {
+    let record = &input.record;
+    row.features.clear();
+    for &c in columns {
+        let raw = &record[c];
+        let v = input.parse(raw, c, header)?;
+        if !v.is_finite() {
+            return Err(input.field_error(FieldProblem::NonFinite, raw, c, header));
+        }
+        row.features.push(v);
+    }
+    row.fields.resize_with(record.len(), String::new);
+    for (c, (raw, field)) in record.iter().zip(row.fields.iter_mut()).enumerate() {
+        // The `\r` of a CRLF line end is left on the last field by the parser.
+        let raw = if c + 1 == record.len() {
+            raw.strip_suffix(b"\r").unwrap_or(raw)
+        } else {
+            raw
         };
-        self.fill_row(&mut row)?;
-        Ok(row)
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| input.field_error(FieldProblem::NotUtf8, raw, c, header))?;
+        field.clear();
+        field.push_str(text);
     }
-
-    fn fill_row(&self, row: &mut FeatureRow) -> Result<()> {
-        let record = &self.input.record;
-        row.features.clear();
-        for &c in &self.columns {
-            let raw = &record[c];
-            let v = self.input.parse(raw, c, &self.header)?;
-            if !v.is_finite() {
-                return Err(self
-                    .input
-                    .field_error(FieldProblem::NonFinite, raw, c, &self.header));
-            }
-            row.features.push(v);
-        }
-        row.fields.resize_with(record.len(), String::new);
-        for (c, (raw, field)) in record.iter().zip(row.fields.iter_mut()).enumerate() {
-            // The `\r` of a CRLF line end is left on the last field by the parser.
-            let raw = if c + 1 == record.len() {
-                raw.strip_suffix(b"\r").unwrap_or(raw)
-            } else {
-                raw
-            };
-            let text = std::str::from_utf8(raw).map_err(|_| {
-                self.input
-                    .field_error(FieldProblem::NotUtf8, raw, c, &self.header)
-            })?;
-            field.clear();
-            field.push_str(text);
-        }
-        row.line = self.input.line();
-        Ok(())
-    }
+    row.line = input.line();
+    Ok(())
 }
 
 impl<R: Read> Iterator for FeatureRows<R> {
@@ -493,7 +823,108 @@ impl<R: Read> Iterator for FeatureRows<R> {
     }
 }
 
+/// The rows of a CSV file after its header: parsed a block at a time on the fast path
+/// ([`crate::blocks`]) while the lines are plain, by the `csv` parser from the first
+/// block that is not.
+struct Rows<R: Read> {
+    header: Header,
+    source: String,
+    delimiter: u8,
+    max_line_bytes: usize,
+    /// `None` only if switching paths failed, which it cannot (it does no I/O).
+    mode: Option<Mode<R>>,
+    /// The fast path's scratch row.
+    row: Vec<f64>,
+}
+
+enum Mode<R: Read> {
+    Fast(Blocks<R>),
+    Slow(Box<Input<RestSource<R>>>),
+}
+
+impl<R: Read> Rows<R> {
+    /// Reads the header; the rows after it start on the fast path.
+    fn open(reader: R, source: &str, options: &CsvOptions) -> Result<Rows<R>> {
+        let mut head = Input::new(reader, source, options.max_line_bytes, options.delimiter)?;
+        let header = head.read_header(options.max_columns)?;
+        let delimiter = head.delimiter;
+        let (pending, reader, line) = head.into_rest();
+        Ok(Rows {
+            header,
+            source: source.to_string(),
+            delimiter,
+            max_line_bytes: options.max_line_bytes,
+            mode: Some(Mode::Fast(Blocks::new(reader, pending, line))),
+            row: Vec::new(),
+        })
+    }
+
+    /// The slow path (switched to at the first unused byte if the rows were on the fast
+    /// one), and the header.
+    fn slow(&mut self) -> Option<(&mut Input<RestSource<R>>, &Header)> {
+        self.mode = match self.mode.take() {
+            Some(Mode::Fast(blocks)) => {
+                let line = blocks.line();
+                let (pending, reader) = blocks.into_rest();
+                Some(Mode::Slow(Box::new(Input::over(
+                    io::Cursor::new(pending).chain(reader),
+                    &self.source,
+                    self.max_line_bytes,
+                    self.delimiter,
+                    line.saturating_sub(1),
+                ))))
+            }
+            other => other,
+        };
+        match self.mode.as_mut() {
+            Some(Mode::Slow(input)) => Some((input, &self.header)),
+            _ => None,
+        }
+    }
+
+    /// Parses the next block on the fast path into `sink`: `Some(true)` when it did (the
+    /// block may have held only blank lines), `Some(false)` at the end of the input, `None`
+    /// when the rows are on the slow path (from now on).
+    fn fast_block(&mut self, layout: &Layout, sink: &mut Sink<'_>) -> Result<Option<bool>> {
+        let Some(Mode::Fast(blocks)) = self.mode.as_mut() else {
+            return Ok(None);
+        };
+        let next = blocks
+            .next_block(self.max_line_bytes)
+            .map_err(|e| io_error(&self.source, e))?;
+        match next {
+            Next::End => return Ok(Some(false)),
+            Next::TooLong => {}
+            Next::Block(end) => {
+                let mark = sink.mark();
+                let first_line = blocks.line();
+                let parsed = parse_block(blocks.text(end), first_line, layout, &mut self.row, sink);
+                if let Some(newlines) = parsed {
+                    blocks.consume(end, newlines);
+                    return Ok(Some(true));
+                }
+                sink.rollback(mark);
+            }
+        }
+        self.slow();
+        Ok(None)
+    }
+}
+
+fn io_error(source: &str, error: io::Error) -> DataError {
+    if error.kind() == io::ErrorKind::IsADirectory {
+        return DataError::IsADirectory {
+            file: source.to_string(),
+        };
+    }
+    DataError::Io {
+        file: source.to_string(),
+        source: error,
+    }
+}
+
 /// The checked header of a file.
+#[derive(Clone)]
 struct Header {
     names: Vec<String>,
     /// 1-based line of the header.
@@ -517,29 +948,58 @@ enum FieldProblem {
     NonFinite,
 }
 
+/// The input the header is parsed from: the first line read ahead (for the delimiter),
+/// then the reader, every byte of which is kept until the header is parsed (see
+/// [`Rows::open`]).
+type HeadSource<R> = io::Chain<io::Cursor<Vec<u8>>, Recorder<R>>;
+
+/// The input the slow path goes on with: the bytes read but not used, then the reader.
+type RestSource<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// A reader that keeps a copy of every byte it passes on (only while the header is read:
+/// the bytes the parser buffered past it go to the fast path).
+struct Recorder<R> {
+    inner: R,
+    bytes: Vec<u8>,
+}
+
+impl<R: Read> Read for Recorder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// A CSV parser over a line-capped reader, with one reused record.
-struct Input<R: Read> {
-    csv: csv::Reader<LineLimited<io::Chain<io::Cursor<Vec<u8>>, R>>>,
+struct Input<S: Read> {
+    csv: csv::Reader<LineLimited<S>>,
     /// The field separator.
     delimiter: u8,
     record: csv::ByteRecord,
     source: String,
     /// The parser's line count after the current record (see [`Input::line`]).
     end_line: u64,
+    /// Lines before the parser's input (when it resumes after the fast path).
+    line_offset: u64,
     /// Whether the current record ended with a newline (rather than the end of input).
     terminated: bool,
     max_line_bytes: usize,
 }
 
-impl<R: Read> Input<R> {
+impl<R: Read> Input<HeadSource<R>> {
     /// Reads the first line ahead (at most `max_line_bytes` of it) to detect the delimiter
     /// unless one is given; the parser then reads that line again.
     fn new(
-        mut reader: R,
+        reader: R,
         source: &str,
         max_line_bytes: usize,
         delimiter: Option<u8>,
-    ) -> Result<Input<R>> {
+    ) -> Result<Input<HeadSource<R>>> {
+        let mut reader = Recorder {
+            inner: reader,
+            bytes: Vec::new(),
+        };
         let mut first_line = Vec::new();
         if delimiter.is_none() {
             let mut chunk = [0u8; 8192];
@@ -565,7 +1025,41 @@ impl<R: Read> Input<R> {
                 first_line.extend_from_slice(&chunk[..n]);
             }
         }
+        // The recorder holds these bytes already; the parser reads them again from here.
+        let first_line = reader.bytes.clone();
         let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(&first_line));
+        Ok(Input::over(
+            io::Cursor::new(first_line).chain(reader),
+            source,
+            max_line_bytes,
+            delimiter,
+            0,
+        ))
+    }
+
+    /// After the header: the reader and the bytes read past the header, and the line the
+    /// next record starts on.
+    fn into_rest(self) -> (Vec<u8>, R, u64) {
+        let position = self.csv.position().clone();
+        let (_, recorder) = self.csv.into_inner().inner.into_inner();
+        let mut bytes = recorder.bytes;
+        let used = usize::try_from(position.byte())
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        bytes.drain(..used);
+        (bytes, recorder.inner, position.line())
+    }
+}
+
+impl<S: Read> Input<S> {
+    /// The parser over `input`, whose first line is line `line_offset + 1`.
+    fn over(
+        input: S,
+        source: &str,
+        max_line_bytes: usize,
+        delimiter: u8,
+        line_offset: u64,
+    ) -> Input<S> {
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .delimiter(delimiter)
@@ -575,19 +1069,17 @@ impl<R: Read> Input<R> {
             // is trimmed off the last field like a space.
             .terminator(csv::Terminator::Any(b'\n'))
             .buffer_capacity(1 << 16)
-            .from_reader(LineLimited::new(
-                io::Cursor::new(first_line).chain(reader),
-                max_line_bytes,
-            ));
-        Ok(Input {
+            .from_reader(LineLimited::new(input, max_line_bytes, line_offset));
+        Input {
             csv,
             delimiter,
             record: csv::ByteRecord::new(),
             source: source.to_string(),
             end_line: 0,
+            line_offset,
             terminated: false,
             max_line_bytes,
-        })
+        }
     }
 
     /// Reads the next non-blank record; `false` at the end of the input.
@@ -600,7 +1092,7 @@ impl<R: Read> Input<R> {
             if !more {
                 return Ok(false);
             }
-            self.end_line = self.csv.position().line();
+            self.end_line = self.csv.position().line() + self.line_offset;
             self.terminated = !self.csv.get_ref().at_end;
             if self.record.as_slice().len() > self.max_line_bytes {
                 // A record of many (quoted) lines, each under the line cap.
@@ -823,7 +1315,9 @@ impl<R: Read> Input<R> {
 
     #[cold]
     fn csv_error(&self, error: csv::Error) -> DataError {
-        let line = error.position().map_or(self.end_line, |p| p.line());
+        let line = error
+            .position()
+            .map_or(self.end_line, |p| p.line() + self.line_offset);
         match error.into_kind() {
             csv::ErrorKind::Io(io) => {
                 if let Some(long) = io.get_ref().and_then(|e| e.downcast_ref::<LongLine>()) {
@@ -926,12 +1420,13 @@ struct LineLimited<R> {
 }
 
 impl<R> LineLimited<R> {
-    fn new(inner: R, max_bytes: usize) -> Self {
+    /// `inner`, whose first line is line `newlines + 1`.
+    fn new(inner: R, max_bytes: usize, newlines: u64) -> Self {
         LineLimited {
             inner,
             max_bytes,
             since_newline: 0,
-            newlines: 0,
+            newlines,
             at_end: false,
         }
     }

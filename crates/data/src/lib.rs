@@ -15,7 +15,9 @@
 //! ```
 #![warn(missing_docs)]
 
+mod blocks;
 mod csv_read;
+mod csv_write;
 mod dataset;
 mod error;
 mod generate;
@@ -24,9 +26,10 @@ mod scaler;
 mod split;
 
 pub use csv_read::{
-    detect_delimiter, open, read_csv, read_csv_path, CsvOptions, FeatureRow, FeatureRows,
-    NonFinitePolicy, ReadSummary,
+    detect_delimiter, open, read_csv, read_csv_path, BlockParser, CsvOptions, FeatureRow,
+    FeatureRows, NonFinitePolicy, RawBlock, ReadSummary, RowChunk,
 };
+pub use csv_write::{push_field, push_shortest};
 pub use dataset::{write_csv, Dataset};
 pub use error::{DataError, Result};
 pub use generate::{generate, Generator, TestFunction, DEFAULT_NOISE, MAX_INPUTS, MAX_NOISE};

@@ -1,0 +1,561 @@
+//! The fast path of CSV reading: whole lines read in blocks of about a megabyte and split
+//! on the delimiter without copying, for the plain lines that make up nearly every file.
+//!
+//! A block is parsed here only when every one of its lines is plain: no quote, no carriage
+//! return but one before the newline, as many fields as the header, every used field a
+//! finite number, the whole block UTF-8, no line over the length cap. For such lines the
+//! `csv` parser (the slow path, `csv_read::Input`) would return exactly these fields, so
+//! both paths give the same rows. The first block that is not plain, and everything after
+//! it, goes to the slow path, which then also makes every error message.
+
+use std::io::{self, Read};
+
+/// Bytes a block holds (about 9,000 rows of six numbers): big enough that a block's fixed
+/// costs vanish, small enough to stay in the L2 cache while its rows are used.
+pub(crate) const BLOCK_BYTES: usize = 1 << 20;
+
+/// Buffered input cut into blocks of whole lines.
+pub(crate) struct Blocks<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Start of the bytes not yet handed out.
+    pos: usize,
+    /// The reader has reported its end.
+    eof: bool,
+    /// 1-based line number of `buf[pos]`.
+    line: u64,
+}
+
+/// What [`Blocks::next_block`] found.
+pub(crate) enum Next {
+    /// The end of the input.
+    End,
+    /// `buf[pos..end]` holds whole lines (the last one may lack its newline at the end of
+    /// the input).
+    Block(usize),
+    /// The line at `pos` is longer than the cap: the slow path will say so.
+    TooLong,
+}
+
+impl<R: Read> Blocks<R> {
+    /// Blocks of `reader`, whose first bytes, `pending`, were read already; `line` is the
+    /// line number of the first of them.
+    pub(crate) fn new(reader: R, pending: Vec<u8>, line: u64) -> Self {
+        Blocks {
+            reader,
+            buf: pending,
+            pos: 0,
+            eof: false,
+            line,
+        }
+    }
+
+    /// The line number of the next byte.
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The bytes of the next block (valid until the next call), from [`Next::Block`].
+    pub(crate) fn text(&self, end: usize) -> &[u8] {
+        &self.buf[self.pos..end]
+    }
+
+    /// Marks the block up to `end`, holding `newlines` newlines, as used.
+    pub(crate) fn consume(&mut self, end: usize, newlines: u64) {
+        self.pos = end;
+        self.line += newlines;
+    }
+
+    /// Puts `bytes`, starting on line `line`, back in front of the bytes not yet used.
+    pub(crate) fn unread(&mut self, bytes: &[u8], line: u64) {
+        self.buf.splice(..self.pos, bytes.iter().copied());
+        self.pos = 0;
+        self.line = line;
+    }
+
+    /// Gives back the reader and the bytes read but not used, for the slow path.
+    pub(crate) fn into_rest(mut self) -> (Vec<u8>, R) {
+        self.buf.drain(..self.pos);
+        (self.buf, self.reader)
+    }
+
+    /// Finds the next block, reading as needed.
+    pub(crate) fn next_block(&mut self, max_line_bytes: usize) -> io::Result<Next> {
+        loop {
+            let avail = self.buf.len() - self.pos;
+            if avail >= BLOCK_BYTES || self.eof {
+                if avail == 0 {
+                    return Ok(Next::End);
+                }
+                let window_end = self.pos + avail.min(BLOCK_BYTES);
+                if let Some(i) = memchr::memrchr(b'\n', &self.buf[self.pos..window_end]) {
+                    return Ok(Next::Block(self.pos + i + 1));
+                }
+                // One line longer than a block.
+                if let Some(i) = memchr::memchr(b'\n', &self.buf[window_end..]) {
+                    return Ok(Next::Block(window_end + i + 1));
+                }
+                if self.eof {
+                    return Ok(Next::Block(self.buf.len()));
+                }
+                if avail > max_line_bytes {
+                    return Ok(Next::TooLong);
+                }
+            }
+            self.read_more()?;
+        }
+    }
+
+    /// Moves the unused bytes to the front and reads up to a block more.
+    fn read_more(&mut self) -> io::Result<()> {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        // `read_to_end` fills the spare capacity without zeroing it first.
+        let want = BLOCK_BYTES as u64;
+        let n = (&mut self.reader).take(want).read_to_end(&mut self.buf)?;
+        if (n as u64) < want {
+            self.eof = true;
+        }
+        Ok(())
+    }
+}
+
+/// How a block's lines map to numbers.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    /// The field separator.
+    pub delimiter: u8,
+    /// Fields a line must have.
+    pub columns: usize,
+    /// For each column, the index of its number in a row (`NOT_READ` when it is not read).
+    pub slot: Vec<u32>,
+    /// Numbers a row has (features, then the target if one is read).
+    pub values: usize,
+    /// Features among them (the rest, at most one, is the target).
+    pub features: usize,
+    /// Longest line, in bytes (without its newline).
+    pub max_line_bytes: usize,
+}
+
+/// [`Layout::slot`] of a column that is not read.
+pub(crate) const NOT_READ: u32 = u32::MAX;
+
+impl Layout {
+    /// The layout reading `features` (columns, in order) and `target`; `None` when a column
+    /// is read twice (left to the slow path).
+    pub(crate) fn new(
+        delimiter: u8,
+        columns: usize,
+        features: &[usize],
+        target: Option<usize>,
+        max_line_bytes: usize,
+    ) -> Option<Layout> {
+        let mut slot = vec![NOT_READ; columns];
+        for (i, &c) in features.iter().chain(&target).enumerate() {
+            let s = slot.get_mut(c)?;
+            if *s != NOT_READ {
+                return None;
+            }
+            *s = u32::try_from(i).ok()?;
+        }
+        Some(Layout {
+            delimiter,
+            columns,
+            slot,
+            values: features.len() + usize::from(target.is_some()),
+            features: features.len(),
+            max_line_bytes,
+        })
+    }
+}
+
+/// Where a parsed block's rows go. Each vector is appended to; on failure the caller
+/// truncates them back.
+pub(crate) struct Sink<'a> {
+    /// Features, row-major.
+    pub features: &'a mut Vec<f64>,
+    /// Targets, when the layout reads one.
+    pub targets: &'a mut Vec<f64>,
+    /// Each row's 1-based line, when wanted.
+    pub lines: Option<&'a mut Vec<u64>>,
+    /// Each row's text (its fields as read, joined by the delimiter, without the line
+    /// end) and the end of each in it, when wanted.
+    pub text: Option<(&'a mut Vec<u8>, &'a mut Vec<usize>)>,
+}
+
+impl Sink<'_> {
+    /// The lengths of the vectors, to [`rollback`](Self::rollback) to.
+    pub(crate) fn mark(&self) -> [usize; 5] {
+        [
+            self.features.len(),
+            self.targets.len(),
+            self.lines.as_ref().map_or(0, |l| l.len()),
+            self.text.as_ref().map_or(0, |t| t.0.len()),
+            self.text.as_ref().map_or(0, |t| t.1.len()),
+        ]
+    }
+
+    /// Truncates the vectors to the lengths of `mark`.
+    pub(crate) fn rollback(&mut self, mark: [usize; 5]) {
+        self.features.truncate(mark[0]);
+        self.targets.truncate(mark[1]);
+        if let Some(lines) = self.lines.as_deref_mut() {
+            lines.truncate(mark[2]);
+        }
+        if let Some((text, ends)) = self.text.as_mut() {
+            text.truncate(mark[3]);
+            ends.truncate(mark[4]);
+        }
+    }
+}
+
+/// Parses a block of whole lines starting at line `first_line`. Returns the number of
+/// newlines in the block, or `None` when a line is not plain (see the module's
+/// documentation) and the block must go to the slow path.
+pub(crate) fn parse_block(
+    block: &[u8],
+    first_line: u64,
+    layout: &Layout,
+    row: &mut Vec<f64>,
+    sink: &mut Sink<'_>,
+) -> Option<u64> {
+    // One check for the whole block: afterwards fields are sliced as text for free.
+    let text = std::str::from_utf8(block).ok()?;
+    if memchr::memchr(b'"', block).is_some() {
+        return None;
+    }
+    let has_cr = memchr::memchr(b'\r', block).is_some();
+    let delimiter = layout.delimiter;
+    row.clear();
+    row.resize(layout.values, 0.0);
+    let mut line = first_line;
+    let mut start = 0;
+    while start < block.len() {
+        let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
+        let newline = end < block.len();
+        if end - start > layout.max_line_bytes {
+            return None;
+        }
+        let mut body_end = end;
+        if has_cr {
+            // The `\r` of a CRLF line end is dropped, as the slow path drops it; any other
+            // carriage return is left to the slow path.
+            if body_end > start && block[body_end - 1] == b'\r' {
+                body_end -= 1;
+            }
+            if memchr::memchr(b'\r', &block[start..body_end]).is_some() {
+                return None;
+            }
+        }
+        let body = &block[start..body_end];
+        if memchr::memchr(delimiter, body).is_none() && trim(body).is_empty() {
+            // A blank line (empty or spaces only): skipped, as the slow path skips it.
+            line += u64::from(newline);
+            start = end + 1;
+            continue;
+        }
+        let mut column = 0;
+        let mut field_start = start;
+        loop {
+            let field_end = memchr::memchr(delimiter, &block[field_start..body_end])
+                .map_or(body_end, |i| field_start + i);
+            let slot = *layout.slot.get(column)?;
+            if slot != NOT_READ {
+                let field = text.get(field_start..field_end)?;
+                let v = parse_f64(trim_str(field))?;
+                if !v.is_finite() {
+                    return None;
+                }
+                row[slot as usize] = v;
+            }
+            column += 1;
+            if field_end == body_end {
+                break;
+            }
+            field_start = field_end + 1;
+        }
+        if column != layout.columns {
+            return None;
+        }
+        sink.features.extend_from_slice(&row[..layout.features]);
+        sink.targets.extend_from_slice(&row[layout.features..]);
+        if let Some(lines) = sink.lines.as_deref_mut() {
+            lines.push(line);
+        }
+        if let Some((out, ends)) = sink.text.as_mut() {
+            out.extend_from_slice(body);
+            ends.push(out.len());
+        }
+        line += u64::from(newline);
+        start = end + 1;
+    }
+    Some(line - first_line)
+}
+
+/// Powers of ten that are exact in an f64.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `text.parse::<f64>()`, faster for plain decimals: an optional sign, digits with an
+/// optional point, an optional exponent. When the digits (leading zeros aside) make an
+/// integer m below 2^53 and the decimal exponent p is at most 22 in size, m and 10^|p| are
+/// exact in an f64, so one multiplication or division gives the correctly rounded value
+/// (Clinger's fast path), the very value the standard parser returns. Anything else goes
+/// to the standard parser.
+#[inline]
+pub(crate) fn parse_f64(text: &str) -> Option<f64> {
+    fast_decimal(text.as_bytes()).or_else(|| text.parse().ok())
+}
+
+#[inline]
+fn fast_decimal(bytes: &[u8]) -> Option<f64> {
+    let (negative, rest) = match bytes {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, bytes),
+    };
+    let mut mantissa = 0u64;
+    let mut significant = 0u32;
+    let mut integer_digits = 0i32;
+    let mut rest = read_digits(rest, &mut mantissa, &mut significant, &mut integer_digits);
+    let mut fraction_digits = 0i32;
+    if let [b'.', tail @ ..] = rest {
+        rest = read_digits(tail, &mut mantissa, &mut significant, &mut fraction_digits);
+    }
+    // 15 significant digits always fit below 2^53; 16 are checked below.
+    if integer_digits + fraction_digits == 0 || significant > 16 {
+        return None;
+    }
+    let mut exponent = -fraction_digits;
+    if let [b'e' | b'E', tail @ ..] = rest {
+        let (negative_exponent, mut tail) = match tail {
+            [b'-', t @ ..] => (true, t),
+            [b'+', t @ ..] => (false, t),
+            t => (false, t),
+        };
+        let mut e = 0i32;
+        let mut any = false;
+        while let [d @ b'0'..=b'9', t @ ..] = tail {
+            e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+            any = true;
+            tail = t;
+        }
+        if !any {
+            return None;
+        }
+        exponent = exponent.saturating_add(if negative_exponent { -e } else { e });
+        rest = tail;
+    }
+    if !rest.is_empty() || mantissa > 1 << 53 {
+        return None;
+    }
+    let power = *EXACT_POWERS_OF_TEN.get(exponent.unsigned_abs() as usize)?;
+    let value = if exponent < 0 {
+        mantissa as f64 / power
+    } else {
+        mantissa as f64 * power
+    };
+    Some(if negative { -value } else { value })
+}
+
+/// Reads the digits at the start of `rest` into `mantissa` (wrapping past 19 significant
+/// digits, which the caller refuses), counting them in `consumed` and the significant ones
+/// (from the first non-zero) in `significant`; returns what follows them. Eight digits at a
+/// time while they fit (the SWAR conversion of simdjson and fast_float).
+#[inline]
+fn read_digits<'a>(
+    mut rest: &'a [u8],
+    mantissa: &mut u64,
+    significant: &mut u32,
+    consumed: &mut i32,
+) -> &'a [u8] {
+    // Below 10^11 · 10^8 + 10^8 < 2^64 while at most 11 digits are in.
+    while *significant <= 11 {
+        let Some(v) = rest.first_chunk::<8>().and_then(|c| eight_digits(*c)) else {
+            break;
+        };
+        if *mantissa == 0 {
+            *significant = v.checked_ilog10().map_or(0, |l| l + 1);
+        } else {
+            *significant += 8;
+        }
+        *mantissa = *mantissa * 100_000_000 + v;
+        *consumed += 8;
+        rest = &rest[8..];
+    }
+    while let [d @ b'0'..=b'9', tail @ ..] = rest {
+        *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        *significant += u32::from(*mantissa != 0);
+        *consumed += 1;
+        rest = tail;
+    }
+    rest
+}
+
+/// The value of eight ASCII digits (the first the most significant), `None` if any byte
+/// is not a digit.
+#[inline]
+fn eight_digits(chunk: [u8; 8]) -> Option<u64> {
+    let v = u64::from_le_bytes(chunk);
+    let digits = v.wrapping_sub(0x3030_3030_3030_3030);
+    // A byte below '0' borrows into its top bit; one above '9' carries into it.
+    if (v.wrapping_add(0x4646_4646_4646_4646) | digits) & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    // Pairs, then fours, then all eight, each step a multiply-add in every lane.
+    let pairs = digits.wrapping_mul(10).wrapping_add(digits >> 8);
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    Some(
+        ((pairs & MASK)
+            .wrapping_mul(MUL1)
+            .wrapping_add(((pairs >> 16) & MASK).wrapping_mul(MUL2)))
+            >> 32,
+    )
+}
+
+/// Spaces, tabs and carriage returns around a field removed (quotes never reach here).
+#[inline]
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t' | b'\r', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t' | b'\r'] = s {
+        s = rest;
+    }
+    s
+}
+
+#[inline]
+fn trim_str(field: &str) -> &str {
+    match field.as_bytes() {
+        [b' ' | b'\t', ..] | [.., b' ' | b'\t'] => field.trim_matches([' ', '\t']),
+        _ => field,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn same_as_std(text: &str) {
+        let ours = parse_f64(text);
+        let std = text.parse::<f64>().ok();
+        assert_eq!(
+            ours.map(f64::to_bits),
+            std.map(f64::to_bits),
+            "{text:?}: {ours:?} against {std:?}"
+        );
+    }
+
+    #[test]
+    fn eight_digits_at_once() {
+        assert_eq!(eight_digits(*b"12345678"), Some(12_345_678));
+        assert_eq!(eight_digits(*b"00000000"), Some(0));
+        assert_eq!(eight_digits(*b"99999999"), Some(99_999_999));
+        assert_eq!(eight_digits(*b"00690018"), Some(690_018));
+        for bad in [
+            *b"1234567.",
+            *b"/2345678",
+            *b"1234:678",
+            *b"1234567e",
+            *b"-1234567",
+        ] {
+            assert_eq!(eight_digits(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn parses_every_text_as_the_standard_parser_does() {
+        for text in [
+            "0",
+            "-0",
+            "+0",
+            "1",
+            "-1",
+            "1.",
+            ".5",
+            "-.5",
+            "+.5",
+            ".",
+            "-",
+            "+",
+            "",
+            "e5",
+            "1e",
+            "1e+",
+            "1e-",
+            "1e5",
+            "1E5",
+            "1e+5",
+            "1e-5",
+            "-1.5e-7",
+            "00012.3400",
+            "0.000",
+            "9007199254740992",
+            "9007199254740993",
+            "900719925474099.3",
+            "1e22",
+            "1e23",
+            "1e-22",
+            "1e-23",
+            "123456789012345678",
+            "0.1",
+            "0.2",
+            "0.3",
+            "1.7976931348623157e308",
+            "2e308",
+            "5e-324",
+            "1e-400",
+            "inf",
+            "-inf",
+            "NaN",
+            "nan",
+            "infinity",
+            "1_0",
+            "1,5",
+            "0x10",
+            " 1",
+            "1 ",
+            "1e5.5",
+            "1.2.3",
+            "--1",
+            "+-1",
+            "1e99999999999",
+            "1e-99999999999",
+            "-0.4516282364694901",
+            "1.342145950042807",
+            "-0.006918009300419063",
+        ] {
+            same_as_std(text);
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..300_000 {
+            // What the standard formatter writes, and digit strings of every length.
+            let v = f64::from_bits(rng.random::<u64>());
+            same_as_std(&format!("{v:?}"));
+            same_as_std(&format!("{v:e}"));
+            let v = rng.random_range(-1e3..1e3) * 10f64.powi(rng.random_range(-30..30));
+            same_as_std(&format!("{v:?}"));
+            let digits: String = (0..rng.random_range(1..25))
+                .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                .collect();
+            let point = rng.random_range(0..=digits.len());
+            let text = format!(
+                "{}{}.{}e{}",
+                if rng.random() { "-" } else { "" },
+                &digits[..point],
+                &digits[point..],
+                rng.random_range(-30..30)
+            );
+            same_as_std(&text);
+            same_as_std(&digits);
+        }
+    }
+}
