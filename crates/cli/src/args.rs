@@ -130,9 +130,11 @@ pub struct TrainArgs {
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub ensemble: Option<usize>,
     /// Choose the model automatically: 5-fold cross-validation over a small list of
-    /// candidates (Adam and L-BFGS, sizes scaled to the data, a few L2 strengths and learning
-    /// rates, a power transform of skewed features) within --budget; the final model is the
-    /// winner's fold models as an ensemble. Prints the leaderboard and stores it in the model.
+    /// candidates (Adam and L-BFGS networks sized to the data, a few L2 strengths and learning
+    /// rates, a power transform of skewed features, and RBF kernel models: cubic, quintic and
+    /// thin-plate, some with a weight per input and smoothing chosen by cross-validation)
+    /// within --budget; the final model is the winner's fold models as an ensemble. Prints
+    /// the leaderboard and stores it in the model.
     #[arg(long, conflicts_with_all = ["solver", "ensemble"])]
     pub auto: bool,
     /// Seconds --auto may spend before it stops trying new candidates (above 0).
