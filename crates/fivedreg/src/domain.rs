@@ -210,7 +210,7 @@ impl Domain {
 
     /// For each row of `rows` (row-major, the model's feature order), whether it lies
     /// outside the domain: the same answers as [`is_outside`](Self::is_outside), found
-    /// [`LANES`] kept rows at a time from their columns (the same sums in the same order,
+    /// `LANES` (16) kept rows at a time from their columns (the same sums in the same order,
     /// which the compiler vectorises).
     pub fn outside(&self, rows: &[f64]) -> Vec<bool> {
         let d = self.n_features().max(1);
