@@ -378,6 +378,18 @@ impl RowChunk {
         self.lines.is_empty()
     }
 
+    /// Where the block parser appends this chunk's rows (with their text if kept).
+    fn sink(&mut self) -> Sink<'_> {
+        Sink {
+            features: &mut self.features,
+            targets: &mut self.targets,
+            lines: Some(&mut self.lines),
+            text: self
+                .with_text
+                .then_some((&mut self.text, &mut self.text_ends)),
+        }
+    }
+
     /// Empties the chunk, keeping its memory.
     pub fn clear(&mut self) {
         self.features.clear();
@@ -420,14 +432,7 @@ impl BlockParser {
     /// `false` when a line of the block is not plain (see [`RowChunk::text`]): nothing was
     /// appended, and the block must go back with [`FeatureRows::give_back`].
     pub fn parse(&self, block: &RawBlock, chunk: &mut RowChunk) -> bool {
-        let mut sink = Sink {
-            features: &mut chunk.features,
-            targets: &mut chunk.targets,
-            lines: Some(&mut chunk.lines),
-            text: chunk
-                .with_text
-                .then_some((&mut chunk.text, &mut chunk.text_ends)),
-        };
+        let mut sink = chunk.sink();
         let mark = sink.mark();
         let mut row = Vec::new();
         let parsed = parse_block(
@@ -538,14 +543,7 @@ impl<R: Read> FeatureRows<R> {
         let before = chunk.len();
         if let Some(layout) = &self.layout {
             loop {
-                let mut sink = Sink {
-                    features: &mut chunk.features,
-                    targets: &mut chunk.targets,
-                    lines: Some(&mut chunk.lines),
-                    text: chunk
-                        .with_text
-                        .then_some((&mut chunk.text, &mut chunk.text_ends)),
-                };
+                let mut sink = chunk.sink();
                 match self.rows.fast_block(layout, &mut sink)? {
                     Some(true) if chunk.lines.len() > before => return Ok(true),
                     Some(true) => continue,

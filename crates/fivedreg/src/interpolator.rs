@@ -662,14 +662,6 @@ impl Interpolator {
                     kernel.smoothing,
                 )?;
                 fold_models = Some(Members::Kernels(fold_kernels));
-                let record = TrainingHistoryRecord {
-                    epochs: 0,
-                    train_loss: Vec::new(),
-                    validation_r2: Vec::new(),
-                    best_epoch: 0,
-                    best_validation_r2: None,
-                    stop_reason: StopReason::Converged,
-                };
                 let history = TrainingHistory {
                     epochs: 0,
                     train_loss: Vec::new(),
@@ -680,6 +672,7 @@ impl Interpolator {
                     seconds: 0.0,
                     phase_seconds: Default::default(),
                 };
+                let record = TrainingHistoryRecord::from_history(&history);
                 (Members::Kernels(vec![full]), history, vec![record; k])
             }
             _ => {
