@@ -17,7 +17,7 @@
 
 use crate::mlp::Mlp;
 use crate::objective::{FullBatch, SHARDS};
-use crate::pool::{with_pool, Pool};
+use crate::pool::with_pool;
 use crate::train::{r2_from_sums, total_sum_of_squares};
 use crate::{
     EpochStats, MlpValidParams, NnError, PredictWorkspace, Result, Samples, StopReason, Trained,
@@ -46,34 +46,17 @@ struct Point {
     g: Vec<f64>,
 }
 
-/// The objective seen by the optimiser: f64 in and out, f32 inside, with an evaluation count.
-struct Evaluator<'p, 'o, 'a> {
-    pool: &'p Pool<'o, (), FullBatch<'a>>,
-    objective: &'o FullBatch<'a>,
-    alpha: f64,
-    x32: Vec<f32>,
-    g32: Vec<f32>,
+/// The objective seen by the optimiser, with an evaluation count.
+struct Evaluator<'f> {
+    objective: &'f mut dyn FnMut(&[f64], &mut [f64]) -> f64,
     evaluations: usize,
 }
 
-impl Evaluator<'_, '_, '_> {
-    fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
-        for (dst, &v) in self.x32.iter_mut().zip(x) {
-            *dst = v as f32;
-        }
-        let f = self
-            .objective
-            .evaluate(self.pool, &self.x32, self.alpha, &mut self.g32);
-        for (dst, &v) in g.iter_mut().zip(&self.g32) {
-            *dst = f64::from(v);
-        }
-        self.evaluations += 1;
-        f
-    }
-
+impl Evaluator<'_> {
     fn point(&mut self, x: Vec<f64>) -> Point {
         let mut g = vec![0.0; x.len()];
-        let f = self.eval(&x, &mut g);
+        let f = (self.objective)(&x, &mut g);
+        self.evaluations += 1;
         Point { x, f, g }
     }
 
@@ -82,7 +65,8 @@ impl Evaluator<'_, '_, '_> {
         for ((x, &x0), &di) in out.x.iter_mut().zip(&from.x).zip(d) {
             *x = x0 + step * di;
         }
-        out.f = self.eval(&out.x, &mut out.g);
+        out.f = (self.objective)(&out.x, &mut out.g);
+        self.evaluations += 1;
         dot(&out.g, d)
     }
 }
@@ -119,7 +103,7 @@ fn cubic_min(a: f64, fa: f64, da: f64, b: f64, fb: f64, db: f64) -> f64 {
 /// strong Wolfe conditions, or failing that the lowest point found with sufficient
 /// decrease; `None` if no step lowered the loss.
 fn line_search(
-    ev: &mut Evaluator<'_, '_, '_>,
+    ev: &mut Evaluator<'_>,
     start: &Point,
     d: &[f64],
     first_step: f64,
@@ -195,6 +179,122 @@ fn direction(g: &[f64], pairs: &VecDeque<(Vec<f64>, Vec<f64>, f64)>) -> Vec<f64>
     q
 }
 
+/// When [`minimize`] stops.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LbfgsLimits {
+    /// Most iterations (quasi-Newton steps).
+    pub max_iterations: usize,
+    /// Most objective evaluations, line searches included.
+    pub max_evaluations: usize,
+    /// Stop once the largest gradient component is at most this.
+    pub tol: f64,
+}
+
+/// What [`minimize`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minimum {
+    /// The last accepted point.
+    pub x: Vec<f64>,
+    /// The objective there (not finite when the starting point's is not).
+    pub f: f64,
+    /// Iterations made.
+    pub iterations: usize,
+    /// Objective evaluations made.
+    pub evaluations: usize,
+    /// Why it stopped: [`StopReason::Converged`], [`StopReason::MaxEpochs`] (the iteration
+    /// cap) or [`StopReason::MaxEvaluations`].
+    pub stop: StopReason,
+}
+
+/// Minimises `objective` (which returns the value at `x` and writes the gradient into its
+/// second argument) from `x0` by L-BFGS with scikit-learn's (SciPy's) stopping rules: see
+/// the module's documentation. A point where the objective is not finite counts as too far
+/// for the line search. `on_iteration` sees each accepted point (iteration number from 1,
+/// point, value) and may stop the search by returning `false`. When the starting value is
+/// not finite it returns at once, with no iteration.
+pub fn minimize(
+    objective: &mut dyn FnMut(&[f64], &mut [f64]) -> f64,
+    x0: Vec<f64>,
+    limits: &LbfgsLimits,
+    on_iteration: &mut dyn FnMut(usize, &[f64], f64) -> bool,
+) -> Minimum {
+    let mut ev = Evaluator {
+        objective,
+        evaluations: 0,
+    };
+    let mut current = ev.point(x0);
+    let finish = |current: Point, iterations: usize, evaluations: usize, stop| Minimum {
+        x: current.x,
+        f: current.f,
+        iterations,
+        evaluations,
+        stop,
+    };
+    if !current.f.is_finite() {
+        return finish(current, 0, ev.evaluations, StopReason::Converged);
+    }
+    if max_abs(&current.g) <= limits.tol {
+        return finish(current, 0, ev.evaluations, StopReason::Converged);
+    }
+    let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(MEMORY);
+    let mut iterations = 0;
+    let mut stop = StopReason::MaxEpochs;
+    for iteration in 1..=limits.max_iterations {
+        let mut d = direction(&current.g, &pairs);
+        if dot(&d, &current.g) >= 0.0 {
+            // Not a descent direction (the curvature pairs went stale): start afresh.
+            pairs.clear();
+            d = current.g.iter().map(|v| -v).collect();
+        }
+        // SciPy's first step: unit length along the first direction; 1 afterwards.
+        let first_step = if pairs.is_empty() {
+            (1.0 / dot(&d, &d).sqrt()).min(1.0)
+        } else {
+            1.0
+        };
+        let budget = limits.max_evaluations.saturating_sub(ev.evaluations);
+        let mut next = line_search(&mut ev, &current, &d, first_step, budget);
+        if next.is_none() && !pairs.is_empty() && ev.evaluations < limits.max_evaluations {
+            // SciPy's recovery: forget the curvature pairs, retry along −g.
+            pairs.clear();
+            let d: Vec<f64> = current.g.iter().map(|v| -v).collect();
+            let first_step = (1.0 / dot(&d, &d).sqrt()).min(1.0);
+            let budget = limits.max_evaluations.saturating_sub(ev.evaluations);
+            next = line_search(&mut ev, &current, &d, first_step, budget);
+        }
+        let Some(next) = next else {
+            // No step lowers the objective at the precision it is computed in: a minimum.
+            stop = StopReason::Converged;
+            break;
+        };
+        let s: Vec<f64> = next.x.iter().zip(&current.x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = next.g.iter().zip(&current.g).map(|(a, b)| a - b).collect();
+        let sy = dot(&s, &y);
+        // SciPy skips a pair whose curvature is not safely positive.
+        if sy > f64::EPSILON * dot(&y, &y) {
+            if pairs.len() == MEMORY {
+                pairs.pop_front();
+            }
+            pairs.push_back((s, y, 1.0 / sy));
+        }
+        let improvement = (current.f - next.f) / current.f.abs().max(next.f.abs()).max(1.0);
+        current = next;
+        iterations = iteration;
+        if !on_iteration(iteration, &current.x, current.f) {
+            break;
+        }
+        if improvement <= FTOL || max_abs(&current.g) <= limits.tol {
+            stop = StopReason::Converged;
+            break;
+        }
+        if ev.evaluations >= limits.max_evaluations {
+            stop = StopReason::MaxEvaluations;
+            break;
+        }
+    }
+    finish(current, iterations, ev.evaluations, stop)
+}
+
 /// Trains by full-batch L-BFGS (inputs already checked by the caller). `validation`, when
 /// given, is only watched: its R² per iteration goes into the history.
 pub(crate) fn train_lbfgs(
@@ -216,74 +316,37 @@ pub(crate) fn train_lbfgs(
     let mut mlp = initial;
     let mut workspace = PredictWorkspace::new(&mlp);
     let mut predictions = vec![0.0f32; validation.map_or(0, |v| v.n_rows())];
+    let limits = LbfgsLimits {
+        max_iterations: p.max_epochs,
+        max_evaluations: p.max_fun,
+        tol: p.tol,
+    };
 
-    let best = with_pool(threads, &objective, |pool| -> Result<Vec<f64>> {
-        let mut ev = Evaluator {
-            pool,
-            objective: &objective,
-            alpha: p.alpha,
-            x32: vec![0.0; layout.total],
-            g32: vec![0.0; layout.total],
-            evaluations: 0,
+    let mut validation_error = None;
+    let minimum = with_pool(threads, &objective, |pool| {
+        // The loss and gradient in f32 on the kernels, every thread; the optimiser's
+        // vectors in f64.
+        let mut x32 = vec![0.0f32; layout.total];
+        let mut g32 = vec![0.0f32; layout.total];
+        let mut loss = |x: &[f64], g: &mut [f64]| -> f64 {
+            for (dst, &v) in x32.iter_mut().zip(x) {
+                *dst = v as f32;
+            }
+            let f = objective.evaluate(pool, &x32, p.alpha, &mut g32);
+            for (dst, &v) in g.iter_mut().zip(&g32) {
+                *dst = f64::from(v);
+            }
+            f
         };
-        let mut current = ev.point(flat.iter().map(|&v| f64::from(v)).collect());
-        if !current.f.is_finite() {
-            return Err(NnError::Diverged {
-                epoch: 0,
-                loss: current.f,
-            });
-        }
-        let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(MEMORY);
-        history.stop_reason = StopReason::MaxEpochs;
-        if max_abs(&current.g) <= p.tol {
-            history.stop_reason = StopReason::Converged;
-            return Ok(current.x);
-        }
-        for iteration in 1..=p.max_epochs {
-            let mut d = direction(&current.g, &pairs);
-            if dot(&d, &current.g) >= 0.0 {
-                // Not a descent direction (the curvature pairs went stale): start afresh.
-                pairs.clear();
-                d = current.g.iter().map(|v| -v).collect();
-            }
-            // SciPy's first step: unit length along the first direction; 1 afterwards.
-            let first_step = if pairs.is_empty() {
-                (1.0 / dot(&d, &d).sqrt()).min(1.0)
-            } else {
-                1.0
-            };
-            let budget = p.max_fun.saturating_sub(ev.evaluations);
-            let mut next = line_search(&mut ev, &current, &d, first_step, budget);
-            if next.is_none() && !pairs.is_empty() && ev.evaluations < p.max_fun {
-                // SciPy's recovery: forget the curvature pairs, retry along −g.
-                pairs.clear();
-                let d: Vec<f64> = current.g.iter().map(|v| -v).collect();
-                let first_step = (1.0 / dot(&d, &d).sqrt()).min(1.0);
-                let budget = p.max_fun.saturating_sub(ev.evaluations);
-                next = line_search(&mut ev, &current, &d, first_step, budget);
-            }
-            let Some(next) = next else {
-                // No step lowers the loss at the precision it is computed in: a minimum.
-                history.stop_reason = StopReason::Converged;
-                break;
-            };
-            let s: Vec<f64> = next.x.iter().zip(&current.x).map(|(a, b)| a - b).collect();
-            let y: Vec<f64> = next.g.iter().zip(&current.g).map(|(a, b)| a - b).collect();
-            let sy = dot(&s, &y);
-            // SciPy skips a pair whose curvature is not safely positive.
-            if sy > f64::EPSILON * dot(&y, &y) {
-                if pairs.len() == MEMORY {
-                    pairs.pop_front();
-                }
-                pairs.push_back((s, y, 1.0 / sy));
-            }
-            let improvement = (current.f - next.f) / current.f.abs().max(next.f.abs()).max(1.0);
-            current = next;
+        let mut on_iteration = |iteration: usize, x: &[f64], f: f64| -> bool {
             let validation_r2 = match validation {
                 Some(v) => {
-                    let narrow: Vec<f32> = current.x.iter().map(|&x| x as f32).collect();
+                    let narrow: Vec<f32> = x.iter().map(|&x| x as f32).collect();
                     mlp.read_flat(&layout, &narrow);
-                    mlp.predict_into(v.x, &mut predictions, &mut workspace)?;
+                    if let Err(e) = mlp.predict_into(v.x, &mut predictions, &mut workspace) {
+                        validation_error = Some(e);
+                        return false;
+                    }
                     let ss_res: f64 = predictions
                         .iter()
                         .zip(v.y)
@@ -297,25 +360,33 @@ pub(crate) fn train_lbfgs(
             };
             history.epochs = iteration;
             history.best_epoch = iteration;
-            history.train_loss.push(current.f);
+            history.train_loss.push(f);
             on_epoch(&EpochStats {
                 member: 0,
                 epoch: iteration,
-                train_loss: current.f,
+                train_loss: f,
                 validation_r2,
             });
-            if improvement <= FTOL || max_abs(&current.g) <= p.tol {
-                history.stop_reason = StopReason::Converged;
-                break;
-            }
-            if ev.evaluations >= p.max_fun {
-                history.stop_reason = StopReason::MaxEvaluations;
-                break;
-            }
-        }
-        Ok(current.x)
-    })?;
-    let narrow: Vec<f32> = best.iter().map(|&x| x as f32).collect();
+            true
+        };
+        minimize(
+            &mut loss,
+            flat.iter().map(|&v| f64::from(v)).collect(),
+            &limits,
+            &mut on_iteration,
+        )
+    });
+    if let Some(e) = validation_error {
+        return Err(e);
+    }
+    if !minimum.f.is_finite() && minimum.iterations == 0 {
+        return Err(NnError::Diverged {
+            epoch: 0,
+            loss: minimum.f,
+        });
+    }
+    history.stop_reason = minimum.stop;
+    let narrow: Vec<f32> = minimum.x.iter().map(|&x| x as f32).collect();
     if narrow.iter().any(|v| !v.is_finite()) {
         return Err(NnError::Diverged {
             epoch: history.epochs,
@@ -330,7 +401,74 @@ pub(crate) fn train_lbfgs(
 
 #[cfg(test)]
 mod tests {
-    use super::cubic_min;
+    use super::{cubic_min, minimize, LbfgsLimits};
+    use crate::StopReason;
+
+    fn rosenbrock(x: &[f64], g: &mut [f64]) -> f64 {
+        let (a, b) = (x[0], x[1]);
+        g[0] = -2.0 * (1.0 - a) - 400.0 * a * (b - a * a);
+        g[1] = 200.0 * (b - a * a);
+        (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2)
+    }
+
+    #[test]
+    fn it_finds_rosenbrocks_minimum_and_keeps_to_its_limits() {
+        let limits = LbfgsLimits {
+            max_iterations: 200,
+            max_evaluations: 500,
+            tol: 1e-10,
+        };
+        let mut seen = 0;
+        let m = minimize(&mut rosenbrock, vec![-1.2, 1.0], &limits, &mut |i, _, _| {
+            seen = i;
+            true
+        });
+        assert_eq!(m.stop, StopReason::Converged);
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
+            "{m:?}"
+        );
+        assert_eq!(seen, m.iterations);
+        // The iteration cap, the evaluation cap and a stop asked for by the caller.
+        let few = LbfgsLimits {
+            max_iterations: 3,
+            ..limits
+        };
+        let m = minimize(&mut rosenbrock, vec![-1.2, 1.0], &few, &mut |_, _, _| true);
+        assert_eq!((m.iterations, m.stop), (3, StopReason::MaxEpochs));
+        let cheap = LbfgsLimits {
+            max_evaluations: 5,
+            ..limits
+        };
+        let m = minimize(&mut rosenbrock, vec![-1.2, 1.0], &cheap, &mut |_, _, _| {
+            true
+        });
+        assert_eq!(m.stop, StopReason::MaxEvaluations);
+        assert!(m.evaluations <= 6, "{m:?}");
+        let m = minimize(&mut rosenbrock, vec![-1.2, 1.0], &limits, &mut |i, _, _| {
+            i < 2
+        });
+        assert_eq!(m.iterations, 2);
+    }
+
+    #[test]
+    fn a_point_where_the_objective_is_not_finite_is_too_far() {
+        // f = x − ln(x), minimum at 1, undefined (NaN) for x ≤ 0: a full first step from
+        // 5 overshoots into x < 0.
+        let mut f = |x: &[f64], g: &mut [f64]| {
+            g[0] = 1.0 - 1.0 / x[0];
+            x[0] - x[0].ln()
+        };
+        let limits = LbfgsLimits {
+            max_iterations: 100,
+            max_evaluations: 300,
+            tol: 1e-9,
+        };
+        let m = minimize(&mut f, vec![20.0], &limits, &mut |_, _, _| true);
+        assert!((m.x[0] - 1.0).abs() < 1e-6, "{m:?}");
+        let m = minimize(&mut f, vec![-1.0], &limits, &mut |_, _, _| true);
+        assert!(m.f.is_nan() && m.iterations == 0);
+    }
 
     #[test]
     fn the_cubic_step_finds_a_quadratics_minimum() {

@@ -30,6 +30,7 @@ mod pool;
 mod stopping;
 mod train;
 
+pub use lbfgs::{minimize, LbfgsLimits, Minimum};
 pub use mlp::{Gradient, Mlp, PredictWorkspace};
 pub use params::{param_specs, ParamDefault, ParamKind, ParamSpec};
 pub use params::{
