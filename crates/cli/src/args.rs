@@ -131,7 +131,8 @@ pub struct TrainArgs {
     pub ensemble: Option<usize>,
     /// Choose the model automatically: 5-fold cross-validation over a small list of
     /// candidates (Adam and L-BFGS networks sized to the data, a few L2 strengths and learning
-    /// rates, a power transform of skewed features, and RBF kernel models: cubic, quintic and
+    /// rates, a power transform of skewed features, and RBF kernel models: Gaussian with
+    /// length scales and noise fitted as a Gaussian process fits them, cubic, quintic and
     /// thin-plate, some with a weight per input and smoothing chosen by cross-validation)
     /// within --budget; the final model is the winner's fold models as an ensemble. Prints
     /// the leaderboard and stores it in the model.

@@ -21,15 +21,22 @@
 //! | 7 | L-BFGS | one size up | 1e-3 | | standardized |
 //! | 8, 9 | the best two so far | | | | Yeo-Johnson, then standardized (only when a feature's skewness exceeds 0.75) |
 //!
-//! Seven kernel candidates follow the first two: RBF interpolation (SciPy's
-//! `RBFInterpolator`: a polyharmonic kernel with a polynomial tail, on the standardized
-//! inputs). First the quintic kernel (quadratic tail) and the cubic kernel (linear tail)
-//! with a weight per input and the smoothing chosen by a small cross-validated search
-//! started at 10 and 1 (a Gaussian process's automatic relevance determination, cheaply:
-//! see [`search_input_weights`](crate::kernel::search_input_weights)); then, with every
+//! Eight kernel candidates follow the first two: RBF interpolation (SciPy's
+//! `RBFInterpolator`: a radial kernel with a polynomial tail, on the standardized inputs).
+//! First the Gaussian kernel (constant tail) with a weight per input and the smoothing
+//! chosen as a Gaussian process chooses its length scales and noise, by maximising the
+//! marginal likelihood on a subsample of 600 rows (see
+//! [`marginal_likelihood_search`](crate::kernel::marginal_likelihood_search)): its model is
+//! then that Gaussian process's posterior mean. Then the quintic kernel (quadratic tail) and
+//! the cubic kernel (linear tail) with a weight per input and the smoothing chosen by a
+//! small cross-validated search started at 10 and 1 (automatic relevance determination
+//! for kernels that have no likelihood: see
+//! [`search_input_weights`](crate::kernel::search_input_weights)); then, with every
 //! weight 1, the quintic at smoothing 10, the cubic at 1, the quintic at 1, the cubic at
 //! 0.01 and the thin-plate kernel at 0.1. On smooth
-//! data sets they often beat any network (as a Gaussian process does). Their fold models
+//! data sets they often beat any network (as a Gaussian process does). The searched
+//! candidates' settings are chosen on all the pooled rows, held-out folds included, so their
+//! cross-validated R² is slightly optimistic against the networks'. Their fold models
 //! give the cross-validated R² and calibrate the standard deviation; the final kernel model
 //! is refitted on every training row (a denser interpolant is a more accurate one), or,
 //! above 2,000 rows, on a subset of 2,000 drawn from the seed (the fit costs the cube of
@@ -39,12 +46,15 @@
 //! L-BFGS runs at most 500 iterations below 2,000 rows and 200 above (scikit-learn's default).
 //! When the budget would be exceeded by the next candidate (estimated from the time of the
 //! last one of the same solver, scaled by its parameter count; a kernel candidate's from the
-//! last kernel fit's and search's times, the first ones from their operation counts),
+//! last kernel fit's and search's times, the first ones and the likelihood search's from
+//! their operation counts),
 //! exploring stops and the best so far is kept; the first candidate always runs.
 
 use crate::error::{Error, Result};
 use crate::interpolator::{Fitted, Interpolator, LeaderboardEntry};
-use crate::kernel::{search_input_weights, RbfKernel, FIT_MAX_CENTERS};
+use crate::kernel::{
+    marginal_likelihood_search, search_input_weights, RbfKernel, FIT_MAX_CENTERS, LIKELIHOOD_ROWS,
+};
 use crate::options::{FitOptions, KernelOptions};
 use fivedreg_data::{Dataset, StandardScaler};
 use fivedreg_nn::{MlpParams, Solver};
@@ -237,6 +247,7 @@ fn candidates(base: &FitOptions, folds: usize, n: usize) -> Vec<Candidate> {
     vec![
         plain(make(Solver::Lbfgs, &scaled, 1e-4, 1e-3)),
         plain(make(Solver::Adam, &scaled, 1e-4, 1e-3)),
+        Candidate::new(rbf(RbfKernel::Gaussian, 0.1), None, true),
         Candidate::new(rbf(RbfKernel::Quintic, 10.0), None, true),
         Candidate::new(rbf(RbfKernel::Cubic, 1.0), None, true),
         plain(rbf(RbfKernel::Quintic, 10.0)),
@@ -268,6 +279,13 @@ fn search_flops(d: usize) -> f64 {
     let rows = (crate::kernel::SEARCH_ROWS as f64) * 2.0 / 3.0 + ((d + 1) * (d + 2) / 2) as f64;
     let evaluations = 1.0 + 3.0 * (2.0 + 2.0 * d as f64);
     evaluations * 3.0 * rows.powi(3) * 2.0 / 3.0
+}
+
+/// Rough floating-point operations of one [`marginal_likelihood_search`] on `pool` rows:
+/// about 30 evaluations, each a Cholesky factorisation and an inverse (about 1.2 m³ for m
+/// rows of the subsample).
+fn likelihood_flops(pool: usize) -> f64 {
+    30.0 * 1.2 * (pool.min(LIKELIHOOD_ROWS) as f64).powi(3)
 }
 
 /// The pooled training rows a kernel candidate of `base` fits (the training and
@@ -330,13 +348,21 @@ impl Interpolator {
         // L-BFGS), seconds of the last kernel fit (a searched candidate's halved: its
         // search costs about as much as its fit).
         let mut cost: [Option<f64>; 3] = [None, None, None];
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = available as f64;
+        // The threads the user allows (0: every core), for the likelihood search.
+        let threads = match auto.base.network.threads {
+            0 => available,
+            t => t,
+        };
         let first_fit_seconds =
             kernel_flops(pool_rows, auto.folds) / (KERNEL_FLOPS_PER_CORE * cores);
         let first_search_seconds =
             search_flops(data.n_features()) / (KERNEL_FLOPS_PER_CORE * cores.min(3.0));
         // Seconds of the last search.
         let mut search_cost: Option<f64> = None;
+        let likelihood_seconds =
+            likelihood_flops(pool_rows) / (KERNEL_FLOPS_PER_CORE * cores.min(2.0));
         let mut transforms_added = false;
         let mut first_error: Option<Error> = None;
         let mut i = 0;
@@ -351,10 +377,15 @@ impl Interpolator {
             let elapsed = started.elapsed().as_secs_f64();
             if !board.is_empty() {
                 let estimate = if slot == 2 {
-                    let search = if candidate.search {
-                        search_cost.unwrap_or(first_search_seconds)
-                    } else {
-                        0.0
+                    let gaussian = candidate
+                        .options
+                        .kernel
+                        .as_ref()
+                        .is_some_and(|k| k.kernel == RbfKernel::Gaussian);
+                    let search = match (candidate.search, gaussian) {
+                        (false, _) => 0.0,
+                        (true, true) => likelihood_seconds,
+                        (true, false) => search_cost.unwrap_or(first_search_seconds),
                     };
                     cost[2].unwrap_or(first_fit_seconds) + search
                 } else {
@@ -371,17 +402,29 @@ impl Interpolator {
             let mut search_seconds = 0.0;
             if let (true, Some(kernel)) = (candidate.search, candidate_options.kernel.as_mut()) {
                 let searched = standardized_pool(data, &auto.base).and_then(|(x, y)| {
-                    search_input_weights(
-                        &x,
-                        &y,
-                        data.n_features(),
-                        kernel.kernel,
-                        kernel.smoothing,
-                        auto.base.network.seed,
-                    )
+                    if kernel.kernel == RbfKernel::Gaussian {
+                        marginal_likelihood_search(
+                            &x,
+                            &y,
+                            data.n_features(),
+                            auto.base.network.seed,
+                            threads,
+                        )
+                    } else {
+                        search_input_weights(
+                            &x,
+                            &y,
+                            data.n_features(),
+                            kernel.kernel,
+                            kernel.smoothing,
+                            auto.base.network.seed,
+                        )
+                    }
                 });
                 search_seconds = t0.elapsed().as_secs_f64();
-                search_cost = Some(search_seconds);
+                if kernel.kernel != RbfKernel::Gaussian {
+                    search_cost = Some(search_seconds);
+                }
                 match searched {
                     Ok((weights, smoothing)) => {
                         kernel.smoothing = smoothing;
@@ -602,7 +645,8 @@ mod tests {
         assert_eq!(small[0].options.network.solver, Solver::Lbfgs);
         assert!(small.iter().all(|c| c.options.clone().check().is_ok()));
         assert_eq!(small[0].name, "lbfgs 500 it 32,16 alpha 0.0001");
-        assert_eq!(small[2].name, "rbf quintic smoothing 10 weights searched");
+        assert_eq!(small[2].name, "rbf gaussian smoothing 0.1 weights searched");
+        assert_eq!(small[3].name, "rbf quintic smoothing 10 weights searched");
         assert_eq!(
             (short(1.0 / 3.0), short(1e-3 / 3.0), short(0.0)),
             ("0.3333".into(), "3.33e-4".into(), "0".into())
