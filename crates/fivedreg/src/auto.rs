@@ -23,15 +23,15 @@
 //!
 //! Eight kernel candidates follow the first two: RBF interpolation (SciPy's
 //! `RBFInterpolator`: a radial kernel with a polynomial tail, on the standardized inputs).
-//! First the Gaussian kernel (constant tail) with a weight per input and the smoothing
-//! chosen as a Gaussian process chooses its length scales and noise, by maximising the
-//! marginal likelihood on a subsample of 600 rows (see
-//! [`marginal_likelihood_search`](crate::kernel::marginal_likelihood_search)): its model is
-//! then that Gaussian process's posterior mean. Then the quintic kernel (quadratic tail) and
-//! the cubic kernel (linear tail) with a weight per input and the smoothing chosen by a
-//! small cross-validated search started at 10 and 1 (automatic relevance determination
-//! for kernels that have no likelihood: see
-//! [`search_input_weights`](crate::kernel::search_input_weights)); then, with every
+//! First the quintic kernel (quadratic tail) with a weight per input and the smoothing
+//! chosen by a small cross-validated search started at 10 (automatic relevance
+//! determination for kernels that have no likelihood: see
+//! [`search_input_weights`](crate::kernel::search_input_weights)); then the Gaussian kernel
+//! (constant tail) with a weight per input and the smoothing chosen as a Gaussian process
+//! chooses its length scales and noise, by maximising the marginal likelihood on a subsample
+//! of 600 rows (see [`marginal_likelihood_search`](crate::kernel::marginal_likelihood_search)):
+//! its model is then that Gaussian process's posterior mean; then the cubic kernel (linear
+//! tail) searched as the quintic, from smoothing 1; then, with every
 //! weight 1, the quintic at smoothing 10, the cubic at 1, the quintic at 1, the cubic at
 //! 0.01 and the thin-plate kernel at 0.1. On smooth
 //! data sets they often beat any network (as a Gaussian process does). The searched
@@ -247,8 +247,8 @@ fn candidates(base: &FitOptions, folds: usize, n: usize) -> Vec<Candidate> {
     vec![
         plain(make(Solver::Lbfgs, &scaled, 1e-4, 1e-3)),
         plain(make(Solver::Adam, &scaled, 1e-4, 1e-3)),
-        Candidate::new(rbf(RbfKernel::Gaussian, 0.1), None, true),
         Candidate::new(rbf(RbfKernel::Quintic, 10.0), None, true),
+        Candidate::new(rbf(RbfKernel::Gaussian, 0.1), None, true),
         Candidate::new(rbf(RbfKernel::Cubic, 1.0), None, true),
         plain(rbf(RbfKernel::Quintic, 10.0)),
         plain(rbf(RbfKernel::Cubic, 1.0)),
@@ -361,6 +361,7 @@ impl Interpolator {
             search_flops(data.n_features()) / (KERNEL_FLOPS_PER_CORE * cores.min(3.0));
         // Seconds of the last search.
         let mut search_cost: Option<f64> = None;
+        let fit_flops = kernel_flops(pool_rows, auto.folds);
         let likelihood_seconds =
             likelihood_flops(pool_rows) / (KERNEL_FLOPS_PER_CORE * cores.min(2.0));
         let mut transforms_added = false;
@@ -384,7 +385,11 @@ impl Interpolator {
                         .is_some_and(|k| k.kernel == RbfKernel::Gaussian);
                     let search = match (candidate.search, gaussian) {
                         (false, _) => 0.0,
-                        (true, true) => likelihood_seconds,
+                        // At the rate the last kernel fit ran, once there is one.
+                        (true, true) => match cost[2] {
+                            Some(fit) => fit * likelihood_flops(pool_rows) / fit_flops,
+                            None => likelihood_seconds,
+                        },
                         (true, false) => search_cost.unwrap_or(first_search_seconds),
                     };
                     cost[2].unwrap_or(first_fit_seconds) + search
@@ -645,8 +650,8 @@ mod tests {
         assert_eq!(small[0].options.network.solver, Solver::Lbfgs);
         assert!(small.iter().all(|c| c.options.clone().check().is_ok()));
         assert_eq!(small[0].name, "lbfgs 500 it 32,16 alpha 0.0001");
-        assert_eq!(small[2].name, "rbf gaussian smoothing 0.1 weights searched");
-        assert_eq!(small[3].name, "rbf quintic smoothing 10 weights searched");
+        assert_eq!(small[2].name, "rbf quintic smoothing 10 weights searched");
+        assert_eq!(small[3].name, "rbf gaussian smoothing 0.1 weights searched");
         assert_eq!(
             (short(1.0 / 3.0), short(1e-3 / 3.0), short(0.0)),
             ("0.3333".into(), "3.33e-4".into(), "0".into())
