@@ -23,9 +23,9 @@ pub fn accuracy(out: &Path, quick: bool, fivedreg: Option<&Path>, repo: &Path) -
         .arg("--fivedreg")
         .arg(&binary)
         .arg("--out")
-        .arg(out)
-        // numpy's bundled OpenBLAS mistakes this CPU for an old one unless told.
-        .env("OPENBLAS_CORETYPE", crate::sklearn::openblas_coretype());
+        .arg(out);
+    // numpy's bundled OpenBLAS mistakes an AVX-512 CPU for an old one unless told.
+    crate::sklearn::with_openblas_coretype(&mut command);
     if quick {
         command.arg("--quick");
     }

@@ -1,8 +1,9 @@
 //! scikit-learn's MLPRegressor on the same splits, through `python/sklearn_runner.py`.
 //!
 //! The interpreter is `$FIVEDREG_PYTHON` when set, else `python3` from `PATH`. Each run is a
-//! fresh Python process with `OPENBLAS_CORETYPE=SKYLAKEX` in its environment (numpy 1.26's
-//! bundled OpenBLAS otherwise picks slow kernels on this CPU), so the peer runs at its best.
+//! fresh Python process with `OPENBLAS_CORETYPE=SKYLAKEX` in its environment on a CPU with
+//! AVX-512 (numpy 1.26's bundled OpenBLAS otherwise picks slow kernels there), so the peer
+//! runs at its best; elsewhere OpenBLAS detects the CPU itself.
 //! The network's settings are fivedreg's defaults (`MlpParams::default()`), passed to the
 //! runner, so the two sides cannot drift apart.
 
@@ -76,9 +77,35 @@ pub fn interpreter() -> String {
         .unwrap_or_else(|| "python3".to_string())
 }
 
-/// The `OPENBLAS_CORETYPE` scikit-learn's processes get: the caller's, else `SKYLAKEX`.
-pub fn openblas_coretype() -> String {
-    std::env::var("OPENBLAS_CORETYPE").unwrap_or_else(|_| "SKYLAKEX".into())
+/// The `OPENBLAS_CORETYPE` scikit-learn's processes get: the caller's, else `SKYLAKEX` on a
+/// CPU with AVX-512 (where numpy's bundled OpenBLAS otherwise picks slow kernels), else none
+/// (OpenBLAS's own detection: forcing SKYLAKEX kernels on a CPU without AVX-512, an AMD EPYC
+/// for one, kills Python with an illegal instruction).
+pub fn openblas_coretype() -> Option<String> {
+    match std::env::var("OPENBLAS_CORETYPE") {
+        Ok(v) if !v.trim().is_empty() => Some(v),
+        _ if has_avx512() => Some("SKYLAKEX".into()),
+        _ => None,
+    }
+}
+
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Sets `OPENBLAS_CORETYPE` on `command` when [`openblas_coretype`] gives one.
+pub fn with_openblas_coretype(command: &mut Command) -> &mut Command {
+    if let Some(core) = openblas_coretype() {
+        command.env("OPENBLAS_CORETYPE", core);
+    }
+    command
 }
 
 /// MLPRegressor's arguments for fivedreg's default network (scikit-learn's names).
@@ -174,17 +201,18 @@ impl Sklearn {
             self.python,
             self.numpy_version,
             self.blas.as_deref().unwrap_or("unknown"),
-            openblas_coretype()
+            openblas_coretype().unwrap_or_else(|| "unset (OpenBLAS detects the CPU)".into())
         )
     }
 
     fn run<T: for<'de> Deserialize<'de>>(&self, command: &str, config: &Value) -> Result<T> {
         crate::child::run_json(
-            Command::new(&self.python)
-                .arg(&self.runner)
-                .arg(command)
-                .arg(config.to_string())
-                .env("OPENBLAS_CORETYPE", openblas_coretype()),
+            with_openblas_coretype(
+                Command::new(&self.python)
+                    .arg(&self.runner)
+                    .arg(command)
+                    .arg(config.to_string()),
+            ),
             None,
         )
     }

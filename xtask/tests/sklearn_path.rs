@@ -19,10 +19,17 @@ fn python_with_sklearn() -> Option<String> {
         .ok()
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| "python3".into());
-    let imports = Command::new(&python)
-        .args(["-c", "import numpy, sklearn"])
-        .env("OPENBLAS_CORETYPE", "SKYLAKEX")
-        .output();
+    let mut command = Command::new(&python);
+    command.args(["-c", "import numpy, sklearn"]);
+    // As xtask sets it: SKYLAKEX only where the CPU has AVX-512 (elsewhere it is an illegal
+    // instruction).
+    #[cfg(target_arch = "x86_64")]
+    if std::env::var_os("OPENBLAS_CORETYPE").is_none()
+        && std::arch::is_x86_feature_detected!("avx512f")
+    {
+        command.env("OPENBLAS_CORETYPE", "SKYLAKEX");
+    }
+    let imports = command.output();
     match imports {
         Ok(out) if out.status.success() => Some(python),
         other => {
