@@ -29,7 +29,7 @@
 //! [`search_input_weights`](crate::kernel::search_input_weights)); then the Gaussian kernel
 //! (constant tail) with a weight per input and the smoothing chosen as a Gaussian process
 //! chooses its length scales and noise, by maximising the marginal likelihood on a subsample
-//! of 600 rows (see [`marginal_likelihood_search`](crate::kernel::marginal_likelihood_search)):
+//! of 600 rows, then, when the budget allows, three iterations on up to 1,600 (see [`marginal_likelihood_search`](crate::kernel::marginal_likelihood_search)):
 //! its model is then that Gaussian process's posterior mean; then the cubic kernel (linear
 //! tail) searched as the quintic, from smoothing 1; then, with every
 //! weight 1, the quintic at smoothing 10, the cubic at 1, the quintic at 1, the cubic at
@@ -53,7 +53,8 @@
 use crate::error::{Error, Result};
 use crate::interpolator::{Fitted, Interpolator, LeaderboardEntry};
 use crate::kernel::{
-    marginal_likelihood_search, search_input_weights, RbfKernel, FIT_MAX_CENTERS, LIKELIHOOD_ROWS,
+    marginal_likelihood_search, search_input_weights, RbfKernel, FIT_MAX_CENTERS,
+    LIKELIHOOD_REFINE_ROWS, LIKELIHOOD_ROWS,
 };
 use crate::options::{FitOptions, KernelOptions};
 use fivedreg_data::{Dataset, StandardScaler};
@@ -282,11 +283,21 @@ fn search_flops(d: usize) -> f64 {
 }
 
 /// Rough floating-point operations of one [`marginal_likelihood_search`] on `pool` rows:
-/// about 30 evaluations, each a Cholesky factorisation and an inverse (about 1.2 m³ for m
-/// rows of the subsample).
-fn likelihood_flops(pool: usize) -> f64 {
-    30.0 * 1.2 * (pool.min(LIKELIHOOD_ROWS) as f64).powi(3)
+/// about 30 evaluations on the first subsample and, with `refine`, 7 on the second, each a
+/// Cholesky factorisation and an inverse (about 0.9 m³ for m rows).
+fn likelihood_flops(pool: usize, refine: bool) -> f64 {
+    let first = pool.min(LIKELIHOOD_ROWS) as f64;
+    let second = if refine && pool > LIKELIHOOD_ROWS {
+        pool.min(LIKELIHOOD_REFINE_ROWS) as f64
+    } else {
+        0.0
+    };
+    0.9 * (30.0 * first.powi(3) + 7.0 * second.powi(3))
 }
+
+/// The likelihood search's operations run at about this fraction of the rate of a kernel
+/// fit's LU (measured here: smaller products, and an inverse on top of the factorisation).
+const LIKELIHOOD_RATE: f64 = 0.6;
 
 /// The pooled training rows a kernel candidate of `base` fits (the training and
 /// validation rows of the split), standardized as its fit standardizes them: features and
@@ -362,8 +373,6 @@ impl Interpolator {
         // Seconds of the last search.
         let mut search_cost: Option<f64> = None;
         let fit_flops = kernel_flops(pool_rows, auto.folds);
-        let likelihood_seconds =
-            likelihood_flops(pool_rows) / (KERNEL_FLOPS_PER_CORE * cores.min(2.0));
         let mut transforms_added = false;
         let mut first_error: Option<Error> = None;
         let mut i = 0;
@@ -376,23 +385,31 @@ impl Interpolator {
                 (None, Solver::Adam) => 0,
             };
             let elapsed = started.elapsed().as_secs_f64();
+            let gaussian = candidate
+                .options
+                .kernel
+                .as_ref()
+                .is_some_and(|k| k.kernel == RbfKernel::Gaussian);
+            // The likelihood search's refinement on more rows, when the budget allows it.
+            let mut refine = true;
             if !board.is_empty() {
                 let estimate = if slot == 2 {
-                    let gaussian = candidate
-                        .options
-                        .kernel
-                        .as_ref()
-                        .is_some_and(|k| k.kernel == RbfKernel::Gaussian);
+                    // Seconds per operation: at the rate the last kernel fit ran, once there
+                    // is one.
+                    let per_flop = cost[2]
+                        .map_or(1.0 / KERNEL_FLOPS_PER_CORE, |fit| fit / fit_flops)
+                        / LIKELIHOOD_RATE;
+                    let fit = cost[2].unwrap_or(first_fit_seconds);
                     let search = match (candidate.search, gaussian) {
                         (false, _) => 0.0,
-                        // At the rate the last kernel fit ran, once there is one.
-                        (true, true) => match cost[2] {
-                            Some(fit) => fit * likelihood_flops(pool_rows) / fit_flops,
-                            None => likelihood_seconds,
-                        },
+                        (true, true) => {
+                            let refined = per_flop * likelihood_flops(pool_rows, true);
+                            refine = elapsed + fit + refined <= auto.budget_seconds;
+                            per_flop * likelihood_flops(pool_rows, refine)
+                        }
                         (true, false) => search_cost.unwrap_or(first_search_seconds),
                     };
-                    cost[2].unwrap_or(first_fit_seconds) + search
+                    fit + search
                 } else {
                     cost[slot].or(cost[1]).or(cost[0]).unwrap_or(0.0) * params
                 };
@@ -414,6 +431,7 @@ impl Interpolator {
                             data.n_features(),
                             auto.base.network.seed,
                             threads,
+                            refine,
                         )
                     } else {
                         search_input_weights(

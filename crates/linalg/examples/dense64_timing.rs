@@ -1,6 +1,6 @@
 //! Seconds and GFLOP/s of the f64 Cholesky factorisation, its inverse and the LU on an
-//! `n × n` symmetric positive-definite matrix:
-//! `cargo run --release -p fivedreg-linalg --example dense64_timing -- 800`.
+//! `n × n` symmetric positive-definite matrix, on a number of threads:
+//! `cargo run --release -p fivedreg-linalg --example dense64_timing -- 800 2`.
 
 use fivedreg_linalg::dense64::{Cholesky, Lu};
 use std::time::Instant;
@@ -10,6 +10,10 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(800);
+    let threads: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
     // exp(−(i − j)²/n²·50) + I: a Gaussian kernel matrix on a line, positive definite.
     let mut a = vec![0.0; n * n];
     for i in 0..n {
@@ -23,10 +27,10 @@ fn main() {
     let nf = n as f64;
     for _ in 0..3 {
         let t0 = Instant::now();
-        let chol = Cholesky::factor(a.clone(), n).expect("positive definite");
+        let chol = Cholesky::factor(a.clone(), n, threads).expect("positive definite");
         let factor = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
-        let inverse = chol.inverse(2);
+        let inverse = chol.inverse(threads);
         let invert = t1.elapsed().as_secs_f64();
         let t2 = Instant::now();
         let lu = Lu::factor(a.clone(), n).expect("not singular");
@@ -37,7 +41,7 @@ fn main() {
             factor,
             nf.powi(3) / 3.0 / factor / 1e9,
             invert,
-            nf.powi(3) * (1.0 / 3.0 + 0.5) / invert / 1e9,
+            nf.powi(3) * (1.0 / 3.0 + 1.0 / 6.0) / invert / 1e9,
             lu_seconds,
             nf.powi(3) * 2.0 / 3.0 / lu_seconds / 1e9,
         );

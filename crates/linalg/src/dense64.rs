@@ -194,9 +194,14 @@ pub struct Cholesky {
 
 impl Cholesky {
     /// Factors the `n × n` row-major symmetric matrix `a` (only its lower triangle is read;
-    /// right-looking, in blocks of 64 columns, the trailing update one matrix product per
-    /// block row).
-    pub fn factor(mut a: Vec<f64>, n: usize) -> Result<Cholesky, NotPositiveDefinite> {
+    /// right-looking, in blocks of 64 columns, the panel below the diagonal and the trailing
+    /// update done by blocks of 64 rows shared among `threads` threads; the result is the
+    /// same for any count).
+    pub fn factor(
+        mut a: Vec<f64>,
+        n: usize,
+        threads: usize,
+    ) -> Result<Cholesky, NotPositiveDefinite> {
         assert_eq!(a.len(), n * n, "an n × n matrix needs n² values");
         let mut k0 = 0;
         while k0 < n {
@@ -216,44 +221,55 @@ impl Cholesky {
                 }
             }
             if k1 < n {
-                // L21 = A21 · L11⁻ᵀ: each row by forward substitution.
-                for i in k1..n {
-                    for k in k0..k1 {
-                        let s: f64 = (k0..k).map(|p| a[i * n + p] * a[k * n + p]).sum::<f64>();
-                        a[i * n + k] = (a[i * n + k] - s) / a[k * n + k];
-                    }
-                }
-                // A22 −= L21 · L21ᵀ, lower triangle only: block row by block row, each up to
-                // its own last column.
                 let width = k1 - k0;
                 let rows = n - k1;
+                let (top, bottom) = a.split_at_mut(k1 * n);
+                let top = &*top;
+                // L21 = A21 · L11⁻ᵀ: each row by forward substitution.
+                deal(
+                    threads,
+                    bottom.chunks_mut(BLOCK * n).collect(),
+                    &|block: &mut [f64]| {
+                        for row in block.chunks_mut(n) {
+                            for k in k0..k1 {
+                                let s: f64 = (k0..k).map(|p| row[p] * top[k * n + p]).sum::<f64>();
+                                row[k] = (row[k] - s) / top[k * n + k];
+                            }
+                        }
+                    },
+                );
+                // A22 −= L21 · L21ᵀ, lower triangle only: block row by block row, each up to
+                // its own last column.
                 let mut l21_t = vec![0.0; width * rows];
                 for r in 0..rows {
                     for c in 0..width {
-                        l21_t[c * rows + r] = a[(k1 + r) * n + k0 + c];
+                        l21_t[c * rows + r] = bottom[r * n + k0 + c];
                     }
                 }
-                let mut r0 = k1;
-                while r0 < n {
-                    let r1 = (r0 + BLOCK).min(n);
-                    let bottom = &mut a[r0 * n..];
-                    let mut l21_rows = vec![0.0; (r1 - r0) * width];
+                let l21_t = &l21_t;
+                let blocks: Vec<(usize, &mut [f64])> = bottom
+                    .chunks_mut(BLOCK * n)
+                    .enumerate()
+                    .map(|(b, block)| (k1 + b * BLOCK, block))
+                    .collect();
+                deal(threads, blocks, &|(r0, block): (usize, &mut [f64])| {
+                    let height = block.len() / n;
+                    let mut l21_rows = vec![0.0; height * width];
                     for (r, dst) in l21_rows.chunks_mut(width).enumerate() {
-                        dst.copy_from_slice(&bottom[r * n + k0..r * n + k1]);
+                        dst.copy_from_slice(&block[r * n + k0..r * n + k1]);
                     }
                     sub_product(
-                        r1 - r0,
+                        height,
                         width,
-                        r1 - k1,
+                        r0 + height - k1,
                         &l21_rows,
                         width,
-                        &l21_t,
+                        l21_t,
                         rows,
-                        &mut bottom[k1..],
+                        &mut block[k1..],
                         n,
                     );
-                    r0 = r1;
-                }
+                });
             }
             k0 = k1;
         }
@@ -290,24 +306,54 @@ impl Cholesky {
     }
 
     /// `A⁻¹`, row-major `n × n` (symmetric): `L⁻ᵀ·L⁻¹`, with `L⁻¹` by blocked forward
-    /// substitution. About n³ floating-point operations, most in matrix products; the last
-    /// product (about 60% of them) on `threads` threads, with the same result for any count.
+    /// substitution. About ⅚ n³ floating-point operations, nearly all in matrix products
+    /// shared among `threads` threads in pieces of a fixed size, so that the result is the
+    /// same for any count.
     pub fn inverse(&self, threads: usize) -> Vec<f64> {
         let n = self.n;
         let l = &self.l;
         // Z = L⁻¹ (lower triangular), block row by block row:
         // Z_i = L_ii⁻¹ · (E_i − Σ_{k<i} L_ik · Z_k), where only columns < i0 of the sum are
-        // non-zero.
+        // non-zero; the sum in pieces of COLUMNS columns.
+        const COLUMNS: usize = 128;
         let mut z = vec![0.0; n * n];
         let mut i0 = 0;
         while i0 < n {
             let i1 = (i0 + BLOCK).min(n);
-            for i in i0..i1 {
-                z[i * n + i] = 1.0;
-            }
+            let height = i1 - i0;
             if i0 > 0 {
                 let (done, block) = z.split_at_mut(i0 * n);
-                sub_product(i1 - i0, i0, i0, &l[i0 * n..], n, done, n, block, n);
+                let done = &*done;
+                let starts: Vec<usize> = (0..i0).step_by(COLUMNS).collect();
+                let mut pieces: Vec<Vec<f64>> = starts
+                    .iter()
+                    .map(|&c0| vec![0.0; height * COLUMNS.min(i0 - c0)])
+                    .collect();
+                let jobs: Vec<(usize, &mut Vec<f64>)> =
+                    starts.iter().copied().zip(pieces.iter_mut()).collect();
+                deal(threads, jobs, &|(c0, piece): (usize, &mut Vec<f64>)| {
+                    let width = COLUMNS.min(i0 - c0);
+                    sub_product(
+                        height,
+                        i0,
+                        width,
+                        &l[i0 * n..],
+                        n,
+                        &done[c0..],
+                        n,
+                        piece,
+                        width,
+                    );
+                });
+                for (&c0, piece) in starts.iter().zip(&pieces) {
+                    let width = COLUMNS.min(i0 - c0);
+                    for (r, src) in piece.chunks(width).enumerate() {
+                        block[r * n + c0..r * n + c0 + width].copy_from_slice(src);
+                    }
+                }
+            }
+            for i in i0..i1 {
+                z[i * n + i] = 1.0;
             }
             // Forward substitution with L_ii on columns 0..i1 of the block's rows.
             for r in i0..i1 {
@@ -326,8 +372,8 @@ impl Cholesky {
             }
             i0 = i1;
         }
-        // A⁻¹ = Zᵀ·Z; row block i of Zᵀ is non-zero from column i0 on (Z is lower
-        // triangular), so each block row's product starts there.
+        // A⁻¹ = Zᵀ·Z, lower triangle by block rows (row block i of Zᵀ is non-zero from
+        // column i0 on, Z being lower triangular), then mirrored.
         let mut zt = vec![0.0; n * n];
         for i in 0..n {
             for j in 0..=i {
@@ -335,44 +381,59 @@ impl Cholesky {
             }
         }
         let mut inverse = vec![0.0; n * n];
-        // Block rows dealt out in turn to the threads (their costs fall with r0); each block
-        // is one product whichever thread makes it, so the result does not depend on the
-        // thread count.
-        let threads = threads.clamp(1, n.div_ceil(BLOCK));
-        let mut shares: Vec<Vec<(usize, &mut [f64])>> = (0..threads).map(|_| Vec::new()).collect();
-        for (b, rows) in inverse.chunks_mut(BLOCK * n).enumerate() {
-            shares[b % threads].push((b * BLOCK, rows));
-        }
         let (z, zt) = (&z, &zt);
-        let work = move |share: Vec<(usize, &mut [f64])>| {
-            for (r0, rows) in share {
-                let height = rows.len() / n;
-                sub_product(
-                    height,
-                    n - r0,
-                    n,
-                    &zt[r0 * n + r0..],
-                    n,
-                    &z[r0 * n..],
-                    n,
-                    rows,
-                    n,
-                );
-                rows.iter_mut().for_each(|v| *v = -*v);
-            }
-        };
-        std::thread::scope(|scope| {
-            let mut shares = shares.into_iter();
-            let first = shares.next();
-            for share in shares {
-                scope.spawn(move || work(share));
-            }
-            if let Some(share) = first {
-                work(share);
-            }
+        let blocks: Vec<(usize, &mut [f64])> = inverse
+            .chunks_mut(BLOCK * n)
+            .enumerate()
+            .map(|(b, rows)| (b * BLOCK, rows))
+            .collect();
+        deal(threads, blocks, &|(r0, rows): (usize, &mut [f64])| {
+            let height = rows.len() / n;
+            sub_product(
+                height,
+                n - r0,
+                r0 + height,
+                &zt[r0 * n + r0..],
+                n,
+                &z[r0 * n..],
+                n,
+                rows,
+                n,
+            );
         });
+        for i in 0..n {
+            for j in 0..=i {
+                let v = -inverse[i * n + j];
+                inverse[i * n + j] = v;
+                inverse[j * n + i] = v;
+            }
+        }
         inverse
     }
+}
+
+/// Runs `work` on each job, the jobs dealt out in turn to `threads` threads (the calling
+/// thread one of them).
+fn deal<T: Send>(threads: usize, jobs: Vec<T>, work: &(dyn Fn(T) + Sync)) {
+    let threads = threads.clamp(1, jobs.len().max(1));
+    if threads == 1 {
+        jobs.into_iter().for_each(work);
+        return;
+    }
+    let mut shares: Vec<Vec<T>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, job) in jobs.into_iter().enumerate() {
+        shares[i % threads].push(job);
+    }
+    std::thread::scope(|scope| {
+        let mut shares = shares.into_iter();
+        let first = shares.next();
+        for share in shares {
+            scope.spawn(move || share.into_iter().for_each(work));
+        }
+        if let Some(share) = first {
+            share.into_iter().for_each(work);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -477,7 +538,8 @@ mod tests {
     fn cholesky_matches_the_plain_loop_solves_inverts_and_gives_the_determinant() {
         for n in [1, 2, 5, 63, 64, 65, 130, 200] {
             let a = spd(n, 7 + n as u64);
-            let chol = Cholesky::factor(a.clone(), n).unwrap();
+            let chol = Cholesky::factor(a.clone(), n, 1).unwrap();
+            assert_eq!(chol.l, Cholesky::factor(a.clone(), n, 3).unwrap().l);
             let reference = plain_cholesky(&a, n);
             let err = chol
                 .l
@@ -518,9 +580,9 @@ mod tests {
     fn an_indefinite_matrix_is_refused_with_its_column() {
         // [[1, 2], [2, 1]] has eigenvalues 3 and −1.
         assert_eq!(
-            Cholesky::factor(vec![1.0, 2.0, 2.0, 1.0], 2).unwrap_err(),
+            Cholesky::factor(vec![1.0, 2.0, 2.0, 1.0], 2, 1).unwrap_err(),
             NotPositiveDefinite { column: 1 }
         );
-        assert!(Cholesky::factor(vec![f64::NAN], 1).is_err());
+        assert!(Cholesky::factor(vec![f64::NAN], 1, 2).is_err());
     }
 }
