@@ -30,8 +30,9 @@ pub enum RbfKernel {
     Quintic,
     /// φ(r) = exp(−r²), with a constant tail: with the smoothing λ, the posterior mean of a
     /// Gaussian process with a squared-exponential covariance and noise variance λ (in units
-    /// of the signal variance). Its length scales are the inputs' weights (see
-    /// [`marginal_likelihood_search`]). Listed last: a model file stores the variant's index.
+    /// of the signal variance). Its length scales are the inputs' weights, which `--auto`
+    /// chooses by maximum marginal likelihood. Listed last: a model file stores the
+    /// variant's index.
     Gaussian,
 }
 
