@@ -181,8 +181,11 @@ pub(crate) struct Sink<'a> {
     /// Each row's 1-based line, when wanted.
     pub lines: Option<&'a mut Vec<u64>>,
     /// Each row's text (its fields as read, joined by the delimiter, without the line
-    /// end) and the end of each in it, when wanted.
-    pub text: Option<(&'a mut Vec<u8>, &'a mut Vec<usize>)>,
+    /// end) and where each lies in it, when wanted.
+    pub text: Option<(&'a mut Vec<u8>, &'a mut Vec<(usize, usize)>)>,
+    /// The text is not copied: each row's place is given in the block itself, which the
+    /// caller then keeps as the text (the text vector must start empty).
+    pub in_place: bool,
 }
 
 impl Sink<'_> {
@@ -204,9 +207,9 @@ impl Sink<'_> {
         if let Some(lines) = self.lines.as_deref_mut() {
             lines.truncate(mark[2]);
         }
-        if let Some((text, ends)) = self.text.as_mut() {
+        if let Some((text, spans)) = self.text.as_mut() {
             text.truncate(mark[3]);
-            ends.truncate(mark[4]);
+            spans.truncate(mark[4]);
         }
     }
 }
@@ -295,9 +298,15 @@ pub(crate) fn parse_block(
         if let Some(lines) = sink.lines.as_deref_mut() {
             lines.push(line);
         }
-        if let Some((out, ends)) = sink.text.as_mut() {
-            out.extend_from_slice(body);
-            ends.push(out.len());
+        let in_place = sink.in_place;
+        if let Some((out, spans)) = sink.text.as_mut() {
+            if in_place {
+                spans.push((start, body_end));
+            } else {
+                let from = out.len();
+                out.extend_from_slice(body);
+                spans.push((from, out.len()));
+            }
         }
         line += u64::from(newline);
         start = end + 1;
