@@ -320,6 +320,17 @@ const EXACT_POWERS_OF_TEN: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// Powers of ten as 128-bit integers, 10^0 to 10^22 (all exact).
+const POWERS_OF_TEN_U128: [u128; 23] = {
+    let mut table = [1u128; 23];
+    let mut i = 1;
+    while i < 23 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
 /// `text.parse::<f64>()`, faster for plain decimals: an optional sign, digits with an
 /// optional point, an optional exponent. When the digits (leading zeros aside) make an
 /// integer m below 2^53 and the decimal exponent p is at most 22 in size, m and 10^|p| are
@@ -417,7 +428,9 @@ fn fast_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
     } else {
         // An integer: exact in 128 bits when it fits, and `as` rounds it to nearest, ties
         // to even.
-        (u128::from(mantissa).checked_mul(10u128.pow(exponent.unsigned_abs()))?) as f64
+        (u128::from(mantissa)
+            .checked_mul(*POWERS_OF_TEN_U128.get(exponent.unsigned_abs() as usize)?)?)
+            as f64
     };
     Some((if negative { -value } else { value }, used))
 }
@@ -431,7 +444,7 @@ fn fast_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
 /// parser decides).
 #[inline]
 fn divided_exactly(mantissa: u64, k: u32, power: f64) -> Option<f64> {
-    let divisor = 10u128.pow(k);
+    let divisor = *POWERS_OF_TEN_U128.get(k as usize)?;
     let mut x = mantissa as f64 / power;
     // Each step moves one f64 closer to the answer; the guess is at most two away.
     for _ in 0..4 {
@@ -499,11 +512,17 @@ fn read_digits<'a>(
 ) -> &'a [u8] {
     // Below 10^11 · 10^8 + 10^8 < 2^64 while at most 11 digits are in.
     while *significant <= 11 {
-        let Some(v) = rest.first_chunk::<8>().and_then(|c| eight_digits(*c)) else {
+        let Some(chunk) = rest.first_chunk::<8>() else {
+            break;
+        };
+        let Some(v) = eight_digits(*chunk) else {
             break;
         };
         if *mantissa == 0 {
-            *significant = v.checked_ilog10().map_or(0, |l| l + 1);
+            // The digits after the leading zeros (the first digit is the lowest byte; 64
+            // trailing zero bits when all eight are zeros).
+            let digits = u64::from_le_bytes(*chunk).wrapping_sub(0x3030_3030_3030_3030);
+            *significant = 8 - digits.trailing_zeros() / 8;
         } else {
             *significant += 8;
         }
