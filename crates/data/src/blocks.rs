@@ -171,6 +171,9 @@ impl Layout {
     }
 }
 
+/// Where a row's text lies in a chunk's text: start and end.
+pub(crate) type Span = (usize, usize);
+
 /// Where a parsed block's rows go. Each vector is appended to; on failure the caller
 /// truncates them back.
 pub(crate) struct Sink<'a> {
@@ -182,7 +185,7 @@ pub(crate) struct Sink<'a> {
     pub lines: Option<&'a mut Vec<u64>>,
     /// Each row's text (its fields as read, joined by the delimiter, without the line
     /// end) and where each lies in it, when wanted.
-    pub text: Option<(&'a mut Vec<u8>, &'a mut Vec<(usize, usize)>)>,
+    pub text: Option<(&'a mut Vec<u8>, &'a mut Vec<Span>)>,
     /// The text is not copied: each row's place is given in the block itself, which the
     /// caller then keeps as the text (the text vector must start empty).
     pub in_place: bool,

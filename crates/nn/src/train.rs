@@ -427,6 +427,11 @@ impl AdamRun<'_, '_> {
     }
 }
 
+/// What follows an epoch in `train_adam`: given the epoch, its loss, its validation R², the
+/// weights after it and the history; `Ok(true)` when training stops there.
+type FinishEpoch<'f> =
+    dyn FnMut(usize, f64, Option<f64>, &[f32], &mut TrainingHistory) -> Result<bool> + 'f;
+
 /// The epochs of an Adam run with early stopping on two threads: the calling thread runs
 /// epoch e + 1 (all its minibatches itself) while a second thread computes the validation R²
 /// of a copy of the weights after epoch e. Epoch e is then finished (`finish`); when it
@@ -438,7 +443,7 @@ fn overlapped_epochs(
     max_epochs: usize,
     ss_tot: f64,
     history: &mut TrainingHistory,
-    finish: &mut dyn FnMut(usize, f64, Option<f64>, &[f32], &mut TrainingHistory) -> Result<bool>,
+    finish: &mut FinishEpoch<'_>,
 ) -> Result<()> {
     let trainer = run.trainer;
     let handoff = Handoff {
