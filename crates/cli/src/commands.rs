@@ -711,7 +711,7 @@ fn predict_stream<R: std::io::Read>(
                     if job.raw {
                         let parsed = parser
                             .as_ref()
-                            .is_some_and(|p| p.parse(&job.block, &mut job.chunk));
+                            .is_some_and(|p| p.parse(&mut job.block, &mut job.chunk));
                         job.not_plain = !parsed;
                     }
                     if !job.not_plain {

@@ -26,13 +26,75 @@ pub fn write_to(
         return if out.closed { Ok(()) } else { result };
     }
     let mut file = AtomicFile::create(path)?;
-    {
-        let mut out = BufWriter::new(file.file());
-        write(&mut out)?;
-        out.flush().map_err(|e| Failure::io(path, e))?;
-    }
+    // A second handle for flushing to disk early, for a regular file only (a device such
+    // as /dev/null refuses a sync).
+    let early = file
+        .file()
+        .metadata()
+        .is_ok_and(|m| m.is_file())
+        .then(|| file.file().try_clone().ok())
+        .flatten();
+    let synced = std::thread::scope(|scope| -> Result<(), Failure> {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let flusher = early.map(|handle| {
+            scope.spawn(move || -> std::io::Result<()> {
+                while rx.recv().is_ok() {
+                    while rx.try_recv().is_ok() {}
+                    handle.sync_data()?;
+                }
+                Ok(())
+            })
+        });
+        let mut out = BufWriter::new(EarlySync {
+            inner: file.file(),
+            written: 0,
+            ask: flusher.is_some().then_some(tx),
+        });
+        let result = write(&mut out).and_then(|()| out.flush().map_err(|e| Failure::io(path, e)));
+        drop(out);
+        // A failure of an early flush is the file's failure (the final sync might not see it
+        // again).
+        let flushed = match flusher.map(|f| f.join()) {
+            Some(Ok(Err(e))) => Err(Failure::io(path, e)),
+            _ => Ok(()),
+        };
+        result.and(flushed)
+    });
+    synced?;
     file.commit()?;
     Ok(())
+}
+
+/// Bytes written between two early flushes to disk.
+const EARLY_SYNC_BYTES: u64 = 16 << 20;
+
+/// Writes through to a file and, every [`EARLY_SYNC_BYTES`], asks a background thread to
+/// flush what has been written so far to disk. The file is synced before it is renamed into
+/// place; without this, a large output (predictions for a million rows) was all flushed in
+/// that final sync, after the work, instead of while it was being done.
+struct EarlySync<W: Write> {
+    inner: W,
+    written: u64,
+    /// Where to ask for a flush (`None`: never).
+    ask: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl<W: Write> Write for EarlySync<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let before = self.written / EARLY_SYNC_BYTES;
+        self.written += n as u64;
+        if self.written / EARLY_SYNC_BYTES != before {
+            if let Some(ask) = &self.ask {
+                // The flusher is gone only after its own error, which the caller reports.
+                let _ = ask.send(());
+            }
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// A writer that remembers whether its reader closed the pipe.

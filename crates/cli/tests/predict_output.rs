@@ -114,3 +114,49 @@ fn predict_output_of_a_large_plain_file_echoes_every_line() {
         output.lines().map(|l| l.len() + 1).sum::<usize>()
     );
 }
+
+#[test]
+fn predict_output_over_16_mb_with_long_numbers_is_complete_and_exact() {
+    // Over 16 MB of output, so the file is flushed to disk by the background thread while
+    // it is written, and numbers of 17 to 20 significant digits (the exact 128-bit path and,
+    // past 19 digits, the standard parser).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    std::fs::write(path.join("m.fdr"), &fixtures().model).unwrap();
+    let long = [
+        "0.21241046907347616",
+        "-0.020232728898898315",
+        "0.1234567890123456789",
+        "-0.12345678901234567891",
+        "9007199254740993e-16",
+        "0.30000000000000004",
+        "1.5",
+    ];
+    let note = "n".repeat(90);
+    let mut input = String::from("x1,x2,y,note\n");
+    let mut features = Vec::new();
+    for i in 0..200_000u32 {
+        let a = format!("{:?}", f64::from(i) * 1e-6 - 0.1);
+        let b = long[i as usize % long.len()];
+        features.extend([a.parse::<f64>().unwrap(), b.parse::<f64>().unwrap()]);
+        input.push_str(&format!("{a},{b},{i},{note}\n"));
+    }
+    std::fs::write(path.join("big.csv"), &input).unwrap();
+    let out = path.join("out.csv");
+    run_ok(
+        path,
+        &["predict", "m.fdr", "big.csv", "-o", out.to_str().unwrap()],
+    );
+    let output = std::fs::read_to_string(&out).unwrap();
+    assert!(output.len() > 16 << 20, "{} bytes", output.len());
+    let model = fivedreg::Interpolator::load(&path.join("m.fdr")).unwrap();
+    let expected = model.predict(&features).unwrap();
+    let mut lines = output.lines();
+    assert_eq!(lines.next(), Some("x1,x2,y,note,y_predicted"));
+    let mut count = 0;
+    for ((line, input_line), y) in lines.zip(input.lines().skip(1)).zip(&expected) {
+        assert_eq!(line, format!("{input_line},{y:?}"));
+        count += 1;
+    }
+    assert_eq!(count, 200_000);
+}

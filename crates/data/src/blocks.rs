@@ -171,6 +171,9 @@ impl Layout {
     }
 }
 
+/// Where a row's text lies in a chunk's text: start and end.
+pub(crate) type Span = (usize, usize);
+
 /// Where a parsed block's rows go. Each vector is appended to; on failure the caller
 /// truncates them back.
 pub(crate) struct Sink<'a> {
@@ -181,8 +184,11 @@ pub(crate) struct Sink<'a> {
     /// Each row's 1-based line, when wanted.
     pub lines: Option<&'a mut Vec<u64>>,
     /// Each row's text (its fields as read, joined by the delimiter, without the line
-    /// end) and the end of each in it, when wanted.
-    pub text: Option<(&'a mut Vec<u8>, &'a mut Vec<usize>)>,
+    /// end) and where each lies in it, when wanted.
+    pub text: Option<(&'a mut Vec<u8>, &'a mut Vec<Span>)>,
+    /// The text is not copied: each row's place is given in the block itself, which the
+    /// caller then keeps as the text (the text vector must start empty).
+    pub in_place: bool,
 }
 
 impl Sink<'_> {
@@ -204,9 +210,9 @@ impl Sink<'_> {
         if let Some(lines) = self.lines.as_deref_mut() {
             lines.truncate(mark[2]);
         }
-        if let Some((text, ends)) = self.text.as_mut() {
+        if let Some((text, spans)) = self.text.as_mut() {
             text.truncate(mark[3]);
-            ends.truncate(mark[4]);
+            spans.truncate(mark[4]);
         }
     }
 }
@@ -259,17 +265,28 @@ pub(crate) fn parse_block(
         let mut column = 0;
         let mut field_start = start;
         loop {
-            let field_end = memchr::memchr(delimiter, &block[field_start..body_end])
-                .map_or(body_end, |i| field_start + i);
             let slot = *layout.slot.get(column)?;
-            if slot != NOT_READ {
-                let field = text.get(field_start..field_end)?;
-                let v = parse_f64(trim_str(field))?;
+            let field_end = if slot != NOT_READ {
+                // Usually the number ends the field: one pass reads both. Otherwise the
+                // field is found first and read by the general parser.
+                let (v, field_end) = match number_at(block, field_start, body_end, delimiter) {
+                    Some(found) => found,
+                    None => {
+                        let field_end = memchr::memchr(delimiter, &block[field_start..body_end])
+                            .map_or(body_end, |i| field_start + i);
+                        let field = text.get(field_start..field_end)?;
+                        (parse_f64(trim_str(field))?, field_end)
+                    }
+                };
                 if !v.is_finite() {
                     return None;
                 }
                 row[slot as usize] = v;
-            }
+                field_end
+            } else {
+                memchr::memchr(delimiter, &block[field_start..body_end])
+                    .map_or(body_end, |i| field_start + i)
+            };
             column += 1;
             if field_end == body_end {
                 break;
@@ -284,9 +301,15 @@ pub(crate) fn parse_block(
         if let Some(lines) = sink.lines.as_deref_mut() {
             lines.push(line);
         }
-        if let Some((out, ends)) = sink.text.as_mut() {
-            out.extend_from_slice(body);
-            ends.push(out.len());
+        let in_place = sink.in_place;
+        if let Some((out, spans)) = sink.text.as_mut() {
+            if in_place {
+                spans.push((start, body_end));
+            } else {
+                let from = out.len();
+                out.extend_from_slice(body);
+                spans.push((from, out.len()));
+            }
         }
         line += u64::from(newline);
         start = end + 1;
@@ -300,19 +323,63 @@ const EXACT_POWERS_OF_TEN: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// Powers of ten as 128-bit integers, 10^0 to 10^22 (all exact).
+const POWERS_OF_TEN_U128: [u128; 23] = {
+    let mut table = [1u128; 23];
+    let mut i = 1;
+    while i < 23 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
 /// `text.parse::<f64>()`, faster for plain decimals: an optional sign, digits with an
 /// optional point, an optional exponent. When the digits (leading zeros aside) make an
 /// integer m below 2^53 and the decimal exponent p is at most 22 in size, m and 10^|p| are
 /// exact in an f64, so one multiplication or division gives the correctly rounded value
-/// (Clinger's fast path), the very value the standard parser returns. Anything else goes
-/// to the standard parser.
+/// (Clinger's fast path), the very value the standard parser returns. With 17 to 19
+/// significant digits (the shortest text of many f64s has 17) and a negative exponent, the
+/// quotient is guessed by a division and corrected exactly in 128-bit integers
+/// ([`divided_exactly`]); an integer of up to 19 digits times 10^p (p ≤ 22) is converted
+/// exactly. Anything else goes to the standard parser.
 #[inline]
 pub(crate) fn parse_f64(text: &str) -> Option<f64> {
     fast_decimal(text.as_bytes()).or_else(|| text.parse().ok())
 }
 
+/// The number the field starting at `start` holds when the fast reader takes it whole
+/// (blanks around it allowed, as [`trim_str`] removes them), and the field's end: the
+/// next `delimiter`, or `end`. `None` when the field holds anything else.
+#[inline]
+fn number_at(block: &[u8], start: usize, end: usize, delimiter: u8) -> Option<(f64, usize)> {
+    let blank = |b: u8| (b == b' ' || b == b'\t') && b != delimiter;
+    let field = block.get(start..end)?;
+    let mut i = 0;
+    while field.get(i).is_some_and(|&b| blank(b)) {
+        i += 1;
+    }
+    let (value, used) = fast_prefix(&field[i..])?;
+    i += used;
+    while field.get(i).is_some_and(|&b| blank(b)) {
+        i += 1;
+    }
+    match field.get(i) {
+        None => Some((value, end)),
+        Some(&b) if b == delimiter => Some((value, start + i)),
+        Some(_) => None,
+    }
+}
+
 #[inline]
 fn fast_decimal(bytes: &[u8]) -> Option<f64> {
+    fast_prefix(bytes).and_then(|(value, used)| (used == bytes.len()).then_some(value))
+}
+
+/// The number at the start of `bytes` (see [`parse_f64`]) and the bytes it takes; `None`
+/// when it is not one the fast reader takes.
+#[inline]
+fn fast_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
     let (negative, rest) = match bytes {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
@@ -326,8 +393,8 @@ fn fast_decimal(bytes: &[u8]) -> Option<f64> {
     if let [b'.', tail @ ..] = rest {
         rest = read_digits(tail, &mut mantissa, &mut significant, &mut fraction_digits);
     }
-    // 15 significant digits always fit below 2^53; 16 are checked below.
-    if integer_digits + fraction_digits == 0 || significant > 16 {
+    // 19 significant digits always fit below 2^64 (the digit reader wraps past that).
+    if integer_digits + fraction_digits == 0 || significant > 19 {
         return None;
     }
     let mut exponent = -fraction_digits;
@@ -350,16 +417,89 @@ fn fast_decimal(bytes: &[u8]) -> Option<f64> {
         exponent = exponent.saturating_add(if negative_exponent { -e } else { e });
         rest = tail;
     }
-    if !rest.is_empty() || mantissa > 1 << 53 {
+    let used = bytes.len() - rest.len();
+    let power = *EXACT_POWERS_OF_TEN.get(exponent.unsigned_abs() as usize)?;
+    let value = if mantissa <= 1 << 53 {
+        if exponent < 0 {
+            mantissa as f64 / power
+        } else {
+            mantissa as f64 * power
+        }
+    } else if exponent < 0 {
+        // 17 to 19 significant digits: `mantissa as f64` is rounded.
+        divided_exactly(mantissa, exponent.unsigned_abs(), power)?
+    } else {
+        // An integer: exact in 128 bits when it fits, and `as` rounds it to nearest, ties
+        // to even.
+        (u128::from(mantissa)
+            .checked_mul(*POWERS_OF_TEN_U128.get(exponent.unsigned_abs() as usize)?)?)
+            as f64
+    };
+    Some((if negative { -value } else { value }, used))
+}
+
+/// The f64 nearest to `mantissa / 10^k` (ties to even) for `mantissa` above 2^53 and `k`
+/// at most 22 (`power`: 10^k as an f64), where Clinger's fast path does not apply because `mantissa` is not exact in
+/// an f64. A guess from floating-point division (within a few units in the last place) is
+/// corrected by comparing the exact quotient with the halfway points between neighbouring
+/// f64s in 128-bit integers: `mantissa / 10^k` against `(2M + 1) · 2^(q-1)` for a
+/// candidate `M · 2^q`. `None` when a product would not fit (then the caller's slower
+/// parser decides).
+#[inline]
+fn divided_exactly(mantissa: u64, k: u32, power: f64) -> Option<f64> {
+    let divisor = *POWERS_OF_TEN_U128.get(k as usize)?;
+    let mut x = mantissa as f64 / power;
+    // Each step moves one f64 closer to the answer; the guess is at most two away.
+    for _ in 0..4 {
+        match compare_with_upper_half(mantissa, divisor, x)? {
+            std::cmp::Ordering::Greater => {
+                x = f64::from_bits(x.to_bits() + 1);
+                continue;
+            }
+            std::cmp::Ordering::Equal => return Some(even_of(x, f64::from_bits(x.to_bits() + 1))),
+            std::cmp::Ordering::Less => {}
+        }
+        let below = f64::from_bits(x.to_bits() - 1);
+        return match compare_with_upper_half(mantissa, divisor, below)? {
+            std::cmp::Ordering::Less => {
+                x = below;
+                continue;
+            }
+            std::cmp::Ordering::Equal => Some(even_of(below, x)),
+            std::cmp::Ordering::Greater => Some(x),
+        };
+    }
+    None
+}
+
+/// How `mantissa / divisor` compares with the point halfway between the positive normal
+/// `x` and the next f64 up; `None` when the exact comparison does not fit in 128 bits.
+#[inline]
+fn compare_with_upper_half(mantissa: u64, divisor: u128, x: f64) -> Option<std::cmp::Ordering> {
+    let bits = x.to_bits();
+    let biased = (bits >> 52) as i32;
+    if biased == 0 || biased == 0x7ff {
         return None;
     }
-    let power = *EXACT_POWERS_OF_TEN.get(exponent.unsigned_abs() as usize)?;
-    let value = if exponent < 0 {
-        mantissa as f64 / power
+    // x = m · 2^q with m of 53 bits; the halfway point is (2m + 1) · 2^(q-1).
+    let m = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let shift = u32::try_from(1 - (biased - 1075)).ok()?;
+    if shift >= u128::from(mantissa).leading_zeros() {
+        return None;
+    }
+    let scaled = u128::from(mantissa) << shift;
+    let half = u128::from(2 * m + 1).checked_mul(divisor)?;
+    Some(scaled.cmp(&half))
+}
+
+/// Of two neighbouring positive f64s, the one whose last bit is 0.
+#[inline]
+fn even_of(a: f64, b: f64) -> f64 {
+    if a.to_bits() & 1 == 0 {
+        a
     } else {
-        mantissa as f64 * power
-    };
-    Some(if negative { -value } else { value })
+        b
+    }
 }
 
 /// Reads the digits at the start of `rest` into `mantissa` (wrapping past 19 significant
@@ -375,11 +515,17 @@ fn read_digits<'a>(
 ) -> &'a [u8] {
     // Below 10^11 · 10^8 + 10^8 < 2^64 while at most 11 digits are in.
     while *significant <= 11 {
-        let Some(v) = rest.first_chunk::<8>().and_then(|c| eight_digits(*c)) else {
+        let Some(chunk) = rest.first_chunk::<8>() else {
+            break;
+        };
+        let Some(v) = eight_digits(*chunk) else {
             break;
         };
         if *mantissa == 0 {
-            *significant = v.checked_ilog10().map_or(0, |l| l + 1);
+            // The digits after the leading zeros (the first digit is the lowest byte; 64
+            // trailing zero bits when all eight are zeros).
+            let digits = u64::from_le_bytes(*chunk).wrapping_sub(0x3030_3030_3030_3030);
+            *significant = 8 - digits.trailing_zeros() / 8;
         } else {
             *significant += 8;
         }
@@ -389,7 +535,8 @@ fn read_digits<'a>(
     }
     while let [d @ b'0'..=b'9', tail @ ..] = rest {
         *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-        *significant += u32::from(*mantissa != 0);
+        // From the first non-zero digit on (not from `mantissa`, which may wrap to 0).
+        *significant += u32::from(*significant > 0 || *d != b'0');
         *consumed += 1;
         rest = tail;
     }
@@ -452,6 +599,57 @@ mod tests {
             std.map(f64::to_bits),
             "{text:?}: {ours:?} against {std:?}"
         );
+    }
+
+    #[test]
+    fn a_number_and_its_field_end_in_one_pass_as_split_then_parsed() {
+        // What `number_at` must agree with wherever it answers: the field up to the next
+        // delimiter, blanks trimmed, read by `parse_f64`.
+        let pieces = [
+            "1",
+            "-0.5",
+            "+.5",
+            "1e5",
+            "1e",
+            "12345678901234567",
+            "0.21241046907347616",
+            " ",
+            "\t",
+            ",",
+            ";",
+            "x",
+            ".",
+            "-",
+            "e",
+            "9",
+            "00",
+            "1.5.",
+            "inf",
+            "7E-3",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
+        for _ in 0..200_000 {
+            let delimiter = [b',', b';', b'\t', b' '][rng.random_range(0..4)];
+            let text: String = (0..rng.random_range(0..6))
+                .map(|_| pieces[rng.random_range(0..pieces.len())])
+                .collect();
+            let bytes = text.as_bytes();
+            let field_end = memchr::memchr(delimiter, bytes).unwrap_or(bytes.len());
+            let field = trim_str(&text[..field_end]);
+            let field = if delimiter == b' ' {
+                field.trim_start_matches('\t').trim_end_matches('\t')
+            } else {
+                field
+            };
+            if let Some((v, end)) = number_at(bytes, 0, bytes.len(), delimiter) {
+                assert_eq!(end, field_end, "{text:?}");
+                assert_eq!(
+                    Some(v.to_bits()),
+                    parse_f64(field).map(f64::to_bits),
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -532,8 +730,54 @@ mod tests {
             "-0.4516282364694901",
             "1.342145950042807",
             "-0.006918009300419063",
+            // 17 to 19 significant digits: the exact correction, ties included.
+            "-0.21241046907347616",
+            "-0.020232728898898315",
+            "0.30000000000000004",
+            "0.1000000000000000055511151231257827",
+            "9007199254740993.0",
+            "90071992547409930e-1",
+            "90071992547409950e-1",
+            "9007199254740993e0",
+            "9007199254740993e3",
+            "18014398509481985",
+            "1801439850948198.5",
+            "9999999999999999999",
+            "9999999999999999999e-22",
+            "9999999999999999999e-23",
+            "9999999999999999999e22",
+            "9999999999999999999e23",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1.8446744073709551615",
+            "0.00000000000000000000012345678901234567",
+            "4.9406564584124654e-324",
+            "2.2250738585072011e-308",
+            "1.7976931348623157e308",
         ] {
             same_as_std(text);
+        }
+        // Halfway points between neighbouring f64s, and a step either side, written with
+        // 17 to 19 digits and a negative exponent.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        for _ in 0..200_000 {
+            let k = rng.random_range(1..=22u32);
+            let mantissa: u64 = rng.random_range(1u64 << 53..10_000_000_000_000_000_000);
+            for m in [mantissa, mantissa - 1, mantissa + 1] {
+                let digits = m.to_string();
+                let split = digits.len().saturating_sub(k as usize);
+                same_as_std(&format!("{}.{}", &digits[..split], &digits[split..]));
+                same_as_std(&format!("{m}e-{k}"));
+            }
+            // An exact halfway point: (2M + 1) · 2^(q-1) with a power of two that ten's
+            // power k cancels, times 10^k / 10^k.
+            let big = (rng.random_range(1u64 << 52..1u64 << 53) * 2 + 1) as u128;
+            let j = rng.random_range(1..=k.min(9));
+            // (2M+1) · 5^j / 10^j = (2M+1) / 2^j: exactly halfway when j = 1.
+            let m = big * 5u128.pow(j);
+            if m < 10_000_000_000_000_000_000 {
+                same_as_std(&format!("{m}e-{j}"));
+            }
         }
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         for _ in 0..300_000 {

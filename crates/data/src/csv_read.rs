@@ -236,6 +236,7 @@ pub fn read_csv<R: Read>(
                 targets: &mut targets,
                 lines: None,
                 text: None,
+                in_place: false,
             };
             match rows.fast_block(layout, &mut sink)? {
                 Some(true) => continue,
@@ -354,8 +355,10 @@ pub struct RowChunk {
     pub targets: Vec<f64>,
     /// Each row's 1-based line in the file.
     pub lines: Vec<u64>,
+    /// The rows' text: a parsed block as it was read, or rows written one after another.
     text: Vec<u8>,
-    text_ends: Vec<usize>,
+    /// Where each row's text lies in `text`.
+    text_spans: Vec<(usize, usize)>,
     with_text: bool,
 }
 
@@ -380,13 +383,20 @@ impl RowChunk {
 
     /// Where the block parser appends this chunk's rows (with their text if kept).
     fn sink(&mut self) -> Sink<'_> {
+        self.sink_in_place(false)
+    }
+
+    /// [`sink`](Self::sink), giving each row's text as its place in the block parsed
+    /// (`in_place`) rather than a copy.
+    fn sink_in_place(&mut self, in_place: bool) -> Sink<'_> {
         Sink {
+            in_place,
             features: &mut self.features,
             targets: &mut self.targets,
             lines: Some(&mut self.lines),
             text: self
                 .with_text
-                .then_some((&mut self.text, &mut self.text_ends)),
+                .then_some((&mut self.text, &mut self.text_spans)),
         }
     }
 
@@ -396,7 +406,7 @@ impl RowChunk {
         self.targets.clear();
         self.lines.clear();
         self.text.clear();
-        self.text_ends.clear();
+        self.text_spans.clear();
     }
 
     /// Row `i`'s fields as an output line holds them, without the line end: the line as
@@ -404,12 +414,10 @@ impl RowChunk {
     /// CRLF end; otherwise the fields as the `csv` crate's writer writes them (quoted where
     /// needed). Empty for chunks made without text, or `i` out of range.
     pub fn text(&self, i: usize) -> &[u8] {
-        let start = match i {
-            0 => 0,
-            _ => self.text_ends.get(i - 1).copied().unwrap_or(0),
-        };
-        let end = self.text_ends.get(i).copied().unwrap_or(start);
-        self.text.get(start..end).unwrap_or_default()
+        self.text_spans
+            .get(i)
+            .and_then(|&(start, end)| self.text.get(start..end))
+            .unwrap_or_default()
     }
 }
 
@@ -431,8 +439,11 @@ impl BlockParser {
     /// Appends the rows of `block` to `chunk`, as [`FeatureRows::read_chunk`] would have.
     /// `false` when a line of the block is not plain (see [`RowChunk::text`]): nothing was
     /// appended, and the block must go back with [`FeatureRows::give_back`].
-    pub fn parse(&self, block: &RawBlock, chunk: &mut RowChunk) -> bool {
-        let mut sink = chunk.sink();
+    /// An empty chunk made with text takes the block's bytes as its text instead of a copy
+    /// of its lines (the block keeps the chunk's old buffer, to be reused).
+    pub fn parse(&self, block: &mut RawBlock, chunk: &mut RowChunk) -> bool {
+        let in_place = chunk.with_text && chunk.text.is_empty() && chunk.text_spans.is_empty();
+        let mut sink = chunk.sink_in_place(in_place);
         let mark = sink.mark();
         let mut row = Vec::new();
         let parsed = parse_block(
@@ -444,8 +455,13 @@ impl BlockParser {
         );
         if parsed.is_none() {
             sink.rollback(mark);
+            return false;
         }
-        parsed.is_some()
+        if in_place {
+            std::mem::swap(&mut chunk.text, &mut block.bytes);
+            block.bytes.clear();
+        }
+        true
     }
 }
 
@@ -672,10 +688,11 @@ impl<R: Read> FeatureRows<R> {
             });
         }
         let bytes = &self.text_buffer;
+        let from = chunk.text.len();
         chunk
             .text
             .extend_from_slice(bytes.strip_suffix(b"\n").unwrap_or(bytes));
-        chunk.text_ends.push(chunk.text.len());
+        chunk.text_spans.push((from, chunk.text.len()));
         self.text_buffer.clear();
         chunk.lines.push(input.line());
         Ok(true)

@@ -2,7 +2,7 @@
 //! row-at-a-time methods (the `csv` parser throughout): the same rows, lines, text and errors
 //! on plain and odd inputs, on small files and across blocks of a large one.
 
-use fivedreg_data::{CsvOptions, FeatureRow, FeatureRows, RowChunk};
+use fivedreg_data::{CsvOptions, FeatureRow, FeatureRows, RawBlock, RowChunk};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -113,6 +113,56 @@ fn by_chunks(
     }
 }
 
+/// Block by block as `predict` reads on several threads: `take_block`, parsed by a
+/// `BlockParser` (the chunk taking the block's bytes as its text), a block that is not plain
+/// given back, and the rest read with `read_chunk`.
+fn by_blocks(bytes: &[u8], features: &[String], options: &CsvOptions) -> Outcome {
+    let mut rows = match FeatureRows::with_options(bytes, "t.csv", features, options) {
+        Ok(rows) => rows,
+        Err(e) => return (Vec::new(), Some(e.to_string())),
+    };
+    let n = features.len();
+    let parser = rows.block_parser();
+    let mut fast = parser.is_some();
+    let mut block = RawBlock::default();
+    let mut chunk = RowChunk::new(true);
+    let mut out = Vec::new();
+    loop {
+        chunk.clear();
+        let mut got = false;
+        if fast {
+            match rows.take_block(&mut block) {
+                Ok(true) => {
+                    if parser.as_ref().unwrap().parse(&mut block, &mut chunk) {
+                        got = true;
+                    } else {
+                        assert!(chunk.is_empty());
+                        rows.give_back(vec![std::mem::take(&mut block)]);
+                        fast = false;
+                    }
+                }
+                Ok(false) => fast = false,
+                Err(e) => return (out, Some(e.to_string())),
+            }
+        }
+        if !got && !fast {
+            match rows.read_chunk(&mut chunk) {
+                Ok(true) => {}
+                Ok(false) => return (out, None),
+                Err(e) => return (out, Some(e.to_string())),
+            }
+        }
+        for i in 0..chunk.len() {
+            out.push((
+                chunk.lines[i],
+                chunk.features[i * n..(i + 1) * n].to_vec(),
+                Vec::new(),
+                chunk.text(i).to_vec(),
+            ));
+        }
+    }
+}
+
 /// Chunks may hold back the rows of the chunk where an error is found: their rows must be
 /// a prefix of the row-by-row ones, the error the same, and everything the same without one.
 fn assert_same(chunks: Outcome, rows: Outcome, input: &[u8]) {
@@ -211,6 +261,8 @@ fn check_all_readers(bytes: &[u8], options: &CsvOptions) {
     let features = names(&["x2", "x1"]);
     let with_text = by_chunks(bytes, &features, None, options, true);
     assert_same(with_text, by_rows(bytes, &features, options), bytes);
+    let blocks = by_blocks(bytes, &features, options);
+    assert_same(blocks, by_rows(bytes, &features, options), bytes);
     let numbers = by_chunks(bytes, &features, Some("y"), options, false);
     assert_same(numbers, by_numbers(bytes, &features, "y", options), bytes);
 }

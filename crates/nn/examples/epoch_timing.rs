@@ -1,5 +1,8 @@
 //! Times training epochs on the seed task's shapes and prints the per-phase split:
 //! `cargo run --release -p fivedreg-nn --example epoch_timing -- [ROWS] [EPOCHS] [THREADS...]`.
+//! With `EPOCH_TIMING_VALIDATION=1` in the environment, another ROWS / 3 rows are validation
+//! samples and early stopping is on (with a patience of EPOCHS, so every epoch runs), as in
+//! `fivedreg train`.
 
 use fivedreg_nn::{train, MlpParams, Samples};
 use rand::{Rng, SeedableRng};
@@ -17,8 +20,10 @@ fn main() {
     } else {
         vec![1, 2]
     };
+    let with_validation = std::env::var("EPOCH_TIMING_VALIDATION").is_ok_and(|v| v == "1");
+    let validation_rows = if with_validation { rows / 3 } else { 0 };
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let x: Vec<f32> = (0..rows * 5)
+    let x: Vec<f32> = (0..(rows + validation_rows) * 5)
         .map(|_| rng.random_range(-1.7f32..1.7))
         .collect();
     let y: Vec<f32> = x
@@ -26,16 +31,24 @@ fn main() {
         .map(|r| r.iter().map(|v| v * v).sum::<f32>() - 5.0)
         .collect();
     let samples = Samples {
-        x: &x,
-        y: &y,
+        x: &x[..rows * 5],
+        y: &y[..rows],
         n_features: 5,
     };
-    println!("simd: {}", fivedreg_linalg::simd_level());
+    let validation = with_validation.then_some(Samples {
+        x: &x[rows * 5..],
+        y: &y[rows..],
+        n_features: 5,
+    });
+    println!(
+        "simd: {}; validation rows: {validation_rows}",
+        fivedreg_linalg::simd_level()
+    );
     for &t in &threads {
         for _ in 0..3 {
             let params = MlpParams {
                 max_epochs: epochs,
-                early_stopping: false,
+                early_stopping: with_validation,
                 patience: epochs,
                 threads: t,
                 ..Default::default()
@@ -43,18 +56,19 @@ fn main() {
             .check()
             .expect("valid parameters");
             let cpu0 = thread_cpu_seconds();
-            let trained = train(&params, samples, None, &mut |_| {}).expect("training runs");
+            let trained = train(&params, samples, validation, &mut |_| {}).expect("training runs");
             let cpu = thread_cpu_seconds() - cpu0;
             let h = trained.history;
             let p = h.phase_seconds;
             println!(
-                "threads {t}: {:.0} sample-epochs/s ({:.0} per CPU-second of the calling thread); per epoch ms: total {:.3}, forward {:.3}, backward {:.3}, update {:.3}",
+                "threads {t}: {:.0} sample-epochs/s ({:.0} per CPU-second of the calling thread); per epoch ms: total {:.3}, forward {:.3}, backward {:.3}, update {:.3}, validation {:.3}",
                 (rows * h.epochs) as f64 / h.seconds,
                 (rows * h.epochs) as f64 / cpu,
                 1e3 * h.seconds / h.epochs as f64,
                 1e3 * p.forward / h.epochs as f64,
                 1e3 * p.backward / h.epochs as f64,
-                1e3 * p.update / h.epochs as f64
+                1e3 * p.update / h.epochs as f64,
+                1e3 * p.validation / h.epochs as f64
             );
         }
     }

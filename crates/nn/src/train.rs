@@ -12,7 +12,7 @@ use crate::{
 };
 use fivedreg_linalg::{adam_update, sum_squares, AdamStep};
 use fivedreg_rng::{ChaCha8Rng, Stream};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Condvar, Mutex, RwLock};
 use std::time::Instant;
 
 /// One validation part's buffers.
@@ -62,40 +62,23 @@ impl Work<Job> for Trainer<'_> {
                 )
             }
             Job::Validate => {
-                let Some(val) = self.validation else {
-                    return 0.0;
-                };
-                let nf = val.n_features;
-                let (lo, hi) = shard_range(val.n_rows(), s);
                 let mut vp = lock(&self.validation_parts[s]);
                 let vp = &mut *vp;
-                let mut ss_res = 0.0f64;
-                let mut row = lo;
-                while row < hi {
-                    let end = (row + PREDICT_CHUNK).min(hi);
-                    let pred = &mut vp.pred[..end - row];
-                    forward_chunk(
-                        &self.layout.sizes,
-                        self.layout.activation,
-                        |l| {
-                            (
-                                &model.params[self.layout.w_range(l)],
-                                &model.params[self.layout.b_range(l)],
-                            )
-                        },
-                        &val.x[row * nf..end * nf],
-                        pred,
-                        &mut vp.ws,
-                    );
-                    for (&p, &y) in pred.iter().zip(&val.y[row..end]) {
-                        let e = f64::from(p) - f64::from(y);
-                        ss_res += e * e;
-                    }
-                    row = end;
-                }
-                vp.ss_res = ss_res;
+                vp.ss_res = self.validation_part(&model.params, s, vp);
                 0.0
             }
+        }
+    }
+}
+
+impl ValidationPart {
+    fn new(layout: &Layout) -> Self {
+        let mut ws = PredictWorkspace::default();
+        ws.fit(&layout.sizes);
+        ValidationPart {
+            ws,
+            pred: vec![0.0; PREDICT_CHUNK],
+            ss_res: 0.0,
         }
     }
 }
@@ -109,15 +92,7 @@ impl<'a> Trainer<'a> {
             .map(|_| Mutex::new(ShardWork::new(&layout, shard_rows)))
             .collect();
         let validation_parts = (0..SHARDS)
-            .map(|_| {
-                let mut ws = PredictWorkspace::default();
-                ws.fit(&layout.sizes);
-                Mutex::new(ValidationPart {
-                    ws,
-                    pred: vec![0.0; PREDICT_CHUNK],
-                    ss_res: 0.0,
-                })
-            })
+            .map(|_| Mutex::new(ValidationPart::new(&layout)))
             .collect();
         Trainer {
             layout,
@@ -128,6 +103,41 @@ impl<'a> Trainer<'a> {
             shards,
             validation_parts,
         }
+    }
+
+    /// The residual sum of squares of the network `params` on part `s` of the validation
+    /// samples (0 without validation samples).
+    fn validation_part(&self, params: &[f32], s: usize, vp: &mut ValidationPart) -> f64 {
+        let Some(val) = self.validation else {
+            return 0.0;
+        };
+        let nf = val.n_features;
+        let (lo, hi) = shard_range(val.n_rows(), s);
+        let mut ss_res = 0.0f64;
+        let mut row = lo;
+        while row < hi {
+            let end = (row + PREDICT_CHUNK).min(hi);
+            let pred = &mut vp.pred[..end - row];
+            forward_chunk(
+                &self.layout.sizes,
+                self.layout.activation,
+                |l| {
+                    (
+                        &params[self.layout.w_range(l)],
+                        &params[self.layout.b_range(l)],
+                    )
+                },
+                &val.x[row * nf..end * nf],
+                pred,
+                &mut vp.ws,
+            );
+            for (&p, &y) in pred.iter().zip(&val.y[row..end]) {
+                let e = f64::from(p) - f64::from(y);
+                ss_res += e * e;
+            }
+            row = end;
+        }
+        ss_res
     }
 
     /// Sums the shards' gradients into `grad` (not yet averaged, no L2 term); returns the
@@ -417,6 +427,153 @@ impl AdamRun<'_, '_> {
     }
 }
 
+/// What follows an epoch in `train_adam`: given the epoch, its loss, its validation R², the
+/// weights after it and the history; `Ok(true)` when training stops there.
+type FinishEpoch<'f> =
+    dyn FnMut(usize, f64, Option<f64>, &[f32], &mut TrainingHistory) -> Result<bool> + 'f;
+
+/// The epochs of an Adam run with early stopping on two threads: the calling thread runs
+/// epoch e + 1 (all its minibatches itself) while a second thread computes the validation R²
+/// of a copy of the weights after epoch e. Epoch e is then finished (`finish`); when it
+/// stops training, epoch e + 1 is thrown away, so the history, the callbacks and the weights
+/// kept (the best epoch's) are those of the serial loop, bit for bit.
+fn overlapped_epochs(
+    run: &mut AdamRun<'_, '_>,
+    pool: &Pool<'_, Job, Trainer<'_>>,
+    max_epochs: usize,
+    ss_tot: f64,
+    history: &mut TrainingHistory,
+    finish: &mut FinishEpoch<'_>,
+) -> Result<()> {
+    let trainer = run.trainer;
+    let handoff = Handoff {
+        state: Mutex::new(HandoffState::default()),
+        changed: Condvar::new(),
+    };
+    // Made here, before the first epoch, so that the epochs after it allocate nothing.
+    let mut parts: Vec<ValidationPart> = (0..SHARDS)
+        .map(|_| ValidationPart::new(&trainer.layout))
+        .collect();
+    std::thread::scope(|scope| -> Result<()> {
+        let handoff = &handoff;
+        scope.spawn(move || {
+            // Tells the calling thread this one is gone, even when it panics.
+            let _gone = Gone(handoff);
+            while let Some(weights) = handoff.take(|s| s.weights.take()) {
+                // Part by part, summed in order: the sum `validation_r2` makes.
+                let ss_res: f64 = parts
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(s, vp)| trainer.validation_part(&weights, s, vp))
+                    .sum();
+                handoff.put(|s| s.result = Some((ss_res, weights)));
+            }
+        });
+        // Ends the validation thread on every way out.
+        let _close = Close(handoff);
+        let mut spare: Vec<f32> = Vec::new();
+        // The epoch whose validation is running, and its loss.
+        let mut pending: Option<(usize, f64)> = None;
+        // `None` only when the validation thread panicked; the scope then raises its panic,
+        // so what is returned after that does not matter.
+        let wait = |history: &mut TrainingHistory| -> Option<(f64, Vec<f32>)> {
+            let t0 = Instant::now();
+            let got = handoff.take(|s| s.result.take());
+            history.phase_seconds.validation += t0.elapsed().as_secs_f64();
+            got
+        };
+        for epoch in 1..=max_epochs {
+            let loss = run.epoch(pool, epoch);
+            if let Some((e, l)) = pending.take() {
+                // The epoch before decides first whether this one counts at all.
+                let Some((ss_res, weights)) = wait(history) else {
+                    return Ok(());
+                };
+                let stop = finish(e, l, Some(r2_from_sums(ss_res, ss_tot)), &weights, history)?;
+                spare = weights;
+                if stop {
+                    return Ok(());
+                }
+            }
+            let loss = loss?;
+            let mut weights = std::mem::take(&mut spare);
+            weights.clear();
+            weights.extend_from_slice(&read(&trainer.model).params);
+            handoff.put(|s| s.weights = Some(weights));
+            pending = Some((epoch, loss));
+        }
+        if let Some((e, l)) = pending {
+            let Some((ss_res, weights)) = wait(history) else {
+                return Ok(());
+            };
+            finish(e, l, Some(r2_from_sums(ss_res, ss_tot)), &weights, history)?;
+        }
+        Ok(())
+    })
+}
+
+/// The calling thread and the validation thread of [`overlapped_epochs`] hand weights and
+/// results over here (a mutex and a condition variable: nothing allocated per epoch).
+struct Handoff {
+    state: Mutex<HandoffState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct HandoffState {
+    /// Weights to validate.
+    weights: Option<Vec<f32>>,
+    /// A residual sum of squares, with the weights it was computed on.
+    result: Option<(f64, Vec<f32>)>,
+    /// The calling thread wants no more validations.
+    closed: bool,
+    /// The validation thread has ended.
+    gone: bool,
+}
+
+impl Handoff {
+    /// Changes the state and wakes the other thread.
+    fn put(&self, change: impl FnOnce(&mut HandoffState)) {
+        change(&mut lock(&self.state));
+        self.changed.notify_all();
+    }
+
+    /// Waits until `get` finds something; `None` once the other side has ended.
+    fn take<T>(&self, mut get: impl FnMut(&mut HandoffState) -> Option<T>) -> Option<T> {
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(found) = get(&mut state) {
+                return Some(found);
+            }
+            if state.closed || state.gone {
+                return None;
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// Marks the validation thread gone when dropped.
+struct Gone<'h>(&'h Handoff);
+
+impl Drop for Gone<'_> {
+    fn drop(&mut self) {
+        self.0.put(|s| s.gone = true);
+    }
+}
+
+/// Closes the handoff when dropped, which ends the validation thread.
+struct Close<'h>(&'h Handoff);
+
+impl Drop for Close<'_> {
+    fn drop(&mut self) {
+        self.0.put(|s| s.closed = true);
+    }
+}
+
 /// Adam over minibatches with early stopping (scikit-learn's `adam` solver).
 fn train_adam(
     params: &MlpValidParams,
@@ -454,7 +611,61 @@ fn train_adam(
         EarlyStopping::on_loss(p.tol, p.patience)
     };
     let mut history = TrainingHistory::empty(p.max_epochs, validation.is_some());
-    let outcome = with_pool(threads, &trainer, |pool| -> Result<()> {
+    // What follows an epoch whose validation R² is known (`None` without validation
+    // samples), with `weights` the network after it: the history, the callback, the stopping
+    // rule and the best weights. `Ok(true)`: training stops here.
+    let mut finish = |epoch: usize,
+                      loss: f64,
+                      validation_r2: Option<f64>,
+                      weights: &[f32],
+                      history: &mut TrainingHistory|
+     -> Result<bool> {
+        if let Some(r2) = validation_r2 {
+            if !r2.is_finite() {
+                return Err(NnError::Diverged { epoch, loss });
+            }
+            history.validation_r2.push(r2);
+        }
+        history.epochs = epoch;
+        history.train_loss.push(loss);
+        on_epoch(&EpochStats {
+            member: 0,
+            epoch,
+            train_loss: loss,
+            validation_r2,
+        });
+        let observation = match validation_r2 {
+            Some(r2) if p.early_stopping => rule.observe(r2),
+            _ => rule.observe(loss),
+        };
+        if p.early_stopping {
+            if observation.is_best {
+                best_params.copy_from_slice(weights);
+                history.best_epoch = epoch;
+            }
+        } else {
+            history.best_epoch = epoch;
+        }
+        if observation.stop {
+            history.stop_reason = StopReason::NoImprovement;
+        }
+        Ok(observation.stop)
+    };
+    // With a second thread and early stopping, an epoch's validation runs on that thread
+    // while the calling thread goes on with the next epoch (see `overlapped_epochs`).
+    let overlap = threads > 1 && validation.is_some() && p.early_stopping;
+    let pool_threads = if overlap { 1 } else { threads };
+    let outcome = with_pool(pool_threads, &trainer, |pool| -> Result<()> {
+        if overlap {
+            return overlapped_epochs(
+                &mut run,
+                pool,
+                p.max_epochs,
+                ss_tot,
+                &mut history,
+                &mut finish,
+            );
+        }
         for epoch in 1..=p.max_epochs {
             let loss = run.epoch(pool, epoch)?;
             let validation_r2 = if validation.is_some() {
@@ -463,36 +674,12 @@ fn train_adam(
                 let pooled = pool.threads() > 1 && run.chooser.use_pool();
                 let r2 = trainer.validation_r2(pool, pooled, ss_tot);
                 history.phase_seconds.validation += t0.elapsed().as_secs_f64();
-                if !r2.is_finite() {
-                    return Err(NnError::Diverged { epoch, loss });
-                }
-                history.validation_r2.push(r2);
                 Some(r2)
             } else {
                 None
             };
-            history.epochs = epoch;
-            history.train_loss.push(loss);
-            on_epoch(&EpochStats {
-                member: 0,
-                epoch,
-                train_loss: loss,
-                validation_r2,
-            });
-            let observation = match validation_r2 {
-                Some(r2) if p.early_stopping => rule.observe(r2),
-                _ => rule.observe(loss),
-            };
-            if p.early_stopping {
-                if observation.is_best {
-                    best_params.copy_from_slice(&read(&trainer.model).params);
-                    history.best_epoch = epoch;
-                }
-            } else {
-                history.best_epoch = epoch;
-            }
-            if observation.stop {
-                history.stop_reason = StopReason::NoImprovement;
+            let model = read(&trainer.model);
+            if finish(epoch, loss, validation_r2, &model.params, &mut history)? {
                 break;
             }
         }

@@ -67,6 +67,48 @@ fn one_two_and_three_threads_give_bit_identical_weights() {
 }
 
 #[test]
+fn early_stopping_on_two_threads_stops_where_one_thread_does() {
+    // With two threads an epoch's validation runs beside the next epoch, which is thrown
+    // away when the validation stops training: the result is still the one thread's.
+    let task = common::seed_task(800, 4);
+    let run = |threads, patience, tol| {
+        let mut seen = Vec::new();
+        let trained = train(
+            &MlpParams {
+                max_epochs: 300,
+                patience,
+                tol,
+                threads,
+                seed: 5,
+                ..Default::default()
+            }
+            .check()
+            .unwrap(),
+            task.train.samples(),
+            Some(task.validation.samples()),
+            &mut |s| seen.push((s.epoch, s.train_loss, s.validation_r2)),
+        )
+        .unwrap();
+        (trained, seen)
+    };
+    for (patience, tol) in [(2, 1e-4), (3, 1e-3), (5, 0.0)] {
+        let (one, seen_one) = run(1, patience, tol);
+        assert_eq!(one.history.stop_reason, StopReason::NoImprovement);
+        assert!(one.history.epochs < 300);
+        for threads in [2, 3] {
+            let (many, seen_many) = run(threads, patience, tol);
+            assert_eq!(one.mlp, many.mlp, "{threads} threads, patience {patience}");
+            assert_eq!(one.history.train_loss, many.history.train_loss);
+            assert_eq!(one.history.validation_r2, many.history.validation_r2);
+            assert_eq!(one.history.epochs, many.history.epochs);
+            assert_eq!(one.history.best_epoch, many.history.best_epoch);
+            assert_eq!(one.history.stop_reason, many.history.stop_reason);
+            assert_eq!(seen_one, seen_many);
+        }
+    }
+}
+
+#[test]
 fn parallel_prediction_matches_serial_bit_for_bit() {
     let mlp = Mlp::glorot(&[5, 64, 32, 16, 1], 9).unwrap();
     let task = common::seed_task(3_001, 3);

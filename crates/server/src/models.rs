@@ -12,10 +12,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fivedreg::{FitOptions, Interpolator};
-use fivedreg_data::{CsvOptions, FeatureRow, FeatureRows};
+use fivedreg_data::{CsvOptions, FeatureRows, RowChunk};
 use serde::{Deserialize, Serialize};
-use std::fmt::Write as _;
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, Write as _};
 use std::sync::Arc;
 use tokio::sync::{mpsc, OnceCell};
 use utoipa::ToSchema;
@@ -23,9 +22,6 @@ use utoipa::ToSchema;
 /// Rows above which a JSON prediction runs on a blocking thread (below, it takes
 /// microseconds and stays on the async worker).
 const INLINE_ROWS: usize = 1024;
-
-/// Rows predicted at a time when streaming a CSV body.
-const CSV_CHUNK_ROWS: usize = 512;
 
 /// Test metrics of a model, in the units of its target.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -606,48 +602,45 @@ fn write_predictions(
         ApiError::internal(format!("cannot spool the predictions: {e}"))
     };
     let file = tempfile::tempfile_in(dir).map_err(spool_error)?;
-    let mut csv = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .flexible(true)
-        .from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
-    let csv_error =
-        |e: csv::Error| ApiError::internal(format!("cannot spool the predictions: {e}"));
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    // The output is comma-separated whatever the input's separator, each field quoted the
+    // way the `csv` crate's writer quotes it.
     let mut header = rows.header().to_vec();
     header.push(column);
     if with_std {
         header.push(std_column);
     }
-    csv.write_record(&header).map_err(csv_error)?;
-    let n_features = model.feature_names().len();
-    let mut chunk: Vec<FeatureRow> = (0..CSV_CHUNK_ROWS)
-        .map(|_| FeatureRow {
-            line: 0,
-            fields: Vec::new(),
-            features: Vec::new(),
-        })
-        .collect();
-    let mut features: Vec<f64> = Vec::with_capacity(CSV_CHUNK_ROWS * n_features);
-    let mut number = String::new();
-    let mut spread = String::new();
-    loop {
-        let mut filled = 0;
-        while filled < CSV_CHUNK_ROWS && rows.read_row(&mut chunk[filled])? {
-            filled += 1;
+    let mut text = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        if i > 0 {
+            text.push(b',');
         }
-        if filled == 0 {
+        fivedreg_data::push_field(&mut text, name.as_bytes(), b',');
+    }
+    text.push(b'\n');
+    out.write_all(&text).map_err(spool_error)?;
+    let delimiter = rows.delimiter();
+    // Rows are read a block at a time by the same reader as `fivedreg predict`: plain
+    // lines (most of them) split in place, the others by the `csv` parser.
+    let mut chunk = RowChunk::new(true);
+    let mut number = Vec::with_capacity(32);
+    loop {
+        chunk.clear();
+        if !rows.read_chunk(&mut chunk)? {
             break;
         }
-        features.clear();
-        for row in &chunk[..filled] {
-            features.extend_from_slice(&row.features);
-        }
         let predicted = if with_std {
-            model.predict_with_std(&features).map(|w| (w.mean, w.std))
+            model
+                .predict_with_std(&chunk.features)
+                .map(|w| (w.mean, w.std))
         } else {
-            model.predict(&features).map(|mean| (mean, Vec::new()))
+            model
+                .predict(&chunk.features)
+                .map(|mean| (mean, Vec::new()))
         };
+        let lines = &chunk.lines;
         let (predictions, stds) = predicted.map_err(|e| {
-            let line_of = |row: usize| chunk.get(row.saturating_sub(1)).map(|r| r.line);
+            let line_of = |row: usize| lines.get(row.saturating_sub(1)).copied();
             match e {
                 fivedreg::Error::NonFiniteFeature { row, column, value } => {
                     ApiError::bad_request(format!(
@@ -660,43 +653,71 @@ fn write_predictions(
                     ))
                     .at(line_of(row), None)
                 }
-                other => ApiError::bad_request(format!(
-                    "{source}: lines {}-{}: {other}",
-                    chunk[0].line,
-                    chunk[filled - 1].line
-                ))
-                .at(Some(chunk[0].line), None),
+                other => {
+                    let first = lines.first().copied().unwrap_or(0);
+                    ApiError::bad_request(format!(
+                        "{source}: lines {first}-{}: {other}",
+                        lines.last().copied().unwrap_or(0)
+                    ))
+                    .at(Some(first), None)
+                }
             }
         })?;
-        for (i, (row, y)) in chunk[..filled].iter().zip(&predictions).enumerate() {
-            number.clear();
-            let _ = write!(number, "{y:?}");
-            spread.clear();
-            if let Some(sd) = stds.get(i) {
-                let _ = write!(spread, "{sd:?}");
+        text.clear();
+        for (i, y) in predictions.iter().enumerate() {
+            push_row_fields(&mut text, chunk.text(i), delimiter);
+            for value in std::iter::once(y).chain(stds.get(i)) {
+                text.push(b',');
+                number.clear();
+                fivedreg_data::push_shortest(&mut number, *value);
+                fivedreg_data::push_field(&mut text, &number, b',');
             }
-            let extra = with_std.then_some(spread.as_bytes());
-            csv.write_record(
-                row.fields
-                    .iter()
-                    .map(String::as_bytes)
-                    .chain([number.as_bytes()])
-                    .chain(extra),
-            )
-            .map_err(csv_error)?;
+            text.push(b'\n');
         }
-        if filled < CSV_CHUNK_ROWS {
-            break;
-        }
+        out.write_all(&text).map_err(spool_error)?;
     }
-    let mut file = csv
-        .into_inner()
-        .map_err(|e| spool_error(std::io::Error::other(e.to_string())))?
-        .into_inner()
-        .map_err(|e| spool_error(e.into_error()))?;
+    let mut file = out.into_inner().map_err(|e| spool_error(e.into_error()))?;
     let length = file.stream_position().map_err(spool_error)?;
     file.rewind().map_err(spool_error)?;
     Ok((file, length))
+}
+
+/// Appends a row's input fields, comma-separated: `row` is the row's text as
+/// [`RowChunk::text`] gives it, with the input's `delimiter` (a plain line as read, other
+/// lines as the `csv` crate's writer writes them).
+fn push_row_fields(out: &mut Vec<u8>, row: &[u8], delimiter: u8) {
+    if delimiter == b',' {
+        // Already what the `csv` writer writes for these fields with commas.
+        out.extend_from_slice(row);
+    } else if !row.contains(&b'"') {
+        // No field was quoted: the fields are the text split on the delimiter.
+        for (i, field) in row.split(|&b| b == delimiter).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            fivedreg_data::push_field(out, field, b',');
+        }
+    } else {
+        // Quoted fields: read back as the `csv` parser reads what its writer wrote.
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(row);
+        let mut record = csv::ByteRecord::new();
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {
+                for (i, field) in record.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    fivedreg_data::push_field(out, field, b',');
+                }
+            }
+            // Not reached for the writer's own text; the row as it is rather than nothing.
+            _ => out.extend_from_slice(row),
+        }
+    }
 }
 
 /// The contents of `file` as a body stream, read on a blocking thread a chunk at a time

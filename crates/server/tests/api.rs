@@ -1293,3 +1293,86 @@ async fn tables_as_people_save_them_upload_as_the_command_line_reads_them() {
     assert_eq!(columns.len(), 3, "{dataset}");
     assert_eq!(columns[0]["name"], "a");
 }
+
+/// The CSV prediction of `input` as the row-at-a-time code wrote it: every record's fields
+/// read by the `csv` parser, written by its writer with commas, then the prediction's
+/// `{:?}` text.
+fn reference_csv_prediction(model: &fivedreg::Interpolator, input: &str, delimiter: u8) -> String {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(input.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let columns: Vec<usize> = ["x1", "x2", "x3"]
+        .iter()
+        .map(|name| header.iter().position(|h| h == *name).unwrap())
+        .collect();
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let mut names: Vec<String> = header.iter().map(str::to_string).collect();
+    names.push("y_predicted".into());
+    out.write_record(&names).unwrap();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let features: Vec<f64> = columns
+            .iter()
+            .map(|&c| record[c].trim().parse().unwrap())
+            .collect();
+        let y = model.predict(&features).unwrap()[0];
+        let mut fields: Vec<String> = record.iter().map(str::to_string).collect();
+        fields.push(format!("{y:?}"));
+        out.write_record(&fields).unwrap();
+    }
+    String::from_utf8(out.into_inner().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_predictions_of_a_mixed_file_are_pinned() {
+    // Plain lines over several of the block reader's blocks (a megabyte each), then lines
+    // the `csv` parser must read (quotes, a CRLF end, a separator inside a field), then
+    // plain lines again: the output is what the row-at-a-time code wrote, byte for byte,
+    // with comma separators whatever the input's.
+    let api = Api::new();
+    let (_, model) = api.trained().await;
+    let file = api.get(&format!("/api/v1/models/{model}/file")).await;
+    let local = fivedreg::Interpolator::from_bytes(&file.body, "download").unwrap();
+    let path = format!("/api/v1/models/{model}/predict");
+    for delimiter in [b',', b';', b'\t'] {
+        let d = delimiter as char;
+        let mut input = format!("id{d}x2{d}x1{d}x3\n");
+        let mut rng = 7u64;
+        let mut value = || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((rng >> 33) % 20001) as f64 / 10000.0 - 1.0
+        };
+        for i in 0..40_000 {
+            input.push_str(&format!("r{i}{d}{}{d}{}{d}{}\n", value(), value(), value()));
+        }
+        let odd_sep = if delimiter == b',' { ';' } else { ',' };
+        input.push_str(&format!("\"a{d}b\"{d}0.5{d}-0.25{d}1\n"));
+        input.push_str(&format!("\"say \"\"hi\"\"\"{d}0.1{d}0.2{d}0.3\r\n"));
+        input.push_str(&format!("plain{odd_sep}text{d}0.7{d}0.1{d}\"-0.5\"\n"));
+        input.push_str(&format!("{d}1e-3{d}2.5E-1{d}0.000123456789012345\n"));
+        for i in 0..300 {
+            input.push_str(&format!("s{i}{d}{}{d}{}{d}{}\n", value(), value(), value()));
+        }
+        let expected = reference_csv_prediction(&local, &input, delimiter);
+        let reply = api
+            .post_bytes(&path, "text/csv", input.clone().into_bytes())
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let text = reply.text();
+        assert_eq!(text.lines().count(), 40_305);
+        assert!(text == expected, "separator {d:?}: the output differs");
+        // A file of plain lines only: the input lines as read.
+        let plain: String = input.lines().take(1001).map(|l| format!("{l}\n")).collect();
+        let expected = reference_csv_prediction(&local, &plain, delimiter);
+        let text = api
+            .post_bytes(&path, "text/csv", plain.into_bytes())
+            .await
+            .text();
+        assert!(text == expected, "separator {d:?}: plain lines differ");
+    }
+}
