@@ -283,7 +283,7 @@ fn search_flops(d: usize) -> f64 {
 }
 
 /// Rough floating-point operations of one [`marginal_likelihood_search`] on `pool` rows:
-/// about 30 evaluations on the first subsample and, with `refine`, 7 on the second, each a
+/// at most 50 evaluations on the first subsample and, with `refine`, 8 on the second, each a
 /// Cholesky factorisation and an inverse (about 0.9 m³ for m rows).
 fn likelihood_flops(pool: usize, refine: bool) -> f64 {
     let first = pool.min(LIKELIHOOD_ROWS) as f64;
@@ -292,12 +292,12 @@ fn likelihood_flops(pool: usize, refine: bool) -> f64 {
     } else {
         0.0
     };
-    0.9 * (30.0 * first.powi(3) + 7.0 * second.powi(3))
+    0.9 * (50.0 * first.powi(3) + 8.0 * second.powi(3))
 }
 
 /// The likelihood search's operations run at about this fraction of the rate of a kernel
 /// fit's LU (measured here: smaller products, and an inverse on top of the factorisation).
-const LIKELIHOOD_RATE: f64 = 0.6;
+const LIKELIHOOD_RATE: f64 = 0.5;
 
 /// The pooled training rows a kernel candidate of `base` fits (the training and
 /// validation rows of the split), standardized as its fit standardizes them: features and

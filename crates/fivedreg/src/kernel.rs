@@ -482,7 +482,7 @@ pub(crate) fn negative_log_likelihood(
 /// Gaussian process's marginal likelihood (type-II maximum likelihood, as scikit-learn's
 /// `GaussianProcessRegressor` does) by L-BFGS: first from weights 0.5 and smoothing 0.1 on
 /// a subsample of at most [`LIKELIHOOD_ROWS`] rows of `x` (standardized, row-major, `d`
-/// wide) and `y` (standardized) drawn from `seed` (at most 60 iterations, 100
+/// wide) and `y` (standardized) drawn from `seed` (at most 40 iterations, 50
 /// evaluations), then, when there are more rows, for [`LIKELIHOOD_REFINE_ITERATIONS`]
 /// iterations on at most [`LIKELIHOOD_REFINE_ROWS`] of them (the first subsample's rows
 /// among them), unless `refine` is false. `threads` share the factorisation and the
@@ -508,7 +508,7 @@ pub(crate) fn marginal_likelihood_search(
     };
     let mut theta: Vec<f64> = vec![0.5f64.ln(); d];
     theta.push((0.1f64).ln());
-    let mut stages = vec![(LIKELIHOOD_ROWS, 60, 100)];
+    let mut stages = vec![(LIKELIHOOD_ROWS, 40, 50)];
     if refine && y.len() > LIKELIHOOD_ROWS {
         stages.push((LIKELIHOOD_REFINE_ROWS, LIKELIHOOD_REFINE_ITERATIONS, 8));
     }
