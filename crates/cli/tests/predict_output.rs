@@ -93,22 +93,7 @@ fn predict_output_of_a_large_plain_file_echoes_every_line() {
         input.push_str(if i % 5 == 0 { "\r\n" } else { "\n" });
     }
     std::fs::write(path.join("big.csv"), &input).unwrap();
-    let out = path.join("out.csv");
-    run_ok(
-        path,
-        &["predict", "m.fdr", "big.csv", "-o", out.to_str().unwrap()],
-    );
-    let output = std::fs::read_to_string(&out).unwrap();
-    let model = fivedreg::Interpolator::load(&path.join("m.fdr")).unwrap();
-    let expected = model.predict(&features).unwrap();
-    let mut lines = output.lines();
-    assert_eq!(lines.next(), Some("x1,x2,y,y_predicted"));
-    let mut count = 0;
-    for ((line, input_line), y) in lines.zip(input.lines().skip(1)).zip(&expected) {
-        assert_eq!(line, format!("{input_line},{y:?}"));
-        count += 1;
-    }
-    assert_eq!(count, 40_000);
+    let output = predict_and_check(path, &input, &features, "x1,x2,y,y_predicted", 40_000);
     assert_eq!(
         output.len(),
         output.lines().map(|l| l.len() + 1).sum::<usize>()
@@ -142,21 +127,35 @@ fn predict_output_over_16_mb_with_long_numbers_is_complete_and_exact() {
         input.push_str(&format!("{a},{b},{i},{note}\n"));
     }
     std::fs::write(path.join("big.csv"), &input).unwrap();
+    let output = predict_and_check(path, &input, &features, "x1,x2,y,note,y_predicted", 200_000);
+    assert!(output.len() > 16 << 20, "{} bytes", output.len());
+}
+
+/// Runs `predict m.fdr big.csv -o out.csv` in `path` and checks that every output line is
+/// its input line (of `input`) followed by the library's prediction for its `features` in
+/// shortest round-trip text, under `header`, for `rows` rows; returns the output.
+fn predict_and_check(
+    path: &std::path::Path,
+    input: &str,
+    features: &[f64],
+    header: &str,
+    rows: usize,
+) -> String {
     let out = path.join("out.csv");
     run_ok(
         path,
         &["predict", "m.fdr", "big.csv", "-o", out.to_str().unwrap()],
     );
     let output = std::fs::read_to_string(&out).unwrap();
-    assert!(output.len() > 16 << 20, "{} bytes", output.len());
     let model = fivedreg::Interpolator::load(&path.join("m.fdr")).unwrap();
-    let expected = model.predict(&features).unwrap();
+    let expected = model.predict(features).unwrap();
     let mut lines = output.lines();
-    assert_eq!(lines.next(), Some("x1,x2,y,note,y_predicted"));
+    assert_eq!(lines.next(), Some(header));
     let mut count = 0;
     for ((line, input_line), y) in lines.zip(input.lines().skip(1)).zip(&expected) {
         assert_eq!(line, format!("{input_line},{y:?}"));
         count += 1;
     }
-    assert_eq!(count, 200_000);
+    assert_eq!(count, rows);
+    output
 }

@@ -584,12 +584,9 @@ mod tests {
         }
     }
 
-    /// Plain reference of the search's error: one model per fold, fitted by hand.
-    #[test]
-    fn the_search_weights_the_relevant_input_up_and_is_deterministic() {
-        // y depends on x1 only; x2 is noise for the kernel.
-        let n = 240;
-        let x: Vec<f64> = (0..n)
+    /// `n` scattered points of the square [−1.7, 1.7]², row-major.
+    fn scattered_square(n: usize) -> Vec<f64> {
+        (0..n)
             .flat_map(|i| {
                 let t = i as f64;
                 [
@@ -597,7 +594,15 @@ mod tests {
                     (t * t * 0.414_214).fract() * 3.4 - 1.7,
                 ]
             })
-            .collect();
+            .collect()
+    }
+
+    /// Plain reference of the search's error: one model per fold, fitted by hand.
+    #[test]
+    fn the_search_weights_the_relevant_input_up_and_is_deterministic() {
+        // y depends on x1 only; x2 is noise for the kernel.
+        let n = 240;
+        let x = scattered_square(n);
         let y: Vec<f64> = x.chunks(2).map(|r| (2.0 * r[0]).sin()).collect();
         let (w, s) = search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5).unwrap();
         assert!(w[0] > w[1], "{w:?}");
@@ -745,17 +750,10 @@ mod tests {
 
     #[test]
     fn the_likelihood_search_finds_the_relevant_input_and_the_noise() {
-        // y depends on x1 only, with noise of variance 0.01 on a signal of variance ~0.5.
+        // y depends on x1 only, with noise of standard deviation about 0.06 on a signal of
+        // variance about 0.5.
         let n = 300;
-        let x: Vec<f64> = (0..n)
-            .flat_map(|i| {
-                let t = i as f64;
-                [
-                    (t * 0.618_034).fract() * 3.4 - 1.7,
-                    (t * t * 0.414_214).fract() * 3.4 - 1.7,
-                ]
-            })
-            .collect();
+        let x = scattered_square(n);
         let y: Vec<f64> = x
             .chunks(2)
             .enumerate()
