@@ -359,13 +359,9 @@ impl Interpolator {
         // L-BFGS), seconds of the last kernel fit (a searched candidate's halved: its
         // search costs about as much as its fit).
         let mut cost: [Option<f64>; 3] = [None, None, None];
-        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let cores = available as f64;
-        // The threads the user allows (0: every core), for the likelihood search.
-        let threads = match auto.base.network.threads {
-            0 => available,
-            t => t,
-        };
+        let cores = fivedreg_nn::resolve_threads(0) as f64;
+        // The threads the user allows, for the likelihood search.
+        let threads = fivedreg_nn::resolve_threads(auto.base.network.threads);
         let first_fit_seconds =
             kernel_flops(pool_rows, auto.folds) / (KERNEL_FLOPS_PER_CORE * cores);
         let first_search_seconds =
@@ -424,7 +420,7 @@ impl Interpolator {
             let mut search_seconds = 0.0;
             if let (true, Some(kernel)) = (candidate.search, candidate_options.kernel.as_mut()) {
                 let searched = standardized_pool(data, &auto.base).and_then(|(x, y)| {
-                    if kernel.kernel == RbfKernel::Gaussian {
+                    if gaussian {
                         marginal_likelihood_search(
                             &x,
                             &y,
@@ -445,7 +441,7 @@ impl Interpolator {
                     }
                 });
                 search_seconds = t0.elapsed().as_secs_f64();
-                if kernel.kernel != RbfKernel::Gaussian {
+                if !gaussian {
                     search_cost = Some(search_seconds);
                 }
                 match searched {

@@ -247,6 +247,25 @@ impl RbfModel {
     }
 }
 
+/// At most `count` rows of `x` (row-major, `d` wide) and `y`: the first of a shuffle drawn
+/// from `seed`, in their original order (so a larger count keeps a smaller one's rows).
+fn seeded_subsample(
+    x: &[f64],
+    y: &[f64],
+    d: usize,
+    count: usize,
+    seed: u64,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut rows = fivedreg_rng::shuffled_indices(y.len(), seed, fivedreg_rng::Stream::Folds);
+    rows.truncate(count);
+    rows.sort_unstable();
+    let xs = rows
+        .iter()
+        .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
+        .collect();
+    (xs, rows.iter().map(|&i| y[i]).collect())
+}
+
 /// Rows of the subsample on which [`search_input_weights`] cross-validates.
 pub(crate) const SEARCH_ROWS: usize = 450;
 /// Folds of that cross-validation.
@@ -332,14 +351,7 @@ pub(crate) fn search_input_weights(
     smoothing: f64,
     seed: u64,
 ) -> Result<(Vec<f64>, f64)> {
-    let mut rows = fivedreg_rng::shuffled_indices(y.len(), seed, fivedreg_rng::Stream::Folds);
-    rows.truncate(SEARCH_ROWS);
-    rows.sort_unstable();
-    let xs: Vec<f64> = rows
-        .iter()
-        .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
-        .collect();
-    let ys: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+    let (xs, ys) = seeded_subsample(x, y, d, SEARCH_ROWS, seed);
     let mut folds = vec![Vec::new(); SEARCH_FOLDS];
     for i in 0..ys.len() {
         folds[i % SEARCH_FOLDS].push(i);
@@ -496,16 +508,6 @@ pub(crate) fn marginal_likelihood_search(
     threads: usize,
     refine: bool,
 ) -> Result<(Vec<f64>, f64)> {
-    let shuffled = fivedreg_rng::shuffled_indices(y.len(), seed, fivedreg_rng::Stream::Folds);
-    let subsample = |count: usize| -> (Vec<f64>, Vec<f64>) {
-        let mut rows = shuffled[..count.min(y.len())].to_vec();
-        rows.sort_unstable();
-        let xs = rows
-            .iter()
-            .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
-            .collect();
-        (xs, rows.iter().map(|&i| y[i]).collect())
-    };
     let mut theta: Vec<f64> = vec![0.5f64.ln(); d];
     theta.push((0.1f64).ln());
     let mut stages = vec![(LIKELIHOOD_ROWS, 40, 50)];
@@ -513,7 +515,7 @@ pub(crate) fn marginal_likelihood_search(
         stages.push((LIKELIHOOD_REFINE_ROWS, LIKELIHOOD_REFINE_ITERATIONS, 8));
     }
     for (rows, max_iterations, max_evaluations) in stages {
-        let (xs, ys) = subsample(rows);
+        let (xs, ys) = seeded_subsample(x, y, d, rows, seed);
         let limits = LbfgsLimits {
             max_iterations,
             max_evaluations,

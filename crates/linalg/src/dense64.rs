@@ -136,10 +136,7 @@ impl Lu {
                 // same rows: copy L21 out so the product's operands do not overlap.
                 let rows = n - k1;
                 let width = k1 - k0;
-                let mut l21_copy = vec![0.0; rows * width];
-                for (r, dst) in l21_copy.chunks_mut(width).enumerate() {
-                    dst.copy_from_slice(&bottom[r * n + k0..r * n + k1]);
-                }
+                let l21_copy = copy_columns(bottom, n, rows, k0..k1);
                 sub_product(
                     rows,
                     width,
@@ -240,13 +237,14 @@ impl Cholesky {
                 );
                 // A22 −= L21 · L21ᵀ, lower triangle only: block row by block row, each up to
                 // its own last column.
+                let l21 = copy_columns(bottom, n, rows, k0..k1);
                 let mut l21_t = vec![0.0; width * rows];
-                for r in 0..rows {
-                    for c in 0..width {
-                        l21_t[c * rows + r] = bottom[r * n + k0 + c];
+                for (r, row) in l21.chunks(width).enumerate() {
+                    for (c, &v) in row.iter().enumerate() {
+                        l21_t[c * rows + r] = v;
                     }
                 }
-                let l21_t = &l21_t;
+                let (l21, l21_t) = (&l21, &l21_t);
                 let blocks: Vec<(usize, &mut [f64])> = bottom
                     .chunks_mut(BLOCK * n)
                     .enumerate()
@@ -254,15 +252,11 @@ impl Cholesky {
                     .collect();
                 deal(threads, blocks, &|(r0, block): (usize, &mut [f64])| {
                     let height = block.len() / n;
-                    let mut l21_rows = vec![0.0; height * width];
-                    for (r, dst) in l21_rows.chunks_mut(width).enumerate() {
-                        dst.copy_from_slice(&block[r * n + k0..r * n + k1]);
-                    }
                     sub_product(
                         height,
                         width,
                         r0 + height - k1,
-                        &l21_rows,
+                        &l21[(r0 - k1) * width..],
                         width,
                         l21_t,
                         rows,
@@ -410,6 +404,16 @@ impl Cholesky {
         }
         inverse
     }
+}
+
+/// Columns `columns` of the first `rows` rows of row-major `a` (stride `ld`), packed.
+fn copy_columns(a: &[f64], ld: usize, rows: usize, columns: std::ops::Range<usize>) -> Vec<f64> {
+    let width = columns.len();
+    let mut out = vec![0.0; rows * width];
+    for (r, dst) in out.chunks_mut(width).enumerate() {
+        dst.copy_from_slice(&a[r * ld + columns.start..r * ld + columns.end]);
+    }
+    out
 }
 
 /// Runs `work` on each job, the jobs dealt out in turn to `threads` threads (the calling

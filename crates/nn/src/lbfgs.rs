@@ -230,10 +230,7 @@ pub fn minimize(
         evaluations,
         stop,
     };
-    if !current.f.is_finite() {
-        return finish(current, 0, ev.evaluations, StopReason::Converged);
-    }
-    if max_abs(&current.g) <= limits.tol {
+    if !current.f.is_finite() || max_abs(&current.g) <= limits.tol {
         return finish(current, 0, ev.evaluations, StopReason::Converged);
     }
     let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(MEMORY);

@@ -263,10 +263,7 @@ impl Mlp {
     /// Predicts with `threads` threads (0 = all cores); see [`Mlp::predict_into_threads`].
     pub fn predict_threads(&self, x: &[f32], threads: usize) -> Result<Vec<f32>> {
         let rows = self.rows_of(x)?;
-        let threads = match threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            t => t,
-        };
+        let threads = crate::params::resolve_threads(threads);
         let mut workspaces: Vec<PredictWorkspace> =
             (0..threads).map(|_| PredictWorkspace::new(self)).collect();
         let mut out = vec![0.0; rows];

@@ -268,10 +268,7 @@ impl MlpValidParams {
 
     /// Threads to use: `threads`, or every available core when it is 0.
     pub fn resolved_threads(&self) -> usize {
-        match self.0.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            t => t,
-        }
+        resolve_threads(self.0.threads)
     }
 
     /// Layer widths for `n_features` inputs: `[n_features, hidden..., 1]`, checking the
@@ -535,6 +532,14 @@ pub fn param_specs() -> Vec<ParamSpec> {
             "training threads (0 = all cores); never changes the result",
         ),
     ]
+}
+
+/// Threads to use for a setting of `threads`: itself, or every available core when it is 0.
+pub fn resolve_threads(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        t => t,
+    }
 }
 
 #[cfg(test)]
