@@ -355,6 +355,25 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
             ],
         );
     }
+    if let Some(blend) = model.blend() {
+        text.push_str("Blend:\n");
+        let mut rows = vec![(
+            "main model".to_string(),
+            format!("weight {}", num(blend.main_weight())),
+        )];
+        rows.extend(blend.parts.iter().map(|part| {
+            (
+                format!("+ {}", part.model.describe_member()),
+                format!("weight {}", num(part.weight)),
+            )
+        }));
+        rows.push((
+            "--std".to_string(),
+            format!("the main model's × {}", num(blend.std_ratio)),
+        ));
+        let rows: Vec<(&str, String)> = rows.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        table(text, &rows);
+    }
     if let Some(board) = &summary.leaderboard {
         text.push_str("Leaderboard (--auto, 5-fold cross-validation, best first):\n");
         for (i, entry) in board.iter().enumerate() {

@@ -1,5 +1,5 @@
 //! `--auto`: K-fold cross-validation over a small candidate list within a time budget; the
-//! final model is the winner's fold models as an ensemble.
+//! final model is the winner's fold models as an ensemble, or a blend of the best.
 //!
 //! Every candidate is fitted as an ensemble of K members on the same folds of the same
 //! training rows (the split and the folds come from the one seed), so the out-of-fold R² of
@@ -30,7 +30,11 @@
 //! (constant tail) with a weight per input and the smoothing chosen as a Gaussian process
 //! chooses its length scales and noise, by maximising the marginal likelihood on a subsample
 //! of 600 rows, then, when the budget allows, three iterations on up to 1,600 (see [`marginal_likelihood_search`](crate::kernel::marginal_likelihood_search)):
-//! its model is then that Gaussian process's posterior mean; then the cubic kernel (linear
+//! its model is then that Gaussian process's posterior mean; then the same Gaussian kernel
+//! with a linear tail (the process's mean a linear function of the inputs), with the length
+//! scales and noise just found; then least squares on the inputs (an L-BFGS network
+//! without hidden layers, alpha 1e-4: alone it rarely wins, but it errs where the smooth
+//! models do not, which the blend below can use); then the cubic kernel (linear
 //! tail) searched as the quintic, from smoothing 1; then, with every
 //! weight 1, the quintic at smoothing 10, the cubic at 1, the quintic at 1, the cubic at
 //! 0.01 and the thin-plate kernel at 0.1. On smooth
@@ -49,9 +53,17 @@
 //! last kernel fit's and search's times, the first ones and the likelihood search's from
 //! their operation counts),
 //! exploring stops and the best so far is kept; the first candidate always runs.
+//!
+//! Last, the best six candidates' held-out predictions choose a blend by greedy ensemble
+//! selection (see [`crate::blend`]): when a weighted mean of several of them errs at least
+//! 1% less than the best one alone on the held-out rows, the final model is that mean (the
+//! most-weighted candidate's model holding the others, with their weights, in its model
+//! file), and the leaderboard gains a `blend` row. Its cross-validated R² is optimistic, the
+//! weights being chosen on the same held-out rows; the test rows are the honest measure.
 
+use crate::blend::{self, Blend, BlendPart, MIN_ERROR_RATIO, SELECTION_ROUNDS};
 use crate::error::{Error, Result};
-use crate::interpolator::{Fitted, Interpolator, LeaderboardEntry};
+use crate::interpolator::{quantile, Fitted, HeldOut, Interpolator, LeaderboardEntry};
 use crate::kernel::{
     marginal_likelihood_search, search_input_weights, RbfKernel, FIT_MAX_CENTERS,
     LIKELIHOOD_REFINE_ROWS, LIKELIHOOD_ROWS,
@@ -69,6 +81,9 @@ pub const MAX_BUDGET_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 const KERNEL_FLOPS_PER_CORE: f64 = 4e9;
 /// Skewness above which a feature is deemed worth a power transform.
 const SKEW_THRESHOLD: f64 = 0.75;
+/// The best candidates a blend may draw on: more would fit the weights to the held-out
+/// rows' noise.
+const BLEND_CANDIDATES: usize = 6;
 
 /// Unchecked options of [`Interpolator::fit_auto`]; [`AutoOptions::check`] validates them.
 ///
@@ -250,6 +265,9 @@ fn candidates(base: &FitOptions, folds: usize, n: usize) -> Vec<Candidate> {
         plain(make(Solver::Adam, &scaled, 1e-4, 1e-3)),
         Candidate::new(rbf(RbfKernel::Quintic, 10.0), None, true),
         Candidate::new(rbf(RbfKernel::Gaussian, 0.1), None, true),
+        // Least squares on the inputs: alone it rarely wins, but it errs where the smooth
+        // models do not, so a blend can draw on it.
+        plain(make(Solver::Lbfgs, &[], 1e-4, 1e-3)),
         Candidate::new(rbf(RbfKernel::Cubic, 1.0), None, true),
         plain(rbf(RbfKernel::Quintic, 10.0)),
         plain(rbf(RbfKernel::Cubic, 1.0)),
@@ -457,7 +475,7 @@ impl Interpolator {
                     }
                 }
             }
-            let checked = candidate_options.check()?;
+            let checked = candidate_options.clone().check()?;
             let fitted = match Interpolator::fit_weighted(
                 data,
                 &checked,
@@ -494,6 +512,20 @@ impl Interpolator {
                 seconds: (seconds * 1000.0).round() / 1000.0,
             };
             on_candidate(&entry);
+            // The Gaussian process's length scales and noise serve its linear-mean variant
+            // too, tried next.
+            if let (true, true, Some(kernel)) =
+                (gaussian, candidate.search, &candidate_options.kernel)
+            {
+                let options = FitOptions {
+                    kernel: Some(KernelOptions {
+                        kernel: RbfKernel::GaussianLinear,
+                        ..*kernel
+                    }),
+                    ..candidate_options.clone()
+                };
+                list.insert(i + 1, Candidate::new(options, input_weights.clone(), false));
+            }
             board.push((entry, fitted, input_weights));
             i += 1;
             // After the base list, try the best two with a power transform of skewed inputs.
@@ -517,15 +549,146 @@ impl Interpolator {
         }
         // Best first; ties keep the order tried (a stable sort).
         board.sort_by(|a, b| b.0.cv_r2_mean.total_cmp(&a.0.cv_r2_mean));
-        let leaderboard: Vec<LeaderboardEntry> = board.iter().map(|(e, ..)| e.clone()).collect();
-        let Some((_, mut winner, _)) = board.into_iter().next() else {
+        if board.is_empty() {
             return Err(first_error
                 .unwrap_or_else(|| Error::Inconsistent("no candidate was trained".into())));
+        }
+        let blend_started = Instant::now();
+        let chosen = choose_blend(&board, auto.folds, auto.base.network.seed)?;
+        let mut leaderboard: Vec<LeaderboardEntry> =
+            board.iter().map(|(e, ..)| e.clone()).collect();
+        let mut fitted: Vec<Option<Fitted>> = board.into_iter().map(|(_, f, _)| Some(f)).collect();
+        let Some(mut winner) = fitted[chosen.as_ref().map_or(0, |c| c.main)].take() else {
+            return Err(Error::Inconsistent("no candidate was trained".into()));
         };
+        if let Some(chosen) = chosen {
+            let parts = chosen
+                .others
+                .iter()
+                .filter_map(|&(i, weight)| {
+                    let model = fitted[i].take()?.interpolator;
+                    Some(BlendPart { weight, model })
+                })
+                .collect();
+            winner.interpolator.set_blend(Blend {
+                parts,
+                std_ratio: chosen.std_ratio,
+            })?;
+            // The test rows' metrics are the blend's.
+            let split = fivedreg_data::split_indices(
+                data.n_rows(),
+                auto.base.split,
+                auto.base.network.seed,
+            )?;
+            winner
+                .interpolator
+                .measure_test(&data.select(&split.test))?;
+            let entry = LeaderboardEntry {
+                seconds: (blend_started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+                ..chosen.entry
+            };
+            on_candidate(&entry);
+            leaderboard.push(entry);
+            leaderboard.sort_by(|a, b| b.cv_r2_mean.total_cmp(&a.cv_r2_mean));
+        }
         winner.interpolator.set_leaderboard(leaderboard);
         winner.history.seconds = started.elapsed().as_secs_f64();
         Ok(winner)
     }
+}
+
+/// The blend chosen among the best candidates: which is the main model, the others with
+/// their weights, the std ratio and its leaderboard entry.
+struct ChosenBlend {
+    main: usize,
+    others: Vec<(usize, f64)>,
+    std_ratio: f64,
+    entry: LeaderboardEntry,
+}
+
+/// Greedy ensemble selection (see [`crate::blend`]) over the held-out predictions of the
+/// best [`BLEND_CANDIDATES`] of `board` (sorted best first); `None` unless the blend errs
+/// less than [`MIN_ERROR_RATIO`] times the best single candidate. The main model is the one
+/// chosen most often (the better-ranked on a tie). The entry's per-fold R² are the blend's
+/// held-out predictions' on the `folds` folds drawn from `seed`, the same folds every
+/// candidate held out; they are optimistic, the weights being chosen on the same rows.
+fn choose_blend(
+    board: &[(LeaderboardEntry, Fitted, Option<Vec<f64>>)],
+    folds: usize,
+    seed: u64,
+) -> Result<Option<ChosenBlend>> {
+    let pool: Vec<(usize, &HeldOut)> = board
+        .iter()
+        .take(BLEND_CANDIDATES)
+        .enumerate()
+        .filter_map(|(i, (_, f, _))| Some((i, f.held_out.as_ref()?)))
+        .collect();
+    let Some(&(_, first)) = pool.first() else {
+        return Ok(None);
+    };
+    let truth = &first.truth;
+    if pool.iter().any(|(_, h)| h.truth != *truth) {
+        return Err(Error::Inconsistent(
+            "the candidates held out different rows".into(),
+        ));
+    }
+    let predictions: Vec<&[f64]> = pool.iter().map(|(_, h)| &h.predicted[..]).collect();
+    let counts = blend::select(&predictions, truth, SELECTION_ROUNDS);
+    let total: usize = counts.iter().sum();
+    if counts.iter().filter(|&&c| c > 0).count() < 2 {
+        return Ok(None);
+    }
+    let weights: Vec<f64> = counts.iter().map(|&c| c as f64 / total as f64).collect();
+    let mixed = blend::weighted_mean(&predictions, &weights);
+    let sse = |p: &[f64]| -> f64 { p.iter().zip(truth).map(|(p, y)| (p - y).powi(2)).sum() };
+    let best_single = predictions
+        .iter()
+        .map(|p| sse(p))
+        .fold(f64::INFINITY, f64::min);
+    let mixed_error = sse(&mixed);
+    if mixed_error.is_nan() || mixed_error > MIN_ERROR_RATIO * best_single {
+        return Ok(None);
+    }
+    // The most chosen; `max_by_key` would keep the last of equals, so compare by hand.
+    let main = (0..counts.len()).fold(0, |m, c| if counts[c] > counts[m] { c } else { m });
+    let q95_error = |p: &[f64]| {
+        let mut e: Vec<f64> = p.iter().zip(truth).map(|(p, y)| (p - y).abs()).collect();
+        quantile(&mut e, 0.95)
+    };
+    let main_q95 = q95_error(predictions[main]);
+    let std_ratio = if main_q95 > 0.0 {
+        q95_error(&mixed) / main_q95
+    } else {
+        1.0
+    };
+    let mut fold_r2 = Vec::with_capacity(folds);
+    for fold in crate::ensemble::folds(truth.len(), folds, seed)? {
+        let t: Vec<f64> = fold.iter().map(|&i| truth[i]).collect();
+        let p: Vec<f64> = fold.iter().map(|&i| mixed[i]).collect();
+        fold_r2.push(fivedreg_metrics::r2(&t, &p)?);
+    }
+    let (cv_r2_mean, cv_r2_std) = mean_std(&fold_r2);
+    let mut order: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] > 0).collect();
+    order.sort_by_key(|&c| std::cmp::Reverse(counts[c]));
+    let words: Vec<String> = order
+        .iter()
+        .map(|&c| format!("{} × ({})", short(weights[c]), board[pool[c].0].0.config))
+        .collect();
+    Ok(Some(ChosenBlend {
+        main: pool[main].0,
+        others: order
+            .iter()
+            .filter(|&&c| c != main)
+            .map(|&c| (pool[c].0, weights[c]))
+            .collect(),
+        std_ratio,
+        entry: LeaderboardEntry {
+            config: format!("blend {}", words.join(" + ")),
+            cv_r2_mean,
+            cv_r2_std,
+            seconds: 0.0,
+        },
+    }))
 }
 
 #[cfg(test)]
@@ -556,6 +719,68 @@ mod tests {
             matches!(e, Error::InvalidOption { name: "folds", .. }),
             "{e}"
         );
+    }
+
+    /// Candidates whose held-out errors cancel are blended half and half, the worse one
+    /// left out; a candidate that is exact on its own is kept alone.
+    #[test]
+    fn the_blend_is_chosen_on_held_out_predictions_and_only_when_it_helps() {
+        use fivedreg_data::TestFunction;
+        let data = fivedreg_data::generate(TestFunction::SumOfSquares, 60, 2, 0.0, 1).unwrap();
+        let fitted = Interpolator::fit(
+            &data,
+            &kernel_options(RbfKernel::Cubic, 0.1, 3).check().unwrap(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let truth: Vec<f64> = (0..50).map(|i| (i as f64 * 0.37).sin()).collect();
+        let shifted = |by: f64| truth.iter().map(|y| y + by).collect::<Vec<f64>>();
+        let candidate = |name: &str, predicted: Vec<f64>| {
+            let entry = LeaderboardEntry {
+                config: name.into(),
+                cv_r2_mean: 0.0,
+                cv_r2_std: 0.0,
+                seconds: 0.0,
+            };
+            let held_out = Some(HeldOut {
+                predicted,
+                truth: truth.clone(),
+            });
+            (
+                entry,
+                Fitted {
+                    held_out,
+                    ..fitted.clone()
+                },
+                None,
+            )
+        };
+        let board = vec![
+            candidate("up", shifted(0.2)),
+            candidate("worse", shifted(0.5)),
+            candidate("down", shifted(-0.2)),
+        ];
+        let chosen = choose_blend(&board, 5, 7).unwrap().unwrap();
+        assert_eq!(chosen.main, 0);
+        assert_eq!(chosen.others, vec![(2, 0.5)]);
+        assert_eq!(chosen.entry.config, "blend 0.5 × (up) + 0.5 × (down)");
+        assert!((chosen.entry.cv_r2_mean - 1.0).abs() < 1e-12);
+        // The blend's errors are zero: its std is none of the main model's.
+        assert!(chosen.std_ratio < 1e-12);
+
+        let board = vec![
+            candidate("up", shifted(0.2)),
+            candidate("exact", truth.clone()),
+            candidate("down", shifted(-0.2)),
+        ];
+        // The best alone is exact: no blend (ties included) can err 1% less.
+        assert!(choose_blend(&board, 5, 7).unwrap().is_none());
+        // Candidates that held out other rows cannot be blended.
+        let mut board = board;
+        if let Some(h) = board[2].1.held_out.as_mut() {
+            h.truth[0] += 1.0;
+        }
+        assert!(choose_blend(&board, 5, 7).is_err());
     }
 
     fn kernel_options(kernel: RbfKernel, smoothing: f64, folds: usize) -> FitOptions {

@@ -1,6 +1,7 @@
 //! The fitted model: fitting (one network or an ensemble), prediction in the user's units
 //! (with the ensemble's calibrated spread), evaluation.
 
+use crate::blend::Blend;
 use crate::domain::Domain;
 use crate::ensemble::{self, MemberData};
 use crate::error::{Error, Result};
@@ -143,9 +144,9 @@ mod f32_curve {
 
 /// A fitted model: input transform, scalers, one network or an ensemble, and metadata.
 ///
-/// Deserializing goes through the same checks as loading a model file ([`ModelParts`]).
+/// Deserializing goes through the same checks as loading a model file ([`SavedModel`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "ModelParts", into = "ModelParts")]
+#[serde(try_from = "SavedModel", into = "SavedModel")]
 pub struct Interpolator {
     pub(crate) feature_names: Vec<String>,
     pub(crate) target_name: String,
@@ -155,6 +156,8 @@ pub struct Interpolator {
     pub(crate) members: Members,
     pub(crate) options: FitOptions,
     pub(crate) summary: TrainingSummary,
+    /// Other models averaged with this one (`--auto`'s blend), if any.
+    pub(crate) blend: Option<Blend>,
 }
 
 /// What predicts: one network, an ensemble's networks, or kernel models (`--auto`'s RBF
@@ -209,7 +212,8 @@ impl<'a> MemberView<'a> {
     }
 }
 
-/// An [`Interpolator`] as the model file stores it, before it is checked.
+/// One model as the model file stores it, before it is checked: an [`Interpolator`]
+/// without its blend (format version 2's whole payload).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelParts {
     /// Feature names, in the order the networks take them.
@@ -230,18 +234,44 @@ pub struct ModelParts {
     pub summary: TrainingSummary,
 }
 
-impl From<Interpolator> for ModelParts {
-    fn from(m: Interpolator) -> ModelParts {
-        ModelParts {
-            feature_names: m.feature_names,
-            target_name: m.target_name,
-            feature_transform: m.feature_transform,
-            feature_scaler: m.feature_scaler,
-            target_scaler: m.target_scaler,
-            members: m.members,
-            options: m.options,
-            summary: m.summary,
+/// An [`Interpolator`] as the model file stores it (format version 3), before it is
+/// checked: the model's parts and its blend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedModel {
+    /// The model.
+    pub model: ModelParts,
+    /// Other models averaged with it (`--auto`'s blend), if any.
+    pub blend: Option<Blend>,
+}
+
+impl From<Interpolator> for SavedModel {
+    fn from(m: Interpolator) -> SavedModel {
+        SavedModel {
+            model: ModelParts {
+                feature_names: m.feature_names,
+                target_name: m.target_name,
+                feature_transform: m.feature_transform,
+                feature_scaler: m.feature_scaler,
+                target_scaler: m.target_scaler,
+                members: m.members,
+                options: m.options,
+                summary: m.summary,
+            },
+            blend: m.blend,
         }
+    }
+}
+
+impl TryFrom<SavedModel> for Interpolator {
+    type Error = Error;
+    /// Checks the model, then its blend against it.
+    fn try_from(saved: SavedModel) -> Result<Interpolator> {
+        let mut model = Interpolator::try_from(saved.model)?;
+        if let Some(blend) = &saved.blend {
+            blend.check(&model.feature_names, &model.target_name)?;
+        }
+        model.blend = saved.blend;
+        Ok(model)
     }
 }
 
@@ -395,6 +425,7 @@ impl TryFrom<ModelParts> for Interpolator {
             members: p.members,
             options: p.options,
             summary: p.summary,
+            blend: None,
         })
     }
 }
@@ -407,6 +438,17 @@ pub struct Fitted {
     /// The full history, with wall-clock and per-phase times (of the first member of an
     /// ensemble; `seconds` is the whole fit's).
     pub history: TrainingHistory,
+    /// An ensemble's predictions of the pooled rows by the fold models that held them out
+    /// (what `--auto`'s blend is chosen on).
+    pub(crate) held_out: Option<HeldOut>,
+}
+
+/// Out-of-fold predictions of the pooled training rows, and those rows' targets, in the
+/// user's units.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldOut {
+    pub(crate) predicted: Vec<f64>,
+    pub(crate) truth: Vec<f64>,
 }
 
 /// Predictions of an ensemble with their calibrated standard deviations.
@@ -479,7 +521,7 @@ fn sample_std(values: &[f64]) -> f64 {
 }
 
 /// The `q`-quantile of `values` (linear interpolation, as numpy's default).
-fn quantile(values: &mut [f64], q: f64) -> f64 {
+pub(crate) fn quantile(values: &mut [f64], q: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
@@ -718,6 +760,7 @@ impl Interpolator {
             target_scaler,
             members,
             options: stored_options,
+            blend: None,
             summary: TrainingSummary {
                 train_samples: train.n_rows(),
                 validation_samples: validation.n_rows(),
@@ -729,30 +772,43 @@ impl Interpolator {
                 domain: Some(Domain::of_rows(train.features(), n_features)?),
             },
         };
+        let mut held_out = None;
         if let Some(folds) = folds {
             let fold_members = fold_models.unwrap_or_else(|| interpolator.members.clone());
-            interpolator.summary.ensemble =
-                Some(interpolator.calibrate(&train, &folds, &fold_members, records)?);
+            let (summary, predicted) =
+                interpolator.calibrate(&train, &folds, &fold_members, records)?;
+            interpolator.summary.ensemble = Some(summary);
+            held_out = Some(HeldOut {
+                predicted,
+                truth: train.targets().to_vec(),
+            });
         }
-        if test.n_rows() > 0 {
-            let features = interpolator.features_in_model_order(&test)?;
-            if interpolator.is_ensemble() {
-                let with_std = interpolator.predict_with_std(&features)?;
-                let coverage = coverage(test.targets(), &with_std);
-                interpolator.summary.test_metrics =
-                    Some(Report::compute(test.targets(), &with_std.mean)?);
-                if let Some(e) = interpolator.summary.ensemble.as_mut() {
-                    e.test_coverage = Some(coverage);
-                }
-            } else {
-                interpolator.summary.test_metrics = Some(interpolator.evaluate(&test)?);
-            }
-        }
+        interpolator.measure_test(&test)?;
         history.seconds = started.elapsed().as_secs_f64();
         Ok(Fitted {
             interpolator,
             history,
+            held_out,
         })
+    }
+
+    /// Stores the metrics (and an ensemble's coverage) on the test rows, when there are any.
+    pub(crate) fn measure_test(&mut self, test: &Dataset) -> Result<()> {
+        if test.n_rows() == 0 {
+            return Ok(());
+        }
+        let features = self.features_in_model_order(test)?;
+        if self.is_ensemble() {
+            let with_std = self.predict_with_std(&features)?;
+            let coverage = coverage(test.targets(), &with_std);
+            self.summary.test_metrics = Some(Report::compute(test.targets(), &with_std.mean)?);
+            if let Some(e) = self.summary.ensemble.as_mut() {
+                e.test_coverage = Some(coverage);
+            }
+        } else {
+            self.summary.test_metrics = Some(self.evaluate(test)?);
+        }
+        Ok(())
     }
 
     /// Calibrates the ensemble's spread on the held-out folds (`pool` is the rows the folds
@@ -763,14 +819,15 @@ impl Interpolator {
     /// the mean's plus its own deviation from the mean, whose variance is about
     /// `(1 − 1/K)·spread²`. So each held-out row gives `z² = max(e² − (1 − 1/K)s², 0) / s²`,
     /// an estimate of the mean's squared error in units of the spread, and the scale is the
-    /// 95th percentile of `z` divided by 1.96.
+    /// 95th percentile of `z` divided by 1.96. Returns the summary and the held-out
+    /// predictions of the pooled rows.
     fn calibrate(
         &self,
         pool: &Dataset,
         folds: &[Vec<usize>],
         fold_members: &Members,
         records: Vec<TrainingHistoryRecord>,
-    ) -> Result<EnsembleSummary> {
+    ) -> Result<(EnsembleSummary, Vec<f64>)> {
         let k = folds.len();
         let features = pool.features();
         let n_features = self.feature_names.len();
@@ -830,14 +887,15 @@ impl Interpolator {
                 (0.0, if q.is_finite() { q / Z95 } else { 0.0 })
             }
         };
-        Ok(EnsembleSummary {
+        let summary = EnsembleSummary {
             members: records,
             fold_r2,
             heldout_r2,
             std_scale,
             std_floor,
             test_coverage: None,
-        })
+        };
+        Ok((summary, heldout))
     }
 
     /// Whether this model can give a calibrated standard deviation (an ensemble, or
@@ -862,14 +920,32 @@ impl Interpolator {
 
     /// Predicts the target, in the user's units, for row-major `features` (`n x n_features`,
     /// in the order of [`feature_names`](Self::feature_names)); an ensemble predicts its
-    /// members' mean. Works through the rows in chunks of [`PREDICT_CHUNK_ROWS`]; a large
-    /// input is shared among the available cores (each row's prediction is the same whatever
-    /// the split).
+    /// members' mean, a blend its models' weighted mean. Works through the rows in chunks
+    /// of [`PREDICT_CHUNK_ROWS`]; a large input is shared among the available cores (each
+    /// row's prediction is the same whatever the split).
     pub fn predict(&self, features: &[f64]) -> Result<Vec<f64>> {
         let rows = self.check_rows(features)?;
         let mut predictions = vec![0.0; rows];
         self.predict_parallel(features, &mut predictions, None)?;
+        self.add_blend(features, &mut predictions)?;
         Ok(predictions)
+    }
+
+    /// Turns this model's own predictions into the blend's weighted mean, if it holds one.
+    fn add_blend(&self, features: &[f64], predictions: &mut [f64]) -> Result<()> {
+        let Some(blend) = &self.blend else {
+            return Ok(());
+        };
+        let main = blend.main_weight();
+        predictions.iter_mut().for_each(|p| *p *= main);
+        for part in &blend.parts {
+            let other = part.model.predict(features)?;
+            predictions
+                .iter_mut()
+                .zip(other)
+                .for_each(|(p, o)| *p += part.weight * o);
+        }
+        Ok(())
     }
 
     /// Predicts the members' mean and the calibrated standard deviation (the members' spread
@@ -888,7 +964,10 @@ impl Interpolator {
         let mut mean = vec![0.0; rows];
         let mut std = vec![0.0; rows];
         self.predict_parallel(features, &mut mean, Some(&mut std))?;
-        std.iter_mut().for_each(|s| *s = *s * scale + floor);
+        self.add_blend(features, &mut mean)?;
+        let ratio = self.blend.as_ref().map_or(1.0, |b| b.std_ratio);
+        std.iter_mut()
+            .for_each(|s| *s = (*s * scale + floor) * ratio);
         Ok(WithStd { mean, std })
     }
 
@@ -1189,6 +1268,16 @@ impl Interpolator {
     /// What fitting measured.
     pub fn summary(&self) -> &TrainingSummary {
         &self.summary
+    }
+    /// Other models averaged with this one (`--auto`'s blend), if any.
+    pub fn blend(&self) -> Option<&Blend> {
+        self.blend.as_ref()
+    }
+    /// Attaches `--auto`'s blend (checked as a loaded one is).
+    pub(crate) fn set_blend(&mut self, blend: Blend) -> Result<()> {
+        blend.check(&self.feature_names, &self.target_name)?;
+        self.blend = Some(blend);
+        Ok(())
     }
     /// Attaches `--auto`'s leaderboard.
     pub(crate) fn set_leaderboard(&mut self, leaderboard: Vec<LeaderboardEntry>) {

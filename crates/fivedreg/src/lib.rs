@@ -35,6 +35,7 @@
 
 mod atomic;
 mod auto;
+mod blend;
 mod domain;
 mod ensemble;
 mod error;
@@ -45,10 +46,11 @@ mod options;
 
 pub use atomic::AtomicFile;
 pub use auto::{AutoOptions, ValidAutoOptions, MAX_BUDGET_SECONDS};
+pub use blend::{Blend, BlendPart, MAX_BLEND_PARTS};
 pub use domain::{Domain, MAX_DOMAIN_ROWS, NEAREST_QUANTILE};
 pub use error::{Error, Result};
 pub use interpolator::{
-    EnsembleSummary, Fitted, Interpolator, LeaderboardEntry, Members, ModelParts,
+    EnsembleSummary, Fitted, Interpolator, LeaderboardEntry, Members, ModelParts, SavedModel,
     TrainingHistoryRecord, TrainingSummary, WithStd, MAX_CURVE_POINTS, PREDICT_CHUNK_ROWS, Z95,
 };
 pub use kernel::{RbfKernel, RbfModel, MAX_CENTERS};

@@ -18,7 +18,7 @@
 use crate::atomic::AtomicFile;
 use crate::error::{Error, Result};
 use crate::interpolator::{
-    Interpolator, Members, ModelParts, TrainingHistoryRecord, TrainingSummary,
+    Interpolator, Members, ModelParts, SavedModel, TrainingHistoryRecord, TrainingSummary,
 };
 use crate::options::FitOptions;
 use fivedreg_data::{SplitFractions, StandardScaler};
@@ -30,8 +30,10 @@ use std::path::Path;
 /// The first bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"FIVEDREG";
 /// The format version this build writes, and the newest it reads. Version 2 added ensembles,
-/// the solver, the power transform and `--auto`'s leaderboard; version 1 files still load.
-pub const FORMAT_VERSION: u32 = 2;
+/// the solver, the power transform and `--auto`'s leaderboard; version 3 `--auto`'s blend
+/// (its payload is version 2's followed by the optional blend). Files of versions 1 and 2
+/// still load.
+pub const FORMAT_VERSION: u32 = 3;
 /// Bytes of the header (magic, version, payload length, header checksum).
 pub const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
@@ -160,8 +162,8 @@ impl PayloadV1 {
 impl Interpolator {
     /// The model file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let parts = ModelParts::from(self.clone());
-        let body = postcard::to_allocvec(&parts).map_err(|e| Error::Encode(e.to_string()))?;
+        let saved = SavedModel::from(self.clone());
+        let body = postcard::to_allocvec(&saved).map_err(|e| Error::Encode(e.to_string()))?;
         // What could not be loaded back is not saved.
         if body.len() as u64 > MAX_PAYLOAD_BYTES {
             return Err(Error::Encode(format!(
@@ -240,11 +242,19 @@ impl Interpolator {
         }
         let body = &bytes[HEADER_LEN..body_end];
         let undecodable = |e: postcard::Error| corrupted(format!("undecodable contents: {e}"));
-        let (parts, rest) = if version == 1 {
-            let (v1, rest) = postcard::take_from_bytes::<PayloadV1>(body).map_err(undecodable)?;
-            (v1.into_parts().map_err(corrupted)?, rest)
-        } else {
-            postcard::take_from_bytes::<ModelParts>(body).map_err(undecodable)?
+        let one_model = |model| SavedModel { model, blend: None };
+        let (saved, rest) = match version {
+            1 => {
+                let (v1, rest) =
+                    postcard::take_from_bytes::<PayloadV1>(body).map_err(undecodable)?;
+                (one_model(v1.into_parts().map_err(corrupted)?), rest)
+            }
+            2 => {
+                let (model, rest) =
+                    postcard::take_from_bytes::<ModelParts>(body).map_err(undecodable)?;
+                (one_model(model), rest)
+            }
+            _ => postcard::take_from_bytes::<SavedModel>(body).map_err(undecodable)?,
         };
         if !rest.is_empty() {
             return Err(corrupted(format!(
@@ -252,7 +262,7 @@ impl Interpolator {
                 rest.len()
             )));
         }
-        Interpolator::try_from(parts).map_err(|e| corrupted(e.to_string()))
+        Interpolator::try_from(saved).map_err(|e| corrupted(e.to_string()))
     }
 
     /// Writes the model file atomically (temporary file in the same folder, then rename).
@@ -347,6 +357,7 @@ fn describe_start(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blend::{Blend, BlendPart};
     use fivedreg_data::YeoJohnson;
     use fivedreg_nn::{StopReason, MAX_HIDDEN_LAYERS, MAX_WIDTH};
     use serde::Serialize;
@@ -421,6 +432,107 @@ mod tests {
                 leaderboard: None,
                 domain: None,
             },
+            blend: None,
+        }
+    }
+
+    /// `model()` blended with a copy whose target scaler is shifted by 100, weighing 0.25.
+    fn blended() -> Interpolator {
+        let mut other = model();
+        other.target_scaler = StandardScaler::fit(&[1100.0, 1110.0, 1130.0], 1).unwrap();
+        let mut main = model();
+        main.set_blend(Blend {
+            parts: vec![BlendPart {
+                weight: 0.25,
+                model: other,
+            }],
+            std_ratio: 1.5,
+        })
+        .unwrap();
+        main
+    }
+
+    #[test]
+    fn a_blend_predicts_its_weighted_mean_and_round_trips() {
+        let plain = model();
+        let main = blended();
+        let x = [0.5, 3.0, -1.0, 7.0];
+        let (alone, mixed) = (plain.predict(&x).unwrap(), main.predict(&x).unwrap());
+        for (a, m) in alone.iter().zip(&mixed) {
+            // 0.75·a + 0.25·(a + 100)
+            assert!((m - (a + 25.0)).abs() < 1e-9, "{a} {m}");
+        }
+        let bytes = main.to_bytes().unwrap();
+        assert_eq!(u32_at(&bytes, 8), FORMAT_VERSION);
+        let back = Interpolator::from_bytes(&bytes, "m").unwrap();
+        assert_eq!(back, main);
+        assert_eq!(back.to_bytes().unwrap(), bytes);
+        let serde_back: Interpolator =
+            postcard::from_bytes(&postcard::to_allocvec(&main).unwrap()).unwrap();
+        assert_eq!(serde_back, main);
+    }
+
+    #[test]
+    fn version_2_files_still_load() {
+        let model = model();
+        let v2 = frame(2, &postcard::to_allocvec(&payload_of(&model)).unwrap());
+        assert_eq!(Interpolator::from_bytes(&v2, "m").unwrap(), model);
+        // A version-2 file is one model: a blend's bytes are not a version-2 payload.
+        let blended = blended().to_bytes().unwrap();
+        let body = &blended[HEADER_LEN..blended.len() - TRAILER_LEN];
+        assert!(matches!(
+            Interpolator::from_bytes(&frame(2, body), "m"),
+            Err(Error::Corrupted { .. })
+        ));
+    }
+
+    #[test]
+    fn bad_blends_are_refused_on_load_and_by_serde() {
+        type Damage = Box<dyn Fn(&mut Blend)>;
+        let damages: Vec<(&str, Damage)> = vec![
+            ("weight above 1", Box::new(|b| b.parts[0].weight = 1.5)),
+            ("zero weight", Box::new(|b| b.parts[0].weight = 0.0)),
+            ("NaN weight", Box::new(|b| b.parts[0].weight = f64::NAN)),
+            (
+                "nothing left for the main model",
+                Box::new(|b| {
+                    b.parts[0].weight = 0.5;
+                    b.parts.push(b.parts[0].clone());
+                }),
+            ),
+            ("no parts", Box::new(|b| b.parts.clear())),
+            ("negative std ratio", Box::new(|b| b.std_ratio = -1.0)),
+            (
+                "nested",
+                Box::new(|b| b.parts[0].model.blend = Some(b.clone())),
+            ),
+            (
+                "other features",
+                Box::new(|b| b.parts[0].model.feature_names[1] = "c".into()),
+            ),
+            (
+                "other target",
+                Box::new(|b| b.parts[0].model.target_name = "z".into()),
+            ),
+        ];
+        for (name, damage) in damages {
+            let mut saved = SavedModel::from(blended());
+            if let Some(b) = saved.blend.as_mut() {
+                damage(b);
+            }
+            let bytes = frame(FORMAT_VERSION, &postcard::to_allocvec(&saved).unwrap());
+            match Interpolator::from_bytes(&bytes, "m") {
+                Err(Error::Corrupted { detail, .. }) => {
+                    assert!(detail.contains("blend"), "{name}: {detail}")
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+            // Deserializing an `Interpolator` goes through the same checks.
+            let raw = postcard::to_allocvec(&saved).unwrap();
+            assert!(
+                postcard::from_bytes::<Interpolator>(&raw).is_err(),
+                "{name}"
+            );
         }
     }
 
@@ -652,7 +764,8 @@ mod tests {
         for (name, damage) in cases {
             let mut payload = payload_of(&model);
             damage(&mut payload);
-            let bytes = frame(FORMAT_VERSION, &postcard::to_allocvec(&payload).unwrap());
+            // The payload is one model's parts: format version 2's layout.
+            let bytes = frame(2, &postcard::to_allocvec(&payload).unwrap());
             match Interpolator::from_bytes(&bytes, "m") {
                 Err(Error::Corrupted { .. }) => {}
                 other => panic!("{name}: {other:?}"),
