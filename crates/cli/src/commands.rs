@@ -357,13 +357,19 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
     }
     if let Some(blend) = model.blend() {
         text.push_str("Blend:\n");
+        let describe = |m: &Interpolator| match m.members() {
+            fivedreg::Members::Networks(n) if n.len() > 1 => {
+                format!("{}, mean of {} networks", m.describe_member(), n.len())
+            }
+            _ => m.describe_member(),
+        };
         let mut rows = vec![(
-            "main model".to_string(),
-            format!("weight {}", num(blend.main_weight())),
+            describe(model),
+            format!("weight {} (the model above)", num(blend.main_weight())),
         )];
         rows.extend(blend.parts.iter().map(|part| {
             (
-                format!("+ {}", part.model.describe_member()),
+                describe(&part.model),
                 format!("weight {}", num(part.weight)),
             )
         }));
