@@ -27,7 +27,7 @@
 //! chosen by a small cross-validated search started at 10 (automatic relevance
 //! determination for kernels that have no likelihood: see
 //! [`search_input_weights`](crate::kernel::search_input_weights)); then the Gaussian kernel
-//! (constant tail) with a weight per input and the smoothing chosen as a Gaussian process
+//! (no tail) with a weight per input and the smoothing chosen as a Gaussian process
 //! chooses its length scales and noise, by maximising the marginal likelihood on a subsample
 //! of 600 rows, then, when the budget allows, three iterations on up to 1,600 (see [`marginal_likelihood_search`](crate::kernel::marginal_likelihood_search)):
 //! its model is then that Gaussian process's posterior mean; then the same Gaussian kernel
@@ -264,7 +264,7 @@ fn candidates(base: &FitOptions, folds: usize, n: usize) -> Vec<Candidate> {
         plain(make(Solver::Lbfgs, &scaled, 1e-4, 1e-3)),
         plain(make(Solver::Adam, &scaled, 1e-4, 1e-3)),
         Candidate::new(rbf(RbfKernel::Quintic, 10.0), None, true),
-        Candidate::new(rbf(RbfKernel::Gaussian, 0.1), None, true),
+        Candidate::new(rbf(RbfKernel::GaussianProcess, 0.1), None, true),
         // Least squares on the inputs: alone it rarely wins, but it errs where the smooth
         // models do not, so a blend can draw on it.
         plain(make(Solver::Lbfgs, &[], 1e-4, 1e-3)),
@@ -403,7 +403,7 @@ impl Interpolator {
                 .options
                 .kernel
                 .as_ref()
-                .is_some_and(|k| k.kernel == RbfKernel::Gaussian);
+                .is_some_and(|k| k.kernel == RbfKernel::GaussianProcess);
             // The likelihood search's refinement on more rows, when the budget allows it.
             let mut refine = true;
             if !board.is_empty() {

@@ -39,6 +39,11 @@ pub enum RbfKernel {
     /// the length scales and noise chosen for [`Gaussian`](Self::Gaussian): on nearly linear
     /// data (scikit-learn's diabetes set) it predicts better.
     GaussianLinear,
+    /// φ(r) = exp(−r²), without a tail: the posterior mean of the zero-mean Gaussian process
+    /// on the standardized target, exactly the model whose marginal likelihood `--auto`'s
+    /// search maximises (and scikit-learn's `GaussianProcessRegressor` with
+    /// `normalize_y=True` fits). `--auto`'s Gaussian-process candidate.
+    GaussianProcess,
 }
 
 impl RbfKernel {
@@ -53,21 +58,24 @@ impl RbfKernel {
             }
             RbfKernel::Cubic => r * r * r,
             RbfKernel::Quintic => -(r * r * r * r * r),
-            RbfKernel::Gaussian | RbfKernel::GaussianLinear => (-r * r).exp(),
+            RbfKernel::Gaussian | RbfKernel::GaussianLinear | RbfKernel::GaussianProcess => {
+                (-r * r).exp()
+            }
         }
     }
 
-    /// Degree of the polynomial tail.
-    fn degree(self) -> usize {
+    /// Degree of the polynomial tail (`None`: no tail).
+    fn degree(self) -> Option<usize> {
         match self {
-            RbfKernel::ThinPlateSpline | RbfKernel::Cubic | RbfKernel::GaussianLinear => 1,
-            RbfKernel::Quintic => 2,
-            RbfKernel::Gaussian => 0,
+            RbfKernel::ThinPlateSpline | RbfKernel::Cubic | RbfKernel::GaussianLinear => Some(1),
+            RbfKernel::Quintic => Some(2),
+            RbfKernel::Gaussian => Some(0),
+            RbfKernel::GaussianProcess => None,
         }
     }
 
-    /// The name in a leaderboard: `thin-plate`, `cubic`, `quintic`, `gaussian` or
-    /// `gaussian-linear`.
+    /// The name in a leaderboard: `thin-plate`, `cubic`, `quintic`, `gaussian`,
+    /// `gaussian-linear` or `gaussian-process`.
     pub fn name(self) -> &'static str {
         match self {
             RbfKernel::ThinPlateSpline => "thin-plate",
@@ -75,6 +83,7 @@ impl RbfKernel {
             RbfKernel::Quintic => "quintic",
             RbfKernel::Gaussian => "gaussian",
             RbfKernel::GaussianLinear => "gaussian-linear",
+            RbfKernel::GaussianProcess => "gaussian-process",
         }
     }
 }
@@ -134,18 +143,24 @@ impl TryFrom<RbfParts> for RbfModel {
     }
 }
 
-/// Number of terms of a polynomial of `degree` (0, 1 or 2) in `d` variables.
-fn tail_len(d: usize, degree: usize) -> usize {
+/// Number of terms of a polynomial of `degree` (0, 1 or 2; `None`: no polynomial) in `d`
+/// variables.
+fn tail_len(d: usize, degree: Option<usize>) -> usize {
     match degree {
-        0 => 1,
-        1 => 1 + d,
-        _ => 1 + d + d * (d + 1) / 2,
+        None => 0,
+        Some(0) => 1,
+        Some(1) => 1 + d,
+        Some(_) => 1 + d + d * (d + 1) / 2,
     }
 }
 
-/// The tail's terms at `x`: 1, then (degree ≥ 1) the xᵢ, then (degree 2) the xᵢxⱼ for i ≤ j.
-fn tail_terms(x: &[f64], degree: usize, out: &mut Vec<f64>) {
+/// The tail's terms at `x`: 1, then (degree ≥ 1) the xᵢ, then (degree 2) the xᵢxⱼ for i ≤ j;
+/// none without a tail.
+fn tail_terms(x: &[f64], degree: Option<usize>, out: &mut Vec<f64>) {
     out.clear();
+    let Some(degree) = degree else {
+        return;
+    };
     out.push(1.0);
     if degree >= 1 {
         out.extend_from_slice(x);
@@ -569,12 +584,52 @@ mod tests {
             RbfKernel::Cubic,
             RbfKernel::Quintic,
             RbfKernel::Gaussian,
+            RbfKernel::GaussianLinear,
+            RbfKernel::GaussianProcess,
         ] {
             let m = RbfModel::fit(&x, &y, 2, kernel, 0.0).unwrap();
             let mut out = vec![0.0; n];
             m.predict_into(&x, &mut out);
             for (p, t) in out.iter().zip(&y) {
                 assert!((p - t).abs() < 1e-8, "{kernel:?}: {p} vs {t}");
+            }
+            if kernel == RbfKernel::GaussianProcess {
+                // No tail: with smoothing g, the zero-mean posterior mean k*ᵀ(R + gI)⁻¹y,
+                // solved here by plain Gaussian elimination (R + gI is positive definite).
+                let g = 0.1;
+                let m = RbfModel::fit(&x, &y, 2, kernel, g).unwrap();
+                let r = |a: &[f64], b: &[f64]| (-(distance(a, b).powi(2))).exp();
+                let mut a: Vec<Vec<f64>> = (0..n)
+                    .map(|i| {
+                        let mut row: Vec<f64> = (0..n)
+                            .map(|j| r(&x[2 * i..2 * i + 2], &x[2 * j..2 * j + 2]))
+                            .collect();
+                        row[i] += g;
+                        row.push(y[i]);
+                        row
+                    })
+                    .collect();
+                for c in 0..n {
+                    for i in c + 1..n {
+                        let f = a[i][c] / a[c][c];
+                        for j in c..=n {
+                            a[i][j] -= f * a[c][j];
+                        }
+                    }
+                }
+                let mut alpha = vec![0.0; n];
+                for i in (0..n).rev() {
+                    let s: f64 = (i + 1..n).map(|j| a[i][j] * alpha[j]).sum();
+                    alpha[i] = (a[i][n] - s) / a[i][i];
+                }
+                let point = [0.123, -0.456];
+                let expected: f64 = (0..n)
+                    .map(|i| alpha[i] * r(&point, &x[2 * i..2 * i + 2]))
+                    .sum();
+                let mut at = vec![0.0; 1];
+                m.predict_into(&point, &mut at);
+                assert!((at[0] - expected).abs() < 1e-9, "{at:?} vs {expected}");
+                continue;
             }
             if kernel == RbfKernel::Gaussian {
                 // A constant tail: only constants are reproduced exactly.
@@ -782,7 +837,7 @@ mod tests {
             .chunks(2)
             .flat_map(|r| [r[0] * w[0], r[1] * w[1]])
             .collect();
-        let m = RbfModel::fit(&weighted, &y, 2, RbfKernel::Gaussian, g).unwrap();
+        let m = RbfModel::fit(&weighted, &y, 2, RbfKernel::GaussianProcess, g).unwrap();
         let mut at = vec![0.0; 1];
         m.predict_into(&[0.3 * w[0], -w[1]], &mut at);
         assert!((at[0] - 0.6f64.sin()).abs() < 0.02, "{at:?}");
