@@ -610,10 +610,11 @@ mod tests {
                     })
                     .collect();
                 for c in 0..n {
-                    for i in c + 1..n {
-                        let f = a[i][c] / a[c][c];
-                        for j in c..=n {
-                            a[i][j] -= f * a[c][j];
+                    let pivot_row = a[c].clone();
+                    for row in a.iter_mut().skip(c + 1) {
+                        let f = row[c] / pivot_row[c];
+                        for (v, p) in row.iter_mut().zip(&pivot_row).skip(c) {
+                            *v -= f * p;
                         }
                     }
                 }
