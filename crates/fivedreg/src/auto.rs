@@ -890,7 +890,12 @@ mod tests {
         assert!(small.iter().all(|c| c.options.clone().check().is_ok()));
         assert_eq!(small[0].name, "lbfgs 500 it 32,16 alpha 0.0001");
         assert_eq!(small[2].name, "rbf quintic smoothing 10 weights searched");
-        assert_eq!(small[3].name, "rbf gaussian smoothing 0.1 weights searched");
+        assert_eq!(
+            small[3].name,
+            "rbf gaussian-process smoothing 0.1 weights searched"
+        );
+        assert_eq!(small[4].name, "lbfgs 500 it linear alpha 0.0001");
+        assert!(small[4].options.network.hidden_layers.is_empty());
         assert_eq!(
             (short(1.0 / 3.0), short(1e-3 / 3.0), short(0.0)),
             ("0.3333".into(), "3.33e-4".into(), "0".into())
