@@ -475,7 +475,7 @@ impl Interpolator {
                     }
                 }
             }
-            let checked = candidate_options.clone().check()?;
+            let checked = candidate_options.check()?;
             let fitted = match Interpolator::fit_weighted(
                 data,
                 &checked,
@@ -515,14 +515,14 @@ impl Interpolator {
             // The Gaussian process's length scales and noise serve its linear-mean variant
             // too, tried next.
             if let (true, true, Some(kernel)) =
-                (gaussian, candidate.search, &candidate_options.kernel)
+                (gaussian, candidate.search, checked.options().kernel)
             {
                 let options = FitOptions {
                     kernel: Some(KernelOptions {
                         kernel: RbfKernel::GaussianLinear,
-                        ..*kernel
+                        ..kernel
                     }),
-                    ..candidate_options.clone()
+                    ..checked.options().clone()
                 };
                 list.insert(i + 1, Candidate::new(options, input_weights.clone(), false));
             }
@@ -640,12 +640,11 @@ fn choose_blend(
     }
     let weights: Vec<f64> = counts.iter().map(|&c| c as f64 / total as f64).collect();
     let mixed = blend::weighted_mean(&predictions, &weights);
-    let sse = |p: &[f64]| -> f64 { p.iter().zip(truth).map(|(p, y)| (p - y).powi(2)).sum() };
     let best_single = predictions
         .iter()
-        .map(|p| sse(p))
+        .map(|p| blend::squared_error(p, truth))
         .fold(f64::INFINITY, f64::min);
-    let mixed_error = sse(&mixed);
+    let mixed_error = blend::squared_error(&mixed, truth);
     if mixed_error.is_nan() || mixed_error > MIN_ERROR_RATIO * best_single {
         return Ok(None);
     }

@@ -83,10 +83,12 @@ impl Blend {
     }
 }
 
-fn squared_error(sum: &[f64], count: f64, truth: &[f64]) -> f64 {
-    sum.iter()
+/// The sum of squared errors of `predicted` against `truth`.
+pub(crate) fn squared_error(predicted: &[f64], truth: &[f64]) -> f64 {
+    predicted
+        .iter()
         .zip(truth)
-        .map(|(s, y)| (s / count - y).powi(2))
+        .map(|(p, y)| (p - y).powi(2))
         .sum()
 }
 
@@ -103,11 +105,12 @@ pub(crate) fn select(predictions: &[&[f64]], truth: &[f64], rounds: usize) -> Ve
     for round in 1..=rounds {
         let mut chosen: Option<(usize, f64)> = None;
         for (c, p) in predictions.iter().enumerate() {
+            // The mean of the chosen predictions with this one added.
             trial
                 .iter_mut()
                 .zip(sum.iter().zip(p.iter()))
-                .for_each(|(t, (s, v))| *t = s + v);
-            let error = squared_error(&trial, round as f64, truth);
+                .for_each(|(t, (s, v))| *t = (s + v) / round as f64);
+            let error = squared_error(&trial, truth);
             if error.is_finite() && chosen.is_none_or(|(_, e)| error < e) {
                 chosen = Some((c, error));
             }

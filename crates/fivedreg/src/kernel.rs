@@ -594,35 +594,20 @@ mod tests {
                 assert!((p - t).abs() < 1e-8, "{kernel:?}: {p} vs {t}");
             }
             if kernel == RbfKernel::GaussianProcess {
-                // No tail: with smoothing g, the zero-mean posterior mean k*ᵀ(R + gI)⁻¹y,
-                // solved here by plain Gaussian elimination (R + gI is positive definite).
+                // No tail: with smoothing g, the zero-mean posterior mean k*ᵀ(R + gI)⁻¹y
+                // (as the likelihood test, the system solved by the LU).
                 let g = 0.1;
                 let m = RbfModel::fit(&x, &y, 2, kernel, g).unwrap();
                 let r = |a: &[f64], b: &[f64]| (-(distance(a, b).powi(2))).exp();
-                let mut a: Vec<Vec<f64>> = (0..n)
-                    .map(|i| {
-                        let mut row: Vec<f64> = (0..n)
-                            .map(|j| r(&x[2 * i..2 * i + 2], &x[2 * j..2 * j + 2]))
-                            .collect();
-                        row[i] += g;
-                        row.push(y[i]);
-                        row
-                    })
-                    .collect();
-                for c in 0..n {
-                    let pivot_row = a[c].clone();
-                    for row in a.iter_mut().skip(c + 1) {
-                        let f = row[c] / pivot_row[c];
-                        for (v, p) in row.iter_mut().zip(&pivot_row).skip(c) {
-                            *v -= f * p;
-                        }
+                let mut k = vec![0.0; n * n];
+                for i in 0..n {
+                    for j in 0..n {
+                        k[i * n + j] = r(&x[2 * i..2 * i + 2], &x[2 * j..2 * j + 2]);
                     }
+                    k[i * n + i] += g;
                 }
-                let mut alpha = vec![0.0; n];
-                for i in (0..n).rev() {
-                    let s: f64 = (i + 1..n).map(|j| a[i][j] * alpha[j]).sum();
-                    alpha[i] = (a[i][n] - s) / a[i][i];
-                }
+                let mut alpha = y.clone();
+                Lu::factor(k, n).unwrap().solve(&mut alpha);
                 let point = [0.123, -0.456];
                 let expected: f64 = (0..n)
                     .map(|i| alpha[i] * r(&point, &x[2 * i..2 * i + 2]))

@@ -479,21 +479,24 @@ mod tests {
         }
     }
 
+    /// Largest error of `solve` on `A·x = b` for a known `x` (`a` row-major, `n × n`).
+    fn solve_error(a: &[f64], n: usize, solve: impl Fn(&mut [f64])) -> f64 {
+        let x_true: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+        let mut x: Vec<f64> = (0..n)
+            .map(|i| (0..n).map(|j| a[i * n + j] * x_true[j]).sum())
+            .collect();
+        solve(&mut x);
+        x.iter()
+            .zip(&x_true)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
+    }
+
     #[test]
     fn lu_solves_systems_of_every_block_shape() {
         for n in [1, 2, 5, 63, 64, 65, 130, 200] {
             let a = matrix(n, n as u64);
-            let x_true: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
-            let b: Vec<f64> = (0..n)
-                .map(|i| (0..n).map(|j| a[i * n + j] * x_true[j]).sum())
-                .collect();
-            let lu = Lu::factor(a, n).unwrap();
-            let mut x = b;
-            lu.solve(&mut x);
-            let err = x
-                .iter()
-                .zip(&x_true)
-                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            let lu = Lu::factor(a.clone(), n).unwrap();
+            let err = solve_error(&a, n, |x| lu.solve(x));
             assert!(err < 1e-8, "n {n}: error {err}");
         }
     }
@@ -555,15 +558,7 @@ mod tests {
             assert!(err < 1e-10, "n {n}: factor error {err}");
             let log_det: f64 = 2.0 * (0..n).map(|i| reference[i * n + i].ln()).sum::<f64>();
             assert!((chol.log_determinant() - log_det).abs() < 1e-9 * log_det.abs().max(1.0));
-            let x_true: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
-            let mut x: Vec<f64> = (0..n)
-                .map(|i| (0..n).map(|j| a[i * n + j] * x_true[j]).sum())
-                .collect();
-            chol.solve(&mut x);
-            let err = x
-                .iter()
-                .zip(&x_true)
-                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            let err = solve_error(&a, n, |x| chol.solve(x));
             assert!(err < 1e-10, "n {n}: solve error {err}");
             // A · A⁻¹ = I.
             let inverse = chol.inverse(1);
