@@ -12,7 +12,7 @@ use crate::{
 };
 use fivedreg_linalg::{adam_update, sum_squares, AdamStep};
 use fivedreg_rng::{ChaCha8Rng, Stream};
-use std::sync::{Condvar, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 use std::time::Instant;
 
 /// One validation part's buffers.
@@ -427,153 +427,6 @@ impl AdamRun<'_, '_> {
     }
 }
 
-/// What follows an epoch in `train_adam`: given the epoch, its loss, its validation R², the
-/// weights after it and the history; `Ok(true)` when training stops there.
-type FinishEpoch<'f> =
-    dyn FnMut(usize, f64, Option<f64>, &[f32], &mut TrainingHistory) -> Result<bool> + 'f;
-
-/// The epochs of an Adam run with early stopping on two threads: the calling thread runs
-/// epoch e + 1 (all its minibatches itself) while a second thread computes the validation R²
-/// of a copy of the weights after epoch e. Epoch e is then finished (`finish`); when it
-/// stops training, epoch e + 1 is thrown away, so the history, the callbacks and the weights
-/// kept (the best epoch's) are those of the serial loop, bit for bit.
-fn overlapped_epochs(
-    run: &mut AdamRun<'_, '_>,
-    pool: &Pool<'_, Job, Trainer<'_>>,
-    max_epochs: usize,
-    ss_tot: f64,
-    history: &mut TrainingHistory,
-    finish: &mut FinishEpoch<'_>,
-) -> Result<()> {
-    let trainer = run.trainer;
-    let handoff = Handoff {
-        state: Mutex::new(HandoffState::default()),
-        changed: Condvar::new(),
-    };
-    // Made here, before the first epoch, so that the epochs after it allocate nothing.
-    let mut parts: Vec<ValidationPart> = (0..SHARDS)
-        .map(|_| ValidationPart::new(&trainer.layout))
-        .collect();
-    std::thread::scope(|scope| -> Result<()> {
-        let handoff = &handoff;
-        scope.spawn(move || {
-            // Tells the calling thread this one is gone, even when it panics.
-            let _gone = Gone(handoff);
-            while let Some(weights) = handoff.take(|s| s.weights.take()) {
-                // Part by part, summed in order: the sum `validation_r2` makes.
-                let ss_res: f64 = parts
-                    .iter_mut()
-                    .enumerate()
-                    .map(|(s, vp)| trainer.validation_part(&weights, s, vp))
-                    .sum();
-                handoff.put(|s| s.result = Some((ss_res, weights)));
-            }
-        });
-        // Ends the validation thread on every way out.
-        let _close = Close(handoff);
-        let mut spare: Vec<f32> = Vec::new();
-        // The epoch whose validation is running, and its loss.
-        let mut pending: Option<(usize, f64)> = None;
-        // `None` only when the validation thread panicked; the scope then raises its panic,
-        // so what is returned after that does not matter.
-        let wait = |history: &mut TrainingHistory| -> Option<(f64, Vec<f32>)> {
-            let t0 = Instant::now();
-            let got = handoff.take(|s| s.result.take());
-            history.phase_seconds.validation += t0.elapsed().as_secs_f64();
-            got
-        };
-        for epoch in 1..=max_epochs {
-            let loss = run.epoch(pool, epoch);
-            if let Some((e, l)) = pending.take() {
-                // The epoch before decides first whether this one counts at all.
-                let Some((ss_res, weights)) = wait(history) else {
-                    return Ok(());
-                };
-                let stop = finish(e, l, Some(r2_from_sums(ss_res, ss_tot)), &weights, history)?;
-                spare = weights;
-                if stop {
-                    return Ok(());
-                }
-            }
-            let loss = loss?;
-            let mut weights = std::mem::take(&mut spare);
-            weights.clear();
-            weights.extend_from_slice(&read(&trainer.model).params);
-            handoff.put(|s| s.weights = Some(weights));
-            pending = Some((epoch, loss));
-        }
-        if let Some((e, l)) = pending {
-            let Some((ss_res, weights)) = wait(history) else {
-                return Ok(());
-            };
-            finish(e, l, Some(r2_from_sums(ss_res, ss_tot)), &weights, history)?;
-        }
-        Ok(())
-    })
-}
-
-/// The calling thread and the validation thread of [`overlapped_epochs`] hand weights and
-/// results over here (a mutex and a condition variable: nothing allocated per epoch).
-struct Handoff {
-    state: Mutex<HandoffState>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct HandoffState {
-    /// Weights to validate.
-    weights: Option<Vec<f32>>,
-    /// A residual sum of squares, with the weights it was computed on.
-    result: Option<(f64, Vec<f32>)>,
-    /// The calling thread wants no more validations.
-    closed: bool,
-    /// The validation thread has ended.
-    gone: bool,
-}
-
-impl Handoff {
-    /// Changes the state and wakes the other thread.
-    fn put(&self, change: impl FnOnce(&mut HandoffState)) {
-        change(&mut lock(&self.state));
-        self.changed.notify_all();
-    }
-
-    /// Waits until `get` finds something; `None` once the other side has ended.
-    fn take<T>(&self, mut get: impl FnMut(&mut HandoffState) -> Option<T>) -> Option<T> {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(found) = get(&mut state) {
-                return Some(found);
-            }
-            if state.closed || state.gone {
-                return None;
-            }
-            state = self
-                .changed
-                .wait(state)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-    }
-}
-
-/// Marks the validation thread gone when dropped.
-struct Gone<'h>(&'h Handoff);
-
-impl Drop for Gone<'_> {
-    fn drop(&mut self) {
-        self.0.put(|s| s.gone = true);
-    }
-}
-
-/// Closes the handoff when dropped, which ends the validation thread.
-struct Close<'h>(&'h Handoff);
-
-impl Drop for Close<'_> {
-    fn drop(&mut self) {
-        self.0.put(|s| s.closed = true);
-    }
-}
-
 /// Adam over minibatches with early stopping (scikit-learn's `adam` solver).
 fn train_adam(
     params: &MlpValidParams,
@@ -651,21 +504,7 @@ fn train_adam(
         }
         Ok(observation.stop)
     };
-    // With a second thread and early stopping, an epoch's validation runs on that thread
-    // while the calling thread goes on with the next epoch (see `overlapped_epochs`).
-    let overlap = threads > 1 && validation.is_some() && p.early_stopping;
-    let pool_threads = if overlap { 1 } else { threads };
-    let outcome = with_pool(pool_threads, &trainer, |pool| -> Result<()> {
-        if overlap {
-            return overlapped_epochs(
-                &mut run,
-                pool,
-                p.max_epochs,
-                ss_tot,
-                &mut history,
-                &mut finish,
-            );
-        }
+    let outcome = with_pool(threads, &trainer, |pool| -> Result<()> {
         for epoch in 1..=p.max_epochs {
             let loss = run.epoch(pool, epoch)?;
             let validation_r2 = if validation.is_some() {

@@ -68,8 +68,8 @@ fn one_two_and_three_threads_give_bit_identical_weights() {
 
 #[test]
 fn early_stopping_on_two_threads_stops_where_one_thread_does() {
-    // With two threads an epoch's validation runs beside the next epoch, which is thrown
-    // away when the validation stops training: the result is still the one thread's.
+    // With two threads the minibatches' shards and the validation's parts are shared by
+    // the threads and summed in a fixed order: the stopping epoch is still the one thread's.
     let task = common::seed_task(800, 4);
     let run = |threads, patience, tol| {
         let mut seen = Vec::new();
