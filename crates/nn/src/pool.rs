@@ -16,12 +16,12 @@ use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-/// How long a waiting thread spins before it yields or parks: several times the caller's
-/// serial work between two minibatches (about 10 µs), so a worker is still spinning when the
-/// next job comes. Measured in time, not in `pause`s: a `pause` takes about 140 cycles on
+/// How long a waiting thread spins before it yields or parks: longer than the caller's
+/// serial work between two minibatches (about 10 µs) and than an epoch's shuffle (about
+/// 100 µs at 6,000 rows), so a worker is still spinning when the next job comes. Measured in time, not in `pause`s: a `pause` takes about 140 cycles on
 /// recent Intel and AMD cores but 3 on AMD's Zen 1, where 500 of them (the earlier count)
 /// were under a microsecond, and every minibatch then paid an unpark.
-const SPIN: Duration = Duration::from_micros(50);
+const SPIN: Duration = Duration::from_micros(200);
 
 /// Spins on `busy` until it returns false or [`SPIN`] has passed; true when it is still busy.
 fn spin_while(mut busy: impl FnMut() -> bool) -> bool {
