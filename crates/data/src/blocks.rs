@@ -317,32 +317,10 @@ pub(crate) fn parse_block(
     Some(line - first_line)
 }
 
-/// Powers of ten that are exact in an f64.
-const EXACT_POWERS_OF_TEN: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
-/// Powers of ten as 128-bit integers, 10^0 to 10^22 (all exact).
-const POWERS_OF_TEN_U128: [u128; 23] = {
-    let mut table = [1u128; 23];
-    let mut i = 1;
-    while i < 23 {
-        table[i] = table[i - 1] * 10;
-        i += 1;
-    }
-    table
-};
-
-/// `text.parse::<f64>()`, faster for plain decimals: an optional sign, digits with an
-/// optional point, an optional exponent. When the digits (leading zeros aside) make an
-/// integer m below 2^53 and the decimal exponent p is at most 22 in size, m and 10^|p| are
-/// exact in an f64, so one multiplication or division gives the correctly rounded value
-/// (Clinger's fast path), the very value the standard parser returns. With 17 to 19
-/// significant digits (the shortest text of many f64s has 17) and a negative exponent, the
-/// quotient is guessed by a division and corrected exactly in 128-bit integers
-/// ([`divided_exactly`]); an integer of up to 19 digits times 10^p (p ≤ 22) is converted
-/// exactly. Anything else goes to the standard parser.
+/// `text.parse::<f64>()`, faster: a finite number is read by fast-float2 (the Rust port of
+/// Lemire's fast_float: Clinger's fast path, then Eisel–Lemire with a table of 128-bit
+/// powers of five, correctly rounded like the standard parser); anything else (`inf`,
+/// `NaN`, and whatever fast-float2 does not take whole) goes to the standard parser.
 #[inline]
 pub(crate) fn parse_f64(text: &str) -> Option<f64> {
     fast_decimal(text.as_bytes()).or_else(|| text.parse().ok())
@@ -376,194 +354,14 @@ fn fast_decimal(bytes: &[u8]) -> Option<f64> {
     fast_prefix(bytes).and_then(|(value, used)| (used == bytes.len()).then_some(value))
 }
 
-/// The number at the start of `bytes` (see [`parse_f64`]) and the bytes it takes; `None`
-/// when it is not one the fast reader takes.
+/// The finite number at the start of `bytes` (see [`parse_f64`]) and the bytes it takes;
+/// `None` when there is none.
 #[inline]
 fn fast_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
-    let (negative, rest) = match bytes {
-        [b'-', rest @ ..] => (true, rest),
-        [b'+', rest @ ..] => (false, rest),
-        _ => (false, bytes),
-    };
-    let mut mantissa = 0u64;
-    let mut significant = 0u32;
-    let mut integer_digits = 0i32;
-    let mut rest = read_digits(rest, &mut mantissa, &mut significant, &mut integer_digits);
-    let mut fraction_digits = 0i32;
-    if let [b'.', tail @ ..] = rest {
-        rest = read_digits(tail, &mut mantissa, &mut significant, &mut fraction_digits);
+    match fast_float2::parse_partial::<f64, _>(bytes) {
+        Ok((value, used)) if value.is_finite() => Some((value, used)),
+        _ => None,
     }
-    // 19 significant digits always fit below 2^64 (the digit reader wraps past that).
-    if integer_digits + fraction_digits == 0 || significant > 19 {
-        return None;
-    }
-    let mut exponent = -fraction_digits;
-    if let [b'e' | b'E', tail @ ..] = rest {
-        let (negative_exponent, mut tail) = match tail {
-            [b'-', t @ ..] => (true, t),
-            [b'+', t @ ..] => (false, t),
-            t => (false, t),
-        };
-        let mut e = 0i32;
-        let mut any = false;
-        while let [d @ b'0'..=b'9', t @ ..] = tail {
-            e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
-            any = true;
-            tail = t;
-        }
-        if !any {
-            return None;
-        }
-        exponent = exponent.saturating_add(if negative_exponent { -e } else { e });
-        rest = tail;
-    }
-    let used = bytes.len() - rest.len();
-    let power = *EXACT_POWERS_OF_TEN.get(exponent.unsigned_abs() as usize)?;
-    let value = if mantissa <= 1 << 53 {
-        if exponent < 0 {
-            mantissa as f64 / power
-        } else {
-            mantissa as f64 * power
-        }
-    } else if exponent < 0 {
-        // 17 to 19 significant digits: `mantissa as f64` is rounded.
-        divided_exactly(mantissa, exponent.unsigned_abs(), power)?
-    } else {
-        // An integer: exact in 128 bits when it fits, and `as` rounds it to nearest, ties
-        // to even.
-        (u128::from(mantissa)
-            .checked_mul(*POWERS_OF_TEN_U128.get(exponent.unsigned_abs() as usize)?)?)
-            as f64
-    };
-    Some((if negative { -value } else { value }, used))
-}
-
-/// The f64 nearest to `mantissa / 10^k` (ties to even) for `mantissa` above 2^53 and `k`
-/// at most 22 (`power`: 10^k as an f64), where Clinger's fast path does not apply because `mantissa` is not exact in
-/// an f64. A guess from floating-point division (within a few units in the last place) is
-/// corrected by comparing the exact quotient with the halfway points between neighbouring
-/// f64s in 128-bit integers: `mantissa / 10^k` against `(2M + 1) · 2^(q-1)` for a
-/// candidate `M · 2^q`. `None` when a product would not fit (then the caller's slower
-/// parser decides).
-#[inline]
-fn divided_exactly(mantissa: u64, k: u32, power: f64) -> Option<f64> {
-    let divisor = *POWERS_OF_TEN_U128.get(k as usize)?;
-    let mut x = mantissa as f64 / power;
-    // Each step moves one f64 closer to the answer; the guess is at most two away.
-    for _ in 0..4 {
-        match compare_with_upper_half(mantissa, divisor, x)? {
-            std::cmp::Ordering::Greater => {
-                x = f64::from_bits(x.to_bits() + 1);
-                continue;
-            }
-            std::cmp::Ordering::Equal => return Some(even_of(x, f64::from_bits(x.to_bits() + 1))),
-            std::cmp::Ordering::Less => {}
-        }
-        let below = f64::from_bits(x.to_bits() - 1);
-        return match compare_with_upper_half(mantissa, divisor, below)? {
-            std::cmp::Ordering::Less => {
-                x = below;
-                continue;
-            }
-            std::cmp::Ordering::Equal => Some(even_of(below, x)),
-            std::cmp::Ordering::Greater => Some(x),
-        };
-    }
-    None
-}
-
-/// How `mantissa / divisor` compares with the point halfway between the positive normal
-/// `x` and the next f64 up; `None` when the exact comparison does not fit in 128 bits.
-#[inline]
-fn compare_with_upper_half(mantissa: u64, divisor: u128, x: f64) -> Option<std::cmp::Ordering> {
-    let bits = x.to_bits();
-    let biased = (bits >> 52) as i32;
-    if biased == 0 || biased == 0x7ff {
-        return None;
-    }
-    // x = m · 2^q with m of 53 bits; the halfway point is (2m + 1) · 2^(q-1).
-    let m = (bits & ((1 << 52) - 1)) | (1 << 52);
-    let shift = u32::try_from(1 - (biased - 1075)).ok()?;
-    if shift >= u128::from(mantissa).leading_zeros() {
-        return None;
-    }
-    let scaled = u128::from(mantissa) << shift;
-    let half = u128::from(2 * m + 1).checked_mul(divisor)?;
-    Some(scaled.cmp(&half))
-}
-
-/// Of two neighbouring positive f64s, the one whose last bit is 0.
-#[inline]
-fn even_of(a: f64, b: f64) -> f64 {
-    if a.to_bits() & 1 == 0 {
-        a
-    } else {
-        b
-    }
-}
-
-/// Reads the digits at the start of `rest` into `mantissa` (wrapping past 19 significant
-/// digits, which the caller refuses), counting them in `consumed` and the significant ones
-/// (from the first non-zero) in `significant`; returns what follows them. Eight digits at a
-/// time while they fit (the SWAR conversion of simdjson and fast_float).
-#[inline]
-fn read_digits<'a>(
-    mut rest: &'a [u8],
-    mantissa: &mut u64,
-    significant: &mut u32,
-    consumed: &mut i32,
-) -> &'a [u8] {
-    // Below 10^11 · 10^8 + 10^8 < 2^64 while at most 11 digits are in.
-    while *significant <= 11 {
-        let Some(chunk) = rest.first_chunk::<8>() else {
-            break;
-        };
-        let Some(v) = eight_digits(*chunk) else {
-            break;
-        };
-        if *mantissa == 0 {
-            // The digits after the leading zeros (the first digit is the lowest byte; 64
-            // trailing zero bits when all eight are zeros).
-            let digits = u64::from_le_bytes(*chunk).wrapping_sub(0x3030_3030_3030_3030);
-            *significant = 8 - digits.trailing_zeros() / 8;
-        } else {
-            *significant += 8;
-        }
-        *mantissa = *mantissa * 100_000_000 + v;
-        *consumed += 8;
-        rest = &rest[8..];
-    }
-    while let [d @ b'0'..=b'9', tail @ ..] = rest {
-        *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-        // From the first non-zero digit on (not from `mantissa`, which may wrap to 0).
-        *significant += u32::from(*significant > 0 || *d != b'0');
-        *consumed += 1;
-        rest = tail;
-    }
-    rest
-}
-
-/// The value of eight ASCII digits (the first the most significant), `None` if any byte
-/// is not a digit.
-#[inline]
-fn eight_digits(chunk: [u8; 8]) -> Option<u64> {
-    let v = u64::from_le_bytes(chunk);
-    let digits = v.wrapping_sub(0x3030_3030_3030_3030);
-    // A byte below '0' borrows into its top bit; one above '9' carries into it.
-    if (v.wrapping_add(0x4646_4646_4646_4646) | digits) & 0x8080_8080_8080_8080 != 0 {
-        return None;
-    }
-    // Pairs, then fours, then all eight, each step a multiply-add in every lane.
-    let pairs = digits.wrapping_mul(10).wrapping_add(digits >> 8);
-    const MASK: u64 = 0x0000_00FF_0000_00FF;
-    const MUL1: u64 = 100 + (1_000_000 << 32);
-    const MUL2: u64 = 1 + (10_000 << 32);
-    Some(
-        ((pairs & MASK)
-            .wrapping_mul(MUL1)
-            .wrapping_add(((pairs >> 16) & MASK).wrapping_mul(MUL2)))
-            >> 32,
-    )
 }
 
 /// Spaces, tabs and carriage returns around a field removed (quotes never reach here).
@@ -649,23 +447,6 @@ mod tests {
                     "{text:?}"
                 );
             }
-        }
-    }
-
-    #[test]
-    fn eight_digits_at_once() {
-        assert_eq!(eight_digits(*b"12345678"), Some(12_345_678));
-        assert_eq!(eight_digits(*b"00000000"), Some(0));
-        assert_eq!(eight_digits(*b"99999999"), Some(99_999_999));
-        assert_eq!(eight_digits(*b"00690018"), Some(690_018));
-        for bad in [
-            *b"1234567.",
-            *b"/2345678",
-            *b"1234:678",
-            *b"1234567e",
-            *b"-1234567",
-        ] {
-            assert_eq!(eight_digits(bad), None, "{bad:?}");
         }
     }
 
