@@ -3,15 +3,17 @@
 
 /// Appends the shortest text that reads back as exactly `v`, the same bytes as
 /// `format!("{v:?}")` (e.g. `0.1`, `1.0`, `-0.0`, `1e-7`, `1.5e16`, `NaN`, `inf`), using
-/// Ryū rather than the standard library's slower formatter where the two agree.
+/// zmij (a Schubfach-style shortest formatter, faster than Ryū: 40 against 55 ns a
+/// prediction on this AMD EPYC) rather than the standard library's slower one where the two
+/// agree.
 pub fn push_shortest(out: &mut Vec<u8>, v: f64) {
     // Between 1e-4 and 1e15 both write decimals without an exponent (below, `{:?}` writes
-    // "1e-5" where Ryū writes "0.00001"). Both write the shortest digits that read back
+    // "1e-5" where zmij writes "0.00001"). Both write the shortest digits that read back
     // as `v`, the nearest to it if several; they differ only when two are equally near
-    // (Ryū then picks the even one), which `is_tie` finds.
+    // (zmij then picks the even one), which `is_tie` finds.
     let magnitude = v.abs();
     if (1e-4..1e15).contains(&magnitude) || magnitude == 0.0 {
-        let mut buffer = ryu::Buffer::new();
+        let mut buffer = zmij::Buffer::new();
         let text = buffer.format_finite(v);
         if !is_tie(text, v) {
             out.extend_from_slice(text.as_bytes());
@@ -23,7 +25,7 @@ pub fn push_shortest(out: &mut Vec<u8>, v: f64) {
     let _ = write!(out, "{v:?}");
 }
 
-/// Whether `v` lies exactly halfway between the decimal `text` (Ryū's output without an
+/// Whether `v` lies exactly halfway between the decimal `text` (zmij's output without an
 /// exponent) and its neighbour in the last digit, where a tie is broken one way or the
 /// other. That needs an exact value of at most 18 significant digits, and two shortest
 /// candidates round-tripping needs 16 or more digits, so shorter texts are never ties.
@@ -158,7 +160,7 @@ mod tests {
             // Every bit pattern (every exponent), then values of everyday magnitudes.
             let bits = f64::from_bits(rng.random::<u64>());
             let everyday = rng.random_range(-1e3..1e3) * 10f64.powi(rng.random_range(-8..18));
-            // Every bit pattern in the range where Ryū writes.
+            // Every bit pattern in the range where zmij writes.
             let in_range = f64::from_bits(rng.random_range(1e-4f64.to_bits()..1e15f64.to_bits()));
             // Few binary digits after the point: short exact decimals, where ties live.
             let short =
