@@ -241,24 +241,14 @@ impl Domain {
                 for (j, s) in scaled.iter_mut().enumerate() {
                     *s = ((row[j] - self.center[j]) / self.scale[j]) as f32;
                 }
-                !(0..blocks).any(|b| {
-                    let mut sums = [0.0f32; LANES];
-                    for (j, &s) in scaled.iter().enumerate() {
-                        let start = j * blocks * LANES + b * LANES;
-                        let column = &columns[start..start + LANES];
-                        for (sum, &v) in sums.iter_mut().zip(column) {
-                            *sum += (s - v) * (s - v);
-                        }
-                    }
-                    sums.iter().any(|&sum| sum <= limit)
-                })
+                !fivedreg_linalg::any_within(&columns, blocks, &scaled, limit)
             })
             .collect()
     }
 }
 
 /// Kept rows compared with a query at once by [`Domain::outside`].
-const LANES: usize = 16;
+const LANES: usize = fivedreg_linalg::WITHIN_LANES;
 
 fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()

@@ -100,6 +100,46 @@ multiversion! {
     }
 }
 
+/// Points per block of [`any_within`]'s column layout.
+pub const WITHIN_LANES: usize = 16;
+
+multiversion! {
+    /// Whether some point lies within squared distance `limit` of `query`. The points are
+    /// `blocks` blocks of [`WITHIN_LANES`], stored coordinate by coordinate:
+    /// `columns[j * blocks * WITHIN_LANES + b * WITHIN_LANES + lane]` is coordinate `j` of
+    /// point `b * WITHIN_LANES + lane` (padding NaN is near nothing). A point's squared
+    /// distance is summed over the coordinates in order, `(q − p)·(q − p)` unfused, so every
+    /// path gives the same answer as a plain loop; blocks are scanned in order until a hit.
+    ///
+    /// # Panics
+    /// When `columns` is shorter than `query.len() * blocks * WITHIN_LANES`.
+    pub fn any_within(columns: &[f32], blocks: usize, query: &[f32], limit: f32) -> bool {
+        let stride = blocks * WITHIN_LANES;
+        assert!(columns.len() >= query.len() * stride, "any_within: columns too short");
+        // Plain loops: an iterator adaptor that is not inlined would be compiled without
+        // the caller's target features.
+        for b in 0..blocks {
+            let mut sums = [0.0f32; WITHIN_LANES];
+            for (j, &q) in query.iter().enumerate() {
+                let start = j * stride + b * WITHIN_LANES;
+                let column = &columns[start..start + WITHIN_LANES];
+                for lane in 0..WITHIN_LANES {
+                    let diff = q - column[lane];
+                    sums[lane] += diff * diff;
+                }
+            }
+            let mut hit = false;
+            for sum in sums {
+                hit |= sum <= limit;
+            }
+            if hit {
+                return true;
+            }
+        }
+        false
+    }
+}
+
 multiversion! {
     /// `dst[i] += src[i]`.
     ///

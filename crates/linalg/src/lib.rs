@@ -36,7 +36,8 @@ mod gemm;
 mod scalar;
 
 pub use elementwise::{
-    adam_update, add_assign, bias_grad, div_assign, l2_mean_grad, sum_squares, AdamStep,
+    adam_update, add_assign, any_within, bias_grad, div_assign, l2_mean_grad, sum_squares,
+    AdamStep, WITHIN_LANES,
 };
 pub use gemm::{active_simd, detected_simd, set_simd_limit, Simd};
 pub use scalar::times_power_of_two;

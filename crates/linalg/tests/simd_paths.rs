@@ -2,7 +2,8 @@
 //! other bit for bit. One test function: the path cap is process-wide.
 
 use fivedreg_linalg::{
-    dense_forward, detected_simd, input_grad_relu, set_simd_limit, transpose, weight_grad, Simd,
+    any_within, dense_forward, detected_simd, input_grad_relu, set_simd_limit, transpose,
+    weight_grad, Simd, WITHIN_LANES,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -95,5 +96,48 @@ fn every_path_is_right_and_simd_paths_agree_bit_for_bit() {
             }
         }
     }
+    for &level in &levels {
+        set_simd_limit(level);
+        any_within_is_the_plain_scan(level);
+    }
     set_simd_limit(Simd::Avx512);
+}
+
+/// `any_within` against a plain scan of the points, row by row: the same sums in the same
+/// order, so the same answers exactly, limits equal to a point's distance included.
+fn any_within_is_the_plain_scan(level: Simd) {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for (d, n_points) in [(1, 1), (2, 17), (5, 1000), (7, 40)] {
+        let points = random(&mut rng, d * n_points);
+        let blocks = n_points.div_ceil(WITHIN_LANES);
+        let mut columns = vec![f32::NAN; d * blocks * WITHIN_LANES];
+        for (k, p) in points.chunks_exact(d).enumerate() {
+            for (j, &v) in p.iter().enumerate() {
+                columns[j * blocks * WITHIN_LANES + k] = v;
+            }
+        }
+        let distance = |q: &[f32], p: &[f32]| -> f32 {
+            let mut sum = 0.0f32;
+            for (a, b) in q.iter().zip(p) {
+                sum += (a - b) * (a - b);
+            }
+            sum
+        };
+        let mut hits = 0;
+        for _ in 0..500 {
+            let query: Vec<f32> = random(&mut rng, d).iter().map(|v| v * 1.5).collect();
+            let last = &points[(n_points - 1) * d..];
+            // Random limits, and the exact distance to the last point (the boundary counts).
+            for limit in [rng.random_range(0.0f32..0.5), distance(&query, last)] {
+                let plain = points.chunks_exact(d).any(|p| distance(&query, p) <= limit);
+                assert_eq!(
+                    any_within(&columns, blocks, &query, limit),
+                    plain,
+                    "{level:?}, {d} features, {n_points} points, limit {limit}"
+                );
+                hits += usize::from(plain);
+            }
+        }
+        assert!(hits > 500, "{hits} hits: a weak test");
+    }
 }
