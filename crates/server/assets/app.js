@@ -395,8 +395,9 @@ async function jobDone(job) {
   const model = await api(`/api/v1/models/${job.model}`);
   state.curves = model.history;  // the exact curves, every epoch
   drawChart();
-  showMetrics(model);
+  // The list first, so that when the metrics show, the new model is the one selected.
   await loadModels(model.id);
+  showMetrics(model);
 }
 
 function showMetrics(model) {
