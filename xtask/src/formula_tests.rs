@@ -6,7 +6,7 @@
 
 use crate::machine::MachineInfo;
 use crate::model::*;
-use crate::speed::{CliPair, LibraryPrediction, SpeedReport};
+use crate::speed::{CliPair, EnsemblePair, LibraryPrediction, SpeedReport};
 use serde_json::Value;
 
 const TRAIN_ROWS_1K: usize = 600;
@@ -230,7 +230,9 @@ fn size_10k() -> SizeRuns {
 /// 60 epochs on 6,000 rows (360,000 sample-epochs) in each run. Default threads 0.08, 0.09,
 /// 0.085, 0.15, 0.082 s (median 0.085: 4,235,294 sample-epochs/s); scikit-learn 1.0, 1.2,
 /// 1.1, 1.5, 0.9 s: per-pair ratios 12.5, 13.33, 12.94, 10, 10.98 (median 12.5). One thread
-/// 0.1, 0.12, 0.11, 0.2, 0.105 s: ratios 10, 10, 10, 7.5, 8.571 (median 10).
+/// 0.1, 0.12, 0.11, 0.2, 0.105 s: ratios 10, 10, 10, 7.5, 8.571 (median 10); default threads
+/// over one thread 1.25, 1.333, 1.294, 1.333, 1.280 (median 1.294). Two one-thread fits at
+/// once take 1.25 × the one-thread time: 1.6 × one thread's rate in aggregate.
 fn throughput() -> Throughput {
     let one = [0.1, 0.12, 0.11, 0.2, 0.105];
     let all = [0.08, 0.09, 0.085, 0.15, 0.082];
@@ -246,6 +248,7 @@ fn throughput() -> Throughput {
                 load_average: 0.5,
                 one_thread_seconds: one[i],
                 default_threads_seconds: all[i],
+                two_at_once_seconds: Some(one[i] * 1.25),
                 sklearn_seconds: Some(sk[i]),
             })
             .collect(),
@@ -687,6 +690,22 @@ fn speed_report() -> SpeedReport {
             },
         })
         .collect(),
+        ensemble_rows: 10_000,
+        // One thread over every core, per pair: 1.6, 2.0, 1.5 (median 1.6).
+        ensemble: [(2.0, 1.25), (2.2, 1.1), (2.1, 1.4)]
+            .iter()
+            .map(|&(one, all)| EnsemblePair {
+                load_average: 0.5,
+                one_thread: crate::child::Measured {
+                    seconds: one,
+                    peak_rss_kib: 10 * 1024,
+                },
+                default_threads: crate::child::Measured {
+                    seconds: all,
+                    peak_rss_kib: 12 * 1024,
+                },
+            })
+            .collect(),
         rss_method: "GNU time".into(),
         load_average_at_end: 0.5,
     }
@@ -727,6 +746,18 @@ fn speed_figures_follow_their_formulas() {
         100.0 * default_rate / ceiling,
         "% of the ceiling",
     );
+    close(
+        num(comparison.split("; ").nth(2).unwrap()),
+        0.11 / 0.085,
+        "default threads over one thread",
+    );
+    let two = row("Two one-thread fits at once");
+    close(
+        num(&two[1]),
+        2.0 * 360_000.0 / (0.11 * 1.25),
+        "aggregate rate",
+    );
+    close(num(&two[3]), 1.6, "two at once over one thread");
     let fit = row("Default training, 1,000 samples");
     close(num(&fit[1]), 0.03, "median fit");
     close(
@@ -747,6 +778,14 @@ fn speed_figures_follow_their_formulas() {
         10.0,
         "one-thread ratio",
     );
+    let ensemble = row("`fivedreg train --ensemble 8`");
+    close(num(&ensemble[1]), 2.1, "median one-thread ensemble seconds");
+    close(
+        num(ensemble[1].split("→ ").nth(1).unwrap()),
+        1.25,
+        "median all-core ensemble seconds",
+    );
+    close(num(&ensemble[3]), 1.6, "ensemble speed-up");
     let cli = row("`fivedreg predict`");
     close(num(&cli[1]), 1.25, "median CLI predict");
     // 4,096 KiB of RSS.

@@ -385,6 +385,11 @@ pub struct ThroughputPair {
     pub one_thread_seconds: f64,
     /// fivedreg's fit seconds on the default thread count.
     pub default_threads_seconds: f64,
+    /// The longer fit seconds of two one-thread fits run at the same time, each in its own
+    /// process (only with two or more logical CPUs): what two cores give work that needs
+    /// no synchronisation at all, the reference for every two-core figure.
+    #[serde(default)]
+    pub two_at_once_seconds: Option<f64>,
     /// scikit-learn's fit seconds (when it ran).
     pub sklearn_seconds: Option<f64>,
 }
@@ -421,6 +426,23 @@ impl Throughput {
     /// fivedreg's sample-epochs/s on the default thread count, per pair.
     pub fn default_threads_rates(&self) -> Vec<f64> {
         self.rates(|p| p.default_threads_seconds)
+    }
+    /// The aggregate sample-epochs/s of two one-thread fits at once, per pair that ran them.
+    pub fn two_at_once_rates(&self) -> Vec<f64> {
+        self.pairs
+            .iter()
+            .filter_map(|p| p.two_at_once_seconds)
+            .map(|s| 2.0 * sample_epochs_per_second(self.train_rows, self.epochs, s))
+            .collect()
+    }
+    /// Per pair: a rate over the same pair's one-thread rate (`rate` is `None` where the
+    /// pair has no such figure).
+    pub fn over_one_thread(&self, rate: impl Fn(&ThroughputPair) -> Option<f64>) -> Vec<f64> {
+        self.pairs
+            .iter()
+            .filter_map(|p| rate(p).map(|seconds| (seconds, p.one_thread_seconds)))
+            .map(|(seconds, one)| one / seconds)
+            .collect()
     }
     /// scikit-learn's sample-epochs/s, per pair (empty when it did not run).
     pub fn sklearn_rates(&self) -> Vec<f64> {

@@ -99,6 +99,7 @@ fn throughput(t: &Throughput) -> Value {
         "default_threads": t.default_threads,
         "one_thread_sample_epochs_per_second": rates(t.one_thread_rates()),
         "default_threads_sample_epochs_per_second": rates(t.default_threads_rates()),
+        "two_at_once_sample_epochs_per_second": rates(t.two_at_once_rates()),
         "sklearn_sample_epochs_per_second": rates(t.sklearn_rates()),
         "per_epoch_throughput_ratio": t.headline_ratio().as_ref().map(spread),
         "per_epoch_throughput_ratio_one_thread": rates(t.ratios(true)),

@@ -16,7 +16,7 @@ use crate::sklearn::{self, Sklearn};
 use crate::stats::{self, Spread};
 use crate::table::{int, mean_std, percent, rate, sig, spread, times, Table};
 use crate::task::{default_layer_sizes, threads_description, FitSettings, Task};
-use anyhow::{Context, Result};
+use anyhow::{ensure, Context, Result};
 use fivedreg::Interpolator;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -104,6 +104,21 @@ pub struct CliPair {
     pub predict: Measured,
 }
 
+/// One pair of `fivedreg train --ensemble 8` runs on the same file: one thread, then the
+/// default thread count.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnsemblePair {
+    /// 1-minute load average read before the pair.
+    pub load_average: f64,
+    /// `--threads 1`.
+    pub one_thread: Measured,
+    /// `--threads 0` (every core).
+    pub default_threads: Measured,
+}
+
+/// Members of the ensemble [`ensemble_pairs`] trains.
+pub const ENSEMBLE_MEMBERS: usize = 8;
+
 /// Everything `speed` measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SpeedReport {
@@ -129,6 +144,12 @@ pub struct SpeedReport {
     pub cli_rows: usize,
     /// The CLI runs.
     pub cli: Vec<CliPair>,
+    /// Rows of the ensemble runs (0 in reports from before they were measured).
+    #[serde(default)]
+    pub ensemble_rows: usize,
+    /// `fivedreg train --ensemble 8`, one thread against every core.
+    #[serde(default)]
+    pub ensemble: Vec<EnsemblePair>,
     /// How the CLI's peak RSS was read.
     pub rss_method: String,
     /// 1-minute load average at the end.
@@ -278,6 +299,78 @@ fn cli_pairs(
     Ok(pairs)
 }
 
+/// `fivedreg train --ensemble 8` on the throughput task's rows, one thread against the
+/// default thread count, in pairs; the two model files must be the same bytes.
+fn ensemble_pairs(
+    options: &SpeedOptions,
+    binary: &Path,
+    workdir: &Path,
+) -> Result<Vec<EnsemblePair>> {
+    let input = workdir.join("ensemble.csv");
+    let rows = options.throughput_samples.to_string();
+    child::run_measured(
+        binary,
+        &[
+            "generate".into(),
+            "--samples".into(),
+            rows.clone(),
+            "--noise".into(),
+            "0.1".into(),
+            "--seed".into(),
+            options.seed.to_string(),
+            "-o".into(),
+            input.display().to_string(),
+        ],
+        workdir,
+    )?;
+    let train = |threads: usize, model: &Path| -> Result<Measured> {
+        child::run_measured(
+            binary,
+            &[
+                "train".into(),
+                input.display().to_string(),
+                "--ensemble".into(),
+                ENSEMBLE_MEMBERS.to_string(),
+                "--threads".into(),
+                threads.to_string(),
+                "--seed".into(),
+                options.seed.to_string(),
+                "-o".into(),
+                model.display().to_string(),
+            ],
+            workdir,
+        )
+    };
+    let (one_model, all_model) = (
+        workdir.join("ensemble-1.fdr"),
+        workdir.join("ensemble-0.fdr"),
+    );
+    let mut pairs: Vec<EnsemblePair> = Vec::new();
+    while !stats::enough(
+        &pairs
+            .iter()
+            .map(|p| p.one_thread.seconds.max(p.default_threads.seconds))
+            .collect::<Vec<_>>(),
+    ) {
+        progress(&format!(
+            "fivedreg train --ensemble {ENSEMBLE_MEMBERS}, {rows} rows, pair {}",
+            pairs.len() + 1
+        ));
+        let load = load_average();
+        pairs.push(EnsemblePair {
+            load_average: load,
+            one_thread: train(1, &one_model)?,
+            default_threads: train(0, &all_model)?,
+        });
+        let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+        ensure!(
+            read(&one_model)? == read(&all_model)?,
+            "the ensemble's model file differs between one thread and every core"
+        );
+    }
+    Ok(pairs)
+}
+
 /// Runs every measurement, writes `<out>/SPEED.md` and prints the figures.
 pub fn speed(options: &SpeedOptions, repo: &Path) -> Result<SpeedReport> {
     std::fs::create_dir_all(&options.out)
@@ -349,6 +442,7 @@ pub fn speed(options: &SpeedOptions, repo: &Path) -> Result<SpeedReport> {
 
     let binary = child::fivedreg_binary(options.fivedreg.as_deref(), repo)?;
     let cli = cli_pairs(options, &binary, &model_path, workdir.path())?;
+    let ensemble = ensemble_pairs(options, &binary, workdir.path())?;
 
     let sklearn = match side.failure() {
         Some(why) => {
@@ -368,6 +462,8 @@ pub fn speed(options: &SpeedOptions, repo: &Path) -> Result<SpeedReport> {
         prediction,
         cli_rows: options.predict_rows,
         cli,
+        ensemble_rows: options.throughput_samples,
+        ensemble,
         rss_method: child::peak_rss_method().to_string(),
         load_average_at_end: load_average(),
     };
@@ -481,13 +577,40 @@ pub fn figures_table(report: &SpeedReport) -> Table {
                 spread(&Spread::of(&sk_rates), rate)
             },
             format!(
-                "per-epoch throughput ratio {}; {} of the one-core ceiling",
+                "per-epoch throughput ratio {}; {} of the one-core ceiling{}",
                 if ratios.is_empty() {
                     na()
                 } else {
                     spread(&Spread::of(&ratios), times)
                 },
-                percent(ours.median, ceiling)
+                percent(ours.median, ceiling),
+                if one_thread {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} one thread (per pair)",
+                        spread(
+                            &Spread::of(&t.over_one_thread(|p| Some(p.default_threads_seconds))),
+                            times
+                        )
+                    )
+                }
+            ),
+        ]);
+    }
+    let two_at_once = t.two_at_once_rates();
+    if !two_at_once.is_empty() {
+        table.push(vec![
+            "Two one-thread fits at once (separate processes), aggregate sample-epochs/s".into(),
+            spread(&Spread::of(&two_at_once), rate),
+            na(),
+            format!(
+                "{} one thread (per pair): what this machine's two cores give work that needs \
+                 no synchronisation, the reference for the two-core figures",
+                spread(
+                    &Spread::of(&t.over_one_thread(|p| p.two_at_once_seconds.map(|s| s / 2.0))),
+                    times
+                )
             ),
         ]);
     }
@@ -577,6 +700,34 @@ pub fn figures_table(report: &SpeedReport) -> Table {
         na(),
         format!("predict / generate = {}", spread(&report.cli_ratio(), sig)),
     ]);
+    if !report.ensemble.is_empty() {
+        let of = |side: fn(&EnsemblePair) -> f64| {
+            Spread::of(&report.ensemble.iter().map(side).collect::<Vec<_>>())
+        };
+        let ratios: Vec<f64> = report
+            .ensemble
+            .iter()
+            .map(|p| p.one_thread.seconds / p.default_threads.seconds)
+            .collect();
+        table.push(vec![
+            format!(
+                "`fivedreg train --ensemble {ENSEMBLE_MEMBERS}` on {} rows: wall seconds, one \
+                 thread → threads {}",
+                int(report.ensemble_rows),
+                threads_description(0, cpus)
+            ),
+            format!(
+                "{} → {}",
+                spread(&of(|p| p.one_thread.seconds), seconds),
+                spread(&of(|p| p.default_threads.seconds), seconds)
+            ),
+            na(),
+            format!(
+                "{} one thread (per pair); the model files are the same bytes",
+                spread(&Spread::of(&ratios), times)
+            ),
+        ]);
+    }
     table
 }
 
@@ -643,7 +794,14 @@ pub fn render(report: &SpeedReport) -> String {
          worker process; \"default\" threads is fivedreg's default (every core). The matrix \
          product and the library prediction run in the xtask process. The CLI's peak RSS is \
          from {}. \"Network part\" is the row count divided by the median library prediction \
-         rate on the default thread count.\n\n",
+         rate on the default thread count. \"Two one-thread fits at once\" runs two \
+         one-thread fits of the throughput task in two worker processes started together \
+         (aggregate rate: twice the rows × epochs over the slower one's seconds): what the \
+         machine's second core adds to work that needs no synchronisation at all, which \
+         bounds every two-core figure (a virtual machine's second CPU may be shared with \
+         another guest). The ensemble runs `fivedreg train --ensemble {ENSEMBLE_MEMBERS}` \
+         on the throughput task's rows (noise 0.1) with one thread and then every core, and \
+         checks that the two model files are the same bytes.\n\n",
         report.rss_method
     ));
     md.push_str("## Runs\n\n### Fixed-epoch throughput\n\n");
@@ -653,7 +811,28 @@ pub fn render(report: &SpeedReport) -> String {
     md.push_str(&seeds_table(&[&report.default_fit]).markdown());
     md.push_str("### Command line\n\n");
     md.push_str(&cli_pairs_table(report).markdown());
+    if !report.ensemble.is_empty() {
+        md.push_str("### Ensemble\n\n");
+        md.push_str(&ensemble_pairs_table(report).markdown());
+    }
     md
+}
+
+/// The ensemble pairs with their load averages.
+fn ensemble_pairs_table(report: &SpeedReport) -> Table {
+    pairs_table(
+        &["one thread (s)", "every core (s)", "one thread / every core"],
+        report.ensemble.iter().map(|p| {
+            (
+                p.load_average,
+                vec![
+                    format!("{:.3}", p.one_thread.seconds),
+                    format!("{:.3}", p.default_threads.seconds),
+                    times(p.one_thread.seconds / p.default_threads.seconds),
+                ],
+            )
+        }),
+    )
 }
 
 #[cfg(test)]

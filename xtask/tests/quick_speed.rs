@@ -11,8 +11,10 @@ fn quick_speed_writes_a_full_table() {
     let output = common::xtask(&["speed", "--quick", "--no-sklearn"], dir.path(), None);
     let markdown = std::fs::read_to_string(dir.path().join("SPEED.md")).unwrap();
     let rows = table_after(&markdown, "## Figures");
-    // Ceiling 2, training throughput 2, default fit 2, library prediction 2, CLI 2.
-    assert_eq!(rows.len(), 10, "{markdown}");
+    // Ceiling 2, training throughput 2 (and two one-thread fits at once, with two CPUs or
+    // more), default fit 2, library prediction 2, CLI 2, ensemble 1.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(rows.len(), 11 + usize::from(cpus >= 2), "{markdown}");
     for row in &rows {
         let cells = cells(row);
         assert_eq!(cells.len(), 4, "{row}");
@@ -41,9 +43,15 @@ fn quick_speed_writes_a_full_table() {
         if cells[0].contains("R²") {
             assert!(cells[1].contains(" ± "), "no spread over seeds in {row}");
         }
-        // Without scikit-learn there is no ratio to show.
+        // Without scikit-learn there is no ratio to it to show (ratios to one thread are
+        // fivedreg's own).
+        let against_sklearn: Vec<&str> = cells[3]
+            .split("; ")
+            .filter(|part| !part.contains("one thread (per pair)"))
+            .collect();
+        let against_sklearn = against_sklearn.join("; ");
         assert!(
-            !cells[3].contains("ratio 1") && !cells[3].contains("x ("),
+            !against_sklearn.contains("ratio 1") && !against_sklearn.contains("x ("),
             "{row}"
         );
     }
@@ -56,6 +64,7 @@ fn quick_speed_writes_a_full_table() {
         "### Fixed-epoch throughput",
         "### Default training",
         "### Command line",
+        "### Ensemble",
     ] {
         let runs = table_after(&markdown, heading);
         assert_eq!(runs.len(), 5, "{heading}:\n{markdown}");
@@ -70,5 +79,5 @@ fn quick_speed_writes_a_full_table() {
     }
     // The stdout table has the same rows.
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(stdout.lines().count(), 11, "{stdout}");
+    assert_eq!(stdout.lines().count(), rows.len() + 1, "{stdout}");
 }
