@@ -821,7 +821,11 @@ pub fn render(report: &SpeedReport) -> String {
 /// The ensemble pairs with their load averages.
 fn ensemble_pairs_table(report: &SpeedReport) -> Table {
     pairs_table(
-        &["one thread (s)", "every core (s)", "one thread / every core"],
+        &[
+            "one thread (s)",
+            "every core (s)",
+            "one thread / every core",
+        ],
         report.ensemble.iter().map(|p| {
             (
                 p.load_average,

@@ -1115,10 +1115,11 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), Failure> {
 
 /// `fivedreg inspect`.
 pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
-    let model = Interpolator::load(&args.model)?;
+    let (model, format_version) = Interpolator::load_versioned(&args.model)?;
     let meta = std::fs::metadata(&args.model).map_err(|e| Failure::io(&args.model, e))?;
     // A pipe or device has no length of its own: the model's bytes are counted instead
-    // (encoding a loaded model gives back its file's bytes).
+    // (encoding a loaded model gives back its file's bytes, when it is of the current
+    // format version).
     let size = if meta.is_file() {
         meta.len()
     } else {
@@ -1146,7 +1147,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
         losses_in_target_units(&mut summary_json, loss_to_target_units(&model));
         let object = json!({
             "model": display_path(&args.model),
-            "format_version": fivedreg::FORMAT_VERSION,
+            "format_version": format_version,
             "model_bytes": size,
             "features": model.feature_names(),
             "target": model.target_name(),
@@ -1175,7 +1176,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
     let mut text = format!(
         "{}: fivedreg model, format version {}, {}\n",
         display_path(&args.model),
-        fivedreg::FORMAT_VERSION,
+        format_version,
         bytes(size)
     );
     table(

@@ -276,6 +276,12 @@ impl Interpolator {
     /// see trailing bytes), so a wrong path such as `/dev/zero` or a huge foreign file is
     /// refused without being read whole.
     pub fn load(path: &Path) -> Result<Interpolator> {
+        Interpolator::load_versioned(path).map(|(model, _)| model)
+    }
+
+    /// [`load`](Self::load), with the format version the file was written in (older
+    /// versions load, and are written back in [`FORMAT_VERSION`]).
+    pub fn load_versioned(path: &Path) -> Result<(Interpolator, u32)> {
         let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -306,7 +312,9 @@ impl Interpolator {
                 file.read_to_end(&mut bytes).map_err(io)?;
             }
         }
-        Interpolator::from_bytes(&bytes, &path.display().to_string())
+        let model = Interpolator::from_bytes(&bytes, &path.display().to_string())?;
+        // `from_bytes` checked the header, so the version is there.
+        Ok((model, u32_at(&bytes, 8)))
     }
 }
 
