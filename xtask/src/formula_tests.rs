@@ -643,6 +643,14 @@ fn the_json_carries_the_same_figures() {
     }
 }
 
+/// A child process's measurement: `seconds`, and `rss_mib` MiB of peak RSS.
+fn measured(seconds: f64, rss_mib: u64) -> crate::child::Measured {
+    crate::child::Measured {
+        seconds,
+        peak_rss_kib: rss_mib * 1024,
+    }
+}
+
 fn speed_report() -> SpeedReport {
     let mut default_fit = size_1k().pairs;
     default_fit.n_samples = 1_000;
@@ -680,14 +688,8 @@ fn speed_report() -> SpeedReport {
         .iter()
         .map(|&(generate, predict)| CliPair {
             load_average: 0.5,
-            generate: crate::child::Measured {
-                seconds: generate,
-                peak_rss_kib: 50 * 1024,
-            },
-            predict: crate::child::Measured {
-                seconds: predict,
-                peak_rss_kib: 4 * 1024,
-            },
+            generate: measured(generate, 50),
+            predict: measured(predict, 4),
         })
         .collect(),
         ensemble_rows: 10_000,
@@ -696,14 +698,8 @@ fn speed_report() -> SpeedReport {
             .iter()
             .map(|&(one, all)| EnsemblePair {
                 load_average: 0.5,
-                one_thread: crate::child::Measured {
-                    seconds: one,
-                    peak_rss_kib: 10 * 1024,
-                },
-                default_threads: crate::child::Measured {
-                    seconds: all,
-                    peak_rss_kib: 12 * 1024,
-                },
+                one_thread: measured(one, 10),
+                default_threads: measured(all, 12),
             })
             .collect(),
         rss_method: "GNU time".into(),
