@@ -6,9 +6,9 @@
 //! it simply does the parts itself.
 //!
 //! A minibatch takes tens of microseconds, far too short to spawn threads or sleep on a
-//! condition variable per job, so idle workers spin on a generation counter for some tens of
-//! microseconds, then park until the next job unparks them (so a pool waiting on a
-//! slow caller does not burn a core). All shared state is behind `Mutex`/`RwLock`; the pool
+//! condition variable per job, so idle workers spin on a generation counter for up to
+//! [`SPIN`] (200 µs), then park until the next job unparks them (so a pool waiting on a slow
+//! caller does not burn a core). All shared state is behind `Mutex`/`RwLock`; the pool
 //! only sequences it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 /// How long a waiting thread spins before it yields or parks: longer than the caller's
 /// serial work between two minibatches (about 10 µs) and than an epoch's shuffle (about
-/// 100 µs at 6,000 rows), so a worker is still spinning when the next job comes. Measured in time, not in `pause`s: a `pause` takes about 140 cycles on
-/// recent Intel and AMD cores but 3 on AMD's Zen 1, where 500 of them (the earlier count)
-/// were under a microsecond, and every minibatch then paid an unpark.
+/// 100 µs at 6,000 rows), so a worker is still spinning when the next job comes. Measured
+/// in time, not in `pause`s: a `pause` takes about 140 cycles on recent Intel and AMD cores
+/// but 3 on AMD's Zen 1, where 500 of them (the earlier count) were under a microsecond, and
+/// every minibatch then paid an unpark.
 const SPIN: Duration = Duration::from_micros(200);
 
 /// Spins on `busy` until it returns false or [`SPIN`] has passed; true when it is still busy.
