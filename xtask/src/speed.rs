@@ -278,23 +278,31 @@ fn cli_pairs(
         "-o".into(),
         output.display().to_string(),
     ];
-    let mut pairs: Vec<CliPair> = Vec::new();
-    while !stats::enough(
-        &pairs
-            .iter()
-            .map(|p| p.predict.seconds.max(p.generate.seconds))
-            .collect::<Vec<_>>(),
-    ) {
-        progress(&format!(
-            "fivedreg generate and predict, {rows} rows, pair {}",
-            pairs.len() + 1
-        ));
-        let load = load_average();
-        pairs.push(CliPair {
-            load_average: load,
-            generate: child::run_measured(binary, &generate, workdir)?,
-            predict: child::run_measured(binary, &predict, workdir)?,
-        });
+    pairs_until_enough(
+        &format!("fivedreg generate and predict, {rows} rows"),
+        |p: &CliPair| p.predict.seconds.max(p.generate.seconds),
+        |load_average| {
+            Ok(CliPair {
+                load_average,
+                generate: child::run_measured(binary, &generate, workdir)?,
+                predict: child::run_measured(binary, &predict, workdir)?,
+            })
+        },
+    )
+}
+
+/// Runs pairs (`pair`, given the load average read before it, after a progress line naming
+/// `what` and the pair's number) until [`stats::enough`] is satisfied by the pairs' longest
+/// runs (`longest`).
+fn pairs_until_enough<P>(
+    what: &str,
+    longest: impl Fn(&P) -> f64,
+    mut pair: impl FnMut(f64) -> Result<P>,
+) -> Result<Vec<P>> {
+    let mut pairs: Vec<P> = Vec::new();
+    while !stats::enough(&pairs.iter().map(&longest).collect::<Vec<_>>()) {
+        progress(&format!("{what}, pair {}", pairs.len() + 1));
+        pairs.push(pair(load_average())?);
     }
     Ok(pairs)
 }
@@ -345,30 +353,23 @@ fn ensemble_pairs(
         workdir.join("ensemble-1.fdr"),
         workdir.join("ensemble-0.fdr"),
     );
-    let mut pairs: Vec<EnsemblePair> = Vec::new();
-    while !stats::enough(
-        &pairs
-            .iter()
-            .map(|p| p.one_thread.seconds.max(p.default_threads.seconds))
-            .collect::<Vec<_>>(),
-    ) {
-        progress(&format!(
-            "fivedreg train --ensemble {ENSEMBLE_MEMBERS}, {rows} rows, pair {}",
-            pairs.len() + 1
-        ));
-        let load = load_average();
-        pairs.push(EnsemblePair {
-            load_average: load,
-            one_thread: train(1, &one_model)?,
-            default_threads: train(0, &all_model)?,
-        });
-        let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
-        ensure!(
-            read(&one_model)? == read(&all_model)?,
-            "the ensemble's model file differs between one thread and every core"
-        );
-    }
-    Ok(pairs)
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    pairs_until_enough(
+        &format!("fivedreg train --ensemble {ENSEMBLE_MEMBERS}, {rows} rows"),
+        |p: &EnsemblePair| p.one_thread.seconds.max(p.default_threads.seconds),
+        |load_average| {
+            let pair = EnsemblePair {
+                load_average,
+                one_thread: train(1, &one_model)?,
+                default_threads: train(0, &all_model)?,
+            };
+            ensure!(
+                read(&one_model)? == read(&all_model)?,
+                "the ensemble's model file differs between one thread and every core"
+            );
+            Ok(pair)
+        },
+    )
 }
 
 /// Runs every measurement, writes `<out>/SPEED.md` and prints the figures.

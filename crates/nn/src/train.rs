@@ -462,46 +462,6 @@ fn train_adam(
         EarlyStopping::on_loss(p.tol, p.patience)
     };
     let mut history = TrainingHistory::empty(p.max_epochs, validation.is_some());
-    // What follows an epoch whose validation R² is known (`None` without validation
-    // samples), with `weights` the network after it: the history, the callback, the stopping
-    // rule and the best weights. `Ok(true)`: training stops here.
-    let mut finish = |epoch: usize,
-                      loss: f64,
-                      validation_r2: Option<f64>,
-                      weights: &[f32],
-                      history: &mut TrainingHistory|
-     -> Result<bool> {
-        if let Some(r2) = validation_r2 {
-            if !r2.is_finite() {
-                return Err(NnError::Diverged { epoch, loss });
-            }
-            history.validation_r2.push(r2);
-        }
-        history.epochs = epoch;
-        history.train_loss.push(loss);
-        on_epoch(&EpochStats {
-            member: 0,
-            epoch,
-            train_loss: loss,
-            validation_r2,
-        });
-        let observation = match validation_r2 {
-            Some(r2) if p.early_stopping => rule.observe(r2),
-            _ => rule.observe(loss),
-        };
-        if p.early_stopping {
-            if observation.is_best {
-                best_params.copy_from_slice(weights);
-                history.best_epoch = epoch;
-            }
-        } else {
-            history.best_epoch = epoch;
-        }
-        if observation.stop {
-            history.stop_reason = StopReason::NoImprovement;
-        }
-        Ok(observation.stop)
-    };
     let outcome = with_pool(threads, &trainer, |pool| -> Result<()> {
         for epoch in 1..=p.max_epochs {
             let loss = run.epoch(pool, epoch)?;
@@ -515,8 +475,34 @@ fn train_adam(
             } else {
                 None
             };
-            let model = read(&trainer.model);
-            if finish(epoch, loss, validation_r2, &model.params, &mut history)? {
+            if let Some(r2) = validation_r2 {
+                if !r2.is_finite() {
+                    return Err(NnError::Diverged { epoch, loss });
+                }
+                history.validation_r2.push(r2);
+            }
+            history.epochs = epoch;
+            history.train_loss.push(loss);
+            on_epoch(&EpochStats {
+                member: 0,
+                epoch,
+                train_loss: loss,
+                validation_r2,
+            });
+            let observation = match validation_r2 {
+                Some(r2) if p.early_stopping => rule.observe(r2),
+                _ => rule.observe(loss),
+            };
+            if p.early_stopping {
+                if observation.is_best {
+                    best_params.copy_from_slice(&read(&trainer.model).params);
+                    history.best_epoch = epoch;
+                }
+            } else {
+                history.best_epoch = epoch;
+            }
+            if observation.stop {
+                history.stop_reason = StopReason::NoImprovement;
                 break;
             }
         }
