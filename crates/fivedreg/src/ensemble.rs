@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::kernel::RbfModel;
 use crate::options::KernelOptions;
-use fivedreg_nn::{EpochStats, MlpParams, MlpValidParams, Samples, Trained};
+use fivedreg_nn::{EpochStats, Member, MlpParams, MlpValidParams, Samples, Solver, Trained};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
@@ -80,6 +80,35 @@ fn gather(data: &MemberData<'_>, rows: impl Iterator<Item = usize>) -> (Vec<f32>
     (x, y)
 }
 
+/// Member `m`'s rows: every row but fold `m`'s to train on (x, y), fold `m`'s to hold out
+/// (x, y).
+struct FoldRows {
+    train: (Vec<f32>, Vec<f32>),
+    held_out: (Vec<f32>, Vec<f32>),
+}
+
+impl FoldRows {
+    fn of(data: &MemberData<'_>, folds: &[Vec<usize>], m: usize) -> FoldRows {
+        let held_out = &folds[m];
+        let mut is_held_out = vec![false; data.y.len()];
+        held_out.iter().for_each(|&i| is_held_out[i] = true);
+        FoldRows {
+            train: gather(data, (0..data.y.len()).filter(|&i| !is_held_out[i])),
+            held_out: gather(data, held_out.iter().copied()),
+        }
+    }
+
+    fn data(&self, n_features: usize) -> MemberData<'_> {
+        MemberData {
+            x: &self.train.0,
+            y: &self.train.1,
+            validation_x: &self.held_out.0,
+            validation_y: &self.held_out.1,
+            n_features,
+        }
+    }
+}
+
 /// Trains member `m`: every row but fold `m`'s, watching fold `m`.
 fn train_member(
     params: &MlpValidParams,
@@ -89,31 +118,63 @@ fn train_member(
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<Trained> {
     let params = member_params(params, m)?;
-    let held_out = &folds[m];
-    let mut is_held_out = vec![false; data.y.len()];
-    held_out.iter().for_each(|&i| is_held_out[i] = true);
-    let (train_x, train_y) = gather(data, (0..data.y.len()).filter(|&i| !is_held_out[i]));
-    let (validation_x, validation_y) = gather(data, held_out.iter().copied());
-    let member = MemberData {
-        x: &train_x,
-        y: &train_y,
-        validation_x: &validation_x,
-        validation_y: &validation_y,
-        n_features: data.n_features,
-    };
-    train_single(&params, &member, on_epoch)
+    let rows = FoldRows::of(data, folds, m);
+    train_single(&params, &rows.data(data.n_features), on_epoch)
+}
+
+/// Trains Adam members with early stopping in step, stopped together by their pooled
+/// held-out score (see [`fivedreg_nn::train_together`]).
+fn train_members_together(
+    params: &MlpValidParams,
+    data: &MemberData<'_>,
+    folds: &[Vec<usize>],
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<Vec<Trained>> {
+    let k = folds.len();
+    let member_params: Vec<MlpValidParams> = (0..k)
+        .map(|m| member_params(params, m))
+        .collect::<Result<_>>()?;
+    let rows: Vec<FoldRows> = (0..k).map(|m| FoldRows::of(data, folds, m)).collect();
+    let nf = data.n_features;
+    let members: Vec<Member<'_>> = member_params
+        .iter()
+        .zip(&rows)
+        .map(|(params, rows)| Member {
+            params,
+            train: Samples {
+                x: &rows.train.0,
+                y: &rows.train.1,
+                n_features: nf,
+            },
+            validation: Samples {
+                x: &rows.held_out.0,
+                y: &rows.held_out.1,
+                n_features: nf,
+            },
+        })
+        .collect();
+    Ok(fivedreg_nn::train_together(
+        &members,
+        params.resolved_threads(),
+        on_epoch,
+    )?)
 }
 
 /// Trains one member per fold, on up to `params`' thread count of threads at once (each
-/// member on one thread). Which thread trains a member never changes it, so the result is
-/// the same whatever the thread count. `on_epoch` is called on the caller's thread, with the
-/// epochs of all members as they come.
+/// member on one thread). Adam members with early stopping train in step and stop together
+/// on their pooled held-out score; the others each train to their own end. Which thread
+/// trains a member never changes it, so the result is the same whatever the thread count.
+/// `on_epoch` is called on the caller's thread, with the epochs of all members as they come.
 pub(crate) fn train_members(
     params: &MlpValidParams,
     data: &MemberData<'_>,
     folds: &[Vec<usize>],
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<Vec<Trained>> {
+    let p = params.params();
+    if p.solver == Solver::Adam && p.early_stopping {
+        return train_members_together(params, data, folds, on_epoch);
+    }
     let k = folds.len();
     let threads = params.resolved_threads().min(k).max(1);
     if threads == 1 {

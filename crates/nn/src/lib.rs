@@ -28,6 +28,7 @@ mod objective;
 mod params;
 mod pool;
 mod stopping;
+mod together;
 mod train;
 
 pub use lbfgs::{minimize, LbfgsLimits, Minimum};
@@ -38,6 +39,7 @@ pub use params::{
     MAX_PARAMETERS, MAX_THREADS, MAX_WIDTH,
 };
 pub use stopping::{EarlyStopping, Observation};
+pub use together::{train_together, Member};
 pub use train::{train, train_from};
 
 use serde::{Deserialize, Serialize};

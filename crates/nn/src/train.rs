@@ -23,7 +23,7 @@ struct ValidationPart {
 }
 
 #[derive(Clone, Copy)]
-enum Job {
+pub(crate) enum Job {
     /// Gradient of the minibatch `perm[start..start + len]`.
     Batch { start: usize, len: usize },
     /// Residual sum of squares on the validation samples.
@@ -31,7 +31,7 @@ enum Job {
 }
 
 /// Everything the threads share during one training run.
-struct Trainer<'a> {
+pub(crate) struct Trainer<'a> {
     layout: Layout,
     train: Samples<'a>,
     validation: Option<Samples<'a>>,
@@ -84,7 +84,12 @@ impl ValidationPart {
 }
 
 impl<'a> Trainer<'a> {
-    fn new(mlp: &Mlp, train: Samples<'a>, validation: Option<Samples<'a>>, batch: usize) -> Self {
+    pub(crate) fn new(
+        mlp: &Mlp,
+        train: Samples<'a>,
+        validation: Option<Samples<'a>>,
+        batch: usize,
+    ) -> Self {
         let layout = Layout::of(mlp);
         let shard_rows = batch.div_ceil(SHARDS);
         let model = Model::new(&layout, mlp);
@@ -146,15 +151,14 @@ impl<'a> Trainer<'a> {
         crate::objective::sum_shards(&self.shards, grad, |s| (&s.grad, s.sq_err))
     }
 
-    /// R² of the current weights on the validation samples (`ss_tot` precomputed).
-    fn validation_r2(&self, pool: &Pool<'_, Job, Self>, pooled: bool, ss_tot: f64) -> f64 {
+    /// The residual sum of squares of the current weights on the validation samples.
+    fn validation_ss_res(&self, pool: &Pool<'_, Job, Self>, pooled: bool) -> f64 {
         if pooled {
             pool.dispatch(Job::Validate);
         } else {
             pool.run_inline(Job::Validate);
         }
-        let ss_res: f64 = self.validation_parts.iter().map(|p| lock(p).ss_res).sum();
-        r2_from_sums(ss_res, ss_tot)
+        self.validation_parts.iter().map(|p| lock(p).ss_res).sum()
     }
 }
 
@@ -243,7 +247,7 @@ pub fn train_from(
 
 /// Checks the data against the parameters and the initial network; returns the validation
 /// samples to use (`None` when there are none).
-fn check_inputs<'v>(
+pub(crate) fn check_inputs<'v>(
     params: &MlpValidParams,
     initial: &Mlp,
     train: Samples<'_>,
@@ -353,10 +357,10 @@ impl Adam {
     }
 }
 
-/// The state of an Adam run that lives across epochs.
-struct AdamRun<'t, 'a> {
-    trainer: &'t Trainer<'a>,
-    params: &'t MlpParams,
+/// The state of an Adam run that lives across epochs (its [`Trainer`] apart, so that a pool
+/// can borrow the trainer while the run changes).
+struct AdamRun<'p> {
+    params: &'p MlpParams,
     batch: usize,
     adam: Adam,
     grad: Vec<f32>,
@@ -369,11 +373,15 @@ struct AdamRun<'t, 'a> {
     update_seconds: f64,
 }
 
-impl AdamRun<'_, '_> {
+impl AdamRun<'_> {
     /// One epoch: a new minibatch order, then one Adam step per minibatch. Returns the
     /// sample-weighted mean training loss.
-    fn epoch(&mut self, pool: &Pool<'_, Job, Trainer<'_>>, epoch: usize) -> Result<f64> {
-        let trainer = self.trainer;
+    fn epoch(
+        &mut self,
+        trainer: &Trainer<'_>,
+        pool: &Pool<'_, Job, Trainer<'_>>,
+        epoch: usize,
+    ) -> Result<f64> {
         let n = trainer.train.n_rows();
         if self.params.shuffle {
             fivedreg_rng::shuffle(&mut write(&trainer.perm), &mut self.rng);
@@ -425,6 +433,117 @@ impl AdamRun<'_, '_> {
     }
 }
 
+/// What one epoch of an [`AdamFit`] gave.
+pub(crate) struct EpochOutcome {
+    /// Sample-weighted mean training loss.
+    pub(crate) loss: f64,
+    /// The residual sum of squares and R² on the validation samples, when there are any.
+    pub(crate) validation: Option<(f64, f64)>,
+}
+
+/// One Adam training run, advanced an epoch at a time by its caller (who owns the stopping
+/// rule): the run's state, the best weights kept so far and the history.
+pub(crate) struct AdamFit<'p> {
+    run: AdamRun<'p>,
+    /// R²'s denominator on the validation samples.
+    ss_tot: f64,
+    best_params: Vec<f32>,
+    pub(crate) history: TrainingHistory,
+    started: Instant,
+}
+
+impl<'p> AdamFit<'p> {
+    pub(crate) fn new(p: &'p MlpParams, trainer: &Trainer<'_>, batch: usize) -> AdamFit<'p> {
+        let best_params = read(&trainer.model).params.clone();
+        AdamFit {
+            run: AdamRun {
+                params: p,
+                batch,
+                adam: Adam::new(p, trainer.layout.total),
+                grad: vec![0.0f32; trainer.layout.total],
+                w2: sum_squares(&best_params[..trainer.layout.n_weights]),
+                // Its own stream, so the minibatch order does not depend on how many draws
+                // the initialisation took.
+                rng: fivedreg_rng::rng(p.seed, Stream::Minibatch),
+                chooser: ModeChooser::new(),
+                batch_seconds: 0.0,
+                forward_seconds: 0.0,
+                update_seconds: 0.0,
+            },
+            ss_tot: total_sum_of_squares(trainer.validation),
+            best_params,
+            history: TrainingHistory::empty(p.max_epochs, trainer.validation.is_some()),
+            started: Instant::now(),
+        }
+    }
+
+    /// Trains epoch `epoch` (1-based) on `pool`'s threads, then scores the validation
+    /// samples; records both in the history.
+    pub(crate) fn epoch(
+        &mut self,
+        trainer: &Trainer<'_>,
+        pool: &Pool<'_, Job, Trainer<'_>>,
+        epoch: usize,
+    ) -> Result<EpochOutcome> {
+        let loss = self.run.epoch(trainer, pool, epoch)?;
+        let validation = if trainer.validation.is_some() {
+            let t0 = Instant::now();
+            // Pooled or not as the minibatches currently are (the same bits either way).
+            let pooled = pool.threads() > 1 && self.run.chooser.use_pool();
+            let ss_res = trainer.validation_ss_res(pool, pooled);
+            self.history.phase_seconds.validation += t0.elapsed().as_secs_f64();
+            let r2 = r2_from_sums(ss_res, self.ss_tot);
+            if !r2.is_finite() {
+                return Err(NnError::Diverged { epoch, loss });
+            }
+            self.history.validation_r2.push(r2);
+            Some((ss_res, r2))
+        } else {
+            None
+        };
+        self.history.epochs = epoch;
+        self.history.train_loss.push(loss);
+        Ok(EpochOutcome { loss, validation })
+    }
+
+    /// Keeps the current weights as the best, from epoch `epoch`.
+    pub(crate) fn keep_best(&mut self, trainer: &Trainer<'_>, epoch: usize) {
+        self.best_params
+            .copy_from_slice(&read(&trainer.model).params);
+        self.history.best_epoch = epoch;
+    }
+
+    /// The trained network: `initial` with the best weights kept (`keep_best`) or the last.
+    pub(crate) fn finish(mut self, trainer: Trainer<'_>, initial: Mlp, keep_best: bool) -> Trained {
+        let run = &self.run;
+        // Forward time is what the calling thread spent on the forward passes of the shards
+        // it ran; the rest of the batch time (its backward passes and waiting for the
+        // others) is backward.
+        self.history.phase_seconds.forward = run.forward_seconds;
+        self.history.phase_seconds.backward = (run.batch_seconds - run.forward_seconds).max(0.0);
+        self.history.phase_seconds.update = run.update_seconds;
+        let layout = trainer.layout;
+        let model = trainer
+            .model
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut mlp = initial;
+        mlp.read_flat(
+            &layout,
+            if keep_best {
+                &self.best_params
+            } else {
+                &model.params
+            },
+        );
+        self.history.seconds = self.started.elapsed().as_secs_f64();
+        Trained {
+            mlp,
+            history: self.history,
+        }
+    }
+}
+
 /// Adam over minibatches with early stopping (scikit-learn's `adam` solver).
 fn train_adam(
     params: &MlpValidParams,
@@ -433,101 +552,49 @@ fn train_adam(
     validation: Option<Samples<'_>>,
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<Trained> {
-    let started = Instant::now();
     let p = params.params();
     let n = train.n_rows();
     let batch = p.batch_size.unwrap_or(200).min(n);
     let threads = params.resolved_threads().min(SHARDS);
     let trainer = Trainer::new(&initial, train, validation, batch);
-    let ss_tot = total_sum_of_squares(validation);
-    let mut best_params = read(&trainer.model).params.clone();
-    let mut run = AdamRun {
-        trainer: &trainer,
-        params: p,
-        batch,
-        adam: Adam::new(p, trainer.layout.total),
-        grad: vec![0.0f32; trainer.layout.total],
-        w2: sum_squares(&best_params[..trainer.layout.n_weights]),
-        // Its own stream, so the minibatch order does not depend on how many draws the
-        // initialisation took.
-        rng: fivedreg_rng::rng(p.seed, Stream::Minibatch),
-        chooser: ModeChooser::new(),
-        batch_seconds: 0.0,
-        forward_seconds: 0.0,
-        update_seconds: 0.0,
-    };
+    let mut fit = AdamFit::new(p, &trainer, batch);
     let mut rule = if p.early_stopping {
         EarlyStopping::on_score(p.tol, p.patience)
     } else {
         EarlyStopping::on_loss(p.tol, p.patience)
     };
-    let mut history = TrainingHistory::empty(p.max_epochs, validation.is_some());
-    let outcome = with_pool(threads, &trainer, |pool| -> Result<()> {
+    with_pool(threads, &trainer, |pool| -> Result<()> {
         for epoch in 1..=p.max_epochs {
-            let loss = run.epoch(pool, epoch)?;
-            let validation_r2 = if validation.is_some() {
-                let t0 = Instant::now();
-                // Pooled or not as the minibatches currently are (the same bits either way).
-                let pooled = pool.threads() > 1 && run.chooser.use_pool();
-                let r2 = trainer.validation_r2(pool, pooled, ss_tot);
-                history.phase_seconds.validation += t0.elapsed().as_secs_f64();
-                Some(r2)
-            } else {
-                None
-            };
-            if let Some(r2) = validation_r2 {
-                if !r2.is_finite() {
-                    return Err(NnError::Diverged { epoch, loss });
-                }
-                history.validation_r2.push(r2);
-            }
-            history.epochs = epoch;
-            history.train_loss.push(loss);
+            let outcome = fit.epoch(&trainer, pool, epoch)?;
+            let validation_r2 = outcome.validation.map(|(_, r2)| r2);
             on_epoch(&EpochStats {
                 member: 0,
                 epoch,
-                train_loss: loss,
+                train_loss: outcome.loss,
                 validation_r2,
             });
             let observation = match validation_r2 {
                 Some(r2) if p.early_stopping => rule.observe(r2),
-                _ => rule.observe(loss),
+                _ => rule.observe(outcome.loss),
             };
             if p.early_stopping {
                 if observation.is_best {
-                    best_params.copy_from_slice(&read(&trainer.model).params);
-                    history.best_epoch = epoch;
+                    fit.keep_best(&trainer, epoch);
                 }
             } else {
-                history.best_epoch = epoch;
+                fit.history.best_epoch = epoch;
             }
             if observation.stop {
-                history.stop_reason = StopReason::NoImprovement;
+                fit.history.stop_reason = StopReason::NoImprovement;
                 break;
             }
         }
         Ok(())
-    });
-    outcome?;
-    // Forward time is what the calling thread spent on the forward passes of the shards it
-    // ran; the rest of the batch time (its backward passes and waiting for the others) is
-    // backward.
-    history.phase_seconds.forward = run.forward_seconds;
-    history.phase_seconds.backward = (run.batch_seconds - run.forward_seconds).max(0.0);
-    history.phase_seconds.update = run.update_seconds;
-    let model = trainer
-        .model
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut mlp = initial;
+    })?;
     if p.early_stopping {
-        mlp.read_flat(&trainer.layout, &best_params);
-        history.best_validation_r2 = Some(rule.best());
-    } else {
-        mlp.read_flat(&trainer.layout, &model.params);
+        fit.history.best_validation_r2 = Some(rule.best());
     }
-    history.seconds = started.elapsed().as_secs_f64();
-    Ok(Trained { mlp, history })
+    Ok(fit.finish(trainer, initial, p.early_stopping))
 }
 
 #[cfg(test)]
