@@ -4,7 +4,7 @@ against fivedreg's default, --ensemble 8 and --auto, for docs/accuracy/seeds.md.
     python scripts/accuracy_splits.py FIRST LAST   (splits FIRST..LAST-1)
 
 with FIVEDREG (default target/release/fivedreg) and, optionally, FIVEDREG_OLD (an earlier
-build, for its --auto column) in the environment.
+build, for its --ensemble 8 and --auto columns) in the environment.
 """
 import json
 import os
@@ -39,7 +39,7 @@ for split in range(int(sys.argv[1]), int(sys.argv[2])):
     row["gp"] = A.r2(y[te], gp.fit(X[tr], y[tr]).predict(X[te]))
     for b, path in bins.items():
         for v, flags in variants.items():
-            if b == "old" and v != "auto": continue
+            if b == "old" and v == "default": continue
             subprocess.run([path, "train", train_csv, "-o", model, *flags], check=True, capture_output=True)
             out = subprocess.run([path, "evaluate", model, test_csv, "--json"], check=True, capture_output=True, text=True).stdout
             row[f"{b} {v}"] = json.loads(out)["r2"]

@@ -126,7 +126,8 @@ pub struct TrainArgs {
     /// Train an ensemble of K networks (1 to 64; 1 is a single network): each holds out one
     /// of K folds of the training and validation rows, they differ in seed too, and their
     /// spread, calibrated on the held-out folds, gives `predict --std`. Members train in
-    /// parallel, one per core.
+    /// parallel, one per core; with Adam and early stopping they train in step and all stop
+    /// on their pooled held-out R², each keeping its weights of the best pooled epoch.
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub ensemble: Option<usize>,
     /// Choose the model automatically: 5-fold cross-validation over a small list of

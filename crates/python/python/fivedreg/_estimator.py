@@ -212,9 +212,11 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         Most loss evaluations of L-BFGS.
     ensemble : int, default=1
         Networks trained (1 to 64). Above 1, the rows are cut into ``ensemble`` folds and
-        each member holds one out (for its early stopping, and to calibrate the members'
+        each member holds one out (for early stopping, and to calibrate the members'
         spread into the standard deviation ``predict(X, return_std=True)`` returns);
-        ``validation_fraction`` is then unused. Predictions are the members' mean.
+        ``validation_fraction`` is then unused. With Adam and early stopping the members
+        train in step and all stop on their pooled held-out R², each keeping its weights of
+        the best pooled epoch. Predictions are the members' mean.
     auto : bool, default=False
         Choose the model as ``fivedreg train --auto`` does: 5-fold cross-validation over a
         short list of solvers, sizes, penalties and learning rates within ``budget``
