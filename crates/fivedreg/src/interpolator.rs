@@ -106,7 +106,8 @@ pub struct TrainingHistoryRecord {
     pub validation_r2: Vec<f64>,
     /// 1-based epoch whose weights were kept.
     pub best_epoch: usize,
-    /// Best validation R².
+    /// Best validation R² (for Adam members with early stopping, which stop together: the
+    /// members' pooled held-out R² at the kept epoch, the same for every member).
     pub best_validation_r2: Option<f64>,
     /// Why training ended.
     pub stop_reason: StopReason,

@@ -67,8 +67,9 @@ impl Work<usize> for Members<'_> {
 /// no-improvement rule on that score (`tol`, `patience`) stops them all; each member keeps
 /// its weights of the epoch with the best pooled score.
 ///
-/// Each member's history records its own epochs and its own held-out R²; its `best_epoch` is
-/// the pooled best, and its `best_validation_r2` its own R² at that epoch. The result is the
+/// Each member's history records its own epochs and its own held-out R² per epoch; its
+/// `best_epoch` is the pooled best, and its `best_validation_r2` the pooled R² there (the
+/// score that chose the epoch, the same for every member). The result is the
 /// same whatever `threads` is. `on_epoch` is called on the calling thread, member by member
 /// in order, after each epoch.
 pub fn train_together(
@@ -171,10 +172,7 @@ pub fn train_together(
                 .into_inner()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             fit.history.stop_reason = stop_reason;
-            let best = fit.history.best_epoch;
-            fit.history.best_validation_r2 = best
-                .checked_sub(1)
-                .and_then(|i| fit.history.validation_r2.get(i).copied());
+            fit.history.best_validation_r2 = Some(rule.best());
             fit.finish(trainer, initial, true)
         })
         .collect())
