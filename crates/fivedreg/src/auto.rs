@@ -300,22 +300,29 @@ fn search_flops(d: usize) -> f64 {
     evaluations * 3.0 * rows.powi(3) * 2.0 / 3.0
 }
 
-/// Rough floating-point operations of one [`marginal_likelihood_search`] on `pool` rows:
-/// at most 50 evaluations on the first subsample and, with `refine`, 8 on the second, each a
-/// Cholesky factorisation and an inverse (about 0.9 m³ for m rows).
-fn likelihood_flops(pool: usize, refine: bool) -> f64 {
+/// Rough floating-point operations of the two stages of one [`marginal_likelihood_search`]
+/// on `pool` rows: at most 50 evaluations on the first subsample and 8 on the second (its
+/// refinement, only when the pool is larger than the first subsample), each a Cholesky
+/// factorisation and an inverse (about 0.9 m³ for m rows).
+fn likelihood_stage_flops(pool: usize) -> (f64, f64) {
     let first = pool.min(LIKELIHOOD_ROWS) as f64;
-    let second = if refine && pool > LIKELIHOOD_ROWS {
+    let second = if pool > LIKELIHOOD_ROWS {
         pool.min(LIKELIHOOD_REFINE_ROWS) as f64
     } else {
         0.0
     };
-    0.9 * (50.0 * first.powi(3) + 8.0 * second.powi(3))
+    (0.9 * 50.0 * first.powi(3), 0.9 * 8.0 * second.powi(3))
 }
 
-/// The likelihood search's operations run at about this fraction of the rate of a kernel
-/// fit's LU (measured here: smaller products, and an inverse on top of the factorisation).
-const LIKELIHOOD_RATE: f64 = 0.5;
+/// The likelihood search's stages run at about these multiples of the rate of a kernel
+/// fit's LU, as measured here (2 threads, Friedman #3's 1,600 rows, 2026-12-01: the kernel
+/// fit 9.9 GFLOP/s; the first stage 0.97 s for its 9.7 GFLOP counted; the refinement 1.44 s
+/// for its 29.5, its products being larger and its evaluations fewer than counted). Each is
+/// set 10% below what was measured, so that the estimate errs long. (The single rate of 0.5
+/// used before made the refinement look 3.3 times its cost, and `--auto` skipped it on
+/// every 2,000-row set here.)
+const FIRST_STAGE_RATE: f64 = 0.9;
+const REFINE_STAGE_RATE: f64 = 1.8;
 
 /// The pooled training rows a kernel candidate of `base` fits (the training and
 /// validation rows of the split), standardized as its fit standardizes them: features and
@@ -410,16 +417,17 @@ impl Interpolator {
                 let estimate = if slot == 2 {
                     // Seconds per operation: at the rate the last kernel fit ran, once there
                     // is one.
-                    let per_flop = cost[2]
-                        .map_or(1.0 / KERNEL_FLOPS_PER_CORE, |fit| fit / fit_flops)
-                        / LIKELIHOOD_RATE;
+                    let per_flop =
+                        cost[2].map_or(1.0 / KERNEL_FLOPS_PER_CORE, |fit| fit / fit_flops);
                     let fit = cost[2].unwrap_or(first_fit_seconds);
                     let search = match (candidate.search, gaussian) {
                         (false, _) => 0.0,
                         (true, true) => {
-                            let refined = per_flop * likelihood_flops(pool_rows, true);
-                            refine = elapsed + fit + refined <= auto.budget_seconds;
-                            per_flop * likelihood_flops(pool_rows, refine)
+                            let (first, second) = likelihood_stage_flops(pool_rows);
+                            let first = per_flop * first / FIRST_STAGE_RATE;
+                            let refined = per_flop * second / REFINE_STAGE_RATE;
+                            refine = elapsed + fit + first + refined <= auto.budget_seconds;
+                            first + if refine { refined } else { 0.0 }
                         }
                         (true, false) => search_cost.unwrap_or(first_search_seconds),
                     };
