@@ -232,3 +232,53 @@ fn a_candidate_the_data_cannot_support_drops_out() {
         "{board:?}"
     );
 }
+
+/// Adam members with early stopping stop together: every member keeps the same epoch, and
+/// the score that chose it (the pooled held-out R², in the network's scaled units) is the
+/// ensemble's held-out R² in the user's units, down to two-row folds and folds whose
+/// targets are all equal.
+#[test]
+fn members_in_step_keep_one_epoch_chosen_by_the_ensembles_held_out_r2() {
+    let friedman = data(400, 3, 0.5);
+    let tiny = data(16, 4, 0.5);
+    // Targets all 10 but three: most of the eight two-row folds hold equal targets (their
+    // own R² undefined), the pooled rows do not.
+    let mostly_constant = {
+        let x = friedman.features()[..16 * 5].to_vec();
+        let y: Vec<f64> = (0..16).map(|i| if i < 3 { 11.0 } else { 10.0 }).collect();
+        Dataset::new((1..=5).map(|i| format!("x{i}")).collect(), "y".into(), x, y).unwrap()
+    };
+    for (name, d, k) in [
+        ("400 rows", &friedman, 5),
+        ("16 rows", &tiny, 8),
+        ("mostly constant", &mostly_constant, 8),
+    ] {
+        let options = FitOptions {
+            ensemble: k,
+            split: SplitFractions::new(1.0, 0.0, 0.0).unwrap(),
+            network: MlpParams {
+                patience: 5,
+                ..small_network()
+            },
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        let model = Interpolator::fit(d, &options, &mut |_| {})
+            .unwrap()
+            .interpolator;
+        let e = model.summary().ensemble.as_ref().unwrap();
+        let best = e.members[0].best_epoch;
+        assert!(best >= 1, "{name}");
+        for m in &e.members {
+            assert_eq!(m.best_epoch, best, "{name}: one kept epoch");
+            assert_eq!(m.epochs, e.members[0].epochs, "{name}: one stop");
+            let pooled = m.best_validation_r2.unwrap();
+            assert!(
+                (pooled - e.heldout_r2).abs() <= 1e-5 * e.heldout_r2.abs().max(1.0),
+                "{name}: pooled {pooled} against the held-out R² {}",
+                e.heldout_r2
+            );
+        }
+    }
+}
