@@ -37,7 +37,7 @@ mod scalar;
 
 pub use elementwise::{
     adam_update, add_assign, any_within, bias_grad, div_assign, l2_mean_grad, sum_squares,
-    AdamStep, WITHIN_LANES,
+    transpose, AdamStep, WITHIN_LANES,
 };
 pub use gemm::{active_simd, detected_simd, set_simd_limit, Simd};
 pub use scalar::times_power_of_two;
@@ -174,22 +174,6 @@ pub fn weight_grad(
         },
         out,
     );
-}
-
-/// Writes the transpose of row-major `src` (`rows × cols`) into `dst` (`cols × rows`).
-///
-/// # Panics
-/// When a slice is shorter than its shape says.
-pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
-    assert!(
-        src.len() >= rows * cols && dst.len() >= rows * cols,
-        "transpose: slice too short"
-    );
-    for r in 0..rows {
-        for c in 0..cols {
-            dst[c * rows + r] = src[r * cols + c];
-        }
-    }
 }
 
 /// Plain row-major product `out = a · b` (`m × k` times `k × n`) with the same kernel as the
