@@ -384,9 +384,10 @@ impl Interpolator {
         // L-BFGS), seconds of the last kernel fit (a searched candidate's halved: its
         // search costs about as much as its fit).
         let mut cost: [Option<f64>; 3] = [None, None, None];
-        let cores = fivedreg_nn::resolve_threads(0) as f64;
-        // The threads the user allows, for the likelihood search.
+        // The threads the user allows: for the members, the folds' kernel fits and the
+        // searches.
         let threads = fivedreg_nn::resolve_threads(auto.base.network.threads);
+        let cores = threads as f64;
         let first_fit_seconds =
             kernel_flops(pool_rows, auto.folds) / (KERNEL_FLOPS_PER_CORE * cores);
         let first_search_seconds =
@@ -463,6 +464,7 @@ impl Interpolator {
                             kernel.kernel,
                             kernel.smoothing,
                             auto.base.network.seed,
+                            threads,
                         )
                     }
                 });

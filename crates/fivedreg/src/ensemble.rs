@@ -231,9 +231,11 @@ pub(crate) fn train_members(
         .collect()
 }
 
-/// Fits one kernel model per fold, on the rows that may be centres (`is_center`) outside
-/// the fold (`x` standardized, f64; `y` standardized), the folds in parallel, one per core
-/// (each fit is the same whatever thread runs it).
+/// Fits the final kernel model on every row that may be a centre (`is_center`), and one
+/// per fold on those rows outside the fold (`x` standardized, f64; `y` standardized); the
+/// fits run in parallel on up to `threads` threads, the final (largest) first so that the
+/// folds fill in around it. Each fit is the same whatever thread runs it. Returns the final
+/// model and the fold models.
 pub(crate) fn fit_kernels(
     x: &[f64],
     y: &[f64],
@@ -241,10 +243,14 @@ pub(crate) fn fit_kernels(
     folds: &[Vec<usize>],
     is_center: &[bool],
     kernel: &KernelOptions,
-) -> Result<Vec<RbfModel>> {
-    let fit_one = |m: usize| -> Result<RbfModel> {
+    threads: usize,
+) -> Result<(RbfModel, Vec<RbfModel>)> {
+    // Job 0 is the final model (no row held out), job m + 1 the model without fold m.
+    let fit_one = |job: usize| -> Result<RbfModel> {
         let mut held_out = vec![false; y.len()];
-        folds[m].iter().for_each(|&i| held_out[i] = true);
+        if let Some(fold) = job.checked_sub(1).map(|m| &folds[m]) {
+            fold.iter().for_each(|&i| held_out[i] = true);
+        }
         let rows: Vec<usize> = (0..y.len())
             .filter(|&i| is_center[i] && !held_out[i])
             .collect();
@@ -255,45 +261,56 @@ pub(crate) fn fit_kernels(
         let ys: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
         RbfModel::fit(&xs, &ys, n_features, kernel.kernel, kernel.smoothing)
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(folds.len());
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<RbfModel>>> = (0..folds.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let next = &next;
-                let fit_one = &fit_one;
-                scope.spawn(move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let m = next.fetch_add(1, Ordering::Relaxed);
-                        if m >= folds.len() {
-                            break;
-                        }
-                        done.push((m, fit_one(m)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        for worker in workers {
-            match worker.join() {
-                Ok(done) => done.into_iter().for_each(|(m, r)| results[m] = Some(r)),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    results
+    let mut fitted = crate::parallel::map_jobs(folds.len() + 1, threads, fit_one)
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(Error::Inconsistent("a fold was not fitted".into()))))
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let full = fitted.remove(0);
+    Ok((full, fitted))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::folds;
+    use super::{fit_kernels, folds};
+    use crate::kernel::{RbfKernel, RbfModel};
+    use crate::options::KernelOptions;
+
+    #[test]
+    fn the_kernel_fits_are_the_final_and_the_fold_models_whatever_the_thread_count() {
+        let (n, d) = (60, 2);
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| ((i * 37 % 101) as f64 / 50.0) - 1.0)
+            .collect();
+        let y: Vec<f64> = x
+            .chunks_exact(d)
+            .map(|r| r[0].sin() + r[1] * r[1])
+            .collect();
+        // Every third row may not be a centre.
+        let is_center: Vec<bool> = (0..n).map(|i| i % 3 != 0).collect();
+        let folds = folds(n, 4, 9).unwrap();
+        let kernel = KernelOptions {
+            kernel: RbfKernel::Cubic,
+            smoothing: 1e-3,
+        };
+        let fit_on = |keep: &dyn Fn(usize) -> bool| {
+            let rows: Vec<usize> = (0..n).filter(|&i| is_center[i] && keep(i)).collect();
+            let xs: Vec<f64> = rows
+                .iter()
+                .flat_map(|&i| x[i * d..(i + 1) * d].to_vec())
+                .collect();
+            let ys: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+            RbfModel::fit(&xs, &ys, d, kernel.kernel, kernel.smoothing).unwrap()
+        };
+        let full = fit_on(&|_| true);
+        let per_fold: Vec<RbfModel> = folds
+            .iter()
+            .map(|fold| fit_on(&|i| !fold.contains(&i)))
+            .collect();
+        for threads in [1, 2, 3] {
+            let (f, m) = fit_kernels(&x, &y, d, &folds, &is_center, &kernel, threads).unwrap();
+            assert_eq!(f, full, "{threads} threads");
+            assert_eq!(m, per_fold, "{threads} threads");
+        }
+    }
 
     #[test]
     fn folds_partition_the_rows_evenly_and_depend_on_the_seed_only() {

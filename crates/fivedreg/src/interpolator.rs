@@ -688,21 +688,15 @@ impl Interpolator {
                         .iter()
                         .for_each(|&i| is_center[i] = true);
                 }
-                let fold_kernels =
-                    ensemble::fit_kernels(&x64, &y64, n_features, folds, &is_center, kernel)?;
-                let centers: Vec<usize> = (0..y64.len()).filter(|&i| is_center[i]).collect();
-                let center_x: Vec<f64> = centers
-                    .iter()
-                    .flat_map(|&i| x64[i * n_features..(i + 1) * n_features].iter().copied())
-                    .collect();
-                let center_y: Vec<f64> = centers.iter().map(|&i| y64[i]).collect();
-                // The final model: every centre, no fold held out.
-                let full = RbfModel::fit(
-                    &center_x,
-                    &center_y,
+                // The final model (every centre, no fold held out) and the fold models.
+                let (full, fold_kernels) = ensemble::fit_kernels(
+                    &x64,
+                    &y64,
                     n_features,
-                    kernel.kernel,
-                    kernel.smoothing,
+                    folds,
+                    &is_center,
+                    kernel,
+                    options.network().resolved_threads(),
                 )?;
                 fold_models = Some(Members::Kernels(fold_kernels));
                 let history = TrainingHistory {

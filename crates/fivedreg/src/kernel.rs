@@ -298,15 +298,15 @@ const SEARCH_SMOOTHING_STEPS: [f64; 3] = [10.0, 10.0, 3.0];
 
 /// Sum of squared held-out errors of `kernel` at `smoothing` on `x` (row-major, `d` wide)
 /// with each input multiplied by its weight, over `folds` (fold `m` predicted by a model
-/// fitted on the other folds).
+/// fitted on the other folds), the folds on up to `threads` threads.
 fn held_out_sse(
     x: &[f64],
     y: &[f64],
     d: usize,
     folds: &[Vec<usize>],
     weights: &[f64],
-    kernel: RbfKernel,
-    smoothing: f64,
+    (kernel, smoothing): (RbfKernel, f64),
+    threads: usize,
 ) -> Result<f64> {
     let weighted: Vec<f64> = x
         .chunks_exact(d)
@@ -338,22 +338,10 @@ fn held_out_sse(
             .sum::<f64>())
     };
     // The folds in parallel; summed in fold order, so the result is the same whatever the
-    // core count.
-    let per_fold: Vec<Result<f64>> = std::thread::scope(|scope| {
-        let fold_sse = &fold_sse;
-        let handles: Vec<_> = (1..folds.len())
-            .map(|m| scope.spawn(move || fold_sse(m)))
-            .collect();
-        let mut results = vec![fold_sse(0)];
-        for handle in handles {
-            results.push(match handle.join() {
-                Ok(r) => r,
-                Err(panic) => std::panic::resume_unwind(panic),
-            });
-        }
-        results
-    });
-    per_fold.into_iter().sum()
+    // thread count.
+    crate::parallel::map_jobs(folds.len(), threads, fold_sse)
+        .into_iter()
+        .sum()
 }
 
 /// Chooses a weight per input (each standardized input is multiplied by its weight before
@@ -363,8 +351,9 @@ fn held_out_sse(
 /// `y` (standardized), cut into 3 folds, both drawn from `seed`; starting from weights 1
 /// and `smoothing`, each of three sweeps tries dividing and multiplying the smoothing (by
 /// 10, 10, then 3), then halving and doubling each weight in turn, keeping a change only
-/// when it lowers the held-out error. Deterministic: the same inputs and seed give the same result. Fails when the
-/// starting point's kernel system is singular.
+/// when it lowers the held-out error. The folds run on up to `threads` threads.
+/// Deterministic: the same inputs and seed give the same result whatever `threads` is.
+/// Fails when the starting point's kernel system is singular.
 pub(crate) fn search_input_weights(
     x: &[f64],
     y: &[f64],
@@ -372,6 +361,7 @@ pub(crate) fn search_input_weights(
     kernel: RbfKernel,
     smoothing: f64,
     seed: u64,
+    threads: usize,
 ) -> Result<(Vec<f64>, f64)> {
     let (xs, ys) = seeded_subsample(x, y, d, SEARCH_ROWS, seed);
     let mut folds = vec![Vec::new(); SEARCH_FOLDS];
@@ -380,11 +370,11 @@ pub(crate) fn search_input_weights(
     }
     let mut weights = vec![1.0; d];
     let mut smoothing = smoothing;
-    let mut best = held_out_sse(&xs, &ys, d, &folds, &weights, kernel, smoothing)?;
+    let mut best = held_out_sse(&xs, &ys, d, &folds, &weights, (kernel, smoothing), threads)?;
     for step in SEARCH_SMOOTHING_STEPS {
         for factor in [1.0 / step, step] {
             let trial = smoothing * factor;
-            if let Ok(sse) = held_out_sse(&xs, &ys, d, &folds, &weights, kernel, trial) {
+            if let Ok(sse) = held_out_sse(&xs, &ys, d, &folds, &weights, (kernel, trial), threads) {
                 if sse < best {
                     best = sse;
                     smoothing = trial;
@@ -396,7 +386,9 @@ pub(crate) fn search_input_weights(
                 let mut trial = weights.clone();
                 trial[j] *= factor;
                 // A trial whose system is singular is simply not taken.
-                if let Ok(sse) = held_out_sse(&xs, &ys, d, &folds, &trial, kernel, smoothing) {
+                if let Ok(sse) =
+                    held_out_sse(&xs, &ys, d, &folds, &trial, (kernel, smoothing), threads)
+                {
                     if sse < best {
                         best = sse;
                         weights = trial;
@@ -654,12 +646,12 @@ mod tests {
         let n = 240;
         let x = scattered_square(n);
         let y: Vec<f64> = x.chunks(2).map(|r| (2.0 * r[0]).sin()).collect();
-        let (w, s) = search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5).unwrap();
+        let (w, s) = search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5, 2).unwrap();
         assert!(w[0] > w[1], "{w:?}");
         assert!(s > 0.0 && s.is_finite());
         assert_eq!(
             (w.clone(), s),
-            search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5).unwrap()
+            search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5, 2).unwrap()
         );
         // The held-out error against a by-hand fit of each fold.
         let folds = vec![
@@ -667,7 +659,7 @@ mod tests {
             (1..n).step_by(2).collect(),
         ];
         let weights = [1.5, 0.5];
-        let sse = held_out_sse(&x, &y, 2, &folds, &weights, RbfKernel::Cubic, 0.1).unwrap();
+        let sse = held_out_sse(&x, &y, 2, &folds, &weights, (RbfKernel::Cubic, 0.1), 2).unwrap();
         let scaled: Vec<f64> = x.chunks(2).flat_map(|r| [r[0] * 1.5, r[1] * 0.5]).collect();
         let mut reference = 0.0;
         for (fit_rows, test_rows) in [(&folds[1], &folds[0]), (&folds[0], &folds[1])] {

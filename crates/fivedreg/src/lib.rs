@@ -43,6 +43,7 @@ mod interpolator;
 mod kernel;
 mod model_file;
 mod options;
+mod parallel;
 
 pub use atomic::AtomicFile;
 pub use auto::{AutoOptions, ValidAutoOptions, MAX_BUDGET_SECONDS};
