@@ -19,6 +19,8 @@
 //! - Adam flushes subnormal moments and gradients below 2⁻⁶³ to zero (they move no weight,
 //!   and on x86 they cost a microcode assist each).
 //! - A diverging run stops with [`NnError::Diverged`] instead of returning NaN weights.
+//! - An ensemble's Adam members can train in step and stop together on their pooled held-out
+//!   R² ([`train_together`]): scikit-learn has no counterpart.
 
 #![warn(missing_docs)]
 
