@@ -123,7 +123,9 @@ fn train_member(
 }
 
 /// Trains Adam members with early stopping in step, stopped together by their pooled
-/// held-out score (see [`fivedreg_nn::train_together`]).
+/// held-out score (see [`fivedreg_nn::train_together`]). The members train on the one copy
+/// of the training rows, each by its list of rows (all but its fold's): gathered copies
+/// would hold K − 1 times the data at once.
 fn train_members_together(
     params: &MlpValidParams,
     data: &MemberData<'_>,
@@ -131,24 +133,37 @@ fn train_members_together(
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<Vec<Trained>> {
     let k = folds.len();
+    let n = data.y.len();
     let member_params: Vec<MlpValidParams> = (0..k)
         .map(|m| member_params(params, m))
         .collect::<Result<_>>()?;
-    let rows: Vec<FoldRows> = (0..k).map(|m| FoldRows::of(data, folds, m)).collect();
+    let mut fold_of = vec![0; n];
+    for (m, fold) in folds.iter().enumerate() {
+        fold.iter().for_each(|&i| fold_of[i] = m);
+    }
+    let training_rows: Vec<Vec<usize>> = (0..k)
+        .map(|m| (0..n).filter(|&i| fold_of[i] != m).collect())
+        .collect();
+    let held_out: Vec<(Vec<f32>, Vec<f32>)> = folds
+        .iter()
+        .map(|fold| gather(data, fold.iter().copied()))
+        .collect();
     let nf = data.n_features;
     let members: Vec<Member<'_>> = member_params
         .iter()
-        .zip(&rows)
-        .map(|(params, rows)| Member {
+        .zip(&training_rows)
+        .zip(&held_out)
+        .map(|((params, rows), (x, y))| Member {
             params,
             train: Samples {
-                x: &rows.train.0,
-                y: &rows.train.1,
+                x: data.x,
+                y: data.y,
                 n_features: nf,
             },
+            rows: Some(rows),
             validation: Samples {
-                x: &rows.held_out.0,
-                y: &rows.held_out.1,
+                x,
+                y,
                 n_features: nf,
             },
         })

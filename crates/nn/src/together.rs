@@ -24,8 +24,12 @@ pub struct Member<'a> {
     /// `patience`) the same for every member. Its thread count is ignored: each member runs
     /// on one thread, the members in parallel.
     pub params: &'a MlpValidParams,
-    /// Its training rows.
+    /// Its training samples: all of them, or those `rows` names.
     pub train: Samples<'a>,
+    /// The rows of `train` it trains on (`None`: every row), so that members can share one
+    /// copy of the data. Each index must be below `train`'s row count; the order is kept
+    /// (it only matters to the first epoch's order when shuffling is off).
+    pub rows: Option<&'a [usize]>,
     /// Its held-out rows (at least one).
     pub validation: Samples<'a>,
 }
@@ -102,6 +106,23 @@ pub fn train_together(
                 "member {m} has no held-out rows"
             )));
         }
+        let n_train = match member.rows {
+            Some(rows) => {
+                if rows.is_empty() {
+                    return Err(NnError::InvalidData(format!(
+                        "member {m} has no training rows"
+                    )));
+                }
+                if let Some(&bad) = rows.iter().find(|&&i| i >= member.train.n_rows()) {
+                    return Err(NnError::InvalidData(format!(
+                        "member {m}'s training row {bad} is beyond its {} samples",
+                        member.train.n_rows()
+                    )));
+                }
+                rows.len()
+            }
+            None => member.train.n_rows(),
+        };
         let sizes = member.params.layer_sizes(member.train.n_features)?;
         let initial = Mlp::glorot(&sizes, q.seed)?.with_activation(q.activation);
         let validation = crate::train::check_inputs(
@@ -110,8 +131,8 @@ pub fn train_together(
             member.train,
             Some(member.validation),
         )?;
-        let batch = q.batch_size.unwrap_or(200).min(member.train.n_rows());
-        let trainer = Trainer::new(&initial, member.train, validation, batch);
+        let batch = q.batch_size.unwrap_or(200).min(n_train);
+        let trainer = Trainer::new(&initial, member.train, member.rows, validation, batch);
         let fit = AdamFit::new(q, &trainer, batch);
         running.push(Mutex::new(Running {
             trainer,

@@ -36,7 +36,10 @@ pub(crate) struct Trainer<'a> {
     train: Samples<'a>,
     validation: Option<Samples<'a>>,
     model: RwLock<Model>,
+    /// The training rows in this epoch's order (indices into `train`).
     perm: RwLock<Vec<usize>>,
+    /// How many rows an epoch trains on: `perm`'s length.
+    n_train: usize,
     shards: Vec<Mutex<ShardWork>>,
     validation_parts: Vec<Mutex<ValidationPart>>,
 }
@@ -84,9 +87,12 @@ impl ValidationPart {
 }
 
 impl<'a> Trainer<'a> {
+    /// A trainer on the rows `rows` of `train` (all of them when `None`; indices below
+    /// `train.n_rows()`, checked by the caller).
     pub(crate) fn new(
         mlp: &Mlp,
         train: Samples<'a>,
+        rows: Option<&[usize]>,
         validation: Option<Samples<'a>>,
         batch: usize,
     ) -> Self {
@@ -104,7 +110,10 @@ impl<'a> Trainer<'a> {
             train,
             validation,
             model: RwLock::new(model),
-            perm: RwLock::new((0..train.n_rows()).collect()),
+            perm: RwLock::new(
+                rows.map_or_else(|| (0..train.n_rows()).collect(), <[usize]>::to_vec),
+            ),
+            n_train: rows.map_or(train.n_rows(), <[usize]>::len),
             shards,
             validation_parts,
         }
@@ -382,7 +391,7 @@ impl AdamRun<'_> {
         pool: &Pool<'_, Job, Trainer<'_>>,
         epoch: usize,
     ) -> Result<f64> {
-        let n = trainer.train.n_rows();
+        let n = trainer.n_train;
         if self.params.shuffle {
             fivedreg_rng::shuffle(&mut write(&trainer.perm), &mut self.rng);
         }
@@ -556,7 +565,7 @@ fn train_adam(
     let n = train.n_rows();
     let batch = p.batch_size.unwrap_or(200).min(n);
     let threads = params.resolved_threads().min(SHARDS);
-    let trainer = Trainer::new(&initial, train, validation, batch);
+    let trainer = Trainer::new(&initial, train, None, validation, batch);
     let mut fit = AdamFit::new(p, &trainer, batch);
     let mut rule = if p.early_stopping {
         EarlyStopping::on_score(p.tol, p.patience)

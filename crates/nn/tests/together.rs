@@ -65,6 +65,7 @@ fn run(
         .map(|((train, held_out), params)| Member {
             params,
             train: train.samples(),
+            rows: None,
             validation: held_out.samples(),
         })
         .collect();
@@ -187,6 +188,7 @@ fn members_that_cannot_stop_together_are_refused() {
     let member = |params| Member {
         params,
         train: train_rows.samples(),
+        rows: None,
         validation: held_out.samples(),
     };
     let a = member_params(0, 3);
@@ -222,6 +224,45 @@ fn members_that_cannot_stop_together_are_refused() {
     ];
     for (members, expected) in cases {
         let error = train_together(&members, 2, &mut |_| {})
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains(expected), "{expected}: {error}");
+    }
+}
+
+#[test]
+fn members_named_by_rows_of_shared_data_train_as_on_their_own_copies() {
+    // The seed task's 600 training rows shared, member m training on the rows not in fold m
+    // (i % MEMBERS != m): the same bits as on the gathered copies of `fold_rows`.
+    let task = common::seed_task(1000, 7);
+    let rows = fold_rows();
+    let params: Vec<MlpValidParams> = (0..MEMBERS).map(|m| member_params(m, 3)).collect();
+    let own_copies = run(&rows, &params, 2);
+    let n = task.train.y.len();
+    let row_lists: Vec<Vec<usize>> = (0..MEMBERS)
+        .map(|m| (0..n).filter(|i| i % MEMBERS != m).collect())
+        .collect();
+    let members: Vec<Member<'_>> = (0..MEMBERS)
+        .map(|m| Member {
+            params: &params[m],
+            train: task.train.samples(),
+            rows: Some(&row_lists[m]),
+            validation: rows[m].1.samples(),
+        })
+        .collect();
+    let shared = train_together(&members, 2, &mut |_| {}).unwrap();
+    for (a, b) in own_copies.iter().zip(&shared) {
+        assert_eq!(a.mlp, b.mlp);
+        assert_eq!(a.history.validation_r2, b.history.validation_r2);
+    }
+    // Row lists that name no row, or a row beyond the samples, are refused.
+    for (bad, expected) in [(vec![], "no training rows"), (vec![0, n], "beyond")] {
+        let member = Member {
+            rows: Some(&bad),
+            ..members[0]
+        };
+        let error = train_together(&[member], 1, &mut |_| {})
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
