@@ -195,15 +195,24 @@ fn stop_words(model: &Interpolator) -> String {
     }
     match history.stop_reason {
         StopReason::NoImprovement => format!(
-            "stopped: {} epochs in a row in which the {watched} {moved} by less than {} \
-             beyond its best (patience {})",
-            network.patience.saturating_add(1),
+            "stopped: {} in a row in which the {watched} {moved} by less than {} beyond its \
+             best (patience {})",
+            epochs_word(network.patience.saturating_add(1)),
             network.tol,
             network.patience
         ),
         StopReason::MaxEpochs => "reached --max-epochs".into(),
         StopReason::Converged => "L-BFGS converged".into(),
         StopReason::MaxEvaluations => "L-BFGS reached its cap on loss evaluations".into(),
+    }
+}
+
+/// `n epochs`, or `1 epoch`.
+fn epochs_word(n: usize) -> String {
+    if n == 1 {
+        "1 epoch".into()
+    } else {
+        format!("{n} epochs")
     }
 }
 
@@ -1167,9 +1176,9 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
         "off (watching the training loss)"
     };
     let stopping = format!(
-        "{watched}, patience {}: stops after {} epochs in a row without a gain above tol {}",
+        "{watched}, patience {}: stops after {} in a row without a gain above tol {}",
         network.patience,
-        network.patience.saturating_add(1),
+        epochs_word(network.patience.saturating_add(1)),
         network.tol
     );
     let scaled = |on: bool| if on { "standardized" } else { "as given" };

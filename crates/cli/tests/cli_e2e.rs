@@ -748,3 +748,17 @@ fn streamed_predictions_match_evaluate_across_chunks() {
     // serde_json's default float parsing may miss the last bit.
     assert!((json["r2"].as_f64().unwrap() - r2(&truth, &predicted)).abs() < 1e-14);
 }
+
+#[test]
+fn a_patience_of_zero_stops_after_one_epoch_and_says_so_in_the_singular() {
+    let task = seed_task();
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.fdr");
+    let text = run(&["train", s(&task.fresh), "-o", s(&model), "--patience", "0"]);
+    assert!(
+        text.contains("stopped: 1 epoch in a row in which the validation R²"),
+        "{text}"
+    );
+    let shown = run(&["inspect", s(&model)]);
+    assert!(shown.contains("stops after 1 epoch in a row"), "{shown}");
+}
