@@ -592,7 +592,7 @@ impl Interpolator {
             )?;
             winner
                 .interpolator
-                .measure_test(&data.select(&split.test))?;
+                .measure_test(&data.select(&split.test), threads)?;
             let entry = LeaderboardEntry {
                 seconds: (blend_started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
                 ..chosen.entry

@@ -778,7 +778,7 @@ impl Interpolator {
                 truth: train.targets().to_vec(),
             });
         }
-        interpolator.measure_test(&test)?;
+        interpolator.measure_test(&test, options.network().resolved_threads())?;
         history.seconds = started.elapsed().as_secs_f64();
         Ok(Fitted {
             interpolator,
@@ -787,21 +787,23 @@ impl Interpolator {
         })
     }
 
-    /// Stores the metrics (and an ensemble's coverage) on the test rows, when there are any.
-    pub(crate) fn measure_test(&mut self, test: &Dataset) -> Result<()> {
+    /// Stores the metrics (and an ensemble's coverage) on the test rows, when there are any,
+    /// predicting them on up to `threads` threads (the fit's own count).
+    pub(crate) fn measure_test(&mut self, test: &Dataset, threads: usize) -> Result<()> {
         if test.n_rows() == 0 {
             return Ok(());
         }
         let features = self.features_in_model_order(test)?;
         if self.is_ensemble() {
-            let with_std = self.predict_with_std(&features)?;
+            let with_std = self.predict_with_std_on(&features, threads)?;
             let coverage = coverage(test.targets(), &with_std);
             self.summary.test_metrics = Some(Report::compute(test.targets(), &with_std.mean)?);
             if let Some(e) = self.summary.ensemble.as_mut() {
                 e.test_coverage = Some(coverage);
             }
         } else {
-            self.summary.test_metrics = Some(self.evaluate(test)?);
+            let predicted = self.predict_on(&features, threads)?;
+            self.summary.test_metrics = Some(Report::compute(test.targets(), &predicted)?);
         }
         Ok(())
     }
@@ -919,22 +921,27 @@ impl Interpolator {
     /// of [`PREDICT_CHUNK_ROWS`]; a large input is shared among the available cores (each
     /// row's prediction is the same whatever the split).
     pub fn predict(&self, features: &[f64]) -> Result<Vec<f64>> {
+        self.predict_on(features, usize::MAX)
+    }
+
+    /// [`predict`](Self::predict) on up to `threads` threads.
+    fn predict_on(&self, features: &[f64], threads: usize) -> Result<Vec<f64>> {
         let rows = self.check_rows(features)?;
         let mut predictions = vec![0.0; rows];
-        self.predict_parallel(features, &mut predictions, None)?;
-        self.add_blend(features, &mut predictions)?;
+        self.predict_parallel(features, &mut predictions, None, threads)?;
+        self.add_blend(features, &mut predictions, threads)?;
         Ok(predictions)
     }
 
     /// Turns this model's own predictions into the blend's weighted mean, if it holds one.
-    fn add_blend(&self, features: &[f64], predictions: &mut [f64]) -> Result<()> {
+    fn add_blend(&self, features: &[f64], predictions: &mut [f64], threads: usize) -> Result<()> {
         let Some(blend) = &self.blend else {
             return Ok(());
         };
         let main = blend.main_weight();
         predictions.iter_mut().for_each(|p| *p *= main);
         for part in &blend.parts {
-            let other = part.model.predict(features)?;
+            let other = part.model.predict_on(features, threads)?;
             predictions
                 .iter_mut()
                 .zip(other)
@@ -947,6 +954,11 @@ impl Interpolator {
     /// times the scale fitted on the held-out folds). Refuses a single network, which has no
     /// spread.
     pub fn predict_with_std(&self, features: &[f64]) -> Result<WithStd> {
+        self.predict_with_std_on(features, usize::MAX)
+    }
+
+    /// [`predict_with_std`](Self::predict_with_std) on up to `threads` threads.
+    fn predict_with_std_on(&self, features: &[f64], threads: usize) -> Result<WithStd> {
         let Some((scale, floor)) = self
             .summary
             .ensemble
@@ -958,24 +970,27 @@ impl Interpolator {
         let rows = self.check_rows(features)?;
         let mut mean = vec![0.0; rows];
         let mut std = vec![0.0; rows];
-        self.predict_parallel(features, &mut mean, Some(&mut std))?;
-        self.add_blend(features, &mut mean)?;
+        self.predict_parallel(features, &mut mean, Some(&mut std), threads)?;
+        self.add_blend(features, &mut mean, threads)?;
         let ratio = self.blend.as_ref().map_or(1.0, |b| b.std_ratio);
         std.iter_mut()
             .for_each(|s| *s = (*s * scale + floor) * ratio);
         Ok(WithStd { mean, std })
     }
 
+    /// Predicts `out.len()` rows on up to `max_threads` threads (fewer for small inputs and
+    /// at most the cores there are).
     fn predict_parallel(
         &self,
         features: &[f64],
         out: &mut [f64],
         spread: Option<&mut [f64]>,
+        max_threads: usize,
     ) -> Result<()> {
         let n_features = self.feature_names.len();
         let rows = out.len();
         // Asking for the core count reads cgroup files (tens of µs): only when it matters.
-        let threads = match rows / PARALLEL_MIN_ROWS {
+        let threads = match (rows / PARALLEL_MIN_ROWS).min(max_threads) {
             0 | 1 => 1,
             most => std::thread::available_parallelism().map_or(1, |n| n.get().min(most)),
         };
