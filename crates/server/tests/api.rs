@@ -1376,3 +1376,41 @@ async fn csv_predictions_of_a_mixed_file_are_pinned() {
         assert!(text == expected, "separator {d:?}: plain lines differ");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_cancels_an_ensemble_training_in_step() {
+    // Members with early stopping train in step on the training pool's threads; a cancel
+    // unwinds out of the epoch callback between two epochs and stops them all.
+    let api = Api::with(|c| c.jobs = 1);
+    let dataset = api.upload(&sum_of_squares(2000, 3, 4)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let options = json!({"hidden": [32, 32], "ensemble": 4, "max_epochs": 1_000_000,
+        "patience": 1_000_000, "tol": 0.0, "threads": 2});
+    let running = api.submit(&dataset, options).await;
+    let id = running["id"].as_str().unwrap().to_string();
+    api.wait_job(&id, |j| {
+        j["state"] == "running" && j["epoch"].as_u64() >= Some(3)
+    })
+    .await;
+    let cancelled = api.delete(&format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text());
+    let record = cancelled.json();
+    assert_eq!(record["state"], "cancelled");
+    assert!(record["model"].is_null());
+    // The slot is free again: a quick job runs to the end.
+    let quick = api.submit(&dataset, quick_options()).await;
+    let quick_id = quick["id"].as_str().unwrap().to_string();
+    let done = api.wait_ended(&quick_id).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(
+        api.get("/api/v1/models")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
