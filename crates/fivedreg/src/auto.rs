@@ -387,11 +387,10 @@ impl Interpolator {
         // The threads the user allows: for the members, the folds' kernel fits and the
         // searches.
         let threads = fivedreg_nn::resolve_threads(auto.base.network.threads);
-        let cores = threads as f64;
         let first_fit_seconds =
-            kernel_flops(pool_rows, auto.folds) / (KERNEL_FLOPS_PER_CORE * cores);
+            kernel_flops(pool_rows, auto.folds) / (KERNEL_FLOPS_PER_CORE * threads as f64);
         let first_search_seconds =
-            search_flops(data.n_features()) / (KERNEL_FLOPS_PER_CORE * cores.min(3.0));
+            search_flops(data.n_features()) / (KERNEL_FLOPS_PER_CORE * threads.min(3) as f64);
         // Seconds of the last search.
         let mut search_cost: Option<f64> = None;
         let fit_flops = kernel_flops(pool_rows, auto.folds);

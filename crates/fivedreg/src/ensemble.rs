@@ -80,33 +80,11 @@ fn gather(data: &MemberData<'_>, rows: impl Iterator<Item = usize>) -> (Vec<f32>
     (x, y)
 }
 
-/// Member `m`'s rows: every row but fold `m`'s to train on (x, y), fold `m`'s to hold out
-/// (x, y).
-struct FoldRows {
-    train: (Vec<f32>, Vec<f32>),
-    held_out: (Vec<f32>, Vec<f32>),
-}
-
-impl FoldRows {
-    fn of(data: &MemberData<'_>, folds: &[Vec<usize>], m: usize) -> FoldRows {
-        let held_out = &folds[m];
-        let mut is_held_out = vec![false; data.y.len()];
-        held_out.iter().for_each(|&i| is_held_out[i] = true);
-        FoldRows {
-            train: gather(data, (0..data.y.len()).filter(|&i| !is_held_out[i])),
-            held_out: gather(data, held_out.iter().copied()),
-        }
-    }
-
-    fn data(&self, n_features: usize) -> MemberData<'_> {
-        MemberData {
-            x: &self.train.0,
-            y: &self.train.1,
-            validation_x: &self.held_out.0,
-            validation_y: &self.held_out.1,
-            n_features,
-        }
-    }
+/// The rows `0..n` outside `fold`, in ascending order.
+fn outside_fold(n: usize, fold: &[usize]) -> Vec<usize> {
+    let mut in_fold = vec![false; n];
+    fold.iter().for_each(|&i| in_fold[i] = true);
+    (0..n).filter(|&i| !in_fold[i]).collect()
 }
 
 /// Trains member `m`: every row but fold `m`'s, watching fold `m`.
@@ -118,8 +96,16 @@ fn train_member(
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<Trained> {
     let params = member_params(params, m)?;
-    let rows = FoldRows::of(data, folds, m);
-    train_single(&params, &rows.data(data.n_features), on_epoch)
+    let (x, y) = gather(data, outside_fold(data.y.len(), &folds[m]).into_iter());
+    let (validation_x, validation_y) = gather(data, folds[m].iter().copied());
+    let member = MemberData {
+        x: &x,
+        y: &y,
+        validation_x: &validation_x,
+        validation_y: &validation_y,
+        n_features: data.n_features,
+    };
+    train_single(&params, &member, on_epoch)
 }
 
 /// Trains Adam members with early stopping in step, stopped together by their pooled
@@ -137,13 +123,7 @@ fn train_members_together(
     let member_params: Vec<MlpValidParams> = (0..k)
         .map(|m| member_params(params, m))
         .collect::<Result<_>>()?;
-    let mut fold_of = vec![0; n];
-    for (m, fold) in folds.iter().enumerate() {
-        fold.iter().for_each(|&i| fold_of[i] = m);
-    }
-    let training_rows: Vec<Vec<usize>> = (0..k)
-        .map(|m| (0..n).filter(|&i| fold_of[i] != m).collect())
-        .collect();
+    let training_rows: Vec<Vec<usize>> = folds.iter().map(|f| outside_fold(n, f)).collect();
     let held_out: Vec<(Vec<f32>, Vec<f32>)> = folds
         .iter()
         .map(|fold| gather(data, fold.iter().copied()))
@@ -262,13 +242,11 @@ pub(crate) fn fit_kernels(
 ) -> Result<(RbfModel, Vec<RbfModel>)> {
     // Job 0 is the final model (no row held out), job m + 1 the model without fold m.
     let fit_one = |job: usize| -> Result<RbfModel> {
-        let mut held_out = vec![false; y.len()];
-        if let Some(fold) = job.checked_sub(1).map(|m| &folds[m]) {
-            fold.iter().for_each(|&i| held_out[i] = true);
-        }
-        let rows: Vec<usize> = (0..y.len())
-            .filter(|&i| is_center[i] && !held_out[i])
-            .collect();
+        let candidates = match job.checked_sub(1) {
+            None => (0..y.len()).collect(),
+            Some(m) => outside_fold(y.len(), &folds[m]),
+        };
+        let rows: Vec<usize> = candidates.into_iter().filter(|&i| is_center[i]).collect();
         let xs: Vec<f64> = rows
             .iter()
             .flat_map(|&i| x[i * n_features..(i + 1) * n_features].iter().copied())
