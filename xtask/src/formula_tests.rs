@@ -6,7 +6,7 @@
 
 use crate::machine::MachineInfo;
 use crate::model::*;
-use crate::speed::{CliPair, EnsemblePair, LibraryPrediction, SpeedReport};
+use crate::speed::{CliPair, LibraryPrediction, SpeedReport, ThreadPair};
 use serde_json::Value;
 
 const TRAIN_ROWS_1K: usize = 600;
@@ -696,7 +696,17 @@ fn speed_report() -> SpeedReport {
         // One thread over every core, per pair: 1.6, 2.0, 1.5 (median 1.6).
         ensemble: [(2.0, 1.25), (2.2, 1.1), (2.1, 1.4)]
             .iter()
-            .map(|&(one, all)| EnsemblePair {
+            .map(|&(one, all)| ThreadPair {
+                load_average: 0.5,
+                one_thread: measured(one, 10),
+                default_threads: measured(all, 12),
+            })
+            .collect(),
+        auto_rows: 1_000,
+        // One thread over every core, per pair: 1.8, 2.0, 1.9 (median 1.9).
+        auto: [(5.4, 3.0), (6.0, 3.0), (5.7, 3.0)]
+            .iter()
+            .map(|&(one, all)| ThreadPair {
                 load_average: 0.5,
                 one_thread: measured(one, 10),
                 default_threads: measured(all, 12),
@@ -782,6 +792,14 @@ fn speed_figures_follow_their_formulas() {
         "median all-core ensemble seconds",
     );
     close(num(&ensemble[3]), 1.6, "ensemble speed-up");
+    let auto = row("`fivedreg train --auto --budget 1000` on 1,000 rows");
+    close(num(&auto[1]), 5.7, "median one-thread --auto seconds");
+    close(
+        num(auto[1].split("→ ").nth(1).unwrap()),
+        3.0,
+        "median all-core --auto seconds",
+    );
+    close(num(&auto[3]), 1.9, "--auto speed-up");
     let cli = row("`fivedreg predict`");
     close(num(&cli[1]), 1.25, "median CLI predict");
     // 4,096 KiB of RSS.

@@ -42,6 +42,8 @@ pub struct SpeedOptions {
     pub full_max_epochs: usize,
     /// Rows of the prediction throughput and CLI runs.
     pub predict_rows: usize,
+    /// Rows of the `--auto` runs.
+    pub auto_rows: usize,
     /// Whether to run scikit-learn (when it can be imported).
     pub sklearn: bool,
     /// The `fivedreg` binary, when given.
@@ -62,6 +64,7 @@ impl SpeedOptions {
             full_samples: if quick { 2_000 } else { 10_000 },
             full_max_epochs: if quick { 30 } else { 500 },
             predict_rows: if quick { 20_000 } else { 1_000_000 },
+            auto_rows: if quick { AUTO_ROWS_QUICK } else { AUTO_ROWS },
             sklearn: true,
             fivedreg: None,
             command: String::new(),
@@ -104,10 +107,10 @@ pub struct CliPair {
     pub predict: Measured,
 }
 
-/// One pair of `fivedreg train --ensemble 8` runs on the same file: one thread, then the
-/// default thread count.
+/// One pair of `fivedreg train` runs on the same file (`--ensemble 8`, or `--auto`): one
+/// thread, then the default thread count.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EnsemblePair {
+pub struct ThreadPair {
     /// 1-minute load average read before the pair.
     pub load_average: f64,
     /// `--threads 1`.
@@ -118,6 +121,12 @@ pub struct EnsemblePair {
 
 /// Members of the ensemble [`ensemble_pairs`] trains.
 pub const ENSEMBLE_MEMBERS: usize = 8;
+
+/// Rows of the `--auto` runs (the seed task, noise 0.1): every candidate runs within a few
+/// seconds.
+pub const AUTO_ROWS: usize = 1_000;
+/// Rows of the `--auto` runs with `--quick`.
+pub const AUTO_ROWS_QUICK: usize = 200;
 
 /// Everything `speed` measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,7 +158,14 @@ pub struct SpeedReport {
     pub ensemble_rows: usize,
     /// `fivedreg train --ensemble 8`, one thread against every core.
     #[serde(default)]
-    pub ensemble: Vec<EnsemblePair>,
+    pub ensemble: Vec<ThreadPair>,
+    /// Rows of the `--auto` runs (0 in reports from before they were measured).
+    #[serde(default)]
+    pub auto_rows: usize,
+    /// `fivedreg train --auto --budget 1000` (every candidate runs), one thread against every
+    /// core.
+    #[serde(default)]
+    pub auto: Vec<ThreadPair>,
     /// How the CLI's peak RSS was read.
     pub rss_method: String,
     /// 1-minute load average at the end.
@@ -313,9 +329,54 @@ fn ensemble_pairs(
     options: &SpeedOptions,
     binary: &Path,
     workdir: &Path,
-) -> Result<Vec<EnsemblePair>> {
-    let input = workdir.join("ensemble.csv");
-    let rows = options.throughput_samples.to_string();
+) -> Result<Vec<ThreadPair>> {
+    thread_pairs(
+        options,
+        binary,
+        workdir,
+        "ensemble",
+        options.throughput_samples,
+        &["--ensemble".into(), ENSEMBLE_MEMBERS.to_string()],
+    )
+}
+
+/// `fivedreg train --auto --split 1,0,0 --budget 1000` on `rows` rows of the seed task (every
+/// candidate runs, so both sides do the same work), one thread against the default thread
+/// count, in pairs; the two model files must be the same bytes.
+fn auto_pairs(
+    options: &SpeedOptions,
+    binary: &Path,
+    workdir: &Path,
+    rows: usize,
+) -> Result<Vec<ThreadPair>> {
+    thread_pairs(
+        options,
+        binary,
+        workdir,
+        "auto",
+        rows,
+        &[
+            "--auto".into(),
+            "--split".into(),
+            "1,0,0".into(),
+            "--budget".into(),
+            "1000".into(),
+        ],
+    )
+}
+
+/// `fivedreg train <train_args>` on `rows` generated rows (noise 0.1), `--threads 1` then
+/// `--threads 0`, in pairs until [`stats::enough`]; files named after `name`.
+fn thread_pairs(
+    options: &SpeedOptions,
+    binary: &Path,
+    workdir: &Path,
+    name: &str,
+    rows: usize,
+    train_args: &[String],
+) -> Result<Vec<ThreadPair>> {
+    let input = workdir.join(format!("{name}.csv"));
+    let rows = rows.to_string();
     child::run_measured(
         binary,
         &[
@@ -332,40 +393,36 @@ fn ensemble_pairs(
         workdir,
     )?;
     let train = |threads: usize, model: &Path| -> Result<Measured> {
-        child::run_measured(
-            binary,
-            &[
-                "train".into(),
-                input.display().to_string(),
-                "--ensemble".into(),
-                ENSEMBLE_MEMBERS.to_string(),
-                "--threads".into(),
-                threads.to_string(),
-                "--seed".into(),
-                options.seed.to_string(),
-                "-o".into(),
-                model.display().to_string(),
-            ],
-            workdir,
-        )
+        let mut args: Vec<String> = vec!["train".into(), input.display().to_string()];
+        args.extend_from_slice(train_args);
+        args.extend([
+            "--threads".into(),
+            threads.to_string(),
+            "--seed".into(),
+            options.seed.to_string(),
+            "-o".into(),
+            model.display().to_string(),
+        ]);
+        child::run_measured(binary, &args, workdir)
     };
     let (one_model, all_model) = (
-        workdir.join("ensemble-1.fdr"),
-        workdir.join("ensemble-0.fdr"),
+        workdir.join(format!("{name}-1.fdr")),
+        workdir.join(format!("{name}-0.fdr")),
     );
     let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
     pairs_until_enough(
-        &format!("fivedreg train --ensemble {ENSEMBLE_MEMBERS}, {rows} rows"),
-        |p: &EnsemblePair| p.one_thread.seconds.max(p.default_threads.seconds),
+        &format!("fivedreg train {}, {rows} rows", train_args.join(" ")),
+        |p: &ThreadPair| p.one_thread.seconds.max(p.default_threads.seconds),
         |load_average| {
-            let pair = EnsemblePair {
+            let pair = ThreadPair {
                 load_average,
                 one_thread: train(1, &one_model)?,
                 default_threads: train(0, &all_model)?,
             };
             ensure!(
                 read(&one_model)? == read(&all_model)?,
-                "the ensemble's model file differs between one thread and every core"
+                "fivedreg train {}: the model file differs between one thread and every core",
+                train_args.join(" ")
             );
             Ok(pair)
         },
@@ -444,6 +501,7 @@ pub fn speed(options: &SpeedOptions, repo: &Path) -> Result<SpeedReport> {
     let binary = child::fivedreg_binary(options.fivedreg.as_deref(), repo)?;
     let cli = cli_pairs(options, &binary, &model_path, workdir.path())?;
     let ensemble = ensemble_pairs(options, &binary, workdir.path())?;
+    let auto = auto_pairs(options, &binary, workdir.path(), options.auto_rows)?;
 
     let sklearn = match side.failure() {
         Some(why) => {
@@ -465,6 +523,8 @@ pub fn speed(options: &SpeedOptions, repo: &Path) -> Result<SpeedReport> {
         cli,
         ensemble_rows: options.throughput_samples,
         ensemble,
+        auto_rows: options.auto_rows,
+        auto,
         rss_method: child::peak_rss_method().to_string(),
         load_average_at_end: load_average(),
     };
@@ -701,20 +761,35 @@ pub fn figures_table(report: &SpeedReport) -> Table {
         na(),
         format!("predict / generate = {}", spread(&report.cli_ratio(), sig)),
     ]);
-    if !report.ensemble.is_empty() {
-        let of = |side: fn(&EnsemblePair) -> f64| {
-            Spread::of(&report.ensemble.iter().map(side).collect::<Vec<_>>())
-        };
-        let ratios: Vec<f64> = report
-            .ensemble
+    let train_rows = [
+        (
+            &report.ensemble,
+            format!(
+                "`fivedreg train --ensemble {ENSEMBLE_MEMBERS}` on {} rows",
+                int(report.ensemble_rows)
+            ),
+        ),
+        (
+            &report.auto,
+            format!(
+                "`fivedreg train --auto --budget 1000` on {} rows",
+                int(report.auto_rows)
+            ),
+        ),
+    ];
+    for (pairs, what) in train_rows {
+        if pairs.is_empty() {
+            continue;
+        }
+        let of =
+            |side: fn(&ThreadPair) -> f64| Spread::of(&pairs.iter().map(side).collect::<Vec<_>>());
+        let ratios: Vec<f64> = pairs
             .iter()
             .map(|p| p.one_thread.seconds / p.default_threads.seconds)
             .collect();
         table.push(vec![
             format!(
-                "`fivedreg train --ensemble {ENSEMBLE_MEMBERS}` on {} rows: wall seconds, one \
-                 thread → threads {}",
-                int(report.ensemble_rows),
+                "{what}: wall seconds, one thread → threads {}",
                 threads_description(0, cpus)
             ),
             format!(
@@ -802,8 +877,11 @@ pub fn render(report: &SpeedReport) -> String {
          bounds every two-core figure (a virtual machine's second CPU may be shared with \
          another guest). The ensemble runs `fivedreg train --ensemble {ENSEMBLE_MEMBERS}` \
          on the throughput task's rows (noise 0.1) with one thread and then every core, and \
-         checks that the two model files are the same bytes.\n\n",
-        report.rss_method
+         checks that the two model files are the same bytes; `--auto` runs `fivedreg train \
+         --auto --split 1,0,0 --budget 1000` (a budget every candidate fits in, so both sides \
+         do the same work) on {} rows of the seed task (noise 0.1) the same way.\n\n",
+        report.rss_method,
+        int(report.auto_rows)
     ));
     md.push_str("## Runs\n\n### Fixed-epoch throughput\n\n");
     md.push_str(&throughput_pairs_table(&report.throughput).markdown());
@@ -814,20 +892,24 @@ pub fn render(report: &SpeedReport) -> String {
     md.push_str(&cli_pairs_table(report).markdown());
     if !report.ensemble.is_empty() {
         md.push_str("### Ensemble\n\n");
-        md.push_str(&ensemble_pairs_table(report).markdown());
+        md.push_str(&thread_pairs_table(&report.ensemble).markdown());
+    }
+    if !report.auto.is_empty() {
+        md.push_str("### --auto\n\n");
+        md.push_str(&thread_pairs_table(&report.auto).markdown());
     }
     md
 }
 
-/// The ensemble pairs with their load averages.
-fn ensemble_pairs_table(report: &SpeedReport) -> Table {
+/// One-thread / every-core pairs with their load averages.
+fn thread_pairs_table(pairs: &[ThreadPair]) -> Table {
     pairs_table(
         &[
             "one thread (s)",
             "every core (s)",
             "one thread / every core",
         ],
-        report.ensemble.iter().map(|p| {
+        pairs.iter().map(|p| {
             (
                 p.load_average,
                 vec![

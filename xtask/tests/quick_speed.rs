@@ -12,9 +12,9 @@ fn quick_speed_writes_a_full_table() {
     let markdown = std::fs::read_to_string(dir.path().join("SPEED.md")).unwrap();
     let rows = table_after(&markdown, "## Figures");
     // Ceiling 2, training throughput 2 (and two one-thread fits at once, with two CPUs or
-    // more), default fit 2, library prediction 2, CLI 2, ensemble 1.
+    // more), default fit 2, library prediction 2, CLI 2, ensemble 1, --auto 1.
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    assert_eq!(rows.len(), 11 + usize::from(cpus >= 2), "{markdown}");
+    assert_eq!(rows.len(), 12 + usize::from(cpus >= 2), "{markdown}");
     for row in &rows {
         let cells = cells(row);
         assert_eq!(cells.len(), 4, "{row}");
@@ -65,6 +65,7 @@ fn quick_speed_writes_a_full_table() {
         "### Default training",
         "### Command line",
         "### Ensemble",
+        "### --auto",
     ] {
         let runs = table_after(&markdown, heading);
         assert_eq!(runs.len(), 5, "{heading}:\n{markdown}");

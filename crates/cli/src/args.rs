@@ -135,8 +135,9 @@ pub struct TrainArgs {
     /// rates, a power transform of skewed features, and RBF kernel models: Gaussian with
     /// length scales and noise fitted as a Gaussian process fits them, cubic, quintic and
     /// thin-plate, some with a weight per input and smoothing chosen by cross-validation)
-    /// within --budget; the final model is the winner's fold models as an ensemble. Prints
-    /// the leaderboard and stores it in the model.
+    /// within --budget; the final model is the winner's fold models as an ensemble. With
+    /// --threads 2 or more, up to four candidates train at once, each on its share of the
+    /// threads. Prints the leaderboard and stores it in the model.
     #[arg(long, conflicts_with_all = ["solver", "ensemble"])]
     pub auto: bool,
     /// Seconds --auto may spend before it stops trying new candidates (above 0).

@@ -29,7 +29,8 @@
 //! [`search_input_weights`](crate::kernel::search_input_weights)); then the Gaussian kernel
 //! (no tail) with a weight per input and the smoothing chosen as a Gaussian process
 //! chooses its length scales and noise, by maximising the marginal likelihood on a subsample
-//! of 600 rows, then, when the budget allows, three iterations on up to 1,600 (see [`marginal_likelihood_search`](crate::kernel::marginal_likelihood_search)):
+//! of 600 rows, then, when the budget allows (judged from the first stage's measured time),
+//! three iterations on up to 1,600 (see [`marginal_likelihood_search`](crate::kernel::marginal_likelihood_search)):
 //! its model is then that Gaussian process's posterior mean; then the same Gaussian kernel
 //! with a linear tail (the process's mean a linear function of the inputs), with the length
 //! scales and noise just found; then least squares on the inputs (an L-BFGS network
@@ -50,9 +51,21 @@
 //! L-BFGS runs at most 500 iterations below 2,000 rows and 200 above (scikit-learn's default).
 //! When the budget would be exceeded by the next candidate (estimated from the time of the
 //! last one of the same solver, scaled by its parameter count; a kernel candidate's from the
-//! last kernel fit's and search's times, the first ones and the likelihood search's from
+//! longest kernel fit's and the last search's times, the first ones and the likelihood search's from
 //! their operation counts),
 //! exploring stops and the best so far is kept; the first candidate always runs.
+//!
+//! With two or more threads, up to four candidates train at once ("lanes"), each on its
+//! share of the threads: a candidate alone leaves the second core idle in much of its time
+//! (a likelihood search evaluates one point at a time, a weight search has three folds, a
+//! small fit has a serial setup). Lanes start candidates in the list's order, except that
+//! once every ready candidate's time is estimated from a measured one of its kind and all
+//! of them fit in the budget together, the longest starts first, so that no lane waits idle
+//! for a long last one. A candidate's model depends on its settings and the seed only, not
+//! on its thread count; the Gaussian kernel with a linear tail waits for its likelihood
+//! search, the power transforms wait for the whole base list, and the leaderboard ranks
+//! equals by their place in the list: with a budget every candidate fits in, the model file
+//! is the same whatever the thread count.
 //!
 //! Last, the best six candidates' held-out predictions choose a blend by greedy ensemble
 //! selection (see [`crate::blend`]): when a weighted mean of several of them errs at least
@@ -324,6 +337,161 @@ fn likelihood_stage_flops(pool: usize) -> (f64, f64) {
 const FIRST_STAGE_RATE: f64 = 0.9;
 const REFINE_STAGE_RATE: f64 = 1.8;
 
+/// Which of the three cost records a candidate's time is estimated from: Adam networks,
+/// L-BFGS networks, kernel models.
+fn cost_kind(options: &FitOptions) -> usize {
+    match (&options.kernel, options.network.solver) {
+        (Some(_), _) => 2,
+        (None, Solver::Lbfgs) => 1,
+        (None, Solver::Adam) => 0,
+    }
+}
+
+/// A candidate's estimated time.
+struct Estimate {
+    seconds: f64,
+    /// Whether the estimate rests on a measured candidate of the same kind (networks of the
+    /// same solver; kernel fits, and weight searches for a searched candidate).
+    measured: bool,
+}
+
+/// What the budget check knows of the candidates' costs: the time of the last trained
+/// candidate of each kind, on one lane's threads.
+struct Costs {
+    /// Seconds per parameter of the last network candidate of each solver (Adam, L-BFGS),
+    /// seconds of the longest kernel fit (a searched candidate's without its search).
+    per_kind: [Option<f64>; 3],
+    /// Seconds of the last weight search (not the likelihood search's).
+    search: Option<f64>,
+    /// Estimates before any kernel fit or weight search has run, from operation counts.
+    first_fit_seconds: f64,
+    first_search_seconds: f64,
+    fit_flops: f64,
+    pool_rows: usize,
+    n_features: usize,
+}
+
+impl Costs {
+    fn new(pool_rows: usize, folds: usize, n_features: usize, threads: usize) -> Costs {
+        let fit_flops = kernel_flops(pool_rows, folds);
+        Costs {
+            per_kind: [None; 3],
+            search: None,
+            first_fit_seconds: fit_flops / (KERNEL_FLOPS_PER_CORE * threads as f64),
+            first_search_seconds: search_flops(n_features)
+                / (KERNEL_FLOPS_PER_CORE * threads.min(3) as f64),
+            fit_flops,
+            pool_rows,
+            n_features,
+        }
+    }
+
+    /// The estimated time of `candidate` started `elapsed` seconds into a budget of
+    /// `budget` (a likelihood search's refinement counted when the budget allows it).
+    fn estimate(&self, candidate: &Candidate, elapsed: f64, budget: f64) -> Estimate {
+        let kind = cost_kind(&candidate.options);
+        if kind != 2 {
+            let per_parameter = self.per_kind[kind]
+                .or(self.per_kind[1])
+                .or(self.per_kind[0]);
+            return Estimate {
+                seconds: per_parameter.unwrap_or(0.0)
+                    * parameter_count(&candidate.options, self.n_features),
+                measured: self.per_kind[kind].is_some(),
+            };
+        }
+        let gaussian = candidate
+            .options
+            .kernel
+            .as_ref()
+            .is_some_and(|k| k.kernel == RbfKernel::GaussianProcess);
+        // Seconds per operation: at the rate the slowest kernel fit ran, once there is one.
+        let per_flop =
+            self.per_kind[2].map_or(1.0 / KERNEL_FLOPS_PER_CORE, |fit| fit / self.fit_flops);
+        let fit = self.per_kind[2].unwrap_or(self.first_fit_seconds);
+        let search = match (candidate.search, gaussian) {
+            (false, _) => 0.0,
+            (true, true) => {
+                let (first, second) = likelihood_stage_flops(self.pool_rows);
+                let first = per_flop * first / FIRST_STAGE_RATE;
+                let refined = per_flop * second / REFINE_STAGE_RATE;
+                // The refinement when the budget allows it (decided again, on the first
+                // stage's time: see `RefineRule`).
+                let refine = elapsed + fit + first + refined <= budget;
+                first + if refine { refined } else { 0.0 }
+            }
+            (true, false) => self.search.unwrap_or(self.first_search_seconds),
+        };
+        Estimate {
+            seconds: fit + search,
+            measured: self.per_kind[2].is_some()
+                && (!candidate.search || gaussian || self.search.is_some()),
+        }
+    }
+
+    /// Records a trained candidate's times.
+    fn record(&mut self, trained: &Trained, n_features: usize) {
+        let kind = cost_kind(&trained.options);
+        self.per_kind[kind] = Some(if kind == 2 {
+            // The longest so far: kernel fits differ little in work, but two lanes' fits at
+            // once contend for memory, and a fit that ends after the budget is worse than
+            // one not started.
+            let fit = trained.seconds - trained.search_seconds;
+            self.per_kind[2].map_or(fit, |longest| longest.max(fit))
+        } else {
+            trained.seconds / parameter_count(&trained.options, n_features)
+        });
+        let weight_search = trained
+            .options
+            .kernel
+            .as_ref()
+            .is_some_and(|k| k.kernel != RbfKernel::GaussianProcess);
+        if trained.search_seconds > 0.0 && weight_search {
+            self.search = Some(trained.search_seconds);
+        }
+    }
+}
+
+/// The next candidate to start: the first ready one in the list; but with several lanes,
+/// once every ready candidate's time is estimated from measurements and all of them fit in
+/// the budget together, the longest (so that no lane is left waiting for a long last one).
+fn next_candidate(
+    list: &[Planned],
+    costs: &Costs,
+    lanes: usize,
+    elapsed: f64,
+    budget: f64,
+) -> Option<usize> {
+    let ready: Vec<(usize, &Candidate)> = list
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| match p {
+            Planned::Ready(c) => Some((i, &**c)),
+            _ => None,
+        })
+        .collect();
+    let &(first, _) = ready.first()?;
+    if lanes == 1 {
+        return Some(first);
+    }
+    let estimates: Vec<(usize, Estimate)> = ready
+        .iter()
+        .map(|&(i, c)| (i, costs.estimate(c, elapsed, budget)))
+        .collect();
+    let total: f64 = estimates.iter().map(|(_, e)| e.seconds).sum();
+    if !estimates.iter().all(|(_, e)| e.measured) || elapsed + total / lanes as f64 > budget {
+        return Some(first);
+    }
+    let longest = estimates.iter().fold(&estimates[0], |best, e| {
+        if e.1.seconds > best.1.seconds {
+            e
+        } else {
+            best
+        }
+    });
+    Some(longest.0)
+}
+
 /// The pooled training rows a kernel candidate of `base` fits (the training and
 /// validation rows of the split), standardized as its fit standardizes them: features and
 /// target, in f64.
@@ -361,11 +529,129 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// Most candidates trained at once (each on its share of the threads): two lanes take the
+/// second core where a candidate alone scales poorly (a likelihood search, a 3-fold weight
+/// search, a small fit's serial setup); more than four would start candidates before any
+/// time estimate exists.
+const MAX_LANES: usize = 4;
+
+/// A place in the candidate list; its index is the candidate's rank among equals on the
+/// leaderboard (the order a single lane tries them in).
+enum Planned {
+    /// Ready to start.
+    Ready(Box<Candidate>),
+    /// The Gaussian kernel with a linear tail, waiting for the length scales and noise of
+    /// the Gaussian-process candidate at this index.
+    LinearAfter(usize),
+    /// Started, or dropped.
+    Taken,
+}
+
+/// A candidate a lane trained.
+struct Trained {
+    fitted: Fitted,
+    name: String,
+    input_weights: Option<Vec<f64>>,
+    /// Its options, the searched smoothing included.
+    options: FitOptions,
+    /// Seconds of the whole candidate, and of its search.
+    seconds: f64,
+    search_seconds: f64,
+}
+
+/// What a lane reports: its candidate's place in the list, and its result or its panic.
+type LaneReport = (usize, std::thread::Result<Result<Trained>>);
+
+/// Whether a likelihood search may run its refinement: decided when its first stage is
+/// done, from that stage's measured time (which says how fast this lane runs, beside
+/// whatever the other lanes run), so that the refinement and the candidate's fit end within
+/// the budget.
+#[derive(Clone, Copy)]
+struct RefineRule {
+    started: Instant,
+    budget: f64,
+    pool_rows: usize,
+    fit_flops: f64,
+    /// Seconds of the longest kernel fit so far, when there is one.
+    fit_seconds: Option<f64>,
+}
+
+impl RefineRule {
+    fn allows(&self, first_stage_seconds: f64) -> bool {
+        let (first, second) = likelihood_stage_flops(self.pool_rows);
+        // Seconds per operation of a kernel fit, at the rate the first stage ran.
+        let per_flop = first_stage_seconds * FIRST_STAGE_RATE / first.max(1.0);
+        let refined = per_flop * second / REFINE_STAGE_RATE;
+        let fit = self.fit_seconds.unwrap_or(per_flop * self.fit_flops);
+        self.started.elapsed().as_secs_f64() + refined + fit <= self.budget
+    }
+}
+
+/// Searches (when asked) and fits one candidate on `threads` threads. An error means the
+/// candidate drops out (a kernel system made singular by a two-valued column, say); the
+/// others still compete.
+fn train_candidate(
+    data: &Dataset,
+    base: &FitOptions,
+    candidate: &Candidate,
+    threads: usize,
+    refine: RefineRule,
+) -> Result<Trained> {
+    let t0 = Instant::now();
+    let mut options = candidate.options.clone();
+    options.network.threads = threads;
+    let mut input_weights = candidate.input_weights.clone();
+    let mut name = candidate.name.clone();
+    let mut search_seconds = 0.0;
+    if let (true, Some(kernel)) = (candidate.search, options.kernel.as_mut()) {
+        let (x, y) = standardized_pool(data, base)?;
+        let (weights, smoothing) = if kernel.kernel == RbfKernel::GaussianProcess {
+            marginal_likelihood_search(
+                &x,
+                &y,
+                data.n_features(),
+                base.network.seed,
+                threads,
+                &mut |first_stage_seconds| refine.allows(first_stage_seconds),
+            )?
+        } else {
+            search_input_weights(
+                &x,
+                &y,
+                data.n_features(),
+                kernel.kernel,
+                kernel.smoothing,
+                base.network.seed,
+                threads,
+            )?
+        };
+        search_seconds = t0.elapsed().as_secs_f64();
+        kernel.smoothing = smoothing;
+        name = describe(&options, Some(&weights), false);
+        input_weights = Some(weights);
+    }
+    let checked = options.clone().check()?;
+    let fitted = Interpolator::fit_weighted(data, &checked, input_weights.as_deref(), &mut |_| {})?;
+    Ok(Trained {
+        fitted,
+        name,
+        input_weights,
+        options,
+        seconds: t0.elapsed().as_secs_f64(),
+        search_seconds,
+    })
+}
+
 impl Interpolator {
     /// Chooses a model by K-fold cross-validation over the candidate list (see the `auto`
     /// module's table) within the budget, and returns the winner's fold models as an
     /// ensemble, with the leaderboard (best first) in its summary. `on_candidate` is called
     /// after each candidate with its leaderboard entry.
+    ///
+    /// With two or more threads, up to [`MAX_LANES`] candidates train at once, each on its
+    /// share of the threads; a candidate's result depends on its settings and the seed
+    /// only, and the leaderboard ranks equals by their place in the list, so a budget that
+    /// lets every candidate run gives the same model file whatever the thread count.
     pub fn fit_auto(
         data: &Dataset,
         options: &ValidAutoOptions,
@@ -375,188 +661,166 @@ impl Interpolator {
         let auto = options.options();
         let (train, validation, _) = auto.base.split.counts(data.n_rows());
         let pool_rows = train + validation;
-        let mut list = candidates(&auto.base, auto.folds, pool_rows);
+        let mut list: Vec<Planned> = Vec::new();
+        for candidate in candidates(&auto.base, auto.folds, pool_rows) {
+            let gaussian_search = candidate.search
+                && candidate
+                    .options
+                    .kernel
+                    .as_ref()
+                    .is_some_and(|k| k.kernel == RbfKernel::GaussianProcess);
+            list.push(Planned::Ready(Box::new(candidate)));
+            // The Gaussian process's length scales and noise serve its linear-mean variant
+            // too, tried next.
+            if gaussian_search {
+                list.push(Planned::LinearAfter(list.len() - 1));
+            }
+        }
         let skewed = fivedreg_data::column_skewness(data.features(), data.n_features())
             .iter()
             .any(|s| s.abs() > SKEW_THRESHOLD);
-        let mut board: Vec<(LeaderboardEntry, Fitted, Option<Vec<f64>>)> = Vec::new();
-        // Seconds per parameter of the last network candidate of each solver (Adam,
-        // L-BFGS), seconds of the last kernel fit (a searched candidate's halved: its
-        // search costs about as much as its fit).
-        let mut cost: [Option<f64>; 3] = [None, None, None];
-        // The threads the user allows: for the members, the folds' kernel fits and the
-        // searches.
+        // The candidates trained, with their place in the list.
+        let mut board: Vec<(usize, LeaderboardEntry, Fitted, Option<Vec<f64>>)> = Vec::new();
         let threads = fivedreg_nn::resolve_threads(auto.base.network.threads);
-        let first_fit_seconds =
-            kernel_flops(pool_rows, auto.folds) / (KERNEL_FLOPS_PER_CORE * threads as f64);
-        let first_search_seconds =
-            search_flops(data.n_features()) / (KERNEL_FLOPS_PER_CORE * threads.min(3) as f64);
-        // Seconds of the last search.
-        let mut search_cost: Option<f64> = None;
-        let fit_flops = kernel_flops(pool_rows, auto.folds);
+        let lanes = threads.clamp(1, MAX_LANES);
+        // The threads of one lane: for the members, the folds' kernel fits and the
+        // searches.
+        let lane_threads = (threads / lanes).max(1);
+        let mut costs = Costs::new(pool_rows, auto.folds, data.n_features(), lane_threads);
         let mut transforms_added = false;
         let mut first_error: Option<Error> = None;
-        let mut i = 0;
-        while i < list.len() {
-            let candidate = &list[i];
-            let params = parameter_count(&candidate.options, data.n_features());
-            let slot = match (&candidate.options.kernel, candidate.options.network.solver) {
-                (Some(_), _) => 2,
-                (None, Solver::Lbfgs) => 1,
-                (None, Solver::Adam) => 0,
-            };
-            let elapsed = started.elapsed().as_secs_f64();
-            let gaussian = candidate
-                .options
-                .kernel
-                .as_ref()
-                .is_some_and(|k| k.kernel == RbfKernel::GaussianProcess);
-            // The likelihood search's refinement on more rows, when the budget allows it.
-            let mut refine = true;
-            if !board.is_empty() {
-                let estimate = if slot == 2 {
-                    // Seconds per operation: at the rate the last kernel fit ran, once there
-                    // is one.
-                    let per_flop =
-                        cost[2].map_or(1.0 / KERNEL_FLOPS_PER_CORE, |fit| fit / fit_flops);
-                    let fit = cost[2].unwrap_or(first_fit_seconds);
-                    let search = match (candidate.search, gaussian) {
-                        (false, _) => 0.0,
-                        (true, true) => {
-                            let (first, second) = likelihood_stage_flops(pool_rows);
-                            let first = per_flop * first / FIRST_STAGE_RATE;
-                            let refined = per_flop * second / REFINE_STAGE_RATE;
-                            refine = elapsed + fit + first + refined <= auto.budget_seconds;
-                            first + if refine { refined } else { 0.0 }
-                        }
-                        (true, false) => search_cost.unwrap_or(first_search_seconds),
+        let mut exploring = true;
+        let mut running = 0;
+        std::thread::scope(|scope| -> Result<()> {
+            let (report, reports) = std::sync::mpsc::channel::<LaneReport>();
+            loop {
+                // Start candidates, in list order, while a lane is free.
+                while exploring && running < lanes {
+                    let elapsed = started.elapsed().as_secs_f64();
+                    let Some(i) =
+                        next_candidate(&list, &costs, lanes, elapsed, auto.budget_seconds)
+                    else {
+                        break;
                     };
-                    fit + search
-                } else {
-                    cost[slot].or(cost[1]).or(cost[0]).unwrap_or(0.0) * params
-                };
-                if elapsed + estimate > auto.budget_seconds {
-                    break;
-                }
-            }
-            let t0 = Instant::now();
-            let mut candidate_options = candidate.options.clone();
-            let mut input_weights = candidate.input_weights.clone();
-            let mut name = candidate.name.clone();
-            let mut search_seconds = 0.0;
-            if let (true, Some(kernel)) = (candidate.search, candidate_options.kernel.as_mut()) {
-                let searched = standardized_pool(data, &auto.base).and_then(|(x, y)| {
-                    if gaussian {
-                        marginal_likelihood_search(
-                            &x,
-                            &y,
-                            data.n_features(),
-                            auto.base.network.seed,
-                            threads,
-                            refine,
-                        )
-                    } else {
-                        search_input_weights(
-                            &x,
-                            &y,
-                            data.n_features(),
-                            kernel.kernel,
-                            kernel.smoothing,
-                            auto.base.network.seed,
-                            threads,
-                        )
+                    let Planned::Ready(candidate) = &list[i] else {
+                        break;
+                    };
+                    let estimate = costs.estimate(candidate, elapsed, auto.budget_seconds);
+                    let refine = RefineRule {
+                        started,
+                        budget: auto.budget_seconds,
+                        pool_rows,
+                        fit_flops: costs.fit_flops,
+                        fit_seconds: costs.per_kind[2],
+                    };
+                    // Until one candidate has trained, one runs whatever the budget.
+                    if !(board.is_empty() && running == 0)
+                        && elapsed + estimate.seconds > auto.budget_seconds
+                    {
+                        exploring = false;
+                        break;
                     }
-                });
-                search_seconds = t0.elapsed().as_secs_f64();
-                if !gaussian {
-                    search_cost = Some(search_seconds);
+                    let Planned::Ready(candidate) = std::mem::replace(&mut list[i], Planned::Taken)
+                    else {
+                        break;
+                    };
+                    let report = report.clone();
+                    let base = &auto.base;
+                    scope.spawn(move || {
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                train_candidate(data, base, &candidate, lane_threads, refine)
+                            }));
+                        // The receiver lives until every lane has reported.
+                        let _ = report.send((i, outcome));
+                    });
+                    running += 1;
                 }
-                match searched {
-                    Ok((weights, smoothing)) => {
-                        kernel.smoothing = smoothing;
-                        name = describe(&candidate_options, Some(&weights), false);
-                        input_weights = Some(weights);
-                    }
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                        i += 1;
+                if running == 0 {
+                    // After the base list, try the best two with a power transform of
+                    // skewed inputs.
+                    let base_done = list.iter().all(|p| matches!(p, Planned::Taken));
+                    if exploring && base_done && skewed && !transforms_added {
+                        transforms_added = true;
+                        board.sort_by_key(|b| b.0);
+                        let mut ranked: Vec<_> = board.iter().collect();
+                        ranked.sort_by(|a, b| b.1.cv_r2_mean.total_cmp(&a.1.cv_r2_mean));
+                        let extra: Vec<Planned> = ranked
+                            .iter()
+                            .take(2)
+                            .map(|(_, _, f, weights)| {
+                                let options = FitOptions {
+                                    power_transform: true,
+                                    ..f.interpolator.options().clone()
+                                };
+                                Planned::Ready(Box::new(Candidate::new(
+                                    options,
+                                    weights.clone(),
+                                    false,
+                                )))
+                            })
+                            .collect();
+                        list.extend(extra);
                         continue;
                     }
+                    return Ok(());
                 }
-            }
-            let checked = candidate_options.check()?;
-            let fitted = match Interpolator::fit_weighted(
-                data,
-                &checked,
-                input_weights.as_deref(),
-                &mut |_| {},
-            ) {
-                Ok(fitted) => fitted,
-                // A candidate the data cannot support (a kernel system made singular by a
-                // two-valued column, say) drops out; the others still compete.
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                    i += 1;
-                    continue;
-                }
-            };
-            let seconds = t0.elapsed().as_secs_f64();
-            cost[slot] = Some(if slot == 2 {
-                seconds - search_seconds
-            } else {
-                seconds / params
-            });
-            let fold_r2 = fitted
-                .interpolator
-                .summary()
-                .ensemble
-                .as_ref()
-                .map(|e| e.fold_r2.clone())
-                .unwrap_or_default();
-            let (cv_r2_mean, cv_r2_std) = mean_std(&fold_r2);
-            let entry = LeaderboardEntry {
-                config: name,
-                cv_r2_mean,
-                cv_r2_std,
-                seconds: (seconds * 1000.0).round() / 1000.0,
-            };
-            on_candidate(&entry);
-            // The Gaussian process's length scales and noise serve its linear-mean variant
-            // too, tried next.
-            if let (true, true, Some(kernel)) =
-                (gaussian, candidate.search, checked.options().kernel)
-            {
-                let options = FitOptions {
-                    kernel: Some(KernelOptions {
-                        kernel: RbfKernel::GaussianLinear,
-                        ..kernel
-                    }),
-                    ..checked.options().clone()
+                let Ok((i, outcome)) = reports.recv() else {
+                    return Err(Error::Inconsistent("a candidate's lane vanished".into()));
                 };
-                list.insert(i + 1, Candidate::new(options, input_weights.clone(), false));
-            }
-            board.push((entry, fitted, input_weights));
-            i += 1;
-            // After the base list, try the best two with a power transform of skewed inputs.
-            if i == list.len() && skewed && !transforms_added {
-                transforms_added = true;
-                let mut ranked: Vec<_> = board.iter().collect();
-                ranked.sort_by(|a, b| b.0.cv_r2_mean.total_cmp(&a.0.cv_r2_mean));
-                let extra: Vec<Candidate> = ranked
+                running -= 1;
+                let result = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                let waiting = list
                     .iter()
-                    .take(2)
-                    .map(|(_, f, weights)| {
-                        let options = FitOptions {
-                            power_transform: true,
-                            ..f.interpolator.options().clone()
-                        };
-                        Candidate::new(options, weights.clone(), false)
-                    })
-                    .collect();
-                list.extend(extra);
+                    .position(|p| matches!(p, Planned::LinearAfter(g) if *g == i));
+                let trained = match result {
+                    Ok(trained) => trained,
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                        if let Some(w) = waiting {
+                            list[w] = Planned::Taken;
+                        }
+                        continue;
+                    }
+                };
+                costs.record(&trained, data.n_features());
+                let fold_r2 = trained
+                    .fitted
+                    .interpolator
+                    .summary()
+                    .ensemble
+                    .as_ref()
+                    .map(|e| e.fold_r2.clone())
+                    .unwrap_or_default();
+                let (cv_r2_mean, cv_r2_std) = mean_std(&fold_r2);
+                let entry = LeaderboardEntry {
+                    config: trained.name,
+                    cv_r2_mean,
+                    cv_r2_std,
+                    seconds: (trained.seconds * 1000.0).round() / 1000.0,
+                };
+                on_candidate(&entry);
+                if let (Some(w), Some(kernel)) = (waiting, trained.options.kernel) {
+                    let options = FitOptions {
+                        kernel: Some(KernelOptions {
+                            kernel: RbfKernel::GaussianLinear,
+                            ..kernel
+                        }),
+                        ..trained.options.clone()
+                    };
+                    list[w] = Planned::Ready(Box::new(Candidate::new(
+                        options,
+                        trained.input_weights.clone(),
+                        false,
+                    )));
+                }
+                board.push((i, entry, trained.fitted, trained.input_weights));
             }
-        }
-        // Best first; ties keep the order tried (a stable sort).
+        })?;
+        // Best first; ties keep the list's order (a stable sort).
+        board.sort_by_key(|b| b.0);
+        let mut board: Vec<(LeaderboardEntry, Fitted, Option<Vec<f64>>)> =
+            board.into_iter().map(|(_, e, f, w)| (e, f, w)).collect();
         board.sort_by(|a, b| b.0.cv_r2_mean.total_cmp(&a.0.cv_r2_mean));
         if board.is_empty() {
             return Err(first_error

@@ -511,24 +511,28 @@ pub(crate) fn negative_log_likelihood(
 /// wide) and `y` (standardized) drawn from `seed` (at most 40 iterations, 50
 /// evaluations), then, when there are more rows, for [`LIKELIHOOD_REFINE_ITERATIONS`]
 /// iterations on at most [`LIKELIHOOD_REFINE_ROWS`] of them (the first subsample's rows
-/// among them), unless `refine` is false. `threads` share the factorisation and the
-/// inverse; the result is the same for any count. Fails when the starting point's
-/// covariance cannot be factored.
+/// among them), unless `refine`, asked with the first stage's seconds, says no (the
+/// caller's time budget). `threads` share the factorisation and the inverse; the result is
+/// the same for any count. Fails when the starting point's covariance cannot be factored.
 pub(crate) fn marginal_likelihood_search(
     x: &[f64],
     y: &[f64],
     d: usize,
     seed: u64,
     threads: usize,
-    refine: bool,
+    refine: &mut dyn FnMut(f64) -> bool,
 ) -> Result<(Vec<f64>, f64)> {
+    let started = std::time::Instant::now();
     let mut theta: Vec<f64> = vec![0.5f64.ln(); d];
     theta.push((0.1f64).ln());
-    let mut stages = vec![(LIKELIHOOD_ROWS, 40, 50)];
-    if refine && y.len() > LIKELIHOOD_ROWS {
-        stages.push((LIKELIHOOD_REFINE_ROWS, LIKELIHOOD_REFINE_ITERATIONS, 8));
-    }
-    for (rows, max_iterations, max_evaluations) in stages {
+    let stages = [
+        (LIKELIHOOD_ROWS, 40, 50),
+        (LIKELIHOOD_REFINE_ROWS, LIKELIHOOD_REFINE_ITERATIONS, 8),
+    ];
+    for (stage, &(rows, max_iterations, max_evaluations)) in stages.iter().enumerate() {
+        if stage > 0 && !(y.len() > LIKELIHOOD_ROWS && refine(started.elapsed().as_secs_f64())) {
+            break;
+        }
         let (xs, ys) = seeded_subsample(x, y, d, rows, seed);
         let limits = LbfgsLimits {
             max_iterations,
@@ -803,12 +807,12 @@ mod tests {
                 (2.0 * r[0]).sin() + 0.1 * ((i as f64 * 12.9898).sin() * 43_758.545).fract()
             })
             .collect();
-        let (w, g) = marginal_likelihood_search(&x, &y, 2, 3, 2, true).unwrap();
+        let (w, g) = marginal_likelihood_search(&x, &y, 2, 3, 2, &mut |_| true).unwrap();
         assert!(w[0] > 10.0 * w[1], "{w:?}");
         assert!(g > 1e-4 && g < 0.1, "{g}");
         assert_eq!(
             (w.clone(), g),
-            marginal_likelihood_search(&x, &y, 2, 3, 1, true).unwrap()
+            marginal_likelihood_search(&x, &y, 2, 3, 1, &mut |_| true).unwrap()
         );
         // The model it chooses recovers the function well inside the noise (±0.1).
         let weighted: Vec<f64> = x

@@ -167,6 +167,57 @@ fn auto_is_byte_identical_for_one_and_two_threads_and_keeps_its_leaderboard() {
     assert!(board.iter().any(|e| e.config.starts_with("adam")));
 }
 
+/// Several candidates train at once from two threads on (one lane each here): the
+/// candidates that wait for others (the Gaussian kernel with a linear tail for the
+/// likelihood search's length scales, the power transforms for the whole base list) and
+/// the leaderboard's order among equals are those of one lane, so the file is the same.
+#[test]
+fn auto_in_lanes_is_byte_identical_to_one_lane_with_its_dependent_candidates() {
+    let base = data(240, 11, 0.5);
+    // A skewed first input, so that the best two are tried again with a power transform.
+    let features: Vec<f64> = base
+        .features()
+        .chunks(5)
+        .flat_map(|r| {
+            let mut row = r.to_vec();
+            row[0] = (4.0 * row[0]).exp();
+            row
+        })
+        .collect();
+    let d = Dataset::new(
+        base.feature_names().to_vec(),
+        "y".into(),
+        features,
+        base.targets().to_vec(),
+    )
+    .unwrap();
+    let run = |threads| {
+        let mut reported = Vec::new();
+        let model = Interpolator::fit_auto(&d, &auto_options(600_000.0, threads), &mut |e| {
+            reported.push(e.config.clone())
+        })
+        .unwrap()
+        .interpolator;
+        (model, reported)
+    };
+    let (one, reported_one) = run(1);
+    let (four, mut reported_four) = run(4);
+    assert_eq!(one.to_bytes().unwrap(), four.to_bytes().unwrap());
+    let board = one.summary().leaderboard.as_ref().unwrap();
+    for kind in ["gaussian-process", "gaussian-linear", "yeo-johnson"] {
+        assert!(
+            board.iter().any(|e| e.config.contains(kind)),
+            "{kind}: {board:?}"
+        );
+    }
+    // Every candidate is reported once, in whatever order the lanes finish.
+    let mut reported_one = reported_one;
+    reported_one.sort();
+    reported_four.sort();
+    assert_eq!(reported_one, reported_four);
+    assert!(reported_one.len() >= board.len() - 1, "{reported_one:?}");
+}
+
 #[test]
 fn a_tiny_budget_still_gives_a_valid_model_with_a_shorter_leaderboard() {
     let d = data(240, 8, 0.5);
