@@ -408,7 +408,13 @@ impl Costs {
         // Seconds per operation: at the rate the slowest kernel fit ran, once there is one.
         let per_flop =
             self.per_kind[2].map_or(1.0 / KERNEL_FLOPS_PER_CORE, |fit| fit / self.fit_flops);
-        let fit = self.per_kind[2].unwrap_or(self.first_fit_seconds);
+        let fit = match self.per_kind[2] {
+            // The Gaussian kernel's fit costs more than the polynomial kernels' measured so
+            // far (see `RefineRule::allows`).
+            Some(longest) if gaussian => longest.max(self.first_fit_seconds),
+            Some(longest) => longest,
+            None => self.first_fit_seconds,
+        };
         let search = match (candidate.search, gaussian) {
             (false, _) => 0.0,
             (true, true) => {
@@ -574,15 +580,33 @@ struct RefineRule {
     fit_flops: f64,
     /// Seconds of the longest kernel fit so far, when there is one.
     fit_seconds: Option<f64>,
+    /// A kernel fit's seconds from its operation count at the assumed rate.
+    first_fit_seconds: f64,
 }
 
+/// Seconds of the likelihood search's refinement per counted operation (8 evaluations of
+/// 0.9 m³ on its m rows), over its first stage's (its evaluations made, of 0.9 m³ on its
+/// rows): measured 0.42–0.56 on one thread (1.5–1.9 s for 19–50 evaluations at 600 rows,
+/// 2.6–3.2 s for 4–5 at 1,600, on Friedman #1 and #3, Ishigami and borehole) and 0.49 on two;
+/// set above the largest, so that the estimate errs long.
+const REFINE_OVER_FIRST_STAGE: f64 = 0.6;
+/// Seconds of a kernel fit per counted operation, over the first stage's: about 1 on one
+/// thread (the Gaussian-process candidate's fit on Friedman #1's 16,000 rows); set 10% above.
+const FIT_OVER_FIRST_STAGE: f64 = 1.1;
+
 impl RefineRule {
-    fn allows(&self, first_stage_seconds: f64) -> bool {
-        let (first, second) = likelihood_stage_flops(self.pool_rows);
-        // Seconds per operation of a kernel fit, at the rate the first stage ran.
-        let per_flop = first_stage_seconds * FIRST_STAGE_RATE / first.max(1.0);
-        let refined = per_flop * second / REFINE_STAGE_RATE;
-        let fit = self.fit_seconds.unwrap_or(per_flop * self.fit_flops);
+    fn allows(&self, first_stage_seconds: f64, evaluations: usize) -> bool {
+        let first_rows = self.pool_rows.min(LIKELIHOOD_ROWS) as f64;
+        let second_rows = self.pool_rows.min(LIKELIHOOD_REFINE_ROWS) as f64;
+        // Seconds per counted operation of the first stage, as this lane ran it.
+        let per_flop = first_stage_seconds / (0.9 * evaluations.max(1) as f64 * first_rows.powi(3));
+        let refined = REFINE_OVER_FIRST_STAGE * per_flop * 0.9 * 8.0 * second_rows.powi(3);
+        // The Gaussian kernel's fit costs more than the polynomial kernels' whose time may
+        // be the longest measured (an exponential per entry, and every held-out row
+        // predicted): never less than the operation count's at the assumed rate.
+        let fit = (FIT_OVER_FIRST_STAGE * per_flop * self.fit_flops)
+            .max(self.first_fit_seconds)
+            .max(self.fit_seconds.unwrap_or(0.0));
         self.started.elapsed().as_secs_f64() + refined + fit <= self.budget
     }
 }
@@ -612,7 +636,7 @@ fn train_candidate(
                 data.n_features(),
                 base.network.seed,
                 threads,
-                &mut |first_stage_seconds| refine.allows(first_stage_seconds),
+                &mut |seconds, evaluations| refine.allows(seconds, evaluations),
             )?
         } else {
             search_input_weights(
@@ -712,6 +736,7 @@ impl Interpolator {
                         pool_rows,
                         fit_flops: costs.fit_flops,
                         fit_seconds: costs.per_kind[2],
+                        first_fit_seconds: costs.first_fit_seconds,
                     };
                     // Until one candidate has trained, one runs whatever the budget.
                     if !(board.is_empty() && running == 0)

@@ -511,8 +511,8 @@ pub(crate) fn negative_log_likelihood(
 /// wide) and `y` (standardized) drawn from `seed` (at most 40 iterations, 50
 /// evaluations), then, when there are more rows, for [`LIKELIHOOD_REFINE_ITERATIONS`]
 /// iterations on at most [`LIKELIHOOD_REFINE_ROWS`] of them (the first subsample's rows
-/// among them), unless `refine`, asked with the first stage's seconds, says no (the
-/// caller's time budget). `threads` share the factorisation and the inverse; the result is
+/// among them), unless `refine`, asked with the first stage's seconds and objective
+/// evaluations, says no (the caller's time budget). `threads` share the factorisation and the inverse; the result is
 /// the same for any count. Fails when the starting point's covariance cannot be factored.
 pub(crate) fn marginal_likelihood_search(
     x: &[f64],
@@ -520,7 +520,7 @@ pub(crate) fn marginal_likelihood_search(
     d: usize,
     seed: u64,
     threads: usize,
-    refine: &mut dyn FnMut(f64) -> bool,
+    refine: &mut dyn FnMut(f64, usize) -> bool,
 ) -> Result<(Vec<f64>, f64)> {
     let started = std::time::Instant::now();
     let mut theta: Vec<f64> = vec![0.5f64.ln(); d];
@@ -529,8 +529,12 @@ pub(crate) fn marginal_likelihood_search(
         (LIKELIHOOD_ROWS, 40, 50),
         (LIKELIHOOD_REFINE_ROWS, LIKELIHOOD_REFINE_ITERATIONS, 8),
     ];
+    let mut first_evaluations = 0;
     for (stage, &(rows, max_iterations, max_evaluations)) in stages.iter().enumerate() {
-        if stage > 0 && !(y.len() > LIKELIHOOD_ROWS && refine(started.elapsed().as_secs_f64())) {
+        if stage > 0
+            && !(y.len() > LIKELIHOOD_ROWS
+                && refine(started.elapsed().as_secs_f64(), first_evaluations))
+        {
             break;
         }
         let (xs, ys) = seeded_subsample(x, y, d, rows, seed);
@@ -549,6 +553,7 @@ pub(crate) fn marginal_likelihood_search(
             ));
         }
         theta = minimum.x;
+        first_evaluations = first_evaluations.max(minimum.evaluations);
     }
     let weights = theta[..d].iter().map(|t| t.exp()).collect();
     Ok((weights, NOISE_FLOOR + theta[d].exp()))
@@ -794,6 +799,35 @@ mod tests {
         assert!((got - expected).abs() < 1e-10, "{got} vs {expected}");
     }
 
+    /// Above the first subsample's rows, the refinement runs only when the caller says so,
+    /// asked once with the first stage's time and evaluations.
+    #[test]
+    fn the_likelihood_search_refines_only_when_its_caller_allows() {
+        let n = LIKELIHOOD_ROWS + 100;
+        let x = scattered_square(n);
+        let y: Vec<f64> = x
+            .chunks(2)
+            .enumerate()
+            .map(|(i, r)| {
+                (2.0 * r[0]).sin() + 0.3 * ((i as f64 * 12.9898).sin() * 43_758.545).fract()
+            })
+            .collect();
+        let mut asked = Vec::new();
+        let first_only = marginal_likelihood_search(&x, &y, 2, 5, 1, &mut |s, e| {
+            asked.push((s, e));
+            false
+        })
+        .unwrap();
+        assert_eq!(asked.len(), 1);
+        let (seconds, evaluations) = asked[0];
+        assert!(
+            seconds > 0.0 && (1..=50).contains(&evaluations),
+            "{asked:?}"
+        );
+        let refined = marginal_likelihood_search(&x, &y, 2, 5, 1, &mut |_, _| true).unwrap();
+        assert_ne!(first_only, refined, "the refinement moved nothing");
+    }
+
     #[test]
     fn the_likelihood_search_finds_the_relevant_input_and_the_noise() {
         // y depends on x1 only, with noise of standard deviation about 0.06 on a signal of
@@ -807,12 +841,12 @@ mod tests {
                 (2.0 * r[0]).sin() + 0.1 * ((i as f64 * 12.9898).sin() * 43_758.545).fract()
             })
             .collect();
-        let (w, g) = marginal_likelihood_search(&x, &y, 2, 3, 2, &mut |_| true).unwrap();
+        let (w, g) = marginal_likelihood_search(&x, &y, 2, 3, 2, &mut |_, _| true).unwrap();
         assert!(w[0] > 10.0 * w[1], "{w:?}");
         assert!(g > 1e-4 && g < 0.1, "{g}");
         assert_eq!(
             (w.clone(), g),
-            marginal_likelihood_search(&x, &y, 2, 3, 1, &mut |_| true).unwrap()
+            marginal_likelihood_search(&x, &y, 2, 3, 1, &mut |_, _| true).unwrap()
         );
         // The model it chooses recovers the function well inside the noise (±0.1).
         let weighted: Vec<f64> = x
