@@ -120,6 +120,24 @@ fn lbfgs_and_ensembles_are_byte_identical_whatever_the_thread_count() {
     }
 }
 
+/// `base` with its first input replaced by `f(row index, value)`.
+fn with_first_input(base: &Dataset, f: impl Fn(usize, f64) -> f64) -> Dataset {
+    let features: Vec<f64> = (0..base.n_rows())
+        .flat_map(|i| {
+            let mut row = base.row(i).to_vec();
+            row[0] = f(i, row[0]);
+            row
+        })
+        .collect();
+    Dataset::new(
+        base.feature_names().to_vec(),
+        "y".into(),
+        features,
+        base.targets().to_vec(),
+    )
+    .unwrap()
+}
+
 fn auto_options(budget: f64, threads: usize) -> fivedreg::ValidAutoOptions {
     AutoOptions {
         budget_seconds: budget,
@@ -173,24 +191,8 @@ fn auto_is_byte_identical_for_one_and_two_threads_and_keeps_its_leaderboard() {
 /// the leaderboard's order among equals are those of one lane, so the file is the same.
 #[test]
 fn auto_in_lanes_is_byte_identical_to_one_lane_with_its_dependent_candidates() {
-    let base = data(240, 11, 0.5);
     // A skewed first input, so that the best two are tried again with a power transform.
-    let features: Vec<f64> = base
-        .features()
-        .chunks(5)
-        .flat_map(|r| {
-            let mut row = r.to_vec();
-            row[0] = (4.0 * row[0]).exp();
-            row
-        })
-        .collect();
-    let d = Dataset::new(
-        base.feature_names().to_vec(),
-        "y".into(),
-        features,
-        base.targets().to_vec(),
-    )
-    .unwrap();
+    let d = with_first_input(&data(240, 11, 0.5), |_, x| (4.0 * x).exp());
     let run = |threads| {
         let mut reported = Vec::new();
         let model = Interpolator::fit_auto(&d, &auto_options(600_000.0, threads), &mut |e| {
@@ -255,21 +257,10 @@ fn too_few_rows_for_the_folds_is_a_clear_error() {
 /// drops out, and `--auto` still returns the best of the others.
 #[test]
 fn a_candidate_the_data_cannot_support_drops_out() {
-    let base = data(200, 10, 0.5);
-    let features: Vec<f64> = (0..base.n_rows())
-        .flat_map(|i| {
-            let mut row = base.row(i).to_vec();
-            row[0] = if i % 2 == 0 { 1.0 } else { 2.0 };
-            row
-        })
-        .collect();
-    let d = Dataset::new(
-        base.feature_names().to_vec(),
-        "y".into(),
-        features,
-        base.targets().to_vec(),
-    )
-    .unwrap();
+    let d = with_first_input(
+        &data(200, 10, 0.5),
+        |i, _| if i % 2 == 0 { 1.0 } else { 2.0 },
+    );
     let model = Interpolator::fit_auto(&d, &auto_options(600_000.0, 0), &mut |_| {})
         .unwrap()
         .interpolator;
