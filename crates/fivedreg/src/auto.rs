@@ -672,7 +672,7 @@ impl Interpolator {
     /// ensemble, with the leaderboard (best first) in its summary. `on_candidate` is called
     /// after each candidate with its leaderboard entry.
     ///
-    /// With two or more threads, up to [`MAX_LANES`] candidates train at once, each on its
+    /// With two or more threads, up to four candidates train at once, each on its
     /// share of the threads; a candidate's result depends on its settings and the seed
     /// only, and the leaderboard ranks equals by their place in the list, so a budget that
     /// lets every candidate run gives the same model file whatever the thread count.
