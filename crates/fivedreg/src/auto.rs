@@ -337,6 +337,11 @@ fn likelihood_stage_flops(pool: usize) -> (f64, f64) {
 const FIRST_STAGE_RATE: f64 = 0.9;
 const REFINE_STAGE_RATE: f64 = 1.8;
 
+/// A network candidate's estimate before any network has been timed (a second lane starts
+/// one beside the first candidate): their times here run from 0.01 s to several seconds, and
+/// one that may overrun a budget of under a second is not worth starting.
+const UNTIMED_NETWORK_SECONDS: f64 = 1.0;
+
 /// Which of the three cost records a candidate's time is estimated from: Adam networks,
 /// L-BFGS networks, kernel models.
 fn cost_kind(options: &FitOptions) -> usize {
@@ -395,8 +400,9 @@ impl Costs {
                 .or(self.per_kind[1])
                 .or(self.per_kind[0]);
             return Estimate {
-                seconds: per_parameter.unwrap_or(0.0)
-                    * parameter_count(&candidate.options, self.n_features),
+                seconds: per_parameter.map_or(UNTIMED_NETWORK_SECONDS, |p| {
+                    p * parameter_count(&candidate.options, self.n_features)
+                }),
                 measured: self.per_kind[kind].is_some(),
             };
         }
