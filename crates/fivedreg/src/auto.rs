@@ -672,6 +672,45 @@ fn train_candidate(
     })
 }
 
+/// The Gaussian kernel with a linear tail on a likelihood-searched candidate's length
+/// scales and noise (`None` if `searched` is not a kernel candidate).
+fn with_linear_tail(searched: &Trained) -> Option<Candidate> {
+    let kernel = searched.options.kernel?;
+    let options = FitOptions {
+        kernel: Some(KernelOptions {
+            kernel: RbfKernel::GaussianLinear,
+            ..kernel
+        }),
+        ..searched.options.clone()
+    };
+    Some(Candidate::new(
+        options,
+        searched.input_weights.clone(),
+        false,
+    ))
+}
+
+/// The best two of `board` (sorted by list place first, so that equals rank as one lane
+/// would rank them) again, with a power transform of skewed inputs.
+fn best_two_transformed(
+    board: &mut [(usize, LeaderboardEntry, Fitted, Option<Vec<f64>>)],
+) -> Vec<Planned> {
+    board.sort_by_key(|b| b.0);
+    let mut ranked: Vec<_> = board.iter().collect();
+    ranked.sort_by(|a, b| b.1.cv_r2_mean.total_cmp(&a.1.cv_r2_mean));
+    ranked
+        .iter()
+        .take(2)
+        .map(|(_, _, f, weights)| {
+            let options = FitOptions {
+                power_transform: true,
+                ..f.interpolator.options().clone()
+            };
+            Planned::Ready(Box::new(Candidate::new(options, weights.clone(), false)))
+        })
+        .collect()
+}
+
 impl Interpolator {
     /// Chooses a model by K-fold cross-validation over the candidate list (see the `auto`
     /// module's table) within the budget, and returns the winner's fold models as an
@@ -724,7 +763,7 @@ impl Interpolator {
         std::thread::scope(|scope| -> Result<()> {
             let (report, reports) = std::sync::mpsc::channel::<LaneReport>();
             loop {
-                // Start candidates, in list order, while a lane is free.
+                // Start candidates while a lane is free (see `next_candidate`).
                 while exploring && running < lanes {
                     let elapsed = started.elapsed().as_secs_f64();
                     let Some(i) =
@@ -773,25 +812,7 @@ impl Interpolator {
                     let base_done = list.iter().all(|p| matches!(p, Planned::Taken));
                     if exploring && base_done && skewed && !transforms_added {
                         transforms_added = true;
-                        board.sort_by_key(|b| b.0);
-                        let mut ranked: Vec<_> = board.iter().collect();
-                        ranked.sort_by(|a, b| b.1.cv_r2_mean.total_cmp(&a.1.cv_r2_mean));
-                        let extra: Vec<Planned> = ranked
-                            .iter()
-                            .take(2)
-                            .map(|(_, _, f, weights)| {
-                                let options = FitOptions {
-                                    power_transform: true,
-                                    ..f.interpolator.options().clone()
-                                };
-                                Planned::Ready(Box::new(Candidate::new(
-                                    options,
-                                    weights.clone(),
-                                    false,
-                                )))
-                            })
-                            .collect();
-                        list.extend(extra);
+                        list.extend(best_two_transformed(&mut board));
                         continue;
                     }
                     return Ok(());
@@ -825,25 +846,15 @@ impl Interpolator {
                     .unwrap_or_default();
                 let (cv_r2_mean, cv_r2_std) = mean_std(&fold_r2);
                 let entry = LeaderboardEntry {
-                    config: trained.name,
+                    config: trained.name.clone(),
                     cv_r2_mean,
                     cv_r2_std,
                     seconds: (trained.seconds * 1000.0).round() / 1000.0,
                 };
                 on_candidate(&entry);
-                if let (Some(w), Some(kernel)) = (waiting, trained.options.kernel) {
-                    let options = FitOptions {
-                        kernel: Some(KernelOptions {
-                            kernel: RbfKernel::GaussianLinear,
-                            ..kernel
-                        }),
-                        ..trained.options.clone()
-                    };
-                    list[w] = Planned::Ready(Box::new(Candidate::new(
-                        options,
-                        trained.input_weights.clone(),
-                        false,
-                    )));
+                if let Some(w) = waiting {
+                    list[w] = with_linear_tail(&trained)
+                        .map_or(Planned::Taken, |c| Planned::Ready(Box::new(c)));
                 }
                 board.push((i, entry, trained.fitted, trained.input_weights));
             }
