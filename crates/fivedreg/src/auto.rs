@@ -360,8 +360,9 @@ struct Estimate {
     measured: bool,
 }
 
-/// What the budget check knows of the candidates' costs: the time of the last trained
-/// candidate of each kind, on one lane's threads.
+/// What the budget check knows of the candidates' costs, on one lane's threads: the time of
+/// the last trained network of each solver, of the longest kernel fit and of the last
+/// weight search.
 struct Costs {
     /// Seconds per parameter of the last network candidate of each solver (Adam, L-BFGS),
     /// seconds of the longest kernel fit (a searched candidate's without its search).
@@ -442,7 +443,7 @@ impl Costs {
     }
 
     /// Records a trained candidate's times.
-    fn record(&mut self, trained: &Trained, n_features: usize) {
+    fn record(&mut self, trained: &Trained) {
         let kind = cost_kind(&trained.options);
         self.per_kind[kind] = Some(if kind == 2 {
             // The longest so far: kernel fits differ little in work, but two lanes' fits at
@@ -451,7 +452,7 @@ impl Costs {
             let fit = trained.seconds - trained.search_seconds;
             self.per_kind[2].map_or(fit, |longest| longest.max(fit))
         } else {
-            trained.seconds / parameter_count(&trained.options, n_features)
+            trained.seconds / parameter_count(&trained.options, self.n_features)
         });
         let weight_search = trained
             .options
@@ -835,7 +836,7 @@ impl Interpolator {
                         continue;
                     }
                 };
-                costs.record(&trained, data.n_features());
+                costs.record(&trained);
                 let fold_r2 = trained
                     .fitted
                     .interpolator
