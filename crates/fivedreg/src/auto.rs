@@ -324,8 +324,14 @@ fn likelihood_stage_flops(pool: usize) -> (f64, f64) {
     } else {
         0.0
     };
-    (0.9 * 50.0 * first.powi(3), 0.9 * 8.0 * second.powi(3))
+    (
+        0.9 * FIRST_STAGE_EVALUATIONS * first.powi(3),
+        0.9 * 8.0 * second.powi(3),
+    )
 }
+
+/// Most objective evaluations of the likelihood search's first stage.
+const FIRST_STAGE_EVALUATIONS: f64 = 50.0;
 
 /// The likelihood search's stages run at about these multiples of the rate of a kernel
 /// fit's LU, as measured here (2 threads, Friedman #3's 1,600 rows, 2026-12-01: the kernel
@@ -603,11 +609,12 @@ const FIT_OVER_FIRST_STAGE: f64 = 1.1;
 
 impl RefineRule {
     fn allows(&self, first_stage_seconds: f64, evaluations: usize) -> bool {
-        let first_rows = self.pool_rows.min(LIKELIHOOD_ROWS) as f64;
-        let second_rows = self.pool_rows.min(LIKELIHOOD_REFINE_ROWS) as f64;
-        // Seconds per counted operation of the first stage, as this lane ran it.
-        let per_flop = first_stage_seconds / (0.9 * evaluations.max(1) as f64 * first_rows.powi(3));
-        let refined = REFINE_OVER_FIRST_STAGE * per_flop * 0.9 * 8.0 * second_rows.powi(3);
+        let (first, second) = likelihood_stage_flops(self.pool_rows);
+        // Seconds per counted operation of the first stage, as this lane ran it (the count
+        // assumes its most evaluations; it made `evaluations`).
+        let counted = first * evaluations.max(1) as f64 / FIRST_STAGE_EVALUATIONS;
+        let per_flop = first_stage_seconds / counted;
+        let refined = REFINE_OVER_FIRST_STAGE * per_flop * second;
         // The Gaussian kernel's fit costs more than the polynomial kernels' whose time may
         // be the longest measured (an exponential per entry, and every held-out row
         // predicted): never less than the operation count's at the assumed rate.
