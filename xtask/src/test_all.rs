@@ -8,8 +8,8 @@
 //! 3. `cargo fmt --check` and `cargo clippy -D warnings` on `crates/python` (it is outside
 //!    the workspace, so that the workspace's build and clippy never need Python);
 //! 4. `pip install ./crates/python` into the environment (maturin, with `CARGO_TARGET_DIR`
-//!    the workspace's target folder) and the `fivedreg` command built for the round-trip
-//!    tests;
+//!    the workspace's target folder); the round-trip tests run the `fivedreg` command that
+//!    step 2 built;
 //! 5. `pytest crates/python/tests`.
 
 use anyhow::{Context, Result};
@@ -119,6 +119,7 @@ pub fn test_all(options: &TestOptions, repo: &Path) -> Result<()> {
         "cargo test --workspace",
         cargo()
             .args(["test", "--workspace"])
+            .env("CARGO_TARGET_DIR", &target)
             .env("FIVEDREG_PYTHON", &python)
             .env("FIVEDREG_REQUIRE_SKLEARN", "1")
             .current_dir(repo),
@@ -151,16 +152,17 @@ pub fn test_all(options: &TestOptions, repo: &Path) -> Result<()> {
             .env("PATH", path_with(&venv_bin(&venv))?)
             .env("CARGO_TARGET_DIR", &target),
     )?;
-    run(
-        "cargo build --release -p fivedreg-cli",
-        cargo()
-            .args(["build", "--release", "-p", "fivedreg-cli"])
-            .env("CARGO_TARGET_DIR", &target)
-            .current_dir(repo),
-    )?;
+    // The `fivedreg` command `cargo test` built for the command line's integration tests
+    // (test profile): the round-trip tests need its behaviour, not a second, release build.
     let binary = target
-        .join("release")
+        .join("debug")
         .join(format!("fivedreg{}", std::env::consts::EXE_SUFFIX));
+    if !binary.exists() {
+        anyhow::bail!(
+            "cargo test did not leave the fivedreg command at {}",
+            binary.display()
+        );
+    }
     run(
         "pytest crates/python/tests",
         Command::new(&python)
