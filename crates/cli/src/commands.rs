@@ -353,7 +353,7 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
                         ),
                     },
                 ),
-                ("held-out R²", num(e.heldout_r2)),
+                ("held-out R²", r2(e.heldout_r2)),
                 (
                     "--std",
                     format!(
@@ -397,12 +397,16 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
             } else {
                 String::new()
             };
+            // R² is undefined on a fold whose target is constant: words, not "NaN ± NaN".
+            let score = if entry.cv_r2_mean.is_nan() {
+                "undefined (a fold's target is constant)".to_string()
+            } else {
+                format!("{} ± {}", num(entry.cv_r2_mean), num(entry.cv_r2_std))
+            };
             text.push_str(&format!(
-                "  {}. {:<44} CV R² {} ± {}  {seconds}\n",
+                "  {}. {:<44} CV R² {score}  {seconds}\n",
                 i + 1,
                 entry.config,
-                num(entry.cv_r2_mean),
-                num(entry.cv_r2_std)
             ));
         }
     }

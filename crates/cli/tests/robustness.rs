@@ -286,6 +286,33 @@ fn cases() -> Vec<Case> {
             "too_few_rows.csv",
             &["2 rows", "training needs at least 2 rows"],
         ),
+        // 11 rows leave 8 for training and validation: --auto's 5 folds need 10, and its
+        // error must not advise fewer ensemble members, which --auto does not take.
+        case(
+            "cli: --auto on too few rows for its folds",
+            vec![("eleven_rows.csv", Content::Corpus("eleven_rows.csv"))],
+            &["train", "eleven_rows.csv", "--auto", "-o", OUT],
+            &[
+                "eleven_rows.csv",
+                "--auto cross-validates over 5 folds",
+                "at least 10 rows",
+                "leaves 8",
+            ],
+            Failure,
+        ),
+        case(
+            "cli: --ensemble 5 on too few rows for its folds",
+            vec![("eleven_rows.csv", Content::Corpus("eleven_rows.csv"))],
+            &["train", "eleven_rows.csv", "--ensemble", "5", "-o", OUT],
+            &[
+                "eleven_rows.csv",
+                "too few for 5 folds",
+                "each fold needs at least 2 rows",
+                "at least 10",
+                "fewer members (--ensemble)",
+            ],
+            Failure,
+        ),
         case(
             "csv: header of 10,000 columns",
             vec![("wide.csv", Content::Bytes(wide_header))],

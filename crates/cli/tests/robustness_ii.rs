@@ -105,6 +105,26 @@ fn case_2_a_constant_target_is_predicted_exactly_with_an_undefined_r2() {
     assert_eq!(json["r2"], Value::Null);
     let text = String::from_utf8(run_ok(path, &["inspect", "c.fdr"])).unwrap();
     assert!(text.contains("undefined"), "{text}");
+    // --auto too: its leaderboard and the held-out R² say so in words, not "NaN ± NaN".
+    let trained = run_ok(
+        path,
+        &[
+            "train",
+            "constant.csv",
+            "--auto",
+            "--budget",
+            "0.3",
+            "-o",
+            "a.fdr",
+        ],
+    );
+    let inspected = run_ok(path, &["inspect", "a.fdr"]);
+    for text in [trained, inspected] {
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("CV R² undefined"), "{text}");
+        assert!(text.contains("held-out R²  undefined"), "{text}");
+        assert!(!text.contains("NaN"), "{text}");
+    }
 }
 
 /// (3) `evaluate` ignores a column the model does not use, even of text (it failed on it).

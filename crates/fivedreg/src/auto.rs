@@ -738,6 +738,14 @@ impl Interpolator {
         let auto = options.options();
         let (train, validation, _) = auto.base.split.counts(data.n_rows());
         let pool_rows = train + validation;
+        // Said in --auto's words before any candidate runs: the folds' own check would
+        // suggest fewer ensemble members, which --auto does not take.
+        if pool_rows < 2 * auto.folds {
+            return Err(Error::TooFewRowsForAuto {
+                rows: pool_rows,
+                folds: auto.folds,
+            });
+        }
         let mut list: Vec<Planned> = Vec::new();
         for candidate in candidates(&auto.base, auto.folds, pool_rows) {
             let gaussian_search = candidate.search

@@ -21,7 +21,8 @@ pub(crate) struct MemberData<'a> {
 /// Cuts rows `0..n` into `k` folds: shuffled by the seed's [`fivedreg_rng::Stream::Folds`],
 /// then dealt round-robin, so fold sizes differ by at most one. Each fold is sorted.
 pub(crate) fn folds(n: usize, k: usize, seed: u64) -> Result<Vec<Vec<usize>>> {
-    // Each member needs 2 training rows and its fold at least one row.
+    // Each fold needs 2 rows, for the score of the member that holds it out (R² of one row
+    // is undefined); every member then has at least 2 training rows too.
     if n < 2 * k || n < k + 2 {
         return Err(Error::TooFewRowsForFolds { rows: n, folds: k });
     }

@@ -23,13 +23,28 @@ pub enum Error {
     NoValidationRows(String),
     /// An ensemble or a cross-validation needs more rows than there are for its folds.
     #[error(
-        "{rows} training rows are too few for {folds} folds (each fold's member needs at \
-         least 2 training rows and its fold at least 1); use fewer members or more data"
+        "{rows} training rows are too few for {folds} folds: each fold needs at least 2 rows \
+         (the rows its member is scored on), so at least {needed}; use fewer members \
+         (--ensemble) or more data",
+        needed = 2 * .folds
     )]
     TooFewRowsForFolds {
         /// Rows to cut into folds.
         rows: usize,
         /// Folds asked for.
+        folds: usize,
+    },
+    /// `--auto`'s cross-validation needs more rows than there are for its folds.
+    #[error(
+        "--auto cross-validates over {folds} folds, which need at least {needed} rows (training \
+         and validation rows together, 2 a fold), and the split leaves {rows}; use more data, a \
+         smaller test share (--split), or train without --auto",
+        needed = 2 * .folds
+    )]
+    TooFewRowsForAuto {
+        /// Training and validation rows, the rows the folds are cut from.
+        rows: usize,
+        /// Folds of the cross-validation.
         folds: usize,
     },
     /// A standard deviation was asked of a single network.

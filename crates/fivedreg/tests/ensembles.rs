@@ -247,7 +247,17 @@ fn too_few_rows_for_the_folds_is_a_clear_error() {
     .unwrap();
     match Interpolator::fit(&d, &options, &mut |_| {}) {
         Err(e @ Error::TooFewRowsForFolds { .. }) => {
-            assert!(e.to_string().contains("folds"), "{e}")
+            assert!(e.to_string().contains("at least 16"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // --auto says it in its own words (it takes no member count), before any candidate.
+    // 6 rows leave 4 for training and validation (60/20/20); 3 folds need 6.
+    let too_few = data(6, 9, 0.5);
+    match Interpolator::fit_auto(&too_few, &auto_options(600.0, 0), &mut |_| {}) {
+        Err(e @ Error::TooFewRowsForAuto { rows, folds: 3 }) => {
+            assert_eq!(rows, 4, "{e}");
+            assert!(e.to_string().contains("at least 6 rows"), "{e}");
         }
         other => panic!("{other:?}"),
     }

@@ -346,11 +346,11 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
             fractions = (1.0, 0.0, 0.0)
         if folds > 1:
             if n_samples < max(2 * folds, folds + 2):
+                remedy = "auto=False" if self.auto else "a smaller ensemble"
                 raise ValueError(
-                    f"With n_samples={n_samples}, {folds} folds leave too few rows: each of the "
-                    f"{folds} networks needs at least 2 training rows and its fold at least 1 "
-                    f"(at least {max(2 * folds, folds + 2)} samples). Use more samples or a "
-                    "smaller ensemble."
+                    f"With n_samples={n_samples}, {folds} folds leave too few rows: each fold "
+                    "needs at least 2 rows (the rows its model is scored on), so at least "
+                    f"{max(2 * folds, folds + 2)} samples. Use more samples or {remedy}."
                 )
         else:
             # The library's split: floor(n * fraction) rows (nudged past rounding), rest to train.
