@@ -391,22 +391,31 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
     }
     if let Some(board) = &summary.leaderboard {
         text.push_str("Leaderboard (--auto, 5-fold cross-validation, best first):\n");
-        for (i, entry) in board.iter().enumerate() {
+        // Rank, score and time in columns, the description last: a blend's or a kernel's
+        // description can run to 200 characters.
+        let scores: Vec<String> = board
+            .iter()
+            .map(|entry| {
+                // R² is undefined on a fold whose target is constant: words, not "NaN ± NaN".
+                if entry.cv_r2_mean.is_nan() {
+                    "undefined (a fold's target is constant)".to_string()
+                } else {
+                    format!("{} ± {}", num(entry.cv_r2_mean), num(entry.cv_r2_std))
+                }
+            })
+            .collect();
+        let width = scores.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        for (i, (entry, score)) in board.iter().zip(&scores).enumerate() {
+            // A candidate without a time of its own (a blend) shows none.
             let seconds = if entry.seconds > 0.0 {
                 format!("{:.2} s", entry.seconds)
             } else {
                 String::new()
             };
-            // R² is undefined on a fold whose target is constant: words, not "NaN ± NaN".
-            let score = if entry.cv_r2_mean.is_nan() {
-                "undefined (a fold's target is constant)".to_string()
-            } else {
-                format!("{} ± {}", num(entry.cv_r2_mean), num(entry.cv_r2_std))
-            };
+            let rank = format!("{}.", i + 1);
             text.push_str(&format!(
-                "  {}. {:<44} CV R² {score}  {seconds}\n",
-                i + 1,
-                entry.config,
+                "  {rank:<3} CV R² {score:<width$}  {seconds:>8}  {}\n",
+                entry.config
             ));
         }
     }

@@ -161,6 +161,39 @@ fn auto_prints_and_stores_its_leaderboard() {
     assert_eq!(json["summary"]["leaderboard"].as_array().unwrap().len(), 1);
 }
 
+/// Every candidate of a small set: ranks of two digits and descriptions of any length (a
+/// blend's runs past 100 characters) leave the scores in one column.
+#[test]
+fn auto_leaderboard_keeps_its_scores_in_one_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d, "d.csv", "150", "5");
+    let text = run(
+        d,
+        &[
+            "train", "d.csv", "-o", "a.fdr", "--auto", "--budget", "1000", "--split", "1,0,0",
+        ],
+    );
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Leaderboard"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(rows.len() >= 10, "{text}");
+    let column = |row: &str| row.find("CV R²").unwrap_or_else(|| panic!("{row}"));
+    assert!(rows.iter().all(|r| column(r) == column(rows[0])), "{text}");
+    // The time column too: each time ends at the same place.
+    let ends: Vec<usize> = rows
+        .iter()
+        .filter_map(|r| r.find(" s  ").map(|i| i + 2))
+        .collect();
+    assert!(
+        !ends.is_empty() && ends.iter().all(|&e| e == ends[0]),
+        "{text}"
+    );
+}
+
 #[test]
 fn bad_values_are_one_clear_line_and_leave_no_file() {
     let dir = tempfile::tempdir().unwrap();
