@@ -406,7 +406,8 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
             .collect();
         let width = scores.iter().map(|s| s.chars().count()).max().unwrap_or(0);
         for (i, (entry, score)) in board.iter().zip(&scores).enumerate() {
-            // A candidate without a time of its own (a blend) shows none.
+            // Blank without a time: a model file keeps none (times differ between runs, the
+            // file's bytes must not), and under half a millisecond rounds to 0.
             let seconds = if entry.seconds > 0.0 {
                 format!("{:.2} s", entry.seconds)
             } else {
