@@ -282,6 +282,16 @@ def test_the_thread_count_does_not_change_the_model(seed_task):
     one = FiveDRegressor(random_state=2, n_threads=1).fit(X, y)
     two = FiveDRegressor(random_state=2, n_threads=2).fit(X, y)
     assert one.__getstate__()["_model_file"] == two.__getstate__()["_model_file"]
+    # auto=True trains candidates in lanes (three here); with a budget every candidate
+    # fits in, the model file is the same bytes as one lane's.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lanes = [
+            FiveDRegressor(auto=True, budget=1000.0, random_state=2, n_threads=t).fit(X[:150], y[:150])
+            for t in (1, 3)
+        ]
+    assert len(lanes[0].leaderboard_) >= 10
+    assert lanes[0].__getstate__()["_model_file"] == lanes[1].__getstate__()["_model_file"]
 
 
 def _python_ran_during(call):
