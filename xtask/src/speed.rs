@@ -340,21 +340,16 @@ fn ensemble_pairs(
     )
 }
 
-/// `fivedreg train --auto --split 1,0,0 --budget 1000` on `rows` rows of the seed task (every
-/// candidate runs, so both sides do the same work), one thread against the default thread
-/// count, in pairs; the two model files must be the same bytes.
-fn auto_pairs(
-    options: &SpeedOptions,
-    binary: &Path,
-    workdir: &Path,
-    rows: usize,
-) -> Result<Vec<ThreadPair>> {
+/// `fivedreg train --auto --split 1,0,0 --budget 1000` on the `--auto` rows of the seed task
+/// (every candidate runs, so both sides do the same work), one thread against the default
+/// thread count, in pairs; the two model files must be the same bytes.
+fn auto_pairs(options: &SpeedOptions, binary: &Path, workdir: &Path) -> Result<Vec<ThreadPair>> {
     thread_pairs(
         options,
         binary,
         workdir,
         "auto",
-        rows,
+        options.auto_rows,
         &[
             "--auto".into(),
             "--split".into(),
@@ -501,7 +496,7 @@ pub fn speed(options: &SpeedOptions, repo: &Path) -> Result<SpeedReport> {
     let binary = child::fivedreg_binary(options.fivedreg.as_deref(), repo)?;
     let cli = cli_pairs(options, &binary, &model_path, workdir.path())?;
     let ensemble = ensemble_pairs(options, &binary, workdir.path())?;
-    let auto = auto_pairs(options, &binary, workdir.path(), options.auto_rows)?;
+    let auto = auto_pairs(options, &binary, workdir.path())?;
 
     let sklearn = match side.failure() {
         Some(why) => {

@@ -348,6 +348,15 @@ const REFINE_STAGE_RATE: f64 = 1.8;
 /// one that may overrun a budget of under a second is not worth starting.
 const UNTIMED_NETWORK_SECONDS: f64 = 1.0;
 
+/// Whether `options` are the Gaussian-process kernel's (its search is the likelihood
+/// search, its fit the costliest kernel fit).
+fn is_gaussian_process(options: &FitOptions) -> bool {
+    options
+        .kernel
+        .as_ref()
+        .is_some_and(|k| k.kernel == RbfKernel::GaussianProcess)
+}
+
 /// Which of the three cost records a candidate's time is estimated from: Adam networks,
 /// L-BFGS networks, kernel models.
 fn cost_kind(options: &FitOptions) -> usize {
@@ -413,11 +422,7 @@ impl Costs {
                 measured: self.per_kind[kind].is_some(),
             };
         }
-        let gaussian = candidate
-            .options
-            .kernel
-            .as_ref()
-            .is_some_and(|k| k.kernel == RbfKernel::GaussianProcess);
+        let gaussian = is_gaussian_process(&candidate.options);
         // Seconds per operation: at the rate the slowest kernel fit ran, once there is one.
         let per_flop =
             self.per_kind[2].map_or(1.0 / KERNEL_FLOPS_PER_CORE, |fit| fit / self.fit_flops);
@@ -460,11 +465,9 @@ impl Costs {
         } else {
             trained.seconds / parameter_count(&trained.options, self.n_features)
         });
-        let weight_search = trained
-            .options
-            .kernel
-            .as_ref()
-            .is_some_and(|k| k.kernel != RbfKernel::GaussianProcess);
+        // A weight search's time (the likelihood search's is estimated apart).
+        let weight_search =
+            trained.options.kernel.is_some() && !is_gaussian_process(&trained.options);
         if trained.search_seconds > 0.0 && weight_search {
             self.search = Some(trained.search_seconds);
         }
@@ -748,12 +751,7 @@ impl Interpolator {
         }
         let mut list: Vec<Planned> = Vec::new();
         for candidate in candidates(&auto.base, auto.folds, pool_rows) {
-            let gaussian_search = candidate.search
-                && candidate
-                    .options
-                    .kernel
-                    .as_ref()
-                    .is_some_and(|k| k.kernel == RbfKernel::GaussianProcess);
+            let gaussian_search = candidate.search && is_gaussian_process(&candidate.options);
             list.push(Planned::Ready(Box::new(candidate)));
             // The Gaussian process's length scales and noise serve its linear-mean variant
             // too, tried next.

@@ -512,8 +512,9 @@ pub(crate) fn negative_log_likelihood(
 /// evaluations), then, when there are more rows, for [`LIKELIHOOD_REFINE_ITERATIONS`]
 /// iterations on at most [`LIKELIHOOD_REFINE_ROWS`] of them (the first subsample's rows
 /// among them), unless `refine`, asked with the first stage's seconds and objective
-/// evaluations, says no (the caller's time budget). `threads` share the factorisation and the inverse; the result is
-/// the same for any count. Fails when the starting point's covariance cannot be factored.
+/// evaluations, says no (the caller's time budget). `threads` share the factorisation and
+/// the inverse; the result is the same for any count. Fails when the starting point's
+/// covariance cannot be factored.
 pub(crate) fn marginal_likelihood_search(
     x: &[f64],
     y: &[f64],
@@ -644,6 +645,16 @@ mod tests {
                     (t * 0.618_034).fract() * 3.4 - 1.7,
                     (t * t * 0.414_214).fract() * 3.4 - 1.7,
                 ]
+            })
+            .collect()
+    }
+
+    /// sin(2 x1) of the rows of `x` (2 wide), plus `noise` times a hashed uniform in [0, 1).
+    fn sine_of_x1(x: &[f64], noise: f64) -> Vec<f64> {
+        x.chunks(2)
+            .enumerate()
+            .map(|(i, r)| {
+                (2.0 * r[0]).sin() + noise * ((i as f64 * 12.9898).sin() * 43_758.545).fract()
             })
             .collect()
     }
@@ -805,13 +816,7 @@ mod tests {
     fn the_likelihood_search_refines_only_when_its_caller_allows() {
         let n = LIKELIHOOD_ROWS + 100;
         let x = scattered_square(n);
-        let y: Vec<f64> = x
-            .chunks(2)
-            .enumerate()
-            .map(|(i, r)| {
-                (2.0 * r[0]).sin() + 0.3 * ((i as f64 * 12.9898).sin() * 43_758.545).fract()
-            })
-            .collect();
+        let y = sine_of_x1(&x, 0.3);
         let mut asked = Vec::new();
         let first_only = marginal_likelihood_search(&x, &y, 2, 5, 1, &mut |s, e| {
             asked.push((s, e));
@@ -834,13 +839,7 @@ mod tests {
         // variance about 0.5.
         let n = 300;
         let x = scattered_square(n);
-        let y: Vec<f64> = x
-            .chunks(2)
-            .enumerate()
-            .map(|(i, r)| {
-                (2.0 * r[0]).sin() + 0.1 * ((i as f64 * 12.9898).sin() * 43_758.545).fract()
-            })
-            .collect();
+        let y = sine_of_x1(&x, 0.1);
         let (w, g) = marginal_likelihood_search(&x, &y, 2, 3, 2, &mut |_, _| true).unwrap();
         assert!(w[0] > 10.0 * w[1], "{w:?}");
         assert!(g > 1e-4 && g < 0.1, "{g}");

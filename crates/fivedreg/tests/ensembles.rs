@@ -202,7 +202,7 @@ fn auto_in_lanes_is_byte_identical_to_one_lane_with_its_dependent_candidates() {
         .interpolator;
         (model, reported)
     };
-    let (one, reported_one) = run(1);
+    let (one, mut reported_one) = run(1);
     let (four, mut reported_four) = run(4);
     assert_eq!(one.to_bytes().unwrap(), four.to_bytes().unwrap());
     let board = one.summary().leaderboard.as_ref().unwrap();
@@ -213,7 +213,6 @@ fn auto_in_lanes_is_byte_identical_to_one_lane_with_its_dependent_candidates() {
         );
     }
     // Every candidate is reported once, in whatever order the lanes finish.
-    let mut reported_one = reported_one;
     reported_one.sort();
     reported_four.sort();
     assert_eq!(reported_one, reported_four);
