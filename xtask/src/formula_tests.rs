@@ -703,6 +703,7 @@ fn speed_report() -> SpeedReport {
             })
             .collect(),
         auto_rows: 1_000,
+        auto_budget: 1000.0,
         // One thread over every core, per pair: 1.8, 2.0, 1.9 (median 1.9).
         auto: [(5.4, 3.0), (6.0, 3.0), (5.7, 3.0)]
             .iter()

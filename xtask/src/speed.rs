@@ -44,6 +44,9 @@ pub struct SpeedOptions {
     pub predict_rows: usize,
     /// Rows of the `--auto` runs.
     pub auto_rows: usize,
+    /// `--budget` of the `--auto` runs, in work-seconds (a count of operations, so one
+    /// thread and every core train the same candidates whatever it is).
+    pub auto_budget: f64,
     /// Whether to run scikit-learn (when it can be imported).
     pub sklearn: bool,
     /// The `fivedreg` binary, when given.
@@ -65,6 +68,7 @@ impl SpeedOptions {
             full_max_epochs: if quick { 30 } else { 500 },
             predict_rows: if quick { 20_000 } else { 1_000_000 },
             auto_rows: if quick { AUTO_ROWS_QUICK } else { AUTO_ROWS },
+            auto_budget: if quick { 2.0 } else { 1000.0 },
             sklearn: true,
             fivedreg: None,
             command: String::new(),
@@ -162,6 +166,9 @@ pub struct SpeedReport {
     /// Rows of the `--auto` runs (0 in reports from before they were measured).
     #[serde(default)]
     pub auto_rows: usize,
+    /// `--budget` of the `--auto` runs (0 in reports from before it was recorded).
+    #[serde(default)]
+    pub auto_budget: f64,
     /// `fivedreg train --auto --budget 1000` (every candidate runs), one thread against every
     /// core.
     #[serde(default)]
@@ -340,8 +347,8 @@ fn ensemble_pairs(
     )
 }
 
-/// `fivedreg train --auto --split 1,0,0 --budget 1000` on the `--auto` rows of the seed task
-/// (every candidate runs, so both sides do the same work), one thread against the default
+/// `fivedreg train --auto --split 1,0,0 --budget B` on the `--auto` rows of the seed task
+/// (the budget counts operations, so both sides train the same candidates), one thread against the default
 /// thread count, in pairs; the two model files must be the same bytes.
 fn auto_pairs(options: &SpeedOptions, binary: &Path, workdir: &Path) -> Result<Vec<ThreadPair>> {
     thread_pairs(
@@ -355,7 +362,7 @@ fn auto_pairs(options: &SpeedOptions, binary: &Path, workdir: &Path) -> Result<V
             "--split".into(),
             "1,0,0".into(),
             "--budget".into(),
-            "1000".into(),
+            options.auto_budget.to_string(),
         ],
     )
 }
@@ -519,6 +526,7 @@ pub fn speed(options: &SpeedOptions, repo: &Path) -> Result<SpeedReport> {
         ensemble_rows: options.throughput_samples,
         ensemble,
         auto_rows: options.auto_rows,
+        auto_budget: options.auto_budget,
         auto,
         rss_method: child::peak_rss_method().to_string(),
         load_average_at_end: load_average(),
@@ -767,7 +775,8 @@ pub fn figures_table(report: &SpeedReport) -> Table {
         (
             &report.auto,
             format!(
-                "`fivedreg train --auto --budget 1000` on {} rows",
+                "`fivedreg train --auto --budget {}` on {} rows",
+                report.auto_budget,
                 int(report.auto_rows)
             ),
         ),
@@ -873,9 +882,10 @@ pub fn render(report: &SpeedReport) -> String {
          another guest). The ensemble runs `fivedreg train --ensemble {ENSEMBLE_MEMBERS}` \
          on the throughput task's rows (noise 0.1) with one thread and then every core, and \
          checks that the two model files are the same bytes; `--auto` runs `fivedreg train \
-         --auto --split 1,0,0 --budget 1000` (a budget every candidate fits in, so both sides \
-         do the same work) on {} rows of the seed task (noise 0.1) the same way.\n\n",
+         --auto --split 1,0,0 --budget {}` (the budget counts operations, so both sides \
+         train the same candidates) on {} rows of the seed task (noise 0.1) the same way.\n\n",
         report.rss_method,
+        report.auto_budget,
         int(report.auto_rows)
     ));
     md.push_str("## Runs\n\n### Fixed-epoch throughput\n\n");

@@ -132,15 +132,21 @@ pub struct TrainArgs {
     pub ensemble: Option<usize>,
     /// Choose the model automatically: 5-fold cross-validation over a small list of
     /// candidates (Adam and L-BFGS networks sized to the data, a few L2 strengths and learning
-    /// rates, a power transform of skewed features, and RBF kernel models: Gaussian with
-    /// length scales and noise fitted as a Gaussian process fits them, cubic, quintic and
-    /// thin-plate, some with a weight per input and smoothing chosen by cross-validation)
-    /// within --budget; the final model is the winner's fold models as an ensemble. With
-    /// --threads 2 or more, up to four candidates train at once, each on its share of the
-    /// threads. Prints the leaderboard and stores it in the model.
+    /// rates, gradient-boosted oblivious trees, a power transform of skewed features, and RBF
+    /// kernel models: Gaussian with length scales and noise fitted as a Gaussian process
+    /// fits them, cubic, quintic and thin-plate, some with a weight per input and smoothing
+    /// chosen by cross-validation) within --budget, then, while it pays, nearby settings of
+    /// the two leading families; the final model is the winner's (its fold models, or a
+    /// kernel model refitted on every row), or a weighted blend of the best across families.
+    /// With --threads 2 or more, up to four candidates train at once, each on its share of
+    /// the threads. Prints the leaderboard and why the search stopped, and stores both in the
+    /// model.
     #[arg(long, conflicts_with_all = ["solver", "ensemble"])]
     pub auto: bool,
-    /// Seconds --auto may spend before it stops trying new candidates (above 0).
+    /// --auto's budget in work-seconds [default: 10]: work counted from each candidate's
+    /// operations at fixed rates (about one idle core's), not wall-clock time, so the same
+    /// data, options and seed give the same model on a busy machine, which only takes longer
+    /// (above 0, at most 604800).
     #[arg(
         long,
         value_name = "SECONDS",

@@ -310,10 +310,14 @@ fn training_table(
         ));
         rows.push(("best epoch", best));
     } else {
-        rows.push((
-            "fit",
-            "kernel model, solved directly (no epochs)".to_string(),
-        ));
+        let fit = match model.members() {
+            fivedreg::Members::Trees(_) => format!(
+                "boosted trees ({}), the tree count chosen on the held-out folds",
+                model.describe_member()
+            ),
+            _ => "kernel model, solved directly (no epochs)".to_string(),
+        };
+        rows.push(("fit", fit));
     }
     rows.push(("time", format!("{seconds:.2} s")));
     rows.push((
@@ -350,6 +354,11 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
                             "{} ({} solver, each holding out one fold)",
                             m.len(),
                             model.options().network.solver.name()
+                        ),
+                        fivedreg::Members::Trees(t) => format!(
+                            "{} boosted-tree models ({}), each holding out one fold",
+                            t.len(),
+                            model.describe_member()
                         ),
                     },
                 ),
@@ -417,6 +426,14 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
             text.push_str(&format!(
                 "  {rank:<3} CV R² {score:<width$}  {seconds:>8}  {}\n",
                 entry.config
+            ));
+        }
+        if let Some(search) = &summary.search {
+            text.push_str(&format!(
+                "Search: {} of {} work-seconds spent (--budget counts work, not wall time); stopped because {}\n",
+                num(search.spent),
+                num(search.budget),
+                search.stop.describe()
             ));
         }
     }

@@ -1,4 +1,4 @@
-//! `--auto`: K-fold cross-validation over a small candidate list within a time budget; the
+//! `--auto`: K-fold cross-validation over a small candidate list within a work budget; the
 //! final model is the winner's fold models as an ensemble, or a blend of the best.
 //!
 //! Every candidate is fitted as an ensemble of K members on the same folds of the same
@@ -49,25 +49,34 @@
 //! scored on all the fold's rows).
 //!
 //! L-BFGS runs at most 500 iterations below 2,000 rows and 200 above (scikit-learn's default).
-//! When the budget would be exceeded by the next candidate (estimated from the time of the
-//! last one of the same solver, scaled by its parameter count; a kernel candidate's from the
-//! longest kernel fit's and the last search's times, the first ones and the likelihood search's from
-//! their operation counts),
-//! exploring stops and the best so far is kept; the first candidate always runs.
+//! Three candidates of gradient-boosted oblivious trees (see [`fivedreg_trees`]) join the
+//! list: depth 6 with L2 3 at a learning rate of 0.05 (CatBoost's defaults, near enough)
+//! second, then depth 4 and depth 8 last; each fold's model grows up to its tree count, and
+//! the count kept is the one whose pooled held-out error is least.
+//!
+//! The budget counts work, not wall time: each candidate's work is estimated from its
+//! operation count (a network's parameters × rows × epochs, a kernel fit's LU, a search's
+//! evaluations, a tree model's histogram passes) at fixed rates, in work-seconds. The list
+//! is walked in order and a candidate runs when its estimate fits in what is left (the
+//! first always runs; a costly one that does not fit is skipped and cheaper ones after it
+//! may still run); the likelihood search's refinement is decided the same way. A network's
+//! account then counts the epochs its members ran. None of this reads a clock, so the same
+//! data, options and seed give the same candidates, and the same model file, on an idle
+//! machine and a busy one, with any thread count.
+//!
+//! When the whole list ran, the best two are tried again with a power transform of skewed
+//! inputs; then, round after round, two nearby settings of the best model of each of the
+//! two leading families (trees deeper or shallower, more or less regularized, or at half the
+//! learning rate with twice the trees; kernels with more or less smoothing; networks with
+//! more or less L2), until a round does not raise the best cross-validated R² by 1e-4 or
+//! the budget ends. The leaderboard says why the search stopped.
 //!
 //! With two or more threads, up to four candidates train at once ("lanes"), each on its
-//! share of the threads: a candidate alone leaves the second core idle in much of its time
-//! (a likelihood search evaluates one point at a time, a weight search has three folds, a
-//! small fit has a serial setup). Lanes start candidates in the list's order, except that
-//! once every ready candidate's time is estimated from a measured one of its kind and all
-//! of them fit in the budget together, the longest starts first, so that no lane waits idle
-//! for a long last one. A candidate's model depends on its settings and the seed only, not
-//! on its thread count; the Gaussian kernel with a linear tail waits for its likelihood
-//! search, the power transforms wait for the whole base list, and the leaderboard ranks
-//! equals by their place in the list: with a budget every candidate fits in, the model file
-//! is the same whatever the thread count.
+//! share of the threads; which candidates run was decided beforehand, and a candidate's
+//! model depends on its settings and the seed only, so lanes change only the wall time.
 //!
-//! Last, the best six candidates' held-out predictions choose a blend by greedy ensemble
+//! Last, the held-out predictions of the best six candidates, and of the best of each
+//! family not among them, choose a blend by greedy ensemble
 //! selection (see [`crate::blend`]): when a weighted mean of several of them errs at least
 //! 1% less than the best one alone on the held-out rows, the final model is that mean (the
 //! most-weighted candidate's model holding the others, with their weights, in its model
@@ -76,22 +85,20 @@
 
 use crate::blend::{self, Blend, BlendPart, MIN_ERROR_RATIO, SELECTION_ROUNDS};
 use crate::error::{Error, Result};
-use crate::interpolator::{quantile, Fitted, HeldOut, Interpolator, LeaderboardEntry};
+use crate::interpolator::{
+    quantile, Fitted, HeldOut, Interpolator, LeaderboardEntry, SearchStop, SearchSummary,
+};
 use crate::kernel::{
     marginal_likelihood_search, search_input_weights, RbfKernel, FIT_MAX_CENTERS,
     LIKELIHOOD_REFINE_ROWS, LIKELIHOOD_ROWS,
 };
-use crate::options::{FitOptions, KernelOptions};
+use crate::options::{FitOptions, KernelOptions, TreeOptions};
 use fivedreg_data::{Dataset, StandardScaler};
 use fivedreg_nn::{MlpParams, Solver};
 use std::time::Instant;
 
 /// Longest budget accepted (a week).
 pub const MAX_BUDGET_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
-/// Floating-point operations per second per core assumed for the first kernel fit's and the
-/// first search's time estimates (a rough figure, about half what the blocked LU reaches
-/// on an idle core here; later estimates use the measured times).
-const KERNEL_FLOPS_PER_CORE: f64 = 4e9;
 /// Skewness above which a feature is deemed worth a power transform.
 const SKEW_THRESHOLD: f64 = 0.75;
 /// The best candidates a blend may draw on: more would fit the weights to the held-out
@@ -102,12 +109,12 @@ const BLEND_CANDIDATES: usize = 6;
 ///
 /// | field | default | meaning | valid |
 /// |---|---|---|---|
-/// | `budget_seconds` | 10 | wall-clock time after which no new candidate starts | finite, > 0, at most a week |
+/// | `budget_seconds` | 10 | work-seconds the search may spend: candidates' operation counts at fixed rates, not wall time | finite, > 0, at most a week |
 /// | `folds` | 5 | cross-validation folds (and members of the final ensemble) | 2..=64 |
 /// | `base` | [`FitOptions::default`] | the split, the seed and the thread count (the rest is the candidates') | see [`FitOptions`] |
 #[derive(Debug, Clone, PartialEq)]
 pub struct AutoOptions {
-    /// Seconds after which no new candidate starts.
+    /// Work-seconds the search may spend (operation counts at fixed rates, not wall time).
     pub budget_seconds: f64,
     /// Cross-validation folds.
     pub folds: usize,
@@ -172,6 +179,10 @@ struct Candidate {
     /// Whether the input weights and the smoothing are to be searched before fitting.
     search: bool,
     name: String,
+    /// Its estimated work, in work-seconds (set when it is planned).
+    work: f64,
+    /// Whether a likelihood search may run its refinement (decided when it is planned).
+    refine: bool,
 }
 
 impl Candidate {
@@ -181,6 +192,8 @@ impl Candidate {
             options,
             input_weights,
             search,
+            work: 0.0,
+            refine: false,
         }
     }
 }
@@ -201,6 +214,16 @@ fn describe(o: &FitOptions, input_weights: Option<&[f64]>, search: bool) -> Stri
     } else {
         ""
     };
+    if let Some(t) = &o.trees {
+        return format!(
+            "trees depth {} lr {} l2 {} subsample {} up to {}{inputs}",
+            t.depth,
+            short(t.learning_rate),
+            short(t.l2),
+            short(t.subsample),
+            t.trees
+        );
+    }
     if let Some(k) = &o.kernel {
         let weights = match input_weights {
             Some(w) => format!(
@@ -252,6 +275,7 @@ fn candidates(base: &FitOptions, folds: usize, n: usize) -> Vec<Candidate> {
         ensemble: folds,
         power_transform: false,
         kernel: None,
+        trees: None,
         network: MlpParams {
             solver,
             hidden_layers: hidden.to_vec(),
@@ -270,11 +294,28 @@ fn candidates(base: &FitOptions, folds: usize, n: usize) -> Vec<Candidate> {
         ensemble: folds,
         power_transform: false,
         kernel: Some(KernelOptions { kernel, smoothing }),
+        trees: None,
+        ..base.clone()
+    };
+    let trees = |depth: usize, learning_rate: f64, l2: f64, count: usize| FitOptions {
+        ensemble: folds,
+        power_transform: false,
+        kernel: None,
+        trees: Some(TreeOptions {
+            trees: count,
+            learning_rate,
+            depth,
+            l2,
+            subsample: 0.8,
+        }),
         ..base.clone()
     };
     let plain = |options| Candidate::new(options, None, false);
     vec![
         plain(make(Solver::Lbfgs, &scaled, 1e-4, 1e-3)),
+        // CatBoost's defaults, near enough: oblivious trees of depth 6, L2 3 on the leaves,
+        // a learning rate of 0.05; the folds choose how many of the 1,500 trees to keep.
+        plain(trees(6, 0.05, 3.0, 1500)),
         plain(make(Solver::Adam, &scaled, 1e-4, 1e-3)),
         Candidate::new(rbf(RbfKernel::Quintic, 10.0), None, true),
         Candidate::new(rbf(RbfKernel::GaussianProcess, 0.1), None, true),
@@ -292,6 +333,8 @@ fn candidates(base: &FitOptions, folds: usize, n: usize) -> Vec<Candidate> {
         plain(make(Solver::Adam, &scaled, 1e-4, 3e-3)),
         plain(make(Solver::Lbfgs, &[16], 10.0, 1e-3)),
         plain(make(Solver::Lbfgs, &bigger, 1e-3, 1e-3)),
+        plain(trees(4, 0.05, 1.0, 2000)),
+        plain(trees(8, 0.03, 10.0, 1500)),
     ]
 }
 
@@ -324,29 +367,28 @@ fn likelihood_stage_flops(pool: usize) -> (f64, f64) {
     } else {
         0.0
     };
-    (
-        0.9 * FIRST_STAGE_EVALUATIONS * first.powi(3),
-        0.9 * 8.0 * second.powi(3),
-    )
+    (0.9 * 50.0 * first.powi(3), 0.9 * 8.0 * second.powi(3))
 }
 
-/// Most objective evaluations of the likelihood search's first stage.
-const FIRST_STAGE_EVALUATIONS: f64 = 50.0;
-
-/// The likelihood search's stages run at about these multiples of the rate of a kernel
-/// fit's LU, as measured here (2 threads, Friedman #3's 1,600 rows, 2026-12-01: the kernel
-/// fit 9.9 GFLOP/s; the first stage 0.97 s for its 9.7 GFLOP counted; the refinement 1.44 s
-/// for its 29.5, its products being larger and its evaluations fewer than counted). Each is
-/// set 10% below what was measured, so that the estimate errs long. (The single rate of 0.5
-/// used before made the refinement look 3.3 times its cost, and `--auto` skipped it on
-/// every 2,000-row set here.)
-const FIRST_STAGE_RATE: f64 = 0.9;
-const REFINE_STAGE_RATE: f64 = 1.8;
-
-/// A network candidate's estimate before any network has been timed (a second lane starts
-/// one beside the first candidate): their times here run from 0.01 s to several seconds, and
-/// one that may overrun a budget of under a second is not worth starting.
-const UNTIMED_NETWORK_SECONDS: f64 = 1.0;
+/// The rates that turn a candidate's operation count into work-seconds, the unit of
+/// `--budget`: about what one idle core of the 2-core development machine ran (2026-12-03;
+/// docs/performance.md). They are constants, so that which candidates fit in the budget
+/// depends on the data, the options and the seed only, never on how busy the machine is: a
+/// busy machine stretches the wall time instead of changing the model.
+///
+/// Network flops: 6 per parameter per training row per epoch (forward 2, backward 4); an
+/// L-BFGS ensemble of five [64, 32, 16] networks on 5,176 rows counted 8.9e10 in 200
+/// iterations and took 1.2 s of CPU time on one thread (AVX-512).
+const NETWORK_FLOPS_PER_WORK_SECOND: f64 = 5e10;
+/// Kernel flops (LU, Cholesky), counted as above; the likelihood search's evaluations run
+/// at about this rate too.
+const KERNEL_FLOPS_PER_WORK_SECOND: f64 = 4e9;
+/// Tree operations, as [`fivedreg_trees::fit_operations`] counts them (the trees crate's
+/// `fit_rate` example: 1.5e9 a second of CPU time at depths 4 to 8 on 6,400 rows).
+const TREE_OPS_PER_WORK_SECOND: f64 = 1.5e9;
+/// Epochs an Adam candidate with early stopping is expected to run, for its estimate (its
+/// account then counts the epochs its members ran).
+const ADAM_EXPECTED_EPOCHS: f64 = 150.0;
 
 /// Whether `options` are the Gaussian-process kernel's (its search is the likelihood
 /// search, its fit the costliest kernel fit).
@@ -357,161 +399,95 @@ fn is_gaussian_process(options: &FitOptions) -> bool {
         .is_some_and(|k| k.kernel == RbfKernel::GaussianProcess)
 }
 
-/// Which of the three cost records a candidate's time is estimated from: Adam networks,
-/// L-BFGS networks, kernel models.
-fn cost_kind(options: &FitOptions) -> usize {
-    match (&options.kernel, options.network.solver) {
-        (Some(_), _) => 2,
-        (None, Solver::Lbfgs) => 1,
-        (None, Solver::Adam) => 0,
+/// The model families `--auto` searches; refinements go to the leading ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Networks,
+    Kernels,
+    Trees,
+}
+
+fn family(options: &FitOptions) -> Family {
+    match (&options.kernel, &options.trees) {
+        (Some(_), _) => Family::Kernels,
+        (None, Some(_)) => Family::Trees,
+        (None, None) => Family::Networks,
     }
 }
 
-/// A candidate's estimated time.
-struct Estimate {
-    seconds: f64,
-    /// Whether the estimate rests on a measured candidate of the same kind (networks of the
-    /// same solver; kernel fits, and weight searches for a searched candidate).
-    measured: bool,
-}
-
-/// What the budget check knows of the candidates' costs, on one lane's threads: the time of
-/// the last trained network of each solver, of the longest kernel fit and of the last
-/// weight search.
-struct Costs {
-    /// Seconds per parameter of the last network candidate of each solver (Adam, L-BFGS),
-    /// seconds of the longest kernel fit (a searched candidate's without its search).
-    per_kind: [Option<f64>; 3],
-    /// Seconds of the last weight search (not the likelihood search's).
-    search: Option<f64>,
-    /// Estimates before any kernel fit or weight search has run, from operation counts.
-    first_fit_seconds: f64,
-    first_search_seconds: f64,
-    fit_flops: f64,
+/// A candidate's work, in work-seconds, from operation counts alone.
+struct WorkModel {
     pool_rows: usize,
+    folds: usize,
     n_features: usize,
 }
 
-impl Costs {
-    fn new(pool_rows: usize, folds: usize, n_features: usize, threads: usize) -> Costs {
-        let fit_flops = kernel_flops(pool_rows, folds);
-        Costs {
-            per_kind: [None; 3],
-            search: None,
-            first_fit_seconds: fit_flops / (KERNEL_FLOPS_PER_CORE * threads as f64),
-            first_search_seconds: search_flops(n_features)
-                / (KERNEL_FLOPS_PER_CORE * threads.min(3) as f64),
-            fit_flops,
-            pool_rows,
-            n_features,
-        }
+impl WorkModel {
+    /// Rows each fold's model trains on.
+    fn fold_rows(&self) -> f64 {
+        self.pool_rows as f64 * (1.0 - 1.0 / self.folds as f64)
     }
 
-    /// The estimated time of `candidate` started `elapsed` seconds into a budget of
-    /// `budget` (a likelihood search's refinement counted when the budget allows it).
-    fn estimate(&self, candidate: &Candidate, elapsed: f64, budget: f64) -> Estimate {
-        let kind = cost_kind(&candidate.options);
-        if kind != 2 {
-            let per_parameter = self.per_kind[kind]
-                .or(self.per_kind[1])
-                .or(self.per_kind[0]);
-            return Estimate {
-                seconds: per_parameter.map_or(UNTIMED_NETWORK_SECONDS, |p| {
-                    p * parameter_count(&candidate.options, self.n_features)
-                }),
-                measured: self.per_kind[kind].is_some(),
+    /// A network candidate's work for `member_epochs` epochs summed over its members.
+    fn network(&self, options: &FitOptions, member_epochs: f64) -> f64 {
+        6.0 * parameter_count(options, self.n_features) * self.fold_rows() * member_epochs
+            / NETWORK_FLOPS_PER_WORK_SECOND
+    }
+
+    /// A kernel fit's work (every fold's model and the final one).
+    fn kernel_fit(&self) -> f64 {
+        kernel_flops(self.pool_rows, self.folds) / KERNEL_FLOPS_PER_WORK_SECOND
+    }
+
+    /// `candidate`'s estimated work; a likelihood search's refinement counted when `refine`.
+    fn estimate(&self, candidate: &Candidate, refine: bool) -> f64 {
+        let o = &candidate.options;
+        if let Some(t) = &o.trees {
+            let params = fivedreg_trees::BoostParams {
+                trees: t.trees,
+                learning_rate: t.learning_rate,
+                depth: t.depth,
+                l2: t.l2,
+                subsample: t.subsample,
+                ..Default::default()
             };
+            let fold_rows = self.fold_rows().ceil() as usize;
+            let fit = fivedreg_trees::fit_operations(fold_rows, self.n_features, &params);
+            return self.folds as f64 * fit / TREE_OPS_PER_WORK_SECOND;
         }
-        let gaussian = is_gaussian_process(&candidate.options);
-        // Seconds per operation: at the rate the slowest kernel fit ran, once there is one.
-        let per_flop =
-            self.per_kind[2].map_or(1.0 / KERNEL_FLOPS_PER_CORE, |fit| fit / self.fit_flops);
-        let fit = match self.per_kind[2] {
-            // The Gaussian kernel's fit costs more than the polynomial kernels' measured so
-            // far (see `RefineRule::allows`).
-            Some(longest) if gaussian => longest.max(self.first_fit_seconds),
-            Some(longest) => longest,
-            None => self.first_fit_seconds,
-        };
-        let search = match (candidate.search, gaussian) {
-            (false, _) => 0.0,
-            (true, true) => {
-                let (first, second) = likelihood_stage_flops(self.pool_rows);
-                let first = per_flop * first / FIRST_STAGE_RATE;
-                let refined = per_flop * second / REFINE_STAGE_RATE;
-                // The refinement when the budget allows it (decided again, on the first
-                // stage's time: see `RefineRule`).
-                let refine = elapsed + fit + first + refined <= budget;
-                first + if refine { refined } else { 0.0 }
-            }
-            (true, false) => self.search.unwrap_or(self.first_search_seconds),
-        };
-        Estimate {
-            seconds: fit + search,
-            measured: self.per_kind[2].is_some()
-                && (!candidate.search || gaussian || self.search.is_some()),
+        if o.kernel.is_some() {
+            let search = match (candidate.search, is_gaussian_process(o)) {
+                (false, _) => 0.0,
+                (true, true) => {
+                    let (first, second) = likelihood_stage_flops(self.pool_rows);
+                    first + if refine { second } else { 0.0 }
+                }
+                (true, false) => search_flops(self.n_features),
+            };
+            return self.kernel_fit() + search / KERNEL_FLOPS_PER_WORK_SECOND;
         }
+        let epochs = match o.network.solver {
+            Solver::Adam => (o.network.max_epochs as f64).min(ADAM_EXPECTED_EPOCHS),
+            Solver::Lbfgs => o.network.max_epochs as f64,
+        };
+        self.network(o, epochs * self.folds as f64)
     }
 
-    /// Records a trained candidate's times.
-    fn record(&mut self, trained: &Trained) {
-        let kind = cost_kind(&trained.options);
-        self.per_kind[kind] = Some(if kind == 2 {
-            // The longest so far: kernel fits differ little in work, but two lanes' fits at
-            // once contend for memory, and a fit that ends after the budget is worse than
-            // one not started.
-            let fit = trained.seconds - trained.search_seconds;
-            self.per_kind[2].map_or(fit, |longest| longest.max(fit))
-        } else {
-            trained.seconds / parameter_count(&trained.options, self.n_features)
-        });
-        // A weight search's time (the likelihood search's is estimated apart).
-        let weight_search =
-            trained.options.kernel.is_some() && !is_gaussian_process(&trained.options);
-        if trained.search_seconds > 0.0 && weight_search {
-            self.search = Some(trained.search_seconds);
+    /// The work a trained candidate counts: a network's epochs as its members ran them;
+    /// a kernel or tree candidate's as estimated.
+    fn spent(&self, trained: &Trained) -> f64 {
+        if family(&trained.options) != Family::Networks {
+            return trained.work;
         }
+        let epochs: usize = trained
+            .fitted
+            .interpolator
+            .summary()
+            .ensemble
+            .as_ref()
+            .map_or(0, |e| e.members.iter().map(|m| m.epochs).sum());
+        self.network(&trained.options, epochs as f64)
     }
-}
-
-/// The next candidate to start: the first ready one in the list; but with several lanes,
-/// once every ready candidate's time is estimated from measurements and all of them fit in
-/// the budget together, the longest (so that no lane is left waiting for a long last one).
-fn next_candidate(
-    list: &[Planned],
-    costs: &Costs,
-    lanes: usize,
-    elapsed: f64,
-    budget: f64,
-) -> Option<usize> {
-    let ready: Vec<(usize, &Candidate)> = list
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| match p {
-            Planned::Ready(c) => Some((i, &**c)),
-            _ => None,
-        })
-        .collect();
-    let &(first, _) = ready.first()?;
-    if lanes == 1 {
-        return Some(first);
-    }
-    let estimates: Vec<(usize, Estimate)> = ready
-        .iter()
-        .map(|&(i, c)| (i, costs.estimate(c, elapsed, budget)))
-        .collect();
-    let total: f64 = estimates.iter().map(|(_, e)| e.seconds).sum();
-    if !estimates.iter().all(|(_, e)| e.measured) || elapsed + total / lanes as f64 > budget {
-        return Some(first);
-    }
-    let longest = estimates.iter().fold(&estimates[0], |best, e| {
-        if e.1.seconds > best.1.seconds {
-            e
-        } else {
-            best
-        }
-    });
-    Some(longest.0)
 }
 
 /// The pooled training rows a kernel candidate of `base` fits (the training and
@@ -534,7 +510,7 @@ fn standardized_pool(data: &Dataset, base: &FitOptions) -> Result<(Vec<f64>, Vec
     Ok((x, y))
 }
 
-/// Trainable parameters of a candidate's network on `n_features` inputs (for the time
+/// Trainable parameters of a candidate's network on `n_features` inputs (for the work
 /// estimate).
 fn parameter_count(options: &FitOptions, n_features: usize) -> f64 {
     let mut sizes = vec![n_features];
@@ -553,18 +529,23 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 
 /// Most candidates trained at once (each on its share of the threads): two lanes take the
 /// second core where a candidate alone scales poorly (a likelihood search, a 3-fold weight
-/// search, a small fit's serial setup); more than four would start candidates before any
-/// time estimate exists.
+/// search, a small fit's serial setup).
 const MAX_LANES: usize = 4;
 
-/// A place in the candidate list; its index is the candidate's rank among equals on the
-/// leaderboard (the order a single lane tries them in).
+/// Rounds of refinement after the candidate list (see [`refinements`]).
+const MAX_REFINE_ROUNDS: usize = 8;
+/// A refinement round must raise the best cross-validated R² by more than this to go on:
+/// smaller gains are within what choosing among more candidates on the same folds adds by
+/// chance.
+const MIN_REFINE_GAIN: f64 = 1e-4;
+
+/// A place in a run's list; its index orders the leaderboard's equals.
 enum Planned {
     /// Ready to start.
     Ready(Box<Candidate>),
     /// The Gaussian kernel with a linear tail, waiting for the length scales and noise of
-    /// the Gaussian-process candidate at this index.
-    LinearAfter(usize),
+    /// the Gaussian-process candidate at this index; its work as planned.
+    LinearAfter(usize, f64),
     /// Started, or dropped.
     Taken,
 }
@@ -576,57 +557,14 @@ struct Trained {
     input_weights: Option<Vec<f64>>,
     /// Its options, the searched smoothing included.
     options: FitOptions,
-    /// Seconds of the whole candidate, and of its search.
+    /// Wall seconds of the whole candidate (shown on the leaderboard, never decisive).
     seconds: f64,
-    search_seconds: f64,
+    /// Its estimated work, in work-seconds.
+    work: f64,
 }
 
 /// What a lane reports: its candidate's place in the list, and its result or its panic.
 type LaneReport = (usize, std::thread::Result<Result<Trained>>);
-
-/// Whether a likelihood search may run its refinement: decided when its first stage is
-/// done, from that stage's measured time (which says how fast this lane runs, beside
-/// whatever the other lanes run), so that the refinement and the candidate's fit end within
-/// the budget.
-#[derive(Clone, Copy)]
-struct RefineRule {
-    started: Instant,
-    budget: f64,
-    pool_rows: usize,
-    fit_flops: f64,
-    /// Seconds of the longest kernel fit so far, when there is one.
-    fit_seconds: Option<f64>,
-    /// A kernel fit's seconds from its operation count at the assumed rate.
-    first_fit_seconds: f64,
-}
-
-/// Seconds of the likelihood search's refinement per counted operation (8 evaluations of
-/// 0.9 m³ on its m rows), over its first stage's (its evaluations made, of 0.9 m³ on its
-/// rows): measured 0.42–0.56 on one thread (1.5–1.9 s for 19–50 evaluations at 600 rows,
-/// 2.6–3.2 s for 4–5 at 1,600, on Friedman #1 and #3, Ishigami and borehole) and 0.49 on two;
-/// set above the largest, so that the estimate errs long.
-const REFINE_OVER_FIRST_STAGE: f64 = 0.6;
-/// Seconds of a kernel fit per counted operation, over the first stage's: about 1 on one
-/// thread (the Gaussian-process candidate's fit on Friedman #1's 16,000 rows); set 10% above.
-const FIT_OVER_FIRST_STAGE: f64 = 1.1;
-
-impl RefineRule {
-    fn allows(&self, first_stage_seconds: f64, evaluations: usize) -> bool {
-        let (first, second) = likelihood_stage_flops(self.pool_rows);
-        // Seconds per counted operation of the first stage, as this lane ran it (the count
-        // assumes its most evaluations; it made `evaluations`).
-        let counted = first * evaluations.max(1) as f64 / FIRST_STAGE_EVALUATIONS;
-        let per_flop = first_stage_seconds / counted;
-        let refined = REFINE_OVER_FIRST_STAGE * per_flop * second;
-        // The Gaussian kernel's fit costs more than the polynomial kernels' whose time may
-        // be the longest measured (an exponential per entry, and every held-out row
-        // predicted): never less than the operation count's at the assumed rate.
-        let fit = (FIT_OVER_FIRST_STAGE * per_flop * self.fit_flops)
-            .max(self.first_fit_seconds)
-            .max(self.fit_seconds.unwrap_or(0.0));
-        self.started.elapsed().as_secs_f64() + refined + fit <= self.budget
-    }
-}
 
 /// Searches (when asked) and fits one candidate on `threads` threads. An error means the
 /// candidate drops out (a kernel system made singular by a two-valued column, say); the
@@ -636,24 +574,25 @@ fn train_candidate(
     base: &FitOptions,
     candidate: &Candidate,
     threads: usize,
-    refine: RefineRule,
 ) -> Result<Trained> {
     let t0 = Instant::now();
     let mut options = candidate.options.clone();
     options.network.threads = threads;
     let mut input_weights = candidate.input_weights.clone();
     let mut name = candidate.name.clone();
-    let mut search_seconds = 0.0;
     if let (true, Some(kernel)) = (candidate.search, options.kernel.as_mut()) {
         let (x, y) = standardized_pool(data, base)?;
         let (weights, smoothing) = if kernel.kernel == RbfKernel::GaussianProcess {
+            // The refinement was decided when the candidate was planned, from operation
+            // counts: the same on any machine.
+            let refine = candidate.refine;
             marginal_likelihood_search(
                 &x,
                 &y,
                 data.n_features(),
                 base.network.seed,
                 threads,
-                &mut |seconds, evaluations| refine.allows(seconds, evaluations),
+                &mut |_, _| refine,
             )?
         } else {
             search_input_weights(
@@ -666,7 +605,6 @@ fn train_candidate(
                 threads,
             )?
         };
-        search_seconds = t0.elapsed().as_secs_f64();
         kernel.smoothing = smoothing;
         name = describe(&options, Some(&weights), false);
         input_weights = Some(weights);
@@ -679,13 +617,13 @@ fn train_candidate(
         input_weights,
         options,
         seconds: t0.elapsed().as_secs_f64(),
-        search_seconds,
+        work: candidate.work,
     })
 }
 
 /// The Gaussian kernel with a linear tail on a likelihood-searched candidate's length
 /// scales and noise (`None` if `searched` is not a kernel candidate).
-fn with_linear_tail(searched: &Trained) -> Option<Candidate> {
+fn with_linear_tail(searched: &Trained, work: f64) -> Option<Candidate> {
     let kernel = searched.options.kernel?;
     let options = FitOptions {
         kernel: Some(KernelOptions {
@@ -694,22 +632,26 @@ fn with_linear_tail(searched: &Trained) -> Option<Candidate> {
         }),
         ..searched.options.clone()
     };
-    Some(Candidate::new(
-        options,
-        searched.input_weights.clone(),
-        false,
-    ))
+    let mut candidate = Candidate::new(options, searched.input_weights.clone(), false);
+    candidate.work = work;
+    Some(candidate)
 }
 
-/// The best two of `board` (sorted by list place first, so that equals rank as one lane
-/// would rank them) again, with a power transform of skewed inputs.
-fn best_two_transformed(
-    board: &mut [(usize, LeaderboardEntry, Fitted, Option<Vec<f64>>)],
-) -> Vec<Planned> {
-    board.sort_by_key(|b| b.0);
-    let mut ranked: Vec<_> = board.iter().collect();
-    ranked.sort_by(|a, b| b.1.cv_r2_mean.total_cmp(&a.1.cv_r2_mean));
-    ranked
+/// A trained candidate on the board: its place in the search (orders equals), its entry,
+/// its fit and a kernel model's input weights.
+type BoardRow = (usize, LeaderboardEntry, Fitted, Option<Vec<f64>>);
+
+/// `board`'s rows, best cross-validated R² first, equals in the order they were planned.
+fn ranked(board: &[BoardRow]) -> Vec<&BoardRow> {
+    let mut rows: Vec<&BoardRow> = board.iter().collect();
+    rows.sort_by_key(|b| b.0);
+    rows.sort_by(|a, b| b.1.cv_r2_mean.total_cmp(&a.1.cv_r2_mean));
+    rows
+}
+
+/// The best two of `board` again, with a power transform of skewed inputs.
+fn best_two_transformed(board: &[BoardRow]) -> Vec<Candidate> {
+    ranked(board)
         .iter()
         .take(2)
         .map(|(_, _, f, weights)| {
@@ -717,21 +659,226 @@ fn best_two_transformed(
                 power_transform: true,
                 ..f.interpolator.options().clone()
             };
-            Planned::Ready(Box::new(Candidate::new(options, weights.clone(), false)))
+            Candidate::new(options, weights.clone(), false)
         })
         .collect()
+}
+
+/// The next settings to try around the best model of each of the two leading families
+/// (by their best cross-validated R²), two per family, skipping names already tried: trees
+/// one level deeper or shallower, more regularized or less, at half the learning rate with
+/// twice the trees; kernels with four times more or less smoothing; networks with ten
+/// times more or less L2.
+fn refinements(board: &[BoardRow]) -> Vec<Candidate> {
+    let tried: std::collections::HashSet<&str> =
+        board.iter().map(|b| b.1.config.as_str()).collect();
+    let mut leaders: Vec<&BoardRow> = Vec::new();
+    for row in ranked(board) {
+        let f = family(row.2.interpolator.options());
+        if !leaders
+            .iter()
+            .any(|l| family(l.2.interpolator.options()) == f)
+        {
+            leaders.push(row);
+        }
+    }
+    let mut next = Vec::new();
+    for (_, _, fitted, weights) in leaders.into_iter().take(2) {
+        let base = FitOptions {
+            power_transform: fitted.interpolator.options().power_transform,
+            ..fitted.interpolator.options().clone()
+        };
+        let mut neighbours: Vec<FitOptions> = Vec::new();
+        if let Some(t) = base.trees {
+            let with = |t: TreeOptions| FitOptions {
+                trees: Some(t),
+                ..base.clone()
+            };
+            if t.depth < fivedreg_trees::MAX_DEPTH {
+                neighbours.push(with(TreeOptions {
+                    depth: t.depth + 1,
+                    ..t
+                }));
+            }
+            if t.depth > 2 {
+                neighbours.push(with(TreeOptions {
+                    depth: t.depth - 1,
+                    ..t
+                }));
+            }
+            neighbours.push(with(TreeOptions {
+                l2: t.l2 * 4.0,
+                ..t
+            }));
+            neighbours.push(with(TreeOptions {
+                learning_rate: t.learning_rate / 2.0,
+                trees: (t.trees * 2).min(fivedreg_trees::MAX_TREES),
+                ..t
+            }));
+            neighbours.push(with(TreeOptions {
+                l2: t.l2 / 4.0,
+                ..t
+            }));
+        } else if let Some(k) = base.kernel {
+            for factor in [4.0, 0.25, 16.0, 1.0 / 16.0] {
+                neighbours.push(FitOptions {
+                    kernel: Some(KernelOptions {
+                        smoothing: k.smoothing * factor,
+                        ..k
+                    }),
+                    ..base.clone()
+                });
+            }
+        } else {
+            for factor in [10.0, 0.1, 100.0, 0.01] {
+                let mut o = base.clone();
+                o.network.alpha *= factor;
+                neighbours.push(o);
+            }
+        }
+        let mut added = 0;
+        for options in neighbours {
+            let candidate = Candidate::new(options, weights.clone(), false);
+            if added < 2
+                && !tried.contains(candidate.name.as_str())
+                && !next.iter().any(|c: &Candidate| c.name == candidate.name)
+                && candidate.options.clone().check().is_ok()
+            {
+                next.push(candidate);
+                added += 1;
+            }
+        }
+    }
+    next
+}
+
+/// What [`run_candidates`] gives: the trained candidates with their places in the list,
+/// and the first error.
+type RunOutcome = (Vec<(usize, Trained)>, Option<Error>);
+
+/// Trains `list`'s candidates, up to `lanes` at once, each on `lane_threads` threads; a
+/// [`Planned::LinearAfter`] starts once its Gaussian-process candidate is done. Returns the
+/// trained candidates with their places in `list`, and the first error (a candidate that
+/// fails drops out). Which candidates run, and what each gives, does not depend on the
+/// lanes: they only decide what runs beside what.
+fn run_candidates(
+    data: &Dataset,
+    base: &FitOptions,
+    mut list: Vec<Planned>,
+    lanes: usize,
+    lane_threads: usize,
+    on_candidate: &mut dyn FnMut(&LeaderboardEntry),
+) -> Result<RunOutcome> {
+    let mut done = Vec::new();
+    let mut first_error = None;
+    let mut running = 0;
+    std::thread::scope(|scope| -> Result<()> {
+        let (report, reports) = std::sync::mpsc::channel::<LaneReport>();
+        loop {
+            // Start ready candidates while a lane is free, the costliest first, so that no
+            // lane waits idle for a long last one.
+            while running < lanes {
+                let next = list
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, p)| match p {
+                        Planned::Ready(c) => Some((i, c.work)),
+                        _ => None,
+                    })
+                    .fold(None, |best: Option<(usize, f64)>, (i, w)| match best {
+                        Some((_, bw)) if bw >= w => best,
+                        _ => Some((i, w)),
+                    });
+                let Some((i, _)) = next else {
+                    break;
+                };
+                let Planned::Ready(candidate) = std::mem::replace(&mut list[i], Planned::Taken)
+                else {
+                    break;
+                };
+                let report = report.clone();
+                scope.spawn(move || {
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        train_candidate(data, base, &candidate, lane_threads)
+                    }));
+                    // The receiver lives until every lane has reported.
+                    let _ = report.send((i, outcome));
+                });
+                running += 1;
+            }
+            if running == 0 {
+                return Ok(());
+            }
+            let Ok((i, outcome)) = reports.recv() else {
+                return Err(Error::Inconsistent("a candidate's lane vanished".into()));
+            };
+            running -= 1;
+            let result = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let waiting = list.iter().enumerate().find_map(|(w, p)| match p {
+                Planned::LinearAfter(g, work) if *g == i => Some((w, *work)),
+                _ => None,
+            });
+            match result {
+                Ok(trained) => {
+                    if let Some((w, work)) = waiting {
+                        list[w] = with_linear_tail(&trained, work)
+                            .map_or(Planned::Taken, |c| Planned::Ready(Box::new(c)));
+                    }
+                    on_candidate(&entry_of(&trained));
+                    done.push((i, trained));
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    if let Some((w, _)) = waiting {
+                        list[w] = Planned::Taken;
+                    }
+                }
+            }
+        }
+    })?;
+    Ok((done, first_error))
+}
+
+/// A trained candidate's leaderboard entry.
+fn entry_of(trained: &Trained) -> LeaderboardEntry {
+    let fold_r2 = trained
+        .fitted
+        .interpolator
+        .summary()
+        .ensemble
+        .as_ref()
+        .map(|e| e.fold_r2.clone())
+        .unwrap_or_default();
+    let (cv_r2_mean, cv_r2_std) = mean_std(&fold_r2);
+    LeaderboardEntry {
+        config: trained.name.clone(),
+        cv_r2_mean,
+        cv_r2_std,
+        seconds: (trained.seconds * 1000.0).round() / 1000.0,
+    }
+}
+
+/// The best cross-validated R² on `board` (−∞ when empty).
+fn best_cv(board: &[BoardRow]) -> f64 {
+    board
+        .iter()
+        .map(|b| b.1.cv_r2_mean)
+        .filter(|v| !v.is_nan())
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 impl Interpolator {
     /// Chooses a model by K-fold cross-validation over the candidate list (see the `auto`
     /// module's table) within the budget, and returns the winner's fold models as an
-    /// ensemble, with the leaderboard (best first) in its summary. `on_candidate` is called
-    /// after each candidate with its leaderboard entry.
+    /// ensemble (or a blend), with the leaderboard (best first) and the search's account in
+    /// its summary. `on_candidate` is called after each candidate with its leaderboard
+    /// entry.
     ///
-    /// With two or more threads, up to four candidates train at once, each on its
-    /// share of the threads; a candidate's result depends on its settings and the seed
-    /// only, and the leaderboard ranks equals by their place in the list, so a budget that
-    /// lets every candidate run gives the same model file whatever the thread count.
+    /// The budget counts work from operation counts, not wall time, and which candidates
+    /// run is decided from those counts alone; with two or more threads, up to four
+    /// candidates train at once, each on its share of the threads, and a candidate's result
+    /// depends on its settings and the seed only. So the model file is the same whatever
+    /// the thread count and however busy the machine is.
     pub fn fit_auto(
         data: &Dataset,
         options: &ValidAutoOptions,
@@ -749,139 +896,133 @@ impl Interpolator {
                 folds: auto.folds,
             });
         }
+        let budget = auto.budget_seconds;
+        let work = WorkModel {
+            pool_rows,
+            folds: auto.folds,
+            n_features: data.n_features(),
+        };
+        // The candidate list, in order, each admitted while its estimated work fits in what
+        // the budget has left (the first always runs; one that does not fit is skipped, and
+        // cheaper ones after it may still run).
         let mut list: Vec<Planned> = Vec::new();
-        for candidate in candidates(&auto.base, auto.folds, pool_rows) {
+        let mut committed = 0.0;
+        let mut over_budget = false;
+        for mut candidate in candidates(&auto.base, auto.folds, pool_rows) {
             let gaussian_search = candidate.search && is_gaussian_process(&candidate.options);
+            candidate.refine = gaussian_search
+                && committed + work.estimate(&candidate, true) + work.kernel_fit() <= budget;
+            candidate.work = work.estimate(&candidate, candidate.refine);
+            if !list.is_empty() && committed + candidate.work > budget {
+                over_budget = true;
+                continue;
+            }
+            committed += candidate.work;
             list.push(Planned::Ready(Box::new(candidate)));
             // The Gaussian process's length scales and noise serve its linear-mean variant
             // too, tried next.
             if gaussian_search {
-                list.push(Planned::LinearAfter(list.len() - 1));
+                if committed + work.kernel_fit() <= budget {
+                    committed += work.kernel_fit();
+                    list.push(Planned::LinearAfter(list.len() - 1, work.kernel_fit()));
+                } else {
+                    over_budget = true;
+                }
             }
         }
+        let threads = fivedreg_nn::resolve_threads(auto.base.network.threads);
+        let lanes = threads.clamp(1, MAX_LANES);
+        // The threads of one lane: for the members, the folds' fits and the searches.
+        let lane_threads = (threads / lanes).max(1);
+        let mut board: Vec<BoardRow> = Vec::new();
+        let mut first_error: Option<Error> = None;
+        let mut spent = 0.0;
+        // Each run's candidates are numbered after all those planned before them.
+        let mut planned_so_far = 0;
+        let mut run = |list: Vec<Planned>,
+                       board: &mut Vec<BoardRow>,
+                       first_error: &mut Option<Error>,
+                       spent: &mut f64|
+         -> Result<()> {
+            let offset = planned_so_far;
+            planned_so_far += list.len();
+            let (done, error) =
+                run_candidates(data, &auto.base, list, lanes, lane_threads, on_candidate)?;
+            if let Some(e) = error {
+                first_error.get_or_insert(e);
+            }
+            let mut done = done;
+            // In list order, so that the board and the account do not depend on which lane
+            // finished first.
+            done.sort_by_key(|d| d.0);
+            for (i, trained) in done {
+                *spent += work.spent(&trained);
+                board.push((
+                    offset + i,
+                    entry_of(&trained),
+                    trained.fitted,
+                    trained.input_weights,
+                ));
+            }
+            Ok(())
+        };
+        run(list, &mut board, &mut first_error, &mut spent)?;
+        // When the list ran whole: the best two with a power transform of skewed inputs,
+        // then rounds of refinement around the leading families, while they pay.
         let skewed = fivedreg_data::column_skewness(data.features(), data.n_features())
             .iter()
             .any(|s| s.abs() > SKEW_THRESHOLD);
-        // The candidates trained, with their place in the list.
-        let mut board: Vec<(usize, LeaderboardEntry, Fitted, Option<Vec<f64>>)> = Vec::new();
-        let threads = fivedreg_nn::resolve_threads(auto.base.network.threads);
-        let lanes = threads.clamp(1, MAX_LANES);
-        // The threads of one lane: for the members, the folds' kernel fits and the
-        // searches.
-        let lane_threads = (threads / lanes).max(1);
-        let mut costs = Costs::new(pool_rows, auto.folds, data.n_features(), lane_threads);
-        let mut transforms_added = false;
-        let mut first_error: Option<Error> = None;
-        let mut exploring = true;
-        let mut running = 0;
-        std::thread::scope(|scope| -> Result<()> {
-            let (report, reports) = std::sync::mpsc::channel::<LaneReport>();
-            loop {
-                // Start candidates while a lane is free (see `next_candidate`).
-                while exploring && running < lanes {
-                    let elapsed = started.elapsed().as_secs_f64();
-                    let Some(i) =
-                        next_candidate(&list, &costs, lanes, elapsed, auto.budget_seconds)
-                    else {
-                        break;
-                    };
-                    let Planned::Ready(candidate) = &list[i] else {
-                        break;
-                    };
-                    let estimate = costs.estimate(candidate, elapsed, auto.budget_seconds);
-                    let refine = RefineRule {
-                        started,
-                        budget: auto.budget_seconds,
-                        pool_rows,
-                        fit_flops: costs.fit_flops,
-                        fit_seconds: costs.per_kind[2],
-                        first_fit_seconds: costs.first_fit_seconds,
-                    };
-                    // Until one candidate has trained, one runs whatever the budget.
-                    if !(board.is_empty() && running == 0)
-                        && elapsed + estimate.seconds > auto.budget_seconds
-                    {
-                        exploring = false;
-                        break;
-                    }
-                    let Planned::Ready(candidate) = std::mem::replace(&mut list[i], Planned::Taken)
-                    else {
-                        break;
-                    };
-                    let report = report.clone();
-                    let base = &auto.base;
-                    scope.spawn(move || {
-                        let outcome =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                train_candidate(data, base, &candidate, lane_threads, refine)
-                            }));
-                        // The receiver lives until every lane has reported.
-                        let _ = report.send((i, outcome));
-                    });
-                    running += 1;
-                }
-                if running == 0 {
-                    // After the base list, try the best two with a power transform of
-                    // skewed inputs.
-                    let base_done = list.iter().all(|p| matches!(p, Planned::Taken));
-                    if exploring && base_done && skewed && !transforms_added {
-                        transforms_added = true;
-                        list.extend(best_two_transformed(&mut board));
-                        continue;
-                    }
-                    return Ok(());
-                }
-                let Ok((i, outcome)) = reports.recv() else {
-                    return Err(Error::Inconsistent("a candidate's lane vanished".into()));
-                };
-                running -= 1;
-                let result = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                let waiting = list
-                    .iter()
-                    .position(|p| matches!(p, Planned::LinearAfter(g) if *g == i));
-                let trained = match result {
-                    Ok(trained) => trained,
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                        if let Some(w) = waiting {
-                            list[w] = Planned::Taken;
-                        }
-                        continue;
-                    }
-                };
-                costs.record(&trained);
-                let fold_r2 = trained
-                    .fitted
-                    .interpolator
-                    .summary()
-                    .ensemble
-                    .as_ref()
-                    .map(|e| e.fold_r2.clone())
-                    .unwrap_or_default();
-                let (cv_r2_mean, cv_r2_std) = mean_std(&fold_r2);
-                let entry = LeaderboardEntry {
-                    config: trained.name.clone(),
-                    cv_r2_mean,
-                    cv_r2_std,
-                    seconds: (trained.seconds * 1000.0).round() / 1000.0,
-                };
-                on_candidate(&entry);
-                if let Some(w) = waiting {
-                    list[w] = with_linear_tail(&trained)
-                        .map_or(Planned::Taken, |c| Planned::Ready(Box::new(c)));
-                }
-                board.push((i, entry, trained.fitted, trained.input_weights));
+        let mut stop = if over_budget {
+            SearchStop::Budget
+        } else {
+            SearchStop::ListDone
+        };
+        let mut transforms_pending = skewed && !board.is_empty();
+        let mut rounds = 0;
+        while stop != SearchStop::Budget && rounds < MAX_REFINE_ROUNDS && !board.is_empty() {
+            let transforms = transforms_pending;
+            let next = if transforms {
+                transforms_pending = false;
+                best_two_transformed(&board)
+            } else {
+                rounds += 1;
+                refinements(&board)
+            };
+            if next.is_empty() {
+                break;
             }
-        })?;
-        // Best first; ties keep the list's order (a stable sort).
-        board.sort_by_key(|b| b.0);
-        let mut board: Vec<(LeaderboardEntry, Fitted, Option<Vec<f64>>)> =
-            board.into_iter().map(|(_, e, f, w)| (e, f, w)).collect();
-        board.sort_by(|a, b| b.0.cv_r2_mean.total_cmp(&a.0.cv_r2_mean));
+            let mut planned = spent;
+            let mut list = Vec::new();
+            for mut candidate in next {
+                candidate.work = work.estimate(&candidate, false);
+                if planned + candidate.work <= budget {
+                    planned += candidate.work;
+                    list.push(Planned::Ready(Box::new(candidate)));
+                } else {
+                    stop = SearchStop::Budget;
+                }
+            }
+            if list.is_empty() {
+                break;
+            }
+            let before = best_cv(&board);
+            run(list, &mut board, &mut first_error, &mut spent)?;
+            if !transforms && best_cv(&board) <= before + MIN_REFINE_GAIN {
+                if stop != SearchStop::Budget {
+                    stop = SearchStop::NoGain;
+                }
+                break;
+            }
+        }
         if board.is_empty() {
             return Err(first_error
                 .unwrap_or_else(|| Error::Inconsistent("no candidate was trained".into())));
         }
+        // Best first; ties keep the order they were planned in.
+        board.sort_by_key(|b| b.0);
+        let mut board: Vec<(LeaderboardEntry, Fitted, Option<Vec<f64>>)> =
+            board.into_iter().map(|(_, e, f, w)| (e, f, w)).collect();
+        board.sort_by(|a, b| b.0.cv_r2_mean.total_cmp(&a.0.cv_r2_mean));
         let blend_started = Instant::now();
         let chosen = choose_blend(&board, auto.folds, auto.base.network.seed)?;
         let mut leaderboard: Vec<LeaderboardEntry> =
@@ -921,6 +1062,11 @@ impl Interpolator {
             leaderboard.sort_by(|a, b| b.cv_r2_mean.total_cmp(&a.cv_r2_mean));
         }
         winner.interpolator.set_leaderboard(leaderboard);
+        winner.interpolator.summary.search = Some(SearchSummary {
+            budget,
+            spent,
+            stop,
+        });
         winner.history.seconds = started.elapsed().as_secs_f64();
         Ok(winner)
     }
@@ -946,11 +1092,21 @@ fn choose_blend(
     folds: usize,
     seed: u64,
 ) -> Result<Option<ChosenBlend>> {
-    let pool: Vec<(usize, &HeldOut)> = board
-        .iter()
-        .take(BLEND_CANDIDATES)
-        .enumerate()
-        .filter_map(|(i, (_, f, _))| Some((i, f.held_out.as_ref()?)))
+    // The best few, and the best of each family that is not among them: families err in
+    // different places, which is what a blend feeds on.
+    let mut chosen: Vec<usize> = (0..board.len().min(BLEND_CANDIDATES)).collect();
+    for (i, (_, f, _)) in board.iter().enumerate().skip(BLEND_CANDIDATES) {
+        let kind = family(f.interpolator.options());
+        if !chosen
+            .iter()
+            .any(|&c| family(board[c].1.interpolator.options()) == kind)
+        {
+            chosen.push(i);
+        }
+    }
+    let pool: Vec<(usize, &HeldOut)> = chosen
+        .into_iter()
+        .filter_map(|i| Some((i, board[i].1.held_out.as_ref()?)))
         .collect();
     let Some(&(_, first)) = pool.first() else {
         return Ok(None);
@@ -1217,13 +1373,17 @@ mod tests {
         assert_eq!(small[0].options.network.solver, Solver::Lbfgs);
         assert!(small.iter().all(|c| c.options.clone().check().is_ok()));
         assert_eq!(small[0].name, "lbfgs 500 it 32,16 alpha 0.0001");
-        assert_eq!(small[2].name, "rbf quintic smoothing 10 weights searched");
         assert_eq!(
-            small[3].name,
+            small[1].name,
+            "trees depth 6 lr 0.05 l2 3 subsample 0.8 up to 1500"
+        );
+        assert_eq!(small[3].name, "rbf quintic smoothing 10 weights searched");
+        assert_eq!(
+            small[4].name,
             "rbf gaussian-process smoothing 0.1 weights searched"
         );
-        assert_eq!(small[4].name, "lbfgs 500 it linear alpha 0.0001");
-        assert!(small[4].options.network.hidden_layers.is_empty());
+        assert_eq!(small[5].name, "lbfgs 500 it linear alpha 0.0001");
+        assert!(small[5].options.network.hidden_layers.is_empty());
         assert_eq!(
             (short(1.0 / 3.0), short(1e-3 / 3.0), short(0.0)),
             ("0.3333".into(), "3.33e-4".into(), "0".into())

@@ -3,8 +3,9 @@
 
 use crate::error::{Error, Result};
 use crate::kernel::RbfModel;
-use crate::options::KernelOptions;
+use crate::options::{KernelOptions, TreeOptions};
 use fivedreg_nn::{EpochStats, Member, MlpParams, MlpValidParams, Samples, Solver, Trained};
+use fivedreg_trees::BoostedTrees;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
@@ -260,6 +261,65 @@ pub(crate) fn fit_kernels(
         .collect::<Result<Vec<_>>>()?;
     let full = fitted.remove(0);
     Ok((full, fitted))
+}
+
+/// Index of the first seed derived (by [`fivedreg_rng::derive_seed`]) for the tree models'
+/// row subsamples, one per fold; far from the members' and the kernel centres' indices.
+const TREE_SEED_INDEX: u64 = 1 << 41;
+
+/// Fits one tree model per fold on the rows outside it (`x` standardized, f64, row-major;
+/// `y` standardized), in parallel on up to `threads` threads, then keeps in every model the
+/// number of trees whose squared error on the held-out folds, pooled, is least (the first
+/// such count). Each fit depends on its rows and seed only, so the models are the same
+/// whatever the thread count.
+pub(crate) fn fit_trees(
+    x: &[f64],
+    y: &[f64],
+    n_features: usize,
+    folds: &[Vec<usize>],
+    options: &TreeOptions,
+    seed: u64,
+    threads: usize,
+) -> Result<Vec<BoostedTrees>> {
+    let rows_of = |rows: &[usize]| -> (Vec<f64>, Vec<f64>) {
+        let xs = rows
+            .iter()
+            .flat_map(|&i| x[i * n_features..(i + 1) * n_features].iter().copied())
+            .collect();
+        (xs, rows.iter().map(|&i| y[i]).collect())
+    };
+    let fit_one = |m: usize| -> Result<(BoostedTrees, Vec<f64>)> {
+        let (xs, ys) = rows_of(&outside_fold(y.len(), &folds[m]));
+        let params =
+            options.boost_params(fivedreg_rng::derive_seed(seed, TREE_SEED_INDEX + m as u64))?;
+        let model = BoostedTrees::fit(&xs, &ys, n_features, &params)?;
+        let (held_x, held_y) = rows_of(&folds[m]);
+        let staged = model.staged_squared_errors(&held_x, &held_y);
+        Ok((model, staged))
+    };
+    let fitted = crate::parallel::map_jobs(folds.len(), threads, fit_one)
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    let grown = fitted.iter().map(|(m, _)| m.n_trees()).min().unwrap_or(0);
+    let mut pooled = vec![0.0; grown];
+    for (_, staged) in &fitted {
+        pooled.iter_mut().zip(staged).for_each(|(p, e)| *p += e);
+    }
+    let keep = pooled
+        .iter()
+        .enumerate()
+        .fold(None, |best: Option<(usize, f64)>, (t, &e)| match best {
+            Some((_, b)) if b <= e => best,
+            _ => Some((t, e)),
+        })
+        .map_or(grown, |(t, _)| t + 1);
+    Ok(fitted
+        .into_iter()
+        .map(|(mut model, _)| {
+            model.truncate(keep);
+            model
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -91,6 +91,9 @@ pub enum Error {
     /// Building or training the network failed.
     #[error(transparent)]
     Nn(#[from] fivedreg_nn::NnError),
+    /// Fitting or checking tree models failed.
+    #[error(transparent)]
+    Trees(fivedreg_trees::TreesError),
     /// Computing metrics failed.
     #[error("cannot compute metrics: {0}")]
     Metrics(#[from] fivedreg_metrics::MetricsError),
@@ -146,3 +149,15 @@ pub enum Error {
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<fivedreg_trees::TreesError> for Error {
+    /// A tree parameter out of range is an invalid option like any other.
+    fn from(e: fivedreg_trees::TreesError) -> Error {
+        match e {
+            fivedreg_trees::TreesError::InvalidParam { name, value, valid } => {
+                Error::InvalidOption { name, value, valid }
+            }
+            other => Error::Trees(other),
+        }
+    }
+}

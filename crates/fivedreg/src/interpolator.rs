@@ -12,6 +12,7 @@ use fivedreg_metrics::Report;
 use fivedreg_nn::{
     EpochStats, Mlp, MlpParams, PredictWorkspace, StopReason, TrainingHistory, MAX_WIDTH,
 };
+use fivedreg_trees::BoostedTrees;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -29,6 +30,10 @@ const PARALLEL_MIN_ROWS: usize = 32_768;
 /// The two-sided 95% quantile of the standard normal: `predict --std` is calibrated so that
 /// about 95% of unseen rows fall within ±1.96 std of the prediction.
 pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// The share of a tree model's constant width (its held-out errors' 95th percentile /
+/// 1.96) that every one of its standard deviations keeps; the rest comes from the spread.
+const TREE_FLOOR_SHARE: f64 = 0.9;
 
 /// Most per-epoch entries a training curve keeps in the model file.
 pub const MAX_CURVE_POINTS: usize = 4096;
@@ -55,6 +60,47 @@ pub struct TrainingSummary {
     /// Where the training rows lie, for flagging predictions outside them (`None` in
     /// format-version-1 files, which did not keep it).
     pub domain: Option<Domain>,
+    /// How `--auto`'s search spent its budget and why it stopped (`None` without `--auto`,
+    /// and in files before format version 4).
+    pub search: Option<SearchSummary>,
+}
+
+/// How `--auto`'s search spent its budget. The budget counts work, not wall time: each
+/// candidate's work is its operation count at a fixed nominal rate, in seconds, so the same
+/// data, options and seed give the same candidates on an idle machine and a busy one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchSummary {
+    /// The budget, in work-seconds.
+    pub budget: f64,
+    /// The work the trained candidates counted, in work-seconds.
+    pub spent: f64,
+    /// Why the search stopped.
+    pub stop: SearchStop,
+}
+
+/// Why `--auto`'s search stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SearchStop {
+    /// The next candidate's estimated work would have passed the budget.
+    Budget,
+    /// Every candidate ran, and the refinements of the leading families stopped improving
+    /// the cross-validated score.
+    NoGain,
+    /// Every candidate and refinement ran within the budget.
+    ListDone,
+}
+
+impl SearchStop {
+    /// The reason in words, for the leaderboard.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SearchStop::Budget => "the next candidate would have passed the budget",
+            SearchStop::NoGain => {
+                "the refinements of the leading families stopped improving the cross-validated R²"
+            }
+            SearchStop::ListDone => "every candidate ran within the budget",
+        }
+    }
 }
 
 /// What an ensemble's fit measured.
@@ -69,7 +115,9 @@ pub struct EnsembleSummary {
     /// The factor that turns the members' spread into a calibrated standard deviation.
     pub std_scale: f64,
     /// Added to every standard deviation: a kernel model's (whose spread says little) is
-    /// its held-out errors' 95th percentile / 1.96, a network ensemble's 0.
+    /// its held-out errors' 95th percentile / 1.96, a network ensemble's 0. Tree models
+    /// combine the two in quadrature instead: √(floor² + (scale·spread)²) (see
+    /// `calibrate`).
     pub std_floor: f64,
     /// Share of the test rows within ±1.96 calibrated std of the prediction (`None` without
     /// test rows).
@@ -161,14 +209,17 @@ pub struct Interpolator {
     pub(crate) blend: Option<Blend>,
 }
 
-/// What predicts: one network, an ensemble's networks, or kernel models (`--auto`'s RBF
-/// candidate, one per fold).
+/// What predicts: one network, an ensemble's networks, kernel models (`--auto`'s RBF
+/// candidate, one per fold), or boosted trees (one model per fold).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Members {
     /// Networks.
     Networks(Vec<Mlp>),
     /// RBF interpolants on the standardized inputs.
     Kernels(Vec<RbfModel>),
+    /// Gradient-boosted trees on the standardized inputs, one per fold (format version 4
+    /// on).
+    Trees(Vec<BoostedTrees>),
 }
 
 impl Members {
@@ -177,6 +228,7 @@ impl Members {
         match self {
             Members::Networks(m) => m.len(),
             Members::Kernels(k) => k.len(),
+            Members::Trees(t) => t.len(),
         }
     }
     /// Whether there are none.
@@ -187,6 +239,7 @@ impl Members {
         match self {
             Members::Networks(m) => MemberView::Networks(m),
             Members::Kernels(k) => MemberView::Kernels(k),
+            Members::Trees(t) => MemberView::Trees(t),
         }
     }
 }
@@ -196,6 +249,7 @@ impl Members {
 enum MemberView<'a> {
     Networks(&'a [Mlp]),
     Kernels(&'a [RbfModel]),
+    Trees(&'a [BoostedTrees]),
 }
 
 impl<'a> MemberView<'a> {
@@ -203,12 +257,14 @@ impl<'a> MemberView<'a> {
         match self {
             MemberView::Networks(m) => m.len(),
             MemberView::Kernels(k) => k.len(),
+            MemberView::Trees(t) => t.len(),
         }
     }
     fn one(self, i: usize) -> MemberView<'a> {
         match self {
             MemberView::Networks(m) => MemberView::Networks(&m[i..i + 1]),
             MemberView::Kernels(k) => MemberView::Kernels(&k[i..i + 1]),
+            MemberView::Trees(t) => MemberView::Trees(&t[i..i + 1]),
         }
     }
 }
@@ -322,8 +378,13 @@ impl TryFrom<ModelParts> for Interpolator {
         }
         let expected_members = match p.members {
             Members::Kernels(_) => 1,
-            Members::Networks(_) => p.options.ensemble,
+            Members::Networks(_) | Members::Trees(_) => p.options.ensemble,
         };
+        if p.options.trees.is_some() != matches!(p.members, Members::Trees(_)) {
+            return Err(Error::Inconsistent(
+                "the options' model kind differs from its members'".into(),
+            ));
+        }
         if p.members.len() != expected_members {
             return Err(Error::Inconsistent(format!(
                 "{} networks for an ensemble of {}",
@@ -342,6 +403,14 @@ impl TryFrom<ModelParts> for Interpolator {
                 if k.iter().any(|k| k.n_inputs() != n_features) {
                     return Err(Error::Inconsistent(
                         "a kernel model's inputs differ from the features".into(),
+                    ));
+                }
+                &[]
+            }
+            Members::Trees(t) => {
+                if t.iter().any(|t| t.n_features() != n_features) {
+                    return Err(Error::Inconsistent(
+                        "a tree model's inputs differ from the features".into(),
                     ));
                 }
                 &[]
@@ -668,12 +737,52 @@ impl Interpolator {
         };
         // The fold models that held out each fold, when they are not the members themselves.
         let mut fold_models: Option<Members> = None;
+        let no_epochs = || {
+            let history = TrainingHistory {
+                epochs: 0,
+                train_loss: Vec::new(),
+                validation_r2: Vec::new(),
+                best_epoch: 0,
+                best_validation_r2: None,
+                stop_reason: StopReason::Converged,
+                seconds: 0.0,
+                phase_seconds: Default::default(),
+            };
+            let record = TrainingHistoryRecord::from_history(&history);
+            (history, vec![record; k])
+        };
+        let standardized_targets = || {
+            let (m, s) = (target_scaler.mean()[0], target_scaler.scale()[0]);
+            train
+                .targets()
+                .iter()
+                .map(|y| (y - m) / s)
+                .collect::<Vec<f64>>()
+        };
         let (mut members, mut history, mut records) = match (&fit_options.kernel, &folds) {
+            (None, Some(folds)) if fit_options.trees.is_some() => {
+                let trees = fit_options
+                    .trees
+                    .as_ref()
+                    .ok_or_else(|| Error::Inconsistent("tree options vanished".into()))?;
+                let mut x64 = Vec::new();
+                pre.apply_f64(train.features(), &mut x64);
+                let models = ensemble::fit_trees(
+                    &x64,
+                    &standardized_targets(),
+                    n_features,
+                    folds,
+                    trees,
+                    params.seed,
+                    options.network().resolved_threads(),
+                )?;
+                let (history, records) = no_epochs();
+                (Members::Trees(models), history, records)
+            }
             (Some(kernel), Some(folds)) => {
                 let mut x64 = Vec::new();
                 pre.apply_f64(train.features(), &mut x64);
-                let (m, s) = (target_scaler.mean()[0], target_scaler.scale()[0]);
-                let y64: Vec<f64> = train.targets().iter().map(|y| (y - m) / s).collect();
+                let y64 = standardized_targets();
                 // Every training row is a centre (denser is more accurate) up to
                 // FIT_MAX_CENTERS, above it a subset drawn from the seed.
                 let mut is_center = vec![true; y64.len()];
@@ -699,18 +808,8 @@ impl Interpolator {
                     options.network().resolved_threads(),
                 )?;
                 fold_models = Some(Members::Kernels(fold_kernels));
-                let history = TrainingHistory {
-                    epochs: 0,
-                    train_loss: Vec::new(),
-                    validation_r2: Vec::new(),
-                    best_epoch: 0,
-                    best_validation_r2: None,
-                    stop_reason: StopReason::Converged,
-                    seconds: 0.0,
-                    phase_seconds: Default::default(),
-                };
-                let record = TrainingHistoryRecord::from_history(&history);
-                (Members::Kernels(vec![full]), history, vec![record; k])
+                let (history, records) = no_epochs();
+                (Members::Kernels(vec![full]), history, records)
             }
             _ => {
                 let trained = match &folds {
@@ -765,6 +864,7 @@ impl Interpolator {
                 ensemble: None,
                 leaderboard: None,
                 domain: Some(Domain::of_rows(train.features(), n_features)?),
+                search: None,
             },
         };
         let mut held_out = None;
@@ -857,32 +957,54 @@ impl Interpolator {
             Some(&mut spreads),
             0,
         )?;
-        let shrink = 1.0 - 1.0 / k as f64;
-        let mut z: Vec<f64> = pool
+        // The width that covers 95% of the held-out rows alone: the held-out errors' 95th
+        // percentile / 1.96.
+        let mut errors: Vec<f64> = pool
             .targets()
             .iter()
             .zip(&heldout)
-            .zip(&spreads)
-            .filter(|(_, &s)| s > 0.0)
-            .map(|((y, p), s)| (((y - p).powi(2) - shrink * s * s).max(0.0) / (s * s)).sqrt())
+            .map(|(y, p)| (y - p).abs())
             .collect();
+        let q = quantile(&mut errors, 0.95);
+        let constant_width = if q.is_finite() { q / Z95 } else { 0.0 };
+        // The least `a` with which `width(spread)` of `a` covers 95% of the held-out rows,
+        // given each row's `z` (the `a` that just covers it).
+        let scale_of = |z: &dyn Fn(f64, f64) -> f64| {
+            let mut z: Vec<f64> = pool
+                .targets()
+                .iter()
+                .zip(&heldout)
+                .zip(&spreads)
+                .filter(|(_, &s)| s > 0.0)
+                .map(|((y, p), &s)| z(y - p, s))
+                .collect();
+            let a = quantile(&mut z, 0.95);
+            if a.is_finite() {
+                a
+            } else {
+                0.0
+            }
+        };
         let (std_scale, std_floor) = match &self.members {
+            Members::Trees(_) => {
+                // Each tree model fits the noise of its own rows, so at a training row the
+                // one model that held it out differs from the four that fitted it, and the
+                // spread there says more about the noise than it will at a new point. The
+                // error is the noise, about constant, plus the model's, which grows with
+                // the spread: the std is √(b² + (a·s)²), b most of the constant width, and
+                // a the least scale with which it covers 95% of the held-out rows.
+                let floor = TREE_FLOOR_SHARE * constant_width;
+                let a = scale_of(&|e, s| ((e / Z95).powi(2) - floor * floor).max(0.0).sqrt() / s);
+                (a, floor)
+            }
             Members::Networks(_) => {
-                let q = quantile(&mut z, 0.95);
-                (if q.is_finite() { q / Z95 } else { 0.0 }, 0.0)
+                let shrink = 1.0 - 1.0 / k as f64;
+                let z = scale_of(&|e, s| ((e * e - shrink * s * s).max(0.0) / (s * s)).sqrt());
+                (z / Z95, 0.0)
             }
-            Members::Kernels(_) => {
-                // Interpolants agree at the rows they were fitted to, so their spread says
-                // little about their error elsewhere: one width for every row.
-                let mut errors: Vec<f64> = pool
-                    .targets()
-                    .iter()
-                    .zip(&heldout)
-                    .map(|(y, p)| (y - p).abs())
-                    .collect();
-                let q = quantile(&mut errors, 0.95);
-                (0.0, if q.is_finite() { q / Z95 } else { 0.0 })
-            }
+            // Interpolants agree at the rows they were fitted to, so their spread says
+            // little about their error elsewhere: one width for every row.
+            Members::Kernels(_) => (0.0, constant_width),
         };
         let summary = EnsembleSummary {
             members: records,
@@ -973,8 +1095,15 @@ impl Interpolator {
         self.predict_parallel(features, &mut mean, Some(&mut std), threads)?;
         self.add_blend(features, &mut mean, threads)?;
         let ratio = self.blend.as_ref().map_or(1.0, |b| b.std_ratio);
-        std.iter_mut()
-            .for_each(|s| *s = (*s * scale + floor) * ratio);
+        let trees = matches!(self.members, Members::Trees(_));
+        std.iter_mut().for_each(|s| {
+            let combined = if trees {
+                (*s * scale).hypot(floor)
+            } else {
+                *s * scale + floor
+            };
+            *s = combined * ratio
+        });
         Ok(WithStd { mean, std })
     }
 
@@ -1039,7 +1168,7 @@ impl Interpolator {
         let chunk_rows = PREDICT_CHUNK_ROWS.min(out.len());
         let mut workspace = match members {
             MemberView::Networks(m) => m.first().map(PredictWorkspace::new),
-            MemberView::Kernels(_) => None,
+            MemberView::Kernels(_) | MemberView::Trees(_) => None,
         };
         let mut chunk_x64: Vec<f64> = Vec::new();
         let mut chunk_out64 = vec![0.0f64; chunk_rows];
@@ -1093,6 +1222,17 @@ impl Interpolator {
                         kernel.predict_into(&chunk_x64, out64);
                         for (r, &v) in out64.iter().enumerate() {
                             per_member[r * kernels.len() + m] = v * y_scale + y_mean;
+                        }
+                    }
+                }
+                (MemberView::Trees(models), _) => {
+                    // Trees read the same standardized inputs, in f64.
+                    pre.apply_f64(x, &mut chunk_x64);
+                    let out64 = &mut chunk_out64[..rows];
+                    for (m, model) in models.iter().enumerate() {
+                        model.predict(&chunk_x64, out64);
+                        for (r, &v) in out64.iter().enumerate() {
+                            per_member[r * models.len() + m] = v * y_scale + y_mean;
                         }
                     }
                 }
@@ -1227,10 +1367,10 @@ impl Interpolator {
     pub fn networks(&self) -> &[Mlp] {
         match &self.members {
             Members::Networks(m) => m,
-            Members::Kernels(_) => &[],
+            Members::Kernels(_) | Members::Trees(_) => &[],
         }
     }
-    /// What predicts: networks or kernel models.
+    /// What predicts: networks, kernel models or trees.
     pub fn members(&self) -> &Members {
         &self.members
     }
@@ -1255,6 +1395,10 @@ impl Interpolator {
                     k.n_centers()
                 )
             }),
+            Members::Trees(t) => t.first().map_or_else(String::new, |t| {
+                let depth = t.trees().first().map_or(0, |tree| tree.features.len());
+                format!("{} oblivious trees of depth {depth}", t.n_trees())
+            }),
         }
     }
 
@@ -1263,6 +1407,7 @@ impl Interpolator {
         match &self.members {
             Members::Networks(m) => m.first().map_or(0, Mlp::n_parameters),
             Members::Kernels(k) => k.first().map_or(0, |k| k.n_centers() + k.n_inputs() + 1),
+            Members::Trees(t) => t.first().map_or(0, BoostedTrees::parameter_count),
         }
     }
     /// The options it was fitted with.

@@ -39,6 +39,7 @@ mod blend;
 mod domain;
 mod ensemble;
 mod error;
+mod format_v3;
 mod interpolator;
 mod kernel;
 mod model_file;
@@ -50,13 +51,15 @@ pub use auto::{AutoOptions, ValidAutoOptions, MAX_BUDGET_SECONDS};
 pub use blend::{Blend, BlendPart, MAX_BLEND_PARTS};
 pub use domain::{Domain, MAX_DOMAIN_ROWS, NEAREST_QUANTILE};
 pub use error::{Error, Result};
+pub use fivedreg_trees::{BoostedTrees, ObliviousTree};
 pub use interpolator::{
     EnsembleSummary, Fitted, Interpolator, LeaderboardEntry, Members, ModelParts, SavedModel,
-    TrainingHistoryRecord, TrainingSummary, WithStd, MAX_CURVE_POINTS, PREDICT_CHUNK_ROWS, Z95,
+    SearchStop, SearchSummary, TrainingHistoryRecord, TrainingSummary, WithStd, MAX_CURVE_POINTS,
+    PREDICT_CHUNK_ROWS, Z95,
 };
 pub use kernel::{RbfKernel, RbfModel, MAX_CENTERS};
 pub use model_file::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_PAYLOAD_BYTES};
-pub use options::{FitOptions, KernelOptions, ValidFitOptions, MAX_ENSEMBLE};
+pub use options::{FitOptions, KernelOptions, TreeOptions, ValidFitOptions, MAX_ENSEMBLE};
 
 // The network types and limits that appear in this crate's API, so users need not name
 // fivedreg-nn.

@@ -31,9 +31,10 @@ use std::path::Path;
 pub const MAGIC: [u8; 8] = *b"FIVEDREG";
 /// The format version this build writes, and the newest it reads. Version 2 added ensembles,
 /// the solver, the power transform and `--auto`'s leaderboard; version 3 `--auto`'s blend
-/// (its payload is version 2's followed by the optional blend). Files of versions 1 and 2
-/// still load.
-pub const FORMAT_VERSION: u32 = 3;
+/// (its payload is version 2's followed by the optional blend); version 4 tree models and
+/// the account of `--auto`'s search. Files of versions 1 to 3 still load, each through a
+/// frozen decoder of its own (`PayloadV1` here, [`crate::format_v3`]).
+pub const FORMAT_VERSION: u32 = 4;
 /// Bytes of the header (magic, version, payload length, header checksum).
 pub const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
@@ -154,6 +155,7 @@ impl PayloadV1 {
                 ensemble: None,
                 leaderboard: None,
                 domain: None,
+                search: None,
             },
         })
     }
@@ -251,8 +253,18 @@ impl Interpolator {
             }
             2 => {
                 let (model, rest) =
-                    postcard::take_from_bytes::<ModelParts>(body).map_err(undecodable)?;
-                (one_model(model), rest)
+                    postcard::take_from_bytes::<crate::format_v3::ModelPartsV3>(body)
+                        .map_err(undecodable)?;
+                (one_model(model.into_parts()), rest)
+            }
+            3 => {
+                let (saved, rest) =
+                    postcard::take_from_bytes::<crate::format_v3::SavedModelV3>(body)
+                        .map_err(undecodable)?;
+                (
+                    saved.into_saved().map_err(|e| corrupted(e.to_string()))?,
+                    rest,
+                )
             }
             _ => postcard::take_from_bytes::<SavedModel>(body).map_err(undecodable)?,
         };
@@ -439,6 +451,7 @@ mod tests {
                 ensemble: None,
                 leaderboard: None,
                 domain: None,
+                search: None,
             },
             blend: None,
         }
@@ -480,10 +493,75 @@ mod tests {
         assert_eq!(serde_back, main);
     }
 
+    /// Version 2's payload, written as its build wrote it: fit options without trees, a
+    /// summary without the search's account (tuples: postcard writes a struct's fields as
+    /// a tuple's).
+    #[allow(clippy::type_complexity)]
+    #[derive(Serialize)]
+    struct PayloadV2<'a> {
+        feature_names: &'a [String],
+        target_name: &'a str,
+        feature_transform: Option<&'a YeoJohnson>,
+        feature_scaler: &'a StandardScaler,
+        target_scaler: &'a StandardScaler,
+        members: &'a Members,
+        options: (
+            &'a SplitFractions,
+            bool,
+            bool,
+            bool,
+            usize,
+            Option<crate::KernelOptions>,
+            &'a MlpParams,
+        ),
+        summary: (
+            usize,
+            usize,
+            usize,
+            &'a TrainingHistoryRecord,
+            Option<&'a fivedreg_metrics::Report>,
+            Option<&'a crate::EnsembleSummary>,
+            Option<&'a Vec<crate::LeaderboardEntry>>,
+            Option<&'a crate::Domain>,
+        ),
+    }
+
+    fn version_2_bytes(m: &Interpolator) -> Vec<u8> {
+        let (o, s) = (&m.options, &m.summary);
+        let payload = PayloadV2 {
+            feature_names: &m.feature_names,
+            target_name: &m.target_name,
+            feature_transform: m.feature_transform.as_ref(),
+            feature_scaler: &m.feature_scaler,
+            target_scaler: &m.target_scaler,
+            members: &m.members,
+            options: (
+                &o.split,
+                o.scale_features,
+                o.scale_target,
+                o.power_transform,
+                o.ensemble,
+                o.kernel,
+                &o.network,
+            ),
+            summary: (
+                s.train_samples,
+                s.validation_samples,
+                s.test_samples,
+                &s.history,
+                s.test_metrics.as_ref(),
+                s.ensemble.as_ref(),
+                s.leaderboard.as_ref(),
+                s.domain.as_ref(),
+            ),
+        };
+        frame(2, &postcard::to_allocvec(&payload).unwrap())
+    }
+
     #[test]
     fn version_2_files_still_load() {
         let model = model();
-        let v2 = frame(2, &postcard::to_allocvec(&payload_of(&model)).unwrap());
+        let v2 = version_2_bytes(&model);
         assert_eq!(Interpolator::from_bytes(&v2, "m").unwrap(), model);
         // A version-2 file is one model: a blend's bytes are not a version-2 payload.
         let blended = blended().to_bytes().unwrap();
@@ -645,6 +723,70 @@ mod tests {
                     other => panic!("byte {i} ^ {mask:#x}: {other:?}"),
                 }
             }
+        }
+    }
+
+    /// A model of three folds' boosted trees, fitted on a small noisy set.
+    fn trees_model() -> Interpolator {
+        let data =
+            fivedreg_data::generate(fivedreg_data::TestFunction::SumOfSquares, 120, 3, 0.1, 5)
+                .unwrap();
+        let options = FitOptions {
+            ensemble: 3,
+            trees: Some(crate::TreeOptions {
+                trees: 40,
+                learning_rate: 0.1,
+                depth: 3,
+                l2: 1.0,
+                subsample: 0.8,
+            }),
+            ..FitOptions::default()
+        };
+        Interpolator::fit(&data, &options.check().unwrap(), &mut |_| {})
+            .unwrap()
+            .interpolator
+    }
+
+    #[test]
+    fn tree_members_round_trip_byte_identically() {
+        let model = trees_model();
+        assert!(matches!(model.members(), Members::Trees(t) if t.len() == 3));
+        let bytes = model.to_bytes().unwrap();
+        assert_eq!(u32_at(&bytes, 8), FORMAT_VERSION);
+        let back = Interpolator::from_bytes(&bytes, "m").unwrap();
+        assert_eq!(back, model);
+        assert_eq!(back.to_bytes().unwrap(), bytes);
+        let x = [0.3, -0.2, 1.1, 2.0, 0.0, -1.5];
+        assert_eq!(back.predict(&x).unwrap(), model.predict(&x).unwrap());
+        let with_std = back.predict_with_std(&x).unwrap();
+        assert!(with_std.std.iter().all(|s| s.is_finite() && *s > 0.0));
+    }
+
+    /// A tree whose split names an input that does not exist, in a file whose checksums
+    /// are right: refused as corrupted on load, not a panic at prediction.
+    #[test]
+    fn a_corrupted_tree_with_valid_checksums_is_refused() {
+        let model = trees_model();
+        let Members::Trees(trees) = model.members() else {
+            panic!("not trees");
+        };
+        let original = postcard::to_allocvec(&trees[1]).unwrap();
+        let mut parts = fivedreg_trees::BoostedTreesParts::from(trees[1].clone());
+        // 3 → 99: a one-byte varint either way, so the payload keeps its length.
+        parts.trees[0].features[0] = 99;
+        let damaged_tree = postcard::to_allocvec(&parts).unwrap();
+        assert_eq!(damaged_tree.len(), original.len());
+        let bytes = model.to_bytes().unwrap();
+        let body = &bytes[HEADER_LEN..bytes.len() - TRAILER_LEN];
+        let at = body
+            .windows(original.len())
+            .position(|w| w == original.as_slice())
+            .expect("the tree's bytes are in the payload");
+        let mut damaged = body.to_vec();
+        damaged[at..at + original.len()].copy_from_slice(&damaged_tree);
+        match Interpolator::from_bytes(&frame(FORMAT_VERSION, &damaged), "m") {
+            Err(Error::Corrupted { .. }) => {}
+            other => panic!("{other:?}"),
         }
     }
 

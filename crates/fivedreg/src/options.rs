@@ -20,6 +20,7 @@ pub const MAX_ENSEMBLE: usize = 64;
 /// | `power_transform` | `false` | Yeo-Johnson transform of the features before scaling (for skewed inputs) | |
 /// | `ensemble` | `1` | networks trained; above 1, an ensemble whose members each hold out one fold of the training and validation rows | 1..=64 |
 /// | `kernel` | `None` | fit RBF interpolants (one per fold) instead of networks (`--auto`'s kernel candidate) | needs `ensemble` ≥ 2; smoothing finite, ≥ 0 |
+/// | `trees` | `None` | fit gradient-boosted trees (one model per fold) instead of networks (`--auto`'s tree candidates) | needs `ensemble` ≥ 2, no `kernel`; see [`TreeOptions`] |
 /// | `network` | [`MlpParams::default`] | network and solver hyperparameters (its `seed` also seeds the split) | see [`MlpParams`] |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitOptions {
@@ -35,6 +36,8 @@ pub struct FitOptions {
     pub ensemble: usize,
     /// Kernel models instead of networks.
     pub kernel: Option<KernelOptions>,
+    /// Gradient-boosted trees instead of networks.
+    pub trees: Option<TreeOptions>,
     /// Network and training hyperparameters (its `seed` also seeds the split).
     pub network: MlpParams,
 }
@@ -48,6 +51,7 @@ impl Default for FitOptions {
             power_transform: false,
             ensemble: 1,
             kernel: None,
+            trees: None,
             network: MlpParams::default(),
         }
     }
@@ -61,6 +65,48 @@ pub struct KernelOptions {
     /// λ added to the kernel matrix's diagonal (0 interpolates exactly), in standardized
     /// target units.
     pub smoothing: f64,
+}
+
+/// The tree models' choices: each fold's model boosts up to `trees` oblivious trees (see
+/// [`fivedreg_trees`]), and the number kept is the one whose pooled held-out error over the
+/// folds is least.
+///
+/// | field | meaning | valid |
+/// |---|---|---|
+/// | `trees` | most trees per model | 1..=20,000 |
+/// | `learning_rate` | factor on each tree's leaf values | (0, 1] |
+/// | `depth` | levels per tree | 1..=8 |
+/// | `l2` | L2 regularization of the leaf values | finite, ≥ 0 |
+/// | `subsample` | share of the rows each tree is grown on | (0, 1] |
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TreeOptions {
+    /// Most trees per model.
+    pub trees: usize,
+    /// Factor on each tree's leaf values.
+    pub learning_rate: f64,
+    /// Levels per tree.
+    pub depth: usize,
+    /// L2 regularization of the leaf values.
+    pub l2: f64,
+    /// Share of the rows each tree is grown on.
+    pub subsample: f64,
+}
+
+impl TreeOptions {
+    /// The boosting parameters of the fold model with `seed` (checked).
+    pub fn boost_params(&self, seed: u64) -> Result<fivedreg_trees::ValidBoostParams> {
+        fivedreg_trees::BoostParams {
+            trees: self.trees,
+            learning_rate: self.learning_rate,
+            depth: self.depth,
+            l2: self.l2,
+            subsample: self.subsample,
+            max_borders: fivedreg_trees::MAX_BORDERS,
+            seed,
+        }
+        .check()
+        .map_err(Error::from)
+    }
 }
 
 /// Checked options: the only way to fit.
@@ -117,6 +163,23 @@ impl FitOptions {
                     name: "ensemble",
                     value: self.ensemble.to_string(),
                     valid: "at least 2 for kernel models (one per fold)",
+                });
+            }
+        }
+        if let Some(t) = &self.trees {
+            t.boost_params(0)?;
+            if self.kernel.is_some() {
+                return Err(Error::InvalidOption {
+                    name: "trees",
+                    value: "trees and a kernel".into(),
+                    valid: "one model kind: trees or a kernel, not both",
+                });
+            }
+            if self.ensemble < 2 {
+                return Err(Error::InvalidOption {
+                    name: "ensemble",
+                    value: self.ensemble.to_string(),
+                    valid: "at least 2 for tree models (one per fold)",
                 });
             }
         }

@@ -176,7 +176,7 @@ fn auto_is_byte_identical_for_one_and_two_threads_and_keeps_its_leaderboard() {
     );
     // The winner's fold models make the ensemble; a kernel winner is refitted on every row.
     let expected = match one.members() {
-        fivedreg::Members::Networks(_) => 3,
+        fivedreg::Members::Networks(_) | fivedreg::Members::Trees(_) => 3,
         fivedreg::Members::Kernels(_) => 1,
     };
     assert_eq!(one.members().len(), expected);

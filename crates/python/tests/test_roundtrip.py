@@ -210,3 +210,21 @@ def test_load_refuses_what_is_not_a_model_file(tmp_path, command_data):
 def _joblib_dump(estimator, path):
     joblib.dump(estimator, path)
     return path
+
+
+def test_a_tree_model_predicts_in_python_as_the_command_predicts(tmp_path, fivedreg_bin):
+    """The boosted-tree model the Rust tests pin (and the server's test uploads): Python's
+    predictions, and its std, equal the command's to the last bit."""
+    import pathlib
+    fixtures = pathlib.Path(__file__).resolve().parents[2] / "fivedreg" / "tests" / "fixtures"
+    model, points = fixtures / "v4-trees.fdr", fixtures / "points.csv"
+    names, rows = read_csv(points)
+    loaded = FiveDRegressor.load(model)
+    frame = pd.DataFrame(rows[:, :5], columns=names[:5])
+    np.testing.assert_array_equal(loaded.predict(frame), predictions_of_command(fivedreg_bin, model, points))
+    out = run(fivedreg_bin, "predict", model, points, "--std")
+    header, table = parse_csv(out)
+    assert header[-1] == "y_std"
+    mean, std = loaded.predict(frame, return_std=True)
+    np.testing.assert_array_equal(mean, table[:, -2])
+    np.testing.assert_array_equal(std, table[:, -1])

@@ -42,6 +42,8 @@ pub enum Stream {
     Folds = 4,
     /// Seeds derived from the user's seed ([`derive_seed`]).
     Derive = 5,
+    /// The rows each boosted tree is grown on.
+    Trees = 6,
 }
 
 /// The random numbers of `seed` for one purpose: ChaCha8 keyed by the seed's 8 little-endian

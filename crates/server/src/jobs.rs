@@ -81,7 +81,7 @@ pub struct TrainOptions {
     /// `solver` and `ensemble` out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto: Option<bool>,
-    /// Seconds `auto` may spend before it stops trying new candidates (`--budget`).
+    /// Work-seconds `auto` may spend (`--budget`): counted from operations, not wall time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
 }

@@ -219,13 +219,15 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         the best pooled epoch. Predictions are the members' mean.
     auto : bool, default=False
         Choose the model as ``fivedreg train --auto`` does: 5-fold cross-validation over a
-        short list of solvers, sizes, penalties and learning rates within ``budget``
-        seconds; the model is the winner's 5 fold models as an ensemble. The network
+        short list of networks, boosted trees and kernel models within ``budget``
+        work-seconds; the model is the winner's (or a blend of the best). The network
         parameters above are then the candidates' (the seed, ``max_iter`` and the stopping
-        rule of Adam, and the threads still apply). What it chooses depends on how much
-        fits in the budget, so it can vary from run to run.
+        rule of Adam, and the threads still apply). The budget counts work, not wall time,
+        so the same data, parameters and seed give the same model on a busy machine.
     budget : float, default=10.0
-        Seconds after which ``auto`` starts no new candidate.
+        Work-seconds ``auto`` may spend: each candidate's operations counted at fixed rates
+        (about one idle core's), so a busy machine takes longer instead of choosing
+        another model.
     power_transform : bool, default=False
         Apply a Yeo-Johnson transform to the features before standardizing them (for skewed
         inputs; ``auto`` tries it by itself on skewed data).
