@@ -264,13 +264,31 @@ def fivedreg_runs(binary, train_csv, test_csv, workdir):
     for name, flags in FIVEDREG_VARIANTS:
         model = os.path.join(workdir, "m.fdr")
         t0 = time.perf_counter()
-        subprocess.run([binary, "train", train_csv, "-o", model, "--json", *flags], check=True,
-                       stdout=subprocess.PIPE)
+        train = subprocess.run([binary, "train", train_csv, "-o", model, "--json", *flags],
+                               check=True, stdout=subprocess.PIPE)
         seconds = time.perf_counter() - t0
         ev = subprocess.run([binary, "evaluate", model, test_csv, "--json"], check=True,
                             stdout=subprocess.PIPE)
         out[name] = dict(r2=json.loads(ev.stdout)["r2"], seconds=seconds)
+        try:
+            board = json.loads(train.stdout).get("leaderboard") or []
+        except ValueError:
+            board = []
+        if board and board[0].get("config"):
+            out[name]["leaderboard_top"] = board[0]["config"]
+            out[name]["choice"] = short_config(board[0]["config"])
     return out
+
+
+def short_config(config):
+    """The leading words of an `--auto` leaderboard entry, up to its first number:
+    "rbf gaussian-process smoothing 0.44 weights …" -> "rbf gaussian-process smoothing"."""
+    words = []
+    for word in config.split():
+        if re.match(r"^[-+]?[0-9.,e-]+$", word) or len(words) == 4:
+            break
+        words.append(word)
+    return " ".join(words)
 
 
 # --- the peers -----------------------------------------------------------------------------
@@ -512,8 +530,14 @@ def python_runs(Xtr, ytr, Xte, yte, grids, log):
         t0, c0 = time.perf_counter(), time.process_time()
         # One BLAS and OpenMP thread (see the top of the file), whatever the environment
         # said; the random forest's two threads are joblib's.
-        with threadpool_limits(limits=1):
-            p, choice = run()
+        try:
+            with threadpool_limits(limits=1):
+                p, choice = run()
+        except Exception as error:  # recorded, shown in the report, left out of the means
+            out[name] = dict(error=f"{type(error).__name__}: {error}"[:300],
+                             seconds=time.perf_counter() - t0)
+            log(f"    {name}: failed: {out[name]['error']}")
+            continue
         seconds = time.perf_counter() - t0
         out[name] = dict(r2=r2(yte, p), seconds=seconds, cpu_seconds=time.process_time() - c0)
         if choice is not None:
@@ -543,8 +567,12 @@ def rbf_interpolator(Xtr, ytr, Xte):
                     scores.append(r2(ytr[va], f(A[va])))
                 except Exception:
                     scores.append(-np.inf)
-            if np.mean(scores) > best_score:
-                best, best_score = (kernel, smoothing), np.mean(scores)
+            score = np.mean(scores)
+            if np.isfinite(score) and score > best_score:
+                best, best_score = (kernel, smoothing), score
+    if best is None:
+        raise RuntimeError("no kernel and smoothing of the grid could be fitted on every fold "
+                           "(singular systems: repeated or collinear inputs)")
     f = RBFInterpolator(A, ytr, kernel=best[0], smoothing=best[1], neighbors=neighbors)
     return f(B), f"{best[0]}, {best[1]:g}"
 
@@ -567,6 +595,10 @@ def main():
                     help="skip the splits OUT/accuracy.json already holds")
     ap.add_argument("--summary-only", action="store_true",
                     help="rewrite ACCURACY.md and the README block from OUT/accuracy.json")
+    ap.add_argument("--merge", metavar="JSON", action="append",
+                    help="merge the sets of another run's accuracy.json (same split seeds) into "
+                         "OUT/accuracy.json, rewrite the reports and exit (for runs split "
+                         "across processes, each with its own --out)")
     ap.add_argument("--export", metavar="DIR",
                     help="write each real table as DIR/<name>.csv (the rows in the order the "
                          "splits index, target last; e.g. for scripts/dev_splits.py) and exit")
@@ -583,6 +615,21 @@ def main():
                 path = os.path.join(args.export, slug(data_set.name) + ".csv")
                 write_csv(path, X, y, names, target)
                 print(path)
+        return 0
+    if args.merge:
+        doc = load(args.out)
+        for path in args.merge:
+            with open(path) as fh:
+                other = json.load(fh)
+            if doc is None:
+                doc = other
+                continue
+            if (other.get("split_kind"), other.get("split_seeds")) != \
+                    (doc.get("split_kind"), doc.get("split_seeds")):
+                sys.exit(f"{path} has other split seeds than {args.out}/accuracy.json")
+            for row in other["results"]:
+                merge(doc, row)
+        save(doc, args)
         return 0
     if args.summary_only:
         doc = load(args.out)
@@ -748,9 +795,14 @@ def summarize(splits):
         methods += [m for m in s["methods"] if m not in methods]
     out = {}
     for m in methods:
-        runs = [s["methods"][m] for s in splits if m in s["methods"]]
+        runs = [s["methods"][m] for s in splits if "r2" in s["methods"].get(m, {})]
+        failed = sum(1 for s in splits if "error" in s["methods"].get(m, {}))
+        if not runs:
+            out[m] = dict(failed=failed, splits=0, seconds=float(np.mean(
+                [s["methods"][m]["seconds"] for s in splits if m in s["methods"]])))
+            continue
         scores = [v["r2"] for v in runs]
-        out[m] = dict(mean=float(np.mean(scores)), min=float(min(scores)),
+        out[m] = dict(failed=failed,mean=float(np.mean(scores)), min=float(min(scores)),
                       max=float(max(scores)), seconds=float(np.mean([v["seconds"] for v in runs])),
                       splits=len(scores))
     return out
@@ -777,6 +829,12 @@ def complete(doc):
     return [r for r in doc["results"] if len(r.get("splits", [])) == n]
 
 
+def scored(row):
+    """The set's methods scored on every split (a method that failed on a split has no mean
+    that compares with the others')."""
+    return {m: v for m, v in row["summary"].items() if "mean" in v and not v.get("failed")}
+
+
 def summary_lines(doc):
     """The generated counts: where `--auto` has the best mean, how far it is elsewhere."""
     rows = complete(doc)
@@ -785,7 +843,7 @@ def summary_lines(doc):
     n_methods = max(len(r["summary"]) for r in rows)
     best_on, behind = [], []
     for r in rows:
-        s = r["summary"]
+        s = scored(r)
         if AUTO not in s:
             continue
         top = max(s, key=lambda m: s[m]["mean"])
@@ -798,22 +856,23 @@ def summary_lines(doc):
              f"**{len(best_on)} of {m}** sets" + (f": {', '.join(best_on)}." if best_on else ".")]
     if behind:
         behind.sort()
-        parts = [f"{name} ({gap:.4f} behind {top})" for gap, name, top in behind]
+        parts = [f"{name} ({gap:.4f} behind {top})" if gap >= 1e-4 else
+                 f"{name} ({gap:.6f} behind {top})" for gap, name, top in behind]
         lines.append(f"- Elsewhere it is within {behind[-1][0]:.4f} of the best mean: "
                      + "; ".join(parts) + ".")
         for limit in (0.001, 0.01):
             k = sum(1 for gap, _, _ in behind if gap <= limit) + len(best_on)
             lines.append(f"- Within {limit} of the best mean on {k} of {m} sets.")
-    peers = [r for r in rows if AUTO in r["summary"]]
+    peers = [r for r in rows if AUTO in scored(r)]
     beats_peers = 0
     for r in peers:
-        s = r["summary"]
+        s = scored(r)
         best_peer = max((v["mean"] for k, v in s.items() if not k.startswith("fivedreg")),
                         default=-np.inf)
         beats_peers += s[AUTO]["mean"] >= best_peer
     lines.append(f"- `--auto`'s mean is at least every other method's (fivedreg's other "
                  f"variants aside) on {beats_peers} of {m} sets.")
-    ens = [r for r in rows if {"fivedreg --ensemble 8", "fivedreg default"} <= set(r["summary"])]
+    ens = [r for r in rows if {"fivedreg --ensemble 8", "fivedreg default"} <= set(scored(r))]
     if ens:
         k = sum(r["summary"]["fivedreg --ensemble 8"]["mean"]
                 >= r["summary"]["fivedreg default"]["mean"] for r in ens)
@@ -872,7 +931,7 @@ def write_markdown(doc, path):
               "best peer (method) | default | `--ensemble 8` |",
               "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        s = r["summary"]
+        s = scored(r)
         top = max(s, key=lambda m: s[m]["mean"])
         peers = {k: v for k, v in s.items() if not k.startswith("fivedreg")}
         peer = max(peers, key=lambda m: peers[m]["mean"]) if peers else None
@@ -896,7 +955,7 @@ def write_markdown(doc, path):
     lines += [""]
     for r in rows:
         s = r["summary"]
-        best = max(v["mean"] for v in s.values())
+        best = max(v["mean"] for v in scored(r).values())
         done = len(r["splits"])
         lines += [f"## {r['set']}", "", f"{r.get('source', '')}. {r.get('rows', 0):,} rows, "
                   f"{r.get('inputs')} inputs; split seeds "
@@ -917,6 +976,17 @@ def write_markdown(doc, path):
         for m, v in s.items():
             choices = [x["methods"].get(m, {}).get("choice") for x in r["splits"]]
             choice = "; ".join(c for c in choices if c) if any(choices) else ""
+            errors = [x["methods"][m]["error"] for x in r["splits"]
+                      if "error" in x["methods"].get(m, {})]
+            if errors:
+                text = (f"| {m} | failed on {len(errors)} of {done} splits |  | "
+                        f"{v.get('seconds', 0):.2f} | {errors[0]} |")
+                if "mean" in v:
+                    text = (f"| {m} | ({v['mean']:.4f} on {v['splits']} splits) | "
+                            f"{v['min']:.4f} – {v['max']:.4f} | {v['seconds']:.2f} | failed on "
+                            f"{len(errors)}: {errors[0]} |")
+                lines.append(text)
+                continue
             lines.append(fmt_method_row(m, v, best) + f" {choice} |")
         lines.append("")
     with open(path, "w") as fh:
@@ -928,18 +998,24 @@ README_END = "<!-- accuracy-summary:end -->"
 
 
 def readme_block(doc):
+    """README.md's generated paragraph, wrapped at 92 columns as the README is."""
+    import textwrap
     rows = complete(doc)
     real = sum(1 for r in rows if r.get("real"))
-    lines = [
-        f"On the accuracy report's {len(rows)} data sets ({len(rows) - real} synthetic, "
-        f"{real} real tables), each over {len(doc['split_seeds'])} random 80/20 splits with "
-        "report seeds on which nothing was tuned, mean test R² "
-        "([docs/accuracy/ACCURACY.md](docs/accuracy/ACCURACY.md), generated from its JSON by "
-        "`scripts/accuracy.py`; split seeds in "
-        "[docs/accuracy/splits.md](docs/accuracy/splits.md), earlier single-split studies in "
-        "[docs/accuracy/seeds.md](docs/accuracy/seeds.md)):", ""]
-    lines += summary_lines(doc)
-    return "\n".join(lines)
+    seeds = {"report": "report split seeds, on which nothing was tuned",
+             "dev": "development split seeds", "quick": "a quick check's seeds"}
+    intro = (f"On the accuracy report's {len(rows)} data sets ({len(rows) - real} synthetic, "
+             f"{real} real), each over {len(doc['split_seeds'])} random 80/20 splits with "
+             f"{seeds[doc['split_kind']]}, by mean test R² "
+             "([docs/accuracy/ACCURACY.md](docs/accuracy/ACCURACY.md), generated with these "
+             "counts by `scripts/accuracy.py`; the seeds in "
+             "[docs/accuracy/splits.md](docs/accuracy/splits.md), earlier single-split "
+             "studies in [docs/accuracy/seeds.md](docs/accuracy/seeds.md)):")
+    out = textwrap.wrap(intro, 92, break_on_hyphens=False, break_long_words=False) + [""]
+    for line in summary_lines(doc):
+        out += textwrap.wrap(line, 92, subsequent_indent="  ", break_on_hyphens=False,
+                             break_long_words=False)
+    return "\n".join(out)
 
 
 def publish(doc, args, readme=True):
