@@ -41,7 +41,7 @@ pub use models::{
     PredictResponse,
 };
 pub use openapi::ApiDoc;
-pub use state::{AppState, ServeConfig, MAX_JOBS};
+pub use state::{default_memory_limit, AppState, ServeConfig, BODY_GRACE, LARGE_JSON, MAX_JOBS};
 
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
