@@ -347,7 +347,7 @@ impl CurveRecorder {
     fn push(&mut self, train_loss: f64, validation_r2: Option<f64>) {
         let step = self.step.max(1);
         self.last = Some((train_loss, validation_r2));
-        self.last_kept = self.seen % step == 0;
+        self.last_kept = self.seen.is_multiple_of(step);
         self.seen += 1;
         if !self.last_kept {
             return;
@@ -706,7 +706,12 @@ fn queue_room(
     if queued < limit {
         return Ok(());
     }
-    tracing::warn!("job refused: {queued} jobs are queued already (--max-queue {limit})");
+    // Once a second at most: a flood would otherwise flood the log too.
+    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = now_ms() / 1000;
+    if LAST.swap(now, Ordering::Relaxed) != now {
+        tracing::warn!("job refused: {queued} jobs are queued already (--max-queue {limit})");
+    }
     Err(ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         format!(

@@ -250,7 +250,8 @@ async fn log_request(request: Request, next: Next) -> Response {
     let clock = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status();
-    if status.is_server_error() {
+    // A 503 is a cap or the shutdown at work, logged where it is decided.
+    if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
         tracing::error!("{method} {} -> {status}", uri.path());
     } else {
         tracing::debug!(

@@ -294,10 +294,15 @@ impl AppState {
     /// taken (logged: a cap being hit is worth knowing about).
     pub(crate) fn upload_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
         self.inner.uploads.clone().try_acquire_owned().map_err(|_| {
-            tracing::warn!(
-                "upload refused: all {} upload slots are taken (--max-uploads)",
-                self.inner.config.max_uploads
-            );
+            // Once a second at most: a flood would otherwise flood the log too.
+            static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let now = crate::store::now_ms() / 1000;
+            if LAST.swap(now, std::sync::atomic::Ordering::Relaxed) != now {
+                tracing::warn!(
+                    "upload refused: all {} upload slots are taken (--max-uploads)",
+                    self.inner.config.max_uploads
+                );
+            }
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
