@@ -394,6 +394,80 @@ pub struct ServeArgs {
     /// Needed to listen on an address other than loopback.
     #[arg(long, value_name = "T")]
     pub token: Option<String>,
+    /// Most memory a training job may be estimated to need (weights × optimiser copies ×
+    /// members at once, a batch's activations, the data); a job over it is refused. Bytes,
+    /// or a size such as 8GiB or 512MB. Default: half of the machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+    /// Another host name the server may be reached by (e.g. a proxy's), besides its listen
+    /// address and localhost; repeatable. Requests for other names are refused (DNS
+    /// rebinding).
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
+    /// Most connections open at once; at the cap the oldest idle one is closed.
+    #[arg(long, value_name = "N", default_value_t = 512,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_connections: usize,
+    /// Most uploads (data sets, models, CSV predictions, JSON bodies over 1 MiB) read at
+    /// once; more get 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub max_uploads: usize,
+    /// Most jobs waiting for a training slot; more get 429 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub max_queue: usize,
+    /// Seconds a client has to send a request's head, and that a keep-alive connection
+    /// may stay idle.
+    #[arg(long, value_name = "S", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+    /// Seconds a JSON body has to arrive whole (408 after); below --request-timeout.
+    #[arg(long, value_name = "S", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: u64,
+    /// Seconds a request that is not a streamed upload has to be answered (503 after).
+    #[arg(long, value_name = "S", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub request_timeout: u64,
+    /// Longest pause, in seconds, between two pieces of a streamed body (408 after).
+    #[arg(long, value_name = "S", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout: u64,
+    /// Slowest average rate, bytes per second, of a streamed body after its first 10 s
+    /// (408 below it); 0 turns the check off.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024)]
+    pub min_body_rate: u64,
+}
+
+/// A size in bytes: a number, optionally followed by a unit (`B`, `K`/`KB`/`KiB`, `M`…,
+/// `G`…, `T`…; all binary, 1K = 1024 bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size: give bytes or e.g. 8GiB, 512MB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?}: use B, KiB, MiB, GiB or TiB"
+            ))
+        }
+    };
+    let bytes = value * (1u64 << shift) as f64;
+    if !(bytes >= 1.0 && bytes < 1.8e19) {
+        return Err(format!("{text:?}: the size must be at least 1 byte"));
+    }
+    Ok(bytes as u64)
 }
 
 /// `--delimiter`'s value: a word (`comma`, `semicolon`, `tab`), `\t`, or one ASCII

@@ -450,10 +450,28 @@ fn metrics_json(report: Option<&Report>) -> serde_json::Value {
     }
 }
 
-/// Whether two paths name the same existing regular file, through symbolic or hard links.
-/// (Devices are left out: `/dev/stdin` and `/dev/stdout` may be one terminal.)
+/// The metadata of the file `path` names; `-` names stdin, whatever it was redirected
+/// from (so that `-o /proc/self/fd/0` or `--history /dev/stdin` is seen to be the input
+/// read from `-`).
+fn metadata_of(path: &Path) -> std::io::Result<std::fs::Metadata> {
+    #[cfg(unix)]
+    if path.as_os_str() == "-" {
+        use std::os::fd::AsFd;
+        let stdin = std::io::stdin();
+        let fd = stdin.as_fd().try_clone_to_owned()?;
+        return std::fs::File::from(fd).metadata();
+    }
+    std::fs::metadata(path)
+}
+
+/// Whether the output `a` and the input `b` name the same existing regular file, through
+/// symbolic or hard links; an input `-` is stdin, an output `-` (stdout) is never the
+/// same. (Devices are left out: `/dev/stdin` and `/dev/stdout` may be one terminal.)
 fn same_file(a: &Path, b: &Path) -> bool {
-    let (Ok(meta_a), Ok(meta_b)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+    if a.as_os_str() == "-" {
+        return false;
+    }
+    let (Ok(meta_a), Ok(meta_b)) = (std::fs::metadata(a), metadata_of(b)) else {
         return false;
     };
     if !(meta_a.is_file() && meta_b.is_file()) {
@@ -1412,6 +1430,18 @@ pub fn serve(args: &ServeArgs) -> Result<(), Failure> {
         max_upload_bytes: args.max_upload_mb.saturating_mul(1 << 20),
         jobs: args.jobs,
         token: args.token.clone(),
+        memory_limit: args
+            .memory_limit
+            .unwrap_or_else(fivedreg_server::default_memory_limit),
+        allowed_hosts: args.allowed_hosts.clone(),
+        max_connections: args.max_connections,
+        max_uploads: args.max_uploads,
+        max_queue: args.max_queue,
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        body_timeout: std::time::Duration::from_secs(args.body_timeout),
+        request_timeout: std::time::Duration::from_secs(args.request_timeout),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        min_body_rate: args.min_body_rate,
         ..Default::default()
     };
     fivedreg_server::init_logging();

@@ -180,6 +180,27 @@ fn serve_defaults_match_the_server() {
     assert_eq!(args.max_upload_mb << 20, defaults.max_upload_bytes);
     assert_eq!(args.jobs, defaults.jobs);
     assert_eq!(args.token, defaults.token);
+    assert_eq!(args.max_connections, defaults.max_connections);
+    assert_eq!(args.max_uploads, defaults.max_uploads);
+    assert_eq!(args.max_queue, defaults.max_queue);
+    assert_eq!(args.header_timeout, defaults.header_timeout.as_secs());
+    assert_eq!(args.body_timeout, defaults.body_timeout.as_secs());
+    assert_eq!(args.request_timeout, defaults.request_timeout.as_secs());
+    assert_eq!(args.idle_timeout, defaults.idle_timeout.as_secs());
+    assert_eq!(args.min_body_rate, defaults.min_body_rate);
+    assert_eq!(args.memory_limit, None);
+    assert!(args.allowed_hosts.is_empty() && defaults.allowed_hosts.is_empty());
+    for (text, bytes) in [
+        ("8GiB", 8u64 << 30),
+        ("512MB", 512 << 20),
+        ("1000", 1000),
+        ("1.5k", 1536),
+    ] {
+        assert_eq!(crate::args::parse_size(text), Ok(bytes), "{text}");
+    }
+    for bad in ["", "0", "GiB", "8 parsecs", "-1"] {
+        assert!(crate::args::parse_size(bad).is_err(), "{bad}");
+    }
     let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
     assert!(parse(&["fivedreg", "serve", "--jobs", "0"]).is_err());
     assert!(parse(&["fivedreg", "serve", "--jobs", "65"]).is_err());

@@ -4,6 +4,7 @@
 //! and a slow reader slows the client down (back-pressure) instead of buffering.
 
 use crate::error::{human_bytes, ApiError};
+use crate::state::{ServeConfig, BODY_GRACE};
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, StatusCode};
 use futures_util::StreamExt;
@@ -27,6 +28,15 @@ pub enum BodyFailure {
         /// How long, in seconds.
         seconds: u64,
     },
+    /// The body arrives slower than the minimum rate.
+    TooSlow {
+        /// Bytes received so far.
+        received: u64,
+        /// Seconds since the body began.
+        seconds: u64,
+        /// The minimum rate, bytes per second.
+        min_rate: u64,
+    },
     /// The connection failed.
     Read(String),
 }
@@ -40,6 +50,15 @@ impl std::fmt::Display for BodyFailure {
             BodyFailure::Idle { seconds } => {
                 write!(f, "the client sent nothing for {seconds} s")
             }
+            BodyFailure::TooSlow {
+                received,
+                seconds,
+                min_rate,
+            } => write!(
+                f,
+                "the request body arrives too slowly: {received} bytes in {seconds} s, under \
+                 the minimum of {min_rate} bytes/s (--min-body-rate)"
+            ),
             BodyFailure::Read(e) => write!(f, "reading the request body failed: {e}"),
         }
     }
@@ -49,10 +68,34 @@ impl From<BodyFailure> for ApiError {
     fn from(failure: BodyFailure) -> ApiError {
         match failure {
             BodyFailure::TooLarge { limit } => ApiError::too_large(limit),
-            BodyFailure::Idle { .. } => {
+            BodyFailure::Idle { .. } | BodyFailure::TooSlow { .. } => {
                 ApiError::new(StatusCode::REQUEST_TIMEOUT, failure.to_string())
             }
             BodyFailure::Read(_) => ApiError::bad_request(failure.to_string()),
+        }
+    }
+}
+
+/// What a streamed body must keep to.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Most bytes.
+    pub limit: u64,
+    /// Longest pause between two chunks.
+    pub idle: Duration,
+    /// Slowest average rate, bytes per second, once `grace` has passed.
+    pub min_rate: u64,
+    /// Time before `min_rate` applies.
+    pub grace: Duration,
+}
+
+impl From<&ServeConfig> for BodyLimits {
+    fn from(config: &ServeConfig) -> BodyLimits {
+        BodyLimits {
+            limit: config.max_upload_bytes,
+            idle: config.idle_timeout,
+            min_rate: config.min_body_rate,
+            grace: BODY_GRACE,
         }
     }
 }
@@ -66,11 +109,11 @@ pub struct BodyReader {
 }
 
 impl BodyReader {
-    /// Starts feeding `body` (at most `limit` bytes, each chunk within `idle`) to a reader.
-    /// Must be called inside the runtime.
-    pub fn spawn(body: Body, limit: u64, idle: Duration) -> BodyReader {
+    /// Starts feeding `body` (within `limits`) to a reader. Must be called inside the
+    /// runtime.
+    pub fn spawn(body: Body, limits: BodyLimits) -> BodyReader {
         let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
-        tokio::spawn(feed(body, tx, limit, idle));
+        tokio::spawn(feed(body, tx, limits));
         BodyReader {
             rx,
             current: Bytes::new(),
@@ -105,20 +148,36 @@ impl Read for BodyReader {
     }
 }
 
-async fn feed(
-    body: Body,
-    tx: mpsc::Sender<Result<Bytes, BodyFailure>>,
-    limit: u64,
-    idle: Duration,
-) {
+async fn feed(body: Body, tx: mpsc::Sender<Result<Bytes, BodyFailure>>, limits: BodyLimits) {
     let mut stream = body.into_data_stream();
     let mut total: u64 = 0;
+    let started = tokio::time::Instant::now();
     loop {
-        let next = match tokio::time::timeout(idle, stream.next()).await {
+        // The wait for the next chunk ends at the idle timeout, or sooner when the minimum
+        // rate would be missed by then: a client that trickles a few bytes just inside
+        // the idle timeout is cut off all the same.
+        let idle_deadline = tokio::time::Instant::now() + limits.idle;
+        let rate_deadline = (limits.min_rate > 0).then(|| {
+            let due = Duration::from_secs_f64(total as f64 / limits.min_rate as f64);
+            started + limits.grace.max(due)
+        });
+        let deadline = rate_deadline.map_or(idle_deadline, |r| r.min(idle_deadline));
+        let next = match tokio::time::timeout_at(deadline, stream.next()).await {
             Ok(next) => next,
             Err(_) => {
-                let seconds = idle.as_secs();
-                let _ = tx.send(Err(BodyFailure::Idle { seconds })).await;
+                let failure = if deadline == idle_deadline {
+                    BodyFailure::Idle {
+                        seconds: limits.idle.as_secs(),
+                    }
+                } else {
+                    BodyFailure::TooSlow {
+                        received: total,
+                        seconds: started.elapsed().as_secs(),
+                        min_rate: limits.min_rate,
+                    }
+                };
+                tracing::info!("request body cut off: {failure}");
+                let _ = tx.send(Err(failure)).await;
                 return;
             }
         };
@@ -127,8 +186,10 @@ async fn feed(
             Some(Err(e)) => Err(BodyFailure::Read(e.to_string())),
             Some(Ok(chunk)) => {
                 total = total.saturating_add(chunk.len() as u64);
-                if total > limit {
-                    Err(BodyFailure::TooLarge { limit })
+                if total > limits.limit {
+                    Err(BodyFailure::TooLarge {
+                        limit: limits.limit,
+                    })
                 } else {
                     Ok(chunk)
                 }
@@ -137,29 +198,6 @@ async fn feed(
         let stop = message.is_err();
         if tx.send(message).await.is_err() || stop {
             return;
-        }
-    }
-}
-
-/// Reads a whole body of at most `limit` bytes into memory.
-pub async fn read_all(body: Body, limit: u64, idle: Duration) -> Result<Vec<u8>, ApiError> {
-    let mut stream = body.into_data_stream();
-    let mut bytes = Vec::new();
-    loop {
-        let next = tokio::time::timeout(idle, stream.next())
-            .await
-            .map_err(|_| BodyFailure::Idle {
-                seconds: idle.as_secs(),
-            })?;
-        match next {
-            None => return Ok(bytes),
-            Some(Err(e)) => return Err(BodyFailure::Read(e.to_string()).into()),
-            Some(Ok(chunk)) => {
-                if (bytes.len() + chunk.len()) as u64 > limit {
-                    return Err(BodyFailure::TooLarge { limit }.into());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
         }
     }
 }
@@ -183,13 +221,12 @@ pub fn media_type(headers: &HeaderMap) -> Option<String> {
     Some(essence.to_ascii_lowercase())
 }
 
-/// Whether `media` is one of the types a CSV body may be sent as (curl's default for
-/// `--data-binary` is a form type, and so is refused with a hint).
+/// Whether `media` is the type a CSV body must be sent as: `text/csv`, and nothing else
+/// (curl's default for `--data-binary` is a form type, and so is refused with a hint). A
+/// missing type or `text/plain` are refused too: a page of another site can send those
+/// without asking first (CORS "simple" requests).
 pub fn is_csv(media: Option<&str>) -> bool {
-    matches!(
-        media,
-        None | Some("text/csv" | "text/plain" | "application/csv" | "application/octet-stream")
-    )
+    media == Some("text/csv")
 }
 
 /// 415 for a body that should have been CSV.

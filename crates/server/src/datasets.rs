@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use fivedreg_data::{CsvOptions, Dataset};
+use fivedreg_data::{CsvOptions, Dataset, FeatureRows, RowChunk};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use utoipa::{IntoParams, ToSchema};
@@ -90,18 +90,11 @@ impl<R: Read> Read for Tee<'_, R> {
 fn column_stats(data: &Dataset) -> Vec<ColumnStats> {
     let n = data.n_rows();
     let stats = |name: &str, values: &mut dyn Iterator<Item = f64>| {
-        let (mut min, mut max, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
+        let mut column = Column::default();
         for v in values {
-            min = min.min(v);
-            max = max.max(v);
-            sum += v;
+            column.add(v);
         }
-        ColumnStats {
-            name: name.to_string(),
-            min,
-            max,
-            mean: sum / n.max(1) as f64,
-        }
+        column.stats(name, n)
     };
     let d = data.n_features();
     let mut columns: Vec<ColumnStats> = data
@@ -115,6 +108,136 @@ fn column_stats(data: &Dataset) -> Vec<ColumnStats> {
         &mut data.targets().iter().copied(),
     ));
     columns
+}
+
+/// A column's running minimum, maximum and sum (added in row order, so that the mean is
+/// the same whether the rows were held or streamed).
+#[derive(Debug, Clone, Copy)]
+struct Column {
+    min: f64,
+    max: f64,
+    sum: f64,
+}
+
+impl Default for Column {
+    fn default() -> Column {
+        Column {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            sum: 0.0,
+        }
+    }
+}
+
+impl Column {
+    fn add(&mut self, v: f64) {
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        self.sum += v;
+    }
+
+    fn stats(&self, name: &str, rows: usize) -> ColumnStats {
+        ColumnStats {
+            name: name.to_string(),
+            min: self.min,
+            max: self.max,
+            mean: self.sum / rows.max(1) as f64,
+        }
+    }
+}
+
+/// Keeps a copy of what it reads (only while a header is read: a few blocks at most).
+struct Recording<R> {
+    inner: R,
+    bytes: Vec<u8>,
+}
+
+impl<R: Read> Read for Recording<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Validates a CSV data set as [`fivedreg_data::read_csv`] does, a block at a time,
+/// computing each column's statistics as the rows go by: memory stays at a few blocks
+/// whatever the file's size. The two files read_csv treats specially, one with fewer than
+/// two columns (an error about the header) or with an unnamed first column (perhaps a
+/// pandas index), are handed to read_csv itself.
+fn scan_csv<R: Read>(reader: R, source: &str) -> Result<(Vec<ColumnStats>, usize), ApiError> {
+    let options = CsvOptions::default();
+    let mut recording = Recording {
+        inner: reader,
+        bytes: Vec::new(),
+    };
+    let names = FeatureRows::with_options(&mut recording, source, &[], &options)?
+        .header()
+        .to_vec();
+    let Recording { inner, bytes } = recording;
+    // The bytes the header's reader took, then the rest: the file from its start.
+    let whole = std::io::Cursor::new(bytes).chain(inner);
+    if names.len() < 2 || names[0].is_empty() {
+        let (data, _) = fivedreg_data::read_csv(whole, source, &options)?;
+        return Ok((column_stats(&data), data.n_rows()));
+    }
+    let (features, target) = names.split_at(names.len() - 1);
+    let mut rows = FeatureRows::with_target(whole, source, features, &target[0], &options)?;
+    let delimiter = rows.delimiter();
+    let d = features.len();
+    let mut columns = vec![Column::default(); d + 1];
+    let mut count = 0usize;
+    let mut chunk = RowChunk::new(true);
+    loop {
+        chunk.clear();
+        if !rows.read_chunk(&mut chunk)? {
+            break;
+        }
+        for (i, (x, y)) in chunk
+            .features
+            .chunks_exact(d)
+            .zip(&chunk.targets)
+            .enumerate()
+        {
+            for (c, &v) in x.iter().chain(std::iter::once(y)).enumerate() {
+                if !v.is_finite() {
+                    // read_csv refuses NaN and infinities (the prediction reader does not).
+                    let text = chunk
+                        .text(i)
+                        .split(|&b| b == delimiter)
+                        .nth(c)
+                        .map(|field| {
+                            String::from_utf8_lossy(field)
+                                .trim_matches(|ch: char| ch.is_whitespace() || ch == '"')
+                                .to_string()
+                        })
+                        .unwrap_or_else(|| v.to_string());
+                    return Err(fivedreg_data::DataError::NonFinite {
+                        file: source.to_string(),
+                        line: chunk.lines.get(i).copied().unwrap_or(0),
+                        column: c + 1,
+                        name: names[c].clone(),
+                        text,
+                    }
+                    .into());
+                }
+                columns[c].add(v);
+            }
+        }
+        count += chunk.targets.len();
+    }
+    if count == 0 {
+        return Err(fivedreg_data::DataError::HeaderOnly {
+            file: source.to_string(),
+        }
+        .into());
+    }
+    let stats = columns
+        .iter()
+        .zip(&names)
+        .map(|(column, name)| column.stats(name, count))
+        .collect();
+    Ok((stats, count))
 }
 
 /// Upload a data set: the CSV file itself as the body.
@@ -133,6 +256,8 @@ fn column_stats(data: &Dataset) -> Vec<ColumnStats> {
         (status = 400, description = "not a valid CSV data set (line and column given)", body = ErrorBody),
         (status = 413, description = "larger than --max-upload-mb", body = ErrorBody),
         (status = 415, description = "not sent as CSV", body = ErrorBody),
+        (status = 408, description = "the body stalled or arrived under --min-body-rate", body = ErrorBody),
+        (status = 503, description = "all --max-uploads slots are taken (Retry-After)", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -149,10 +274,12 @@ pub async fn create(
     check_length(&headers, config.max_upload_bytes)?;
     let id = new_id(Kind::Dataset);
     let name = display_name(query.name.as_deref(), "upload.csv");
-    let mut reader = BodyReader::spawn(body, config.max_upload_bytes, config.idle_timeout);
+    let slot = state.upload_slot()?;
+    let mut reader = BodyReader::spawn(body, config.into());
     let path = state.inner.store.data_path(Kind::Dataset, &id);
     let (info_id, info_name) = (id.clone(), name.clone());
     let info = tokio::task::spawn_blocking(move || -> Result<DatasetInfo, ApiError> {
+        let _slot = slot;
         let mut file = fivedreg::AtomicFile::create(&path)?;
         let mut tee = Tee {
             inner: &mut reader,
@@ -160,7 +287,7 @@ pub async fn create(
             bytes: 0,
             write_error: None,
         };
-        let read = fivedreg_data::read_csv(&mut tee, &info_name, &CsvOptions::default());
+        let read = scan_csv(&mut tee, &info_name);
         let flushed = tee.out.flush();
         let (bytes, write_error) = (tee.bytes, tee.write_error.take());
         drop(tee);
@@ -173,14 +300,13 @@ pub async fn create(
                 "cannot store the data set: {e}"
             )));
         }
-        let (data, _) = read?;
-        let columns = column_stats(&data);
+        let (columns, rows) = read?;
         file.commit()?;
         Ok(DatasetInfo {
             id: info_id,
             name: info_name,
             columns,
-            rows: data.n_rows(),
+            rows,
             bytes,
             created_ms: now_ms(),
         })
@@ -189,7 +315,7 @@ pub async fn create(
     .map_err(|e| ApiError::internal(format!("the upload stopped: {e}")))??;
     let store = &state.inner.store;
     if let Err(e) = store.write_meta(Kind::Dataset, &id, &info) {
-        store.remove(Kind::Dataset, &id);
+        store.discard(Kind::Dataset, &id);
         return Err(e);
     }
     tracing::info!(
@@ -240,6 +366,7 @@ pub async fn get(
         (status = 204, description = "deleted"),
         (status = 404, body = ErrorBody),
         (status = 409, description = "a job is training on it", body = ErrorBody),
+        (status = 500, description = "the files could not be removed (it stays)", body = ErrorBody),
     ))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -269,10 +396,16 @@ pub async fn delete(
             if names.len() == 1 { "it" } else { "them" },
         )));
     }
+    // From the disk first: if that fails the data set stays listed, as a restart would
+    // find it.
+    state
+        .inner
+        .store
+        .remove(Kind::Dataset, &id)
+        .map_err(|e| ApiError::internal(format!("cannot delete data set {id}: {e}")))?;
     if write(&state.inner.datasets).remove(&id).is_none() {
         return Err(ApiError::not_found("data set", &id));
     }
-    state.inner.store.remove(Kind::Dataset, &id);
     drop(jobs);
     tracing::info!("data set {id} deleted");
     Ok(StatusCode::NO_CONTENT)

@@ -32,6 +32,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds for a `Retry-After` header (429, 503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -46,7 +48,13 @@ impl ApiError {
                 column: None,
                 row: None,
             },
+            retry_after: None,
         }
+    }
+    /// Adds `Retry-After: seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
     }
     /// 400: the request is malformed or a value is out of range.
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -74,8 +82,11 @@ impl ApiError {
             ),
         )
     }
-    /// 500: the server failed; the message says what it was doing.
+    /// 500: the server failed; the message says what it was doing (absolute paths in it
+    /// are cut to file names in the response; the log keeps them whole).
     pub fn internal(message: impl Into<String>) -> ApiError {
+        let message = message.into();
+        tracing::error!("{message}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
     }
     /// Names the request field at fault.
@@ -105,13 +116,22 @@ impl ApiError {
 }
 
 impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        if self.status.is_server_error() {
+            // The server's own paths are no business of a client (the log has them).
+            self.body.error = scrub_paths(&self.body.error);
+        }
         let bytes = serde_json::to_vec(&self.body).unwrap_or_else(|_| b"{}".to_vec());
         let mut response = (self.status, bytes).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -119,6 +139,38 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// `message` with every absolute path cut to its file name (`/srv/data/models/m1.fdr` is
+/// `m1.fdr`): a path is a `/` at the start of a word (after a space, quote, bracket or
+/// `=`) up to the next space, quote, bracket or comma, less a trailing `:` or `.`.
+pub(crate) fn scrub_paths(message: &str) -> String {
+    let chars: Vec<char> = message.chars().collect();
+    let mut out = String::with_capacity(message.len());
+    let mut i = 0;
+    let starts_word =
+        |i: usize| i == 0 || matches!(chars[i - 1], ' ' | '"' | '\'' | '(' | '=' | '`');
+    let ends_path = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ')' | ',' | '`');
+    while i < chars.len() {
+        if chars[i] == '/' && starts_word(i) && chars.get(i + 1).is_some_and(|c| !ends_path(*c)) {
+            let mut end = i;
+            while end < chars.len() && !ends_path(chars[end]) {
+                end += 1;
+            }
+            // A path is followed by `: error` or ends a sentence.
+            while end > i + 1 && matches!(chars[end - 1], ':' | '.') {
+                end -= 1;
+            }
+            let path: String = chars[i..end].iter().collect();
+            let name = path.rsplit('/').find(|part| !part.is_empty()).unwrap_or("");
+            out.push_str(name);
+            i = end;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// The line and column a data error names, when it names them.
@@ -207,4 +259,24 @@ pub enum ServerError {
     /// The async runtime could not be started, or serving failed.
     #[error("{0}")]
     Runtime(std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub_paths;
+
+    #[test]
+    fn absolute_paths_are_cut_to_file_names() {
+        assert_eq!(
+            scrub_paths("cannot store m1: /srv/data/models/.fivedreg-x.tmp: Permission denied"),
+            "cannot store m1: .fivedreg-x.tmp: Permission denied"
+        );
+        // A space ends a path: what follows it is left as it is.
+        assert_eq!(
+            scrub_paths("\"/tmp/a b/c.fdr\" (os error 13)"),
+            "\"a b/c.fdr\" (os error 13)"
+        );
+        assert_eq!(scrub_paths("a/b and 1/2 stay"), "a/b and 1/2 stay");
+        assert_eq!(scrub_paths("in /data/models."), "in models.");
+    }
 }

@@ -298,6 +298,9 @@ pub struct JobRecord {
     pub model: Option<String>,
     /// Why it failed or stopped.
     pub error: Option<String>,
+    /// Its peak memory as estimated when it was submitted, in bytes (see `--memory-limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_estimate: Option<u64>,
     /// When it was submitted (ms since the Unix epoch).
     pub created_ms: u64,
     /// When it started training.
@@ -306,7 +309,8 @@ pub struct JobRecord {
     pub finished_ms: Option<u64>,
 }
 
-/// The per-epoch curves of a job so far.
+/// The per-epoch curves of a job so far: at most [`fivedreg::MAX_CURVE_POINTS`] points
+/// each, as in a model file (a longer run keeps every k-th epoch and the last).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct Curves {
     /// Training loss per epoch.
@@ -326,6 +330,59 @@ pub struct JobView {
     pub curves: Curves,
 }
 
+/// A job's curves as they grow, thinned to at most [`fivedreg::MAX_CURVE_POINTS`] points
+/// each: epochs are kept every `step`, and when the curve is full every other kept point
+/// goes and `step` doubles. The last epoch is kept aside and shown too.
+#[derive(Debug, Default)]
+struct CurveRecorder {
+    kept: Curves,
+    step: usize,
+    seen: usize,
+    last: Option<(f64, Option<f64>)>,
+    /// Whether the last epoch is among the kept points.
+    last_kept: bool,
+}
+
+impl CurveRecorder {
+    fn push(&mut self, train_loss: f64, validation_r2: Option<f64>) {
+        let step = self.step.max(1);
+        self.last = Some((train_loss, validation_r2));
+        self.last_kept = self.seen.is_multiple_of(step);
+        self.seen += 1;
+        if !self.last_kept {
+            return;
+        }
+        self.kept.train_loss.push(train_loss);
+        if let Some(r2) = validation_r2 {
+            self.kept.validation_r2.push(r2);
+        }
+        // One place is left for the last epoch.
+        if self.kept.train_loss.len() >= fivedreg::MAX_CURVE_POINTS - 1 {
+            let halve = |curve: &mut Vec<f64>| {
+                *curve = curve.iter().copied().step_by(2).collect();
+            };
+            halve(&mut self.kept.train_loss);
+            halve(&mut self.kept.validation_r2);
+            self.step = step * 2;
+        }
+    }
+
+    fn curves(&self) -> Curves {
+        let mut curves = self.kept.clone();
+        if let (Some((loss, r2)), false) = (self.last, self.last_kept) {
+            curves.train_loss.push(loss);
+            if let Some(r2) = r2 {
+                curves.validation_r2.push(r2);
+            }
+        }
+        curves
+    }
+}
+
+/// How often a running job's progress (its epoch, loss and R²) is written to the data
+/// directory, so that a crash leaves a record of how far it got.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
 /// Why a training run is asked to stop.
 const RUN: u8 = 0;
 const CANCEL: u8 = 1;
@@ -339,16 +396,19 @@ struct StopTraining;
 /// the training thread reads after every epoch.
 pub struct Job {
     status: watch::Sender<JobRecord>,
-    curves: Mutex<Curves>,
+    curves: Mutex<CurveRecorder>,
     stop: AtomicU8,
+    /// When its progress was last written ([`PROGRESS_EVERY`]).
+    saved: Mutex<Instant>,
 }
 
 impl Job {
     fn new(record: JobRecord) -> Job {
         Job {
             status: watch::Sender::new(record),
-            curves: Mutex::new(Curves::default()),
+            curves: Mutex::new(CurveRecorder::default()),
             stop: AtomicU8::new(RUN),
+            saved: Mutex::new(Instant::now()),
         }
     }
 
@@ -410,6 +470,32 @@ impl Job {
         self.end(store, JobState::Interrupted, Some(why.to_string()))
     }
 
+    /// Marks a job found queued or running when the server starts: the server it ran on
+    /// ended without recording its end, so it was cut off by a crash (`kill -9`, running
+    /// out of memory, a power cut). It is never resumed: a job that crashed the server
+    /// would crash it again. The record says why, with the epoch it had reached.
+    pub(crate) fn mark_cut_off(&self, store: &Store) -> bool {
+        let record = self.record();
+        let why = match record.state {
+            JobState::Queued => "the server stopped before the job started; it is not \
+                                 started again: submit it again"
+                .to_string(),
+            _ => format!(
+                "the server ended abruptly while this job was training (at epoch {} or \
+                 later; a crash, kill -9 or the machine running out of memory{}); it is not \
+                 resumed, in case it was the cause: submit it again, smaller if it was",
+                record.epoch,
+                record
+                    .memory_estimate
+                    .map_or(String::new(), |bytes| format!(
+                        ", with an estimated peak of {}",
+                        crate::admission::human(bytes as f64)
+                    ))
+            ),
+        };
+        self.mark_interrupted_if_active(store, &why)
+    }
+
     /// Stops the job because the server is stopping: a queued job ends now, a running one
     /// at its next epoch.
     pub(crate) fn interrupt(&self, store: &Store) {
@@ -425,14 +511,10 @@ impl Job {
         let _ = rx.wait_for(|r| r.state.is_terminal()).await;
     }
 
-    fn on_epoch(&self, stats: &fivedreg::EpochStats) {
+    fn on_epoch(&self, store: &Store, stats: &fivedreg::EpochStats) {
         let single = self.status.borrow().kind == KIND_NETWORK;
         if single {
-            let mut curves = lock(&self.curves);
-            curves.train_loss.push(stats.train_loss);
-            if let Some(r2) = stats.validation_r2 {
-                curves.validation_r2.push(r2);
-            }
+            lock(&self.curves).push(stats.train_loss, stats.validation_r2);
         }
         self.status.send_modify(|r| {
             // An ensemble's members report their epochs interleaved: count them all.
@@ -440,9 +522,25 @@ impl Job {
             r.train_loss = Some(stats.train_loss);
             r.validation_r2 = stats.validation_r2;
         });
+        self.save_progress(store);
     }
 
-    fn on_candidate(&self, entry: &fivedreg::LeaderboardEntry) {
+    /// Writes the record every [`PROGRESS_EVERY`], so that after a crash it shows how far
+    /// the job got.
+    fn save_progress(&self, store: &Store) {
+        let mut saved = lock(&self.saved);
+        if saved.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        *saved = Instant::now();
+        let record = self.record();
+        if record.state == JobState::Running {
+            // A failure is logged by write_meta; the job goes on.
+            let _ = store.write_meta(Kind::Job, &record.id, &record);
+        }
+    }
+
+    fn on_candidate(&self, store: &Store, entry: &fivedreg::LeaderboardEntry) {
         self.status.send_modify(|r| {
             r.candidates.push(CandidateScore {
                 config: entry.config.clone(),
@@ -451,6 +549,7 @@ impl Job {
                 seconds: entry.seconds,
             })
         });
+        self.save_progress(store);
     }
 
     /// Unwinds out of the library's progress callback when the job is asked to stop.
@@ -492,9 +591,9 @@ pub struct JobRequest {
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    ApiJson(request): ApiJson<JobRequest>,
+    ApiJson(mut request): ApiJson<JobRequest>,
 ) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
-    if *state.inner.shutdown.borrow() {
+    if state.is_stopping() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "the server is stopping",
@@ -514,6 +613,13 @@ pub async fn create(
         }
         None => columns.last().map(|c| c.to_string()).unwrap_or_default(),
     };
+    // A batch larger than the data is the whole data: capped, so that neither the
+    // estimate below nor the training sizes anything by the number given.
+    if let Some(batch) = request.options.batch_size {
+        if batch > dataset.rows {
+            request.options.batch_size = Some(dataset.rows.max(1));
+        }
+    }
     let plan = request.options.plan()?;
     let (kind, max_epochs) = match &plan {
         Plan::Fit(options) => {
@@ -531,6 +637,14 @@ pub async fn create(
         }
         Plan::Auto(_) => ("auto", 0),
     };
+    let estimate = crate::admission::admit(
+        &plan,
+        dataset.rows,
+        columns.len().saturating_sub(1),
+        state.config().memory_limit,
+    )?;
+    // A quick refusal before anything is written; checked again, exactly, below.
+    queue_room(&state, &lock(&state.inner.jobs))?;
     let record = JobRecord {
         id: new_id(Kind::Job),
         kind: kind.into(),
@@ -545,6 +659,7 @@ pub async fn create(
         candidates: Vec::new(),
         model: None,
         error: None,
+        memory_estimate: Some(estimate.memory as u64),
         created_ms: now_ms(),
         started_ms: None,
         finished_ms: None,
@@ -558,8 +673,12 @@ pub async fn create(
         // Under the jobs' lock, so that the data set cannot be deleted in between.
         let mut jobs = lock(&state.inner.jobs);
         if !read(&state.inner.datasets).contains_key(&dataset.id) {
-            state.inner.store.remove(Kind::Job, &record.id);
+            state.inner.store.discard(Kind::Job, &record.id);
             return Err(ApiError::not_found("data set", &dataset.id).with_field("dataset"));
+        }
+        if let Err(e) = queue_room(&state, &jobs) {
+            state.inner.store.discard(Kind::Job, &record.id);
+            return Err(e);
         }
         jobs.insert(record.id.clone(), job.clone());
     }
@@ -571,6 +690,36 @@ pub async fn create(
     );
     tokio::spawn(run(state, job));
     Ok((StatusCode::ACCEPTED, Json(record)))
+}
+
+/// 429 when `--max-queue` jobs are waiting already (logged: a cap being hit is worth
+/// knowing about).
+fn queue_room(
+    state: &AppState,
+    jobs: &std::collections::HashMap<String, Arc<Job>>,
+) -> Result<(), ApiError> {
+    let limit = state.config().max_queue;
+    let queued = jobs
+        .values()
+        .filter(|job| job.state() == JobState::Queued)
+        .count();
+    if queued < limit {
+        return Ok(());
+    }
+    // Once a second at most: a flood would otherwise flood the log too.
+    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = now_ms() / 1000;
+    if LAST.swap(now, Ordering::Relaxed) != now {
+        tracing::warn!("job refused: {queued} jobs are queued already (--max-queue {limit})");
+    }
+    Err(ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "{queued} jobs are waiting for a training slot already (--max-queue {limit}); \
+             try again when one has started"
+        ),
+    )
+    .retry_after(30))
 }
 
 /// Waits for a slot, trains, and records the outcome.
@@ -585,8 +734,12 @@ async fn run(state: AppState, job: Arc<Job>) {
         _ = rx.wait_for(|r| r.state.is_terminal()) => return,
     };
     let store = &state.inner.store;
+    // Once shutting down has begun no job starts: the shutdown marks the queued ones.
     let started = job.transition(store, |r| {
-        if r.state != JobState::Queued {
+        if r.state != JobState::Queued
+            || state.is_stopping()
+            || job.stop.load(Ordering::Relaxed) != RUN
+        {
             return false;
         }
         r.state = JobState::Running;
@@ -646,11 +799,11 @@ fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
     // instead of the server.
     let fitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &plan {
         Plan::Fit(options) => Interpolator::fit(&data, options, &mut |stats| {
-            job.on_epoch(stats);
+            job.on_epoch(&state.inner.store, stats);
             job.stop_if_asked();
         }),
         Plan::Auto(auto) => Interpolator::fit_auto(&data, auto, &mut |entry| {
-            job.on_candidate(entry);
+            job.on_candidate(&state.inner.store, entry);
             job.stop_if_asked();
         }),
     }));
@@ -693,7 +846,7 @@ fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
         },
     );
     if let Err(e) = store.write_meta(Kind::Model, &id, &info) {
-        store.remove(Kind::Model, &id);
+        store.discard(Kind::Model, &id);
         return Err(failed(e.body().error.clone()));
     }
     write(&state.inner.models).insert(id.clone(), Arc::new(ModelEntry::loaded(info, model)));
@@ -731,7 +884,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<JobView>, ApiError> {
     let job = find(&state, &id)?;
-    let curves = lock(&job.curves).clone();
+    let curves = lock(&job.curves).curves();
     Ok(Json(JobView {
         record: job.record(),
         curves,
@@ -800,8 +953,12 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let job = find(&state, &id)?;
     if !job.is_active() {
+        state
+            .inner
+            .store
+            .remove(Kind::Job, &id)
+            .map_err(|e| ApiError::internal(format!("cannot delete job {id}: {e}")))?;
         lock(&state.inner.jobs).remove(&id);
-        state.inner.store.remove(Kind::Job, &id);
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     job.stop.store(CANCEL, Ordering::Relaxed);

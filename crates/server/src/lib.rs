@@ -15,7 +15,9 @@
 //! `field`, `line`, `column` or `row` where one is at fault).
 #![warn(missing_docs)]
 
+mod admission;
 mod body;
+mod connections;
 mod datasets;
 mod error;
 mod hyperparameters;
@@ -39,7 +41,7 @@ pub use models::{
     PredictResponse,
 };
 pub use openapi::ApiDoc;
-pub use state::{AppState, ServeConfig, MAX_JOBS};
+pub use state::{default_memory_limit, AppState, ServeConfig, BODY_GRACE, LARGE_JSON, MAX_JOBS};
 
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -121,6 +123,90 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
     next.run(request).await
 }
 
+/// Whether `host` (a `Host` header's value) names this server: its listen address, an IP
+/// literal of it (any, when listening on every address), `localhost` with the port when
+/// listening on loopback, or a name given with `--allowed-host` (with any port, unless the
+/// name gives one). A page of another site whose name was made to resolve to this
+/// address (DNS rebinding) sends its own name, and is refused.
+fn known_host(state: &AppState, host: &str) -> bool {
+    let addr = state.address();
+    let host = host.trim().to_ascii_lowercase();
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && !port.contains(']') => {
+            (name.to_string(), port.parse::<u16>().ok())
+        }
+        _ => (host.clone(), None),
+    };
+    for allowed in &state.config().allowed_hosts {
+        let allowed = allowed.to_ascii_lowercase();
+        if allowed == host || allowed == name {
+            return true;
+        }
+    }
+    // The listen port must be named, or be the default one (80) left out.
+    let port_matches = port.map_or(addr.port() == 80, |p| p == addr.port());
+    if !port_matches {
+        return false;
+    }
+    let literal = name.trim_start_matches('[').trim_end_matches(']');
+    match literal.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip == addr.ip() || addr.ip().is_unspecified(),
+        Err(_) => name == "localhost" && addr.ip().is_loopback(),
+    }
+}
+
+/// Refuses what a page of another site could send: a `Host` that is not this server's (DNS
+/// rebinding), and a request that changes something (any method but GET and HEAD) from
+/// another origin (`Origin` other than `http://` + the `Host`, or a `Sec-Fetch-Site` other
+/// than same-origin). Clients that send neither header (curl, scripts) are not browsers
+/// and pass.
+async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host = headers.get(header::HOST).map(|v| v.to_str().unwrap_or(""));
+    if let Some(host) = host {
+        if !known_host(&state, host) {
+            tracing::warn!("refused a request for host {host:?} (see --allowed-host)");
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "this server does not answer to the host {:?}; if that name is meant to \
+                     reach it, start it with --allowed-host NAME",
+                    host.chars().take(100).collect::<String>()
+                ),
+            )
+            .into_response();
+        }
+    }
+    let method = request.method();
+    if method != Method::GET && method != Method::HEAD {
+        let expected = format!(
+            "http://{}",
+            host.map_or_else(|| state.address().to_string(), str::to_string)
+        );
+        let origin = headers
+            .get(header::ORIGIN)
+            .map(|v| v.to_str().unwrap_or("?"));
+        let cross_origin = origin.is_some_and(|o| !o.eq_ignore_ascii_case(&expected));
+        let fetch_site = headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("same-origin");
+        if cross_origin || !matches!(fetch_site, "same-origin" | "none") {
+            tracing::warn!(
+                "refused a cross-origin {method} {} (Origin {origin:?})",
+                request.uri().path()
+            );
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "cross-origin request refused: only this server's own page may change \
+                 anything from a browser",
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
 /// Turns any error response that is not JSON yet (a rejection by axum or tower-http, an
 /// unknown route) into `{"error": …}`, so that every client error has the same shape.
 async fn json_errors(response: Response) -> Response {
@@ -164,7 +250,8 @@ async fn log_request(request: Request, next: Next) -> Response {
     let clock = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status();
-    if status.is_server_error() {
+    // A 503 is a cap or the shutdown at work, logged where it is decided.
+    if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
         tracing::error!("{method} {} -> {status}", uri.path());
     } else {
         tracing::debug!(
@@ -227,6 +314,7 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.svg", get(page::favicon))
         .merge(api)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin))
         .layer(middleware::map_response(json_errors))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
@@ -234,24 +322,25 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves [`router`] on `listener` until `shutdown` completes; then stops the jobs and
 /// event streams ([`AppState::shutdown`]) and waits for the open requests to finish.
+///
+/// Connections have a header-read timeout (`header_timeout`, which also closes keep-alive
+/// connections idle that long) and are capped (`max_connections`; see the `connections`
+/// module).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
+    if let Ok(local) = listener.local_addr() {
+        let _ = state.inner.bound.set(local);
+    }
     let app = router(state.clone());
-    // Replies are written whole; no need to wait for more bytes to fill a packet.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("stopping: new connections refused, jobs interrupted");
-            state.shutdown();
-        })
-        .await
+    let stopping = state.clone();
+    connections::run(listener, app, &state, shutdown, move || {
+        tracing::info!("stopping: new connections refused, jobs interrupted");
+        stopping.shutdown();
+    })
+    .await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

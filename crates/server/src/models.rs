@@ -1,9 +1,9 @@
 //! `/api/v1/models`: the trained (or uploaded) models, their files, and predictions.
 
-use crate::body::{check_length, is_csv, media_type, not_csv, read_all, BodyReader};
+use crate::body::{check_length, media_type, BodyReader};
 use crate::datasets::{display_name, NameQuery};
 use crate::error::{ApiError, ErrorBody};
-use crate::json::{collect_json, parse_json};
+use crate::json::{collect_json, parse_json_blocking};
 use crate::state::{read, write, AppState};
 use crate::store::{new_id, now_ms, valid_id, Kind, Store};
 use axum::body::{Body, Bytes};
@@ -116,6 +116,11 @@ pub struct ModelInfo {
     /// The options it was trained with, as the library names them.
     #[schema(value_type = Object)]
     pub options: FitOptions,
+    /// Set when the model's description in the data directory cannot be read: what is
+    /// wrong with it. Such a model is listed so that it can be deleted (or its file
+    /// downloaded, when that file is whole); it cannot be shown or predict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damaged: Option<String>,
 }
 
 impl ModelInfo {
@@ -177,6 +182,37 @@ impl ModelInfo {
             validation_samples: summary.validation_samples,
             test_samples: summary.test_samples,
             options: model.options().clone(),
+            damaged: None,
+        }
+    }
+
+    /// A stand-in for a model whose description `models/ID.json` is damaged.
+    pub fn damaged(id: &str, why: &str, bytes: u64) -> ModelInfo {
+        ModelInfo {
+            id: id.to_string(),
+            name: format!("{id} (damaged description)"),
+            created_ms: 0,
+            source: ModelSource::default(),
+            features: Vec::new(),
+            feature_means: None,
+            target: String::new(),
+            member: String::new(),
+            members: 0,
+            layer_sizes: None,
+            parameters: 0,
+            bytes,
+            metrics: None,
+            epochs: 0,
+            best_epoch: 0,
+            best_validation_r2: None,
+            stop_reason: String::new(),
+            ensemble: None,
+            leaderboard: None,
+            train_samples: 0,
+            validation_samples: 0,
+            test_samples: 0,
+            options: FitOptions::default(),
+            damaged: Some(crate::error::scrub_paths(why)),
         }
     }
 }
@@ -216,6 +252,9 @@ impl ModelEntry {
 
     /// The model, loaded from its file the first time.
     pub async fn interpolator(&self, store: &Store) -> Result<Arc<Interpolator>, ApiError> {
+        if let Some(why) = &self.info.damaged {
+            return Err(damaged(&self.info.id, why));
+        }
         if let Some(model) = self.model.get() {
             return Ok(model.clone());
         }
@@ -234,6 +273,15 @@ impl ModelEntry {
             .await?;
         Ok(model.clone())
     }
+}
+
+/// 409 for a model whose description is damaged.
+fn damaged(id: &str, why: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "model {id}'s description in the data directory is damaged ({why}): download its \
+         file (GET /api/v1/models/{id}/file) and upload it again, or delete it \
+         (DELETE /api/v1/models/{id})"
+    ))
 }
 
 fn find(state: &AppState, id: &str) -> Result<Arc<ModelEntry>, ApiError> {
@@ -284,6 +332,7 @@ pub async fn get(
     responses(
         (status = 200, description = "the model file", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 404, body = ErrorBody),
+        (status = 500, description = "the stored file is damaged (not served)", body = ErrorBody),
     ))]
 pub async fn file(
     State(state): State<AppState>,
@@ -301,6 +350,19 @@ pub async fn file(
                 ApiError::internal(format!("cannot read the model file: {e}"))
             }
         })?;
+    // A file damaged on disk since it was stored is refused rather than handed out: the
+    // whole file is checked (header, checksum, payload) as `fivedreg` would load it.
+    let checked_id = id.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        Interpolator::from_bytes(&bytes, &format!("{checked_id}.fdr")).map(|_| bytes)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+    .map_err(|e| {
+        ApiError::internal(format!(
+            "the stored file of model {id} is damaged and is not served: {e}"
+        ))
+    })?;
     let disposition = format!("attachment; filename=\"{id}.fdr\"");
     Ok((
         [
@@ -329,6 +391,8 @@ pub async fn file(
         (status = 201, description = "stored", body = ModelInfo),
         (status = 400, description = "not a valid model file", body = ErrorBody),
         (status = 413, description = "larger than --max-upload-mb", body = ErrorBody),
+        (status = 415, description = "not sent as application/octet-stream", body = ErrorBody),
+        (status = 503, description = "all --max-uploads slots are taken (Retry-After)", body = ErrorBody),
     ))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -336,18 +400,41 @@ pub async fn upload(
     request: Request,
 ) -> Result<(StatusCode, Json<ModelInfo>), ApiError> {
     let config = state.config();
+    match media_type(request.headers()).as_deref() {
+        Some("application/octet-stream") => {}
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "expected a model file (Content-Type: application/octet-stream), not {}",
+                    other.unwrap_or("a body without a Content-Type")
+                ),
+            ))
+        }
+    }
     check_length(request.headers(), config.max_upload_bytes)?;
-    let bytes = read_all(
-        request.into_body(),
-        config.max_upload_bytes,
-        config.idle_timeout,
-    )
-    .await?;
+    let slot = state.upload_slot()?;
+    let mut reader = BodyReader::spawn(request.into_body(), config.into());
     let id = new_id(Kind::Model);
     let name = display_name(query.name.as_deref(), "uploaded.fdr");
     let store = state.inner.store.clone();
     let (task_id, task_name) = (id.clone(), name.clone());
     let (info, model) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        // Spooled to disk while it arrives (a slow client holds a file, not memory), then
+        // read back whole to be checked: a model is held whole in memory anyway.
+        let spool_error =
+            |e: std::io::Error| ApiError::internal(format!("cannot spool the upload: {e}"));
+        let mut spool = tempfile::tempfile_in(store.tmp_dir()).map_err(spool_error)?;
+        let copied = std::io::copy(&mut reader, &mut spool);
+        if let Some(failure) = reader.failure() {
+            return Err(failure.clone().into());
+        }
+        copied.map_err(spool_error)?;
+        drop(slot);
+        let mut bytes = Vec::new();
+        spool.rewind().map_err(spool_error)?;
+        spool.read_to_end(&mut bytes).map_err(spool_error)?;
+        drop(spool);
         let model = Interpolator::from_bytes(&bytes, &task_name)?;
         fivedreg::AtomicFile::write(&store.data_path(Kind::Model, &task_id), &bytes)?;
         let info = ModelInfo::describe(
@@ -363,7 +450,7 @@ pub async fn upload(
     .map_err(|e| ApiError::internal(format!("the upload stopped: {e}")))??;
     let store = &state.inner.store;
     if let Err(e) = store.write_meta(Kind::Model, &id, &info) {
-        store.remove(Kind::Model, &id);
+        store.discard(Kind::Model, &id);
         return Err(e);
     }
     tracing::info!("model {id} uploaded: {name:?}");
@@ -374,16 +461,26 @@ pub async fn upload(
 /// Delete a model. Predictions already under way finish.
 #[utoipa::path(delete, path = "/api/v1/models/{id}", tag = "models",
     params(("id" = String, Path, description = "model id")),
-    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 404, body = ErrorBody),
+        (status = 500, description = "the files could not be removed (it stays)", body = ErrorBody),
+    ))]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     find(&state, &id)?;
+    // From the disk first: if that fails the model stays listed, as a restart would find
+    // it, and the client is told.
+    state
+        .inner
+        .store
+        .remove(Kind::Model, &id)
+        .map_err(|e| ApiError::internal(format!("cannot delete model {id}: {e}")))?;
     if write(&state.inner.models).remove(&id).is_none() {
         return Err(ApiError::not_found("model", &id));
     }
-    state.inner.store.remove(Kind::Model, &id);
     tracing::info!("model {id} deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -449,7 +546,7 @@ pub async fn predict(
     let media = media_type(request.headers());
     match media.as_deref() {
         Some("application/json") => predict_json(&state, model, request).await,
-        other if is_csv(other) => {
+        Some("text/csv") => {
             let with_std = query.std.unwrap_or(false);
             if with_std && !model.is_ensemble() {
                 return Err(
@@ -459,13 +556,13 @@ pub async fn predict(
             }
             predict_csv(&state, model, request, with_std).await
         }
-        Some(other) => Err(ApiError::new(
+        other => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
-                "send rows as application/json ({{\"rows\": [[...]]}}) or as text/csv, not {other}"
+                "send rows as application/json ({{\"rows\": [[...]]}}) or as text/csv, not {}",
+                other.unwrap_or("a body without a Content-Type")
             ),
         )),
-        None => Err(not_csv("")),
     }
 }
 
@@ -475,7 +572,7 @@ async fn predict_json(
     request: Request,
 ) -> Result<Response, ApiError> {
     let bytes = collect_json(state, request).await?;
-    let PredictRequest { rows } = parse_json(&bytes)?;
+    let PredictRequest { rows } = parse_json_blocking(bytes).await?;
     let n_features = model.feature_names().len();
     if rows.is_empty() {
         return Err(
@@ -534,16 +631,16 @@ async fn predict_csv(
 ) -> Result<Response, ApiError> {
     let config = state.config();
     check_length(request.headers(), config.max_upload_bytes)?;
-    let reader = BodyReader::spawn(
-        request.into_body(),
-        config.max_upload_bytes,
-        config.idle_timeout,
-    );
+    let slot = state.upload_slot()?;
+    let reader = BodyReader::spawn(request.into_body(), config.into());
     let spool_dir = state.inner.store.tmp_dir();
-    let (spool, length) =
-        tokio::task::spawn_blocking(move || predict_to_spool(&model, reader, &spool_dir, with_std))
-            .await
-            .map_err(|e| ApiError::internal(format!("the prediction stopped: {e}")))??;
+    let (spool, length) = tokio::task::spawn_blocking(move || {
+        let spooled = predict_to_spool(&model, reader, &spool_dir, with_std);
+        drop(slot);
+        spooled
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the prediction stopped: {e}")))??;
     Ok((
         [
             (

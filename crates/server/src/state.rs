@@ -2,16 +2,19 @@
 //! files are in the [`Store`]), the training queue, and the shutdown signal.
 
 use crate::datasets::DatasetInfo;
-use crate::error::ServerError;
+use crate::error::{ApiError, ServerError};
 use crate::jobs::{Job, JobRecord};
 use crate::models::{ModelEntry, ModelInfo};
 use crate::store::{Kind, Store};
+use axum::http::StatusCode;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use std::time::Duration;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 /// Most training jobs allowed to run at once.
 pub const MAX_JOBS: usize = 64;
@@ -33,6 +36,55 @@ pub struct ServeConfig {
     pub request_timeout: Duration,
     /// Longest pause between two chunks of a streamed body.
     pub idle_timeout: Duration,
+    /// Longest wait for a JSON body to arrive whole (408 after it); shorter than
+    /// `request_timeout`, so that a stalled body is told 408, not 503.
+    pub body_timeout: Duration,
+    /// Longest wait for a request's head (request line and headers), and longest a
+    /// keep-alive connection may sit idle between requests; the connection is closed after.
+    pub header_timeout: Duration,
+    /// Slowest average rate, in bytes per second, a streamed body (upload, CSV prediction)
+    /// may arrive at once its first [`BODY_GRACE`] has passed (408 below it).
+    pub min_body_rate: u64,
+    /// Most connections open at once; past it the oldest idle one is closed, or the new one
+    /// when none is idle.
+    pub max_connections: usize,
+    /// Most streamed bodies (data set and model uploads, CSV predictions, JSON bodies over
+    /// [`LARGE_JSON`]) read at once; more get 503 with `Retry-After`.
+    pub max_uploads: usize,
+    /// Most jobs waiting for a training slot; more get 429 with `Retry-After`.
+    pub max_queue: usize,
+    /// The most memory, in bytes, a training job is estimated to need; a job estimated
+    /// above it is refused (400) before anything is queued or allocated.
+    pub memory_limit: u64,
+    /// Host names accepted in the `Host` header besides the listen address (and
+    /// `localhost` on a loopback address), e.g. the name of a proxy in front.
+    pub allowed_hosts: Vec<String>,
+}
+
+/// Time a streamed body has before [`ServeConfig::min_body_rate`] is enforced (a
+/// connection's first seconds are slow to ramp up).
+pub const BODY_GRACE: Duration = Duration::from_secs(10);
+
+/// JSON bodies larger than this need an upload slot ([`ServeConfig::max_uploads`]): they
+/// are held in memory whole.
+pub const LARGE_JSON: u64 = 1 << 20;
+
+/// The default of [`ServeConfig::memory_limit`]: half of the machine's memory
+/// (`MemTotal` of `/proc/meminfo`), or 4 GiB where that cannot be read.
+pub fn default_memory_limit() -> u64 {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb.saturating_mul(1024));
+    match total {
+        Some(bytes) if bytes > 0 => bytes / 2,
+        _ => 4 << 30,
+    }
 }
 
 impl Default for ServeConfig {
@@ -45,6 +97,14 @@ impl Default for ServeConfig {
             token: None,
             request_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            min_body_rate: 1024,
+            max_connections: 512,
+            max_uploads: 4,
+            max_queue: 64,
+            memory_limit: default_memory_limit(),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -72,6 +132,45 @@ impl ServeConfig {
                 self.jobs
             )));
         }
+        for (name, value) in [
+            ("--max-connections", self.max_connections),
+            ("--max-uploads", self.max_uploads),
+            ("--max-queue", self.max_queue),
+        ] {
+            if value == 0 {
+                return Err(ServerError::Config(format!("{name} must be at least 1")));
+            }
+        }
+        if self.memory_limit == 0 {
+            return Err(ServerError::Config(
+                "--memory-limit must be more than 0".into(),
+            ));
+        }
+        for (name, value) in [
+            ("--request-timeout", self.request_timeout),
+            ("--idle-timeout", self.idle_timeout),
+            ("--body-timeout", self.body_timeout),
+            ("--header-timeout", self.header_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ServerError::Config(format!("{name} must be more than 0")));
+            }
+        }
+        if self.body_timeout >= self.request_timeout {
+            return Err(ServerError::Config(format!(
+                "--body-timeout ({} s) must be shorter than --request-timeout ({} s): a \
+                 stalled body is then told 408 before the request as a whole times out",
+                self.body_timeout.as_secs(),
+                self.request_timeout.as_secs()
+            )));
+        }
+        for host in &self.allowed_hosts {
+            if host.is_empty() || !host.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ServerError::Config(format!(
+                    "--allowed-host {host:?}: give a host name, optionally with :PORT"
+                )));
+            }
+        }
         if self.max_upload_bytes == 0 {
             return Err(ServerError::Config(
                 "--max-upload-mb must be at least 1".into(),
@@ -94,6 +193,10 @@ pub(crate) struct Shared {
     pub models: RwLock<HashMap<String, Arc<ModelEntry>>>,
     pub jobs: Mutex<HashMap<String, Arc<Job>>>,
     pub queue: Arc<Semaphore>,
+    /// Slots for streamed bodies ([`ServeConfig::max_uploads`]).
+    pub uploads: Arc<Semaphore>,
+    /// The address actually listened on (the port of `:0` is known only once bound).
+    pub bound: OnceLock<SocketAddr>,
     pub shutdown: watch::Sender<bool>,
 }
 
@@ -109,19 +212,28 @@ impl AppState {
             .filter(|d| store.data_path(Kind::Dataset, &d.id).exists())
             .map(|d| (d.id.clone(), d))
             .collect();
-        let models = store
-            .load_all::<ModelInfo>(Kind::Model)
+        let (infos, damaged) = store.load_all_or_damaged::<ModelInfo>(Kind::Model);
+        let mut models: HashMap<String, Arc<ModelEntry>> = infos
             .into_iter()
             .filter(|m| store.data_path(Kind::Model, &m.id).exists())
             .map(|m| (m.id.clone(), Arc::new(ModelEntry::new(m))))
             .collect();
+        // A damaged description of a model file that is there is listed as damaged, so
+        // that it can be seen and deleted (or its file downloaded) rather than stay hidden.
+        for (id, why) in damaged {
+            if let Ok(meta) = std::fs::metadata(store.data_path(Kind::Model, &id)) {
+                let info = ModelInfo::damaged(&id, &why, meta.len());
+                models.insert(id, Arc::new(ModelEntry::new(info)));
+            }
+        }
         let mut jobs = HashMap::new();
         for record in store.load_all::<JobRecord>(Kind::Job) {
             let job = Job::restored(record);
-            job.mark_interrupted_if_active(&store, "the server stopped before the job ended");
+            job.mark_cut_off(&store);
             jobs.insert(job.id().to_string(), Arc::new(job));
         }
         let queue = Arc::new(Semaphore::new(config.jobs));
+        let uploads = Arc::new(Semaphore::new(config.max_uploads));
         Ok(AppState {
             inner: Arc::new(Shared {
                 config,
@@ -130,6 +242,8 @@ impl AppState {
                 models: RwLock::new(models),
                 jobs: Mutex::new(jobs),
                 queue,
+                uploads,
+                bound: OnceLock::new(),
                 shutdown: watch::Sender::new(false),
             }),
         })
@@ -159,6 +273,45 @@ impl AppState {
             }
         };
         tokio::time::timeout(timeout, all).await.is_ok()
+    }
+
+    /// Whether shutting down has begun.
+    pub(crate) fn is_stopping(&self) -> bool {
+        *self.inner.shutdown.borrow()
+    }
+
+    /// The address the server answers on: the bound one once [`crate::serve`] has it,
+    /// the configured one before (as in tests that drive the router without a socket).
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.inner
+            .bound
+            .get()
+            .copied()
+            .unwrap_or(self.inner.config.listen)
+    }
+
+    /// An upload slot, or 503 with `Retry-After` when all [`ServeConfig::max_uploads`] are
+    /// taken (logged: a cap being hit is worth knowing about).
+    pub(crate) fn upload_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.inner.uploads.clone().try_acquire_owned().map_err(|_| {
+            // Once a second at most: a flood would otherwise flood the log too.
+            static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let now = crate::store::now_ms() / 1000;
+            if LAST.swap(now, std::sync::atomic::Ordering::Relaxed) != now {
+                tracing::warn!(
+                    "upload refused: all {} upload slots are taken (--max-uploads)",
+                    self.inner.config.max_uploads
+                );
+            }
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the server is reading {} uploads already (--max-uploads); try again shortly",
+                    self.inner.config.max_uploads
+                ),
+            )
+            .retry_after(5)
+        })
     }
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {

@@ -149,11 +149,21 @@ impl Store {
 
     /// Every description of `kind` that reads; a damaged one is logged and skipped.
     pub fn load_all<T: DeserializeOwned>(&self, kind: Kind) -> Vec<T> {
+        self.load_all_or_damaged(kind).0
+    }
+
+    /// Every description of `kind` that reads, and the ids of the damaged ones with what
+    /// is wrong with them (logged).
+    pub fn load_all_or_damaged<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+    ) -> (Vec<T>, Vec<(String, String)>) {
         let dir = self.dir(kind);
         let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let mut items = Vec::new();
+        let mut damaged = Vec::new();
         for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
             let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
             if path.extension().is_none_or(|e| e != "json") || !valid_id(id, kind) {
@@ -164,10 +174,13 @@ impl Store {
                 .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
             {
                 Ok(item) => items.push(item),
-                Err(e) => tracing::warn!("skipping {}: {e}", path.display()),
+                Err(e) => {
+                    tracing::warn!("damaged description {}: {e}", path.display());
+                    damaged.push((id.to_string(), e));
+                }
             }
         }
-        items
+        (items, damaged)
     }
 
     /// Writes the description of `id`, whole or not at all.
@@ -186,12 +199,28 @@ impl Store {
         })
     }
 
-    /// Removes `id`'s description, then its data file.
-    pub fn remove(&self, kind: Kind, id: &str) {
-        remove_quietly(&self.meta_path(kind, id));
+    /// Removes `id`'s description, then its data file. Fails when the description stays
+    /// (then nothing is removed, and a restart finds `id` again); a data file that stays
+    /// is only logged, being debris that the next start removes.
+    pub fn remove(&self, kind: Kind, id: &str) -> Result<(), std::io::Error> {
+        match std::fs::remove_file(self.meta_path(kind, id)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::error!("cannot remove {}: {e}", self.meta_path(kind, id).display());
+                return Err(e);
+            }
+        }
         if kind != Kind::Job {
             remove_quietly(&self.data_path(kind, id));
         }
+        Ok(())
+    }
+
+    /// [`remove`](Self::remove) when cleaning up after a failure, which is already being
+    /// reported (what stays is logged).
+    pub fn discard(&self, kind: Kind, id: &str) {
+        let _ = self.remove(kind, id);
     }
 }
 
