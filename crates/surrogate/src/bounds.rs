@@ -36,11 +36,13 @@ pub fn parse_assignments(option: &'static str, text: &str) -> Result<Vec<(String
 }
 
 fn number(option: &'static str, entry: &str, text: &str, expected: &'static str) -> Result<f64> {
-    text.trim().parse::<f64>().map_err(|_| SurrogateError::Syntax {
-        option,
-        entry: entry.into(),
-        expected,
-    })
+    text.trim()
+        .parse::<f64>()
+        .map_err(|_| SurrogateError::Syntax {
+            option,
+            entry: entry.into(),
+            expected,
+        })
 }
 
 impl RangeSpec {

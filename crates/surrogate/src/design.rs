@@ -171,8 +171,8 @@ mod tests {
 
     #[test]
     fn designs_are_scaled_into_the_box_and_sizes_checked() {
-        let bounds = Bounds::from_specs(&crate::RangeSpec::parse_list("a=-5:10,b=0:15").unwrap())
-            .unwrap();
+        let bounds =
+            Bounds::from_specs(&crate::RangeSpec::parse_list("a=-5:10,b=0:15").unwrap()).unwrap();
         for kind in [DesignKind::Lhs, DesignKind::Sobol] {
             let p = design(kind, 32, &bounds, 1).unwrap();
             assert_eq!(p.len(), 64);

@@ -119,7 +119,10 @@ impl Problem<'_> {
         let mut x = unit.to_vec();
         self.user(&mut x);
         self.evaluations += x.len() / self.bounds.dim();
-        Ok(finite(self.model, &x)?.into_iter().map(|v| self.sign * v).collect())
+        Ok(finite(self.model, &x)?
+            .into_iter()
+            .map(|v| self.sign * v)
+            .collect())
     }
 
     /// The objective and its finite-difference gradient at `u`, in one batch of 2d + 1 rows.
@@ -138,7 +141,9 @@ impl Problem<'_> {
             steps.push(hi - lo);
         }
         let y = self.values(&rows)?;
-        let g = (0..d).map(|k| (y[1 + 2 * k] - y[2 + 2 * k]) / steps[k]).collect();
+        let g = (0..d)
+            .map(|k| (y[1 + 2 * k] - y[2 + 2 * k]) / steps[k])
+            .collect();
         Ok((y[0], g))
     }
 }
@@ -173,11 +178,10 @@ fn local(problem: &mut Problem<'_>, mut u: Vec<f64>, max_iter: usize) -> Result<
             q.iter_mut().zip(y).for_each(|(qi, yi)| *qi -= a * yi);
             alphas.push(a);
         }
-        let gamma = memory
-            .last()
-            .map_or(0.1 / g.iter().fold(1e-12_f64, |m, v| m.max(v.abs())), |(s, y, _)| {
-                dot(s, y) / dot(y, y)
-            });
+        let gamma = memory.last().map_or(
+            0.1 / g.iter().fold(1e-12_f64, |m, v| m.max(v.abs())),
+            |(s, y, _)| dot(s, y) / dot(y, y),
+        );
         q.iter_mut().for_each(|v| *v *= gamma);
         for ((s, y, rho), a) in memory.iter().zip(alphas.iter().rev()) {
             let b = rho * dot(y, &q);
@@ -188,13 +192,17 @@ fn local(problem: &mut Problem<'_>, mut u: Vec<f64>, max_iter: usize) -> Result<
             // Not a descent direction (curvature pairs gone stale at a bound): restart.
             memory.clear();
             let scale = 0.1 / g.iter().fold(1e-12_f64, |m, v| m.max(v.abs()));
-            dir = (0..d).map(|k| if free[k] { -g[k] * scale } else { 0.0 }).collect();
+            dir = (0..d)
+                .map(|k| if free[k] { -g[k] * scale } else { 0.0 })
+                .collect();
         }
         // Armijo backtracking along the projected path.
         let mut t = 1.0;
         let mut next = None;
         for _ in 0..40 {
-            let trial: Vec<f64> = (0..d).map(|k| (u[k] + t * dir[k]).clamp(0.0, 1.0)).collect();
+            let trial: Vec<f64> = (0..d)
+                .map(|k| (u[k] + t * dir[k]).clamp(0.0, 1.0))
+                .collect();
             let ft = problem.values(&trial)?[0];
             let step: Vec<f64> = trial.iter().zip(&u).map(|(a, b)| a - b).collect();
             if ft <= f + 1e-4 * dot(&g, &step) {
@@ -259,7 +267,10 @@ pub fn optimize(
         }
     }
     found.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let mut points: Vec<f64> = found.iter().flat_map(|(u, _, _)| u.iter().copied()).collect();
+    let mut points: Vec<f64> = found
+        .iter()
+        .flat_map(|(u, _, _)| u.iter().copied())
+        .collect();
     bounds.scale(&mut points);
     let std = if model.has_std() {
         Some(model.predict_with_std(&points)?.1)
@@ -300,12 +311,18 @@ mod tests {
     fn finds_the_three_minima_of_branin() {
         let bounds =
             Bounds::from_specs(&RangeSpec::parse_list("x1=-5:10,x2=0:15").unwrap()).unwrap();
-        let params = OptimizeParams { starts: 20, ..OptimizeParams::default() }.check().unwrap();
+        let params = OptimizeParams {
+            starts: 20,
+            ..OptimizeParams::default()
+        }
+        .check()
+        .unwrap();
         let o = optimize(&FnSurrogate::new(2, branin), &bounds, &params).unwrap();
         for (x1, x2) in [(-PI, 12.275), (PI, 2.275), (9.42478, 2.475)] {
-            let hit = o.optima.iter().find(|m| {
-                (m.point[0] - x1).abs() < 0.15 && (m.point[1] - x2).abs() < 0.15
-            });
+            let hit = o
+                .optima
+                .iter()
+                .find(|m| (m.point[0] - x1).abs() < 0.15 && (m.point[1] - x2).abs() < 0.15);
             let hit = hit.unwrap_or_else(|| panic!("({x1}, {x2}) not found: {:?}", o.optima));
             assert!((hit.value - 0.397887).abs() < 1e-4, "{}", hit.value);
         }
@@ -316,17 +333,29 @@ mod tests {
     fn maximising_stops_at_the_box() {
         // A plane: its maximum is the corner (1, 0) of the box, and L-BFGS-B must hold both
         // inputs at their bounds.
-        let bounds =
-            Bounds::from_specs(&RangeSpec::parse_list("a=-1:1,b=0:2").unwrap()).unwrap();
-        let params = OptimizeParams { minimize: false, starts: 3, ..OptimizeParams::default() }
-            .check()
-            .unwrap();
-        let o = optimize(&FnSurrogate::new(2, |x: &[f64]| 2.0 * x[0] - x[1]), &bounds, &params)
-            .unwrap();
+        let bounds = Bounds::from_specs(&RangeSpec::parse_list("a=-1:1,b=0:2").unwrap()).unwrap();
+        let params = OptimizeParams {
+            minimize: false,
+            starts: 3,
+            ..OptimizeParams::default()
+        }
+        .check()
+        .unwrap();
+        let o = optimize(
+            &FnSurrogate::new(2, |x: &[f64]| 2.0 * x[0] - x[1]),
+            &bounds,
+            &params,
+        )
+        .unwrap();
         assert_eq!(o.optima.len(), 1);
         assert_eq!(o.optima[0].point, vec![1.0, 0.0]);
         assert_eq!(o.optima[0].value, 2.0);
         assert_eq!(o.optima[0].starts, 3);
-        assert!(OptimizeParams { starts: 0, ..OptimizeParams::default() }.check().is_err());
+        assert!(OptimizeParams {
+            starts: 0,
+            ..OptimizeParams::default()
+        }
+        .check()
+        .is_err());
     }
 }

@@ -70,7 +70,13 @@ pub struct Map {
 
 fn grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     (0..n)
-        .map(|i| if i + 1 == n { hi } else { lo + (hi - lo) * i as f64 / (n - 1) as f64 })
+        .map(|i| {
+            if i + 1 == n {
+                hi
+            } else {
+                lo + (hi - lo) * i as f64 / (n - 1) as f64
+            }
+        })
         .collect()
 }
 
@@ -95,7 +101,12 @@ pub fn slice(
     ice: usize,
     seed: u64,
 ) -> Result<Slice> {
-    check("points", points, (2..=100_000).contains(&points), "2 to 100000")?;
+    check(
+        "points",
+        points,
+        (2..=100_000).contains(&points),
+        "2 to 100000",
+    )?;
     check("ICE curves", ice, ice <= 100, "0 to 100")?;
     let d = bounds.dim();
     let x = grid(bounds.low()[k], bounds.high()[k], points);
@@ -113,7 +124,10 @@ pub fn slice(
         bounds.scale(&mut through);
         for p in through.chunks_exact(d) {
             let y = finite(model, &along(p, k, &x))?;
-            curves.push(IceCurve { through: p.to_vec(), y });
+            curves.push(IceCurve {
+                through: p.to_vec(),
+                y,
+            });
         }
     }
     Ok(Slice {
@@ -136,7 +150,12 @@ pub fn map(
     cells: usize,
 ) -> Result<Map> {
     check("grid", cells, (2..=1000).contains(&cells), "2 to 1000")?;
-    check("--contour", "the same input twice", kx != ky, "two different inputs")?;
+    check(
+        "--contour",
+        "the same input twice",
+        kx != ky,
+        "two different inputs",
+    )?;
     let x = grid(bounds.low()[kx], bounds.high()[kx], cells);
     let y = grid(bounds.low()[ky], bounds.high()[ky], cells);
     let mut rows = Vec::with_capacity(cells * cells * at.len());
@@ -202,12 +221,20 @@ struct Frame {
 impl Frame {
     fn px(&self, v: f64) -> f64 {
         let span = self.x.1 - self.x.0;
-        let t = if span > 0.0 { (v - self.x.0) / span } else { 0.5 };
+        let t = if span > 0.0 {
+            (v - self.x.0) / span
+        } else {
+            0.5
+        };
         LEFT + t * (self.right - LEFT)
     }
     fn py(&self, v: f64) -> f64 {
         let span = self.y.1 - self.y.0;
-        let t = if span > 0.0 { (v - self.y.0) / span } else { 0.5 };
+        let t = if span > 0.0 {
+            (v - self.y.0) / span
+        } else {
+            0.5
+        };
         H - BOTTOM - t * (H - BOTTOM - TOP)
     }
     fn axes(&self, svg: &mut String, x_name: &str, y_name: &str) {
@@ -323,8 +350,18 @@ pub fn slice_svg(s: &Slice, target: &str) -> String {
         held(&s.inputs, &s.at, &[&s.input])
     ));
     if let Some(std) = &s.std {
-        let upper: Vec<f64> = s.mean.iter().zip(std).map(|(m, d)| m + fivedreg::Z95 * d).collect();
-        let lower: Vec<f64> = s.mean.iter().zip(std).map(|(m, d)| m - fivedreg::Z95 * d).collect();
+        let upper: Vec<f64> = s
+            .mean
+            .iter()
+            .zip(std)
+            .map(|(m, d)| m + fivedreg::Z95 * d)
+            .collect();
+        let lower: Vec<f64> = s
+            .mean
+            .iter()
+            .zip(std)
+            .map(|(m, d)| m - fivedreg::Z95 * d)
+            .collect();
         let mut d = polyline(&frame, &s.x, &upper);
         for (a, b) in s.x.iter().zip(&lower).rev() {
             let _ = write!(d, " L{:.2},{:.2}", frame.px(*a), frame.py(*b));
@@ -366,13 +403,22 @@ fn colour(t: f64) -> String {
         (94.0, 201.0, 98.0),
         (253.0, 231.0, 37.0),
     ];
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let f = t * 4.0;
     let i = (f.floor() as usize).min(3);
     let w = f - i as f64;
     let (a, b) = (STOPS[i], STOPS[i + 1]);
     let mix = |p: f64, q: f64| (p + w * (q - p)).round() as u8;
-    format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.0, b.0),
+        mix(a.1, b.1),
+        mix(a.2, b.2)
+    )
 }
 
 /// The map as an SVG: a coloured cell per grid value and a colour bar; the cells' group
@@ -381,7 +427,9 @@ pub fn map_svg(m: &Map, target: &str) -> String {
     let (lo, hi) = m
         .values
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
     let (nx, ny) = (m.x.len(), m.y.len());
     // Each value is the centre of its cell: the frame spans half a cell beyond the grid.
     let (hx, hy) = (
@@ -456,12 +504,15 @@ mod tests {
     use super::*;
     use crate::{FnSurrogate, RangeSpec};
 
-    fn attr<'a>(svg: &'a str, class: &str, name: &str) -> Vec<f64> {
+    fn attr(svg: &str, class: &str, name: &str) -> Vec<f64> {
         let start = svg.find(&format!("class=\"{class}\"")).unwrap();
         let rest = &svg[start..];
         let from = rest.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
         let to = from + rest[from..].find('"').unwrap();
-        rest[from..to].split(' ').map(|v| v.parse().unwrap()).collect()
+        rest[from..to]
+            .split(' ')
+            .map(|v| v.parse().unwrap())
+            .collect()
     }
 
     #[test]

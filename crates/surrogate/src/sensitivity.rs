@@ -119,7 +119,11 @@ pub fn saltelli_sample(bounds: &Bounds, n: usize, seed: u64) -> Result<Vec<f64>>
         let (a, b) = row.split_at(d);
         out.extend_from_slice(a);
         for k in 0..d {
-            out.extend(a.iter().enumerate().map(|(j, &v)| if j == k { b[j] } else { v }));
+            out.extend(
+                a.iter()
+                    .enumerate()
+                    .map(|(j, &v)| if j == k { b[j] } else { v }),
+            );
         }
         out.extend_from_slice(b);
     }
@@ -149,10 +153,16 @@ fn indices(s: &Split<'_>, rows: Option<&[usize]>) -> (f64, f64) {
             &all
         }
     };
-    let ab: Vec<f64> = rows.iter().map(|&i| s.a[i]).chain(rows.iter().map(|&i| s.b[i])).collect();
+    let ab: Vec<f64> = rows
+        .iter()
+        .map(|&i| s.a[i])
+        .chain(rows.iter().map(|&i| s.b[i]))
+        .collect();
     let (lo, hi) = ab
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
     // SALib's: an output that does not vary has no variance to share out.
     if lo == hi {
         return (0.0, 0.0);
@@ -173,11 +183,7 @@ fn sample_std(values: &[f64]) -> f64 {
 /// The indices from the outputs `y` of a Saltelli sample of `d` inputs (`n·(d + 2)`
 /// values, in [`saltelli_sample`]'s order), as SALib's `sobol.analyze` computes them;
 /// `names` label the inputs.
-pub fn analyze(
-    y: &[f64],
-    names: &[String],
-    params: &ValidSobolParams,
-) -> Result<SobolIndices> {
+pub fn analyze(y: &[f64], names: &[String], params: &ValidSobolParams) -> Result<SobolIndices> {
     let d = names.len();
     let step = d + 2;
     check(
@@ -200,7 +206,11 @@ pub fn analyze(
     let b = column(step - 1);
     let mut rng = fivedreg_rng::rng(params.0.seed, Stream::Bootstrap);
     let resamples: Vec<Vec<usize>> = (0..params.0.resamples)
-        .map(|_| (0..n).map(|_| fivedreg_rng::below(&mut rng, n as u64) as usize).collect())
+        .map(|_| {
+            (0..n)
+                .map(|_| fivedreg_rng::below(&mut rng, n as u64) as usize)
+                .collect()
+        })
         .collect();
     let mut out = SobolIndices {
         inputs: names.to_vec(),
@@ -213,7 +223,11 @@ pub fn analyze(
     };
     for k in 0..d {
         let ab = column(k + 1);
-        let split = Split { a: &a, b: &b, ab: &ab };
+        let split = Split {
+            a: &a,
+            b: &b,
+            ab: &ab,
+        };
         let (s1, st) = indices(&split, None);
         let (boot_s1, boot_st): (Vec<f64>, Vec<f64>) =
             resamples.iter().map(|r| indices(&split, Some(r))).unzip();
@@ -255,7 +269,12 @@ mod tests {
     #[test]
     fn ishigami_indices_match_the_analytic_values() {
         let bounds = cube("x1,x2,x3", -PI, PI);
-        let params = SobolParams { n: 1 << 15, ..SobolParams::default() }.check(3).unwrap();
+        let params = SobolParams {
+            n: 1 << 15,
+            ..SobolParams::default()
+        }
+        .check(3)
+        .unwrap();
         let s = sobol_indices(&FnSurrogate::new(3, ishigami), &bounds, &params).unwrap();
         let (a, b) = (7.0f64, 0.1f64);
         let v1 = 0.5 * (1.0 + b * PI.powi(4) / 5.0).powi(2);
@@ -265,8 +284,18 @@ mod tests {
         let s1 = [v1 / v, v2 / v, 0.0];
         let st = [(v1 + v13) / v, v2 / v, v13 / v];
         for k in 0..3 {
-            assert!((s.s1[k] - s1[k]).abs() < 0.01, "S1 {k}: {} vs {}", s.s1[k], s1[k]);
-            assert!((s.st[k] - st[k]).abs() < 0.01, "ST {k}: {} vs {}", s.st[k], st[k]);
+            assert!(
+                (s.s1[k] - s1[k]).abs() < 0.01,
+                "S1 {k}: {} vs {}",
+                s.s1[k],
+                s1[k]
+            );
+            assert!(
+                (s.st[k] - st[k]).abs() < 0.01,
+                "ST {k}: {} vs {}",
+                s.st[k],
+                st[k]
+            );
             assert!(s.s1_conf[k] > 0.0 && s.s1_conf[k] < 0.05);
         }
         assert_eq!(s.evaluations, (1 << 15) * 5);
@@ -292,7 +321,12 @@ mod tests {
     #[test]
     fn estimators_match_their_formulas() {
         let names = vec!["u".to_string()];
-        let params = SobolParams { n: 2, ..SobolParams::default() }.check(1).unwrap();
+        let params = SobolParams {
+            n: 2,
+            ..SobolParams::default()
+        }
+        .check(1)
+        .unwrap();
         // Rows per point: A, AB, B.
         let y = [1.0, 2.0, 4.0, 3.0, 5.0, 6.0];
         let s = analyze(&y, &names, &params).unwrap();
@@ -309,7 +343,12 @@ mod tests {
         let flat = analyze(&[2.0; 6], &names, &params).unwrap();
         assert_eq!((flat.s1[0], flat.st[0]), (0.0, 0.0));
         assert!(analyze(&y[..5], &names, &params).is_err());
-        assert!(SobolParams { n: 1, ..SobolParams::default() }.check(1).is_err());
+        assert!(SobolParams {
+            n: 1,
+            ..SobolParams::default()
+        }
+        .check(1)
+        .is_err());
         assert!(SobolParams::default().check(33).is_err());
     }
 }

@@ -15,7 +15,12 @@ pub const MAX_POINTS: u64 = 1 << 32;
 /// Primitive polynomials of Joe and Kuo's `new-joe-kuo-6.21201`, first 64 dimensions
 /// (coefficients as bits, leading and trailing 1 included; the first dimension is the
 /// van der Corput sequence), as SciPy's `qmc.Sobol` stores them.
-const POLY: [u32; 64] = [1, 3, 7, 11, 13, 19, 25, 37, 41, 47, 55, 59, 61, 67, 91, 97, 103, 109, 115, 131, 137, 143, 145, 157, 167, 171, 185, 191, 193, 203, 211, 213, 229, 239, 241, 247, 253, 285, 299, 301, 333, 351, 355, 357, 361, 369, 391, 397, 425, 451, 463, 487, 501, 529, 539, 545, 557, 563, 601, 607, 617, 623, 631, 637];
+const POLY: [u32; 64] = [
+    1, 3, 7, 11, 13, 19, 25, 37, 41, 47, 55, 59, 61, 67, 91, 97, 103, 109, 115, 131, 137, 143, 145,
+    157, 167, 171, 185, 191, 193, 203, 211, 213, 229, 239, 241, 247, 253, 285, 299, 301, 333, 351,
+    355, 357, 361, 369, 391, 397, 425, 451, 463, 487, 501, 529, 539, 545, 557, 563, 601, 607, 617,
+    623, 631, 637,
+];
 /// Their initial direction numbers m_1..m_s (zero past the degree s).
 const M_INIT: [[u32; 9]; 64] = [
     [1, 0, 0, 0, 0, 0, 0, 0, 0],
@@ -229,8 +234,7 @@ pub fn centered_l2_discrepancy(points: &[f64], d: usize) -> f64 {
         for rj in &rows {
             let mut prod = 1.0;
             for (&x, &y) in ri.iter().zip(rj.iter()) {
-                prod *= 1.0 + 0.5 * (x - 0.5).abs() + 0.5 * (y - 0.5).abs()
-                    - 0.5 * (x - y).abs();
+                prod *= 1.0 + 0.5 * (x - 0.5).abs() + 0.5 * (y - 0.5).abs() - 0.5 * (x - y).abs();
             }
             pairs += prod;
         }

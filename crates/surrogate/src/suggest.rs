@@ -1,11 +1,12 @@
 //! The next runs to make: where the model is least sure, spread apart.
 //!
-//! Candidates are scrambled Sobol' points of the box; the first pick is the candidate of
-//! largest predicted std, and each later pick the largest of std × Π_chosen (1 −
-//! exp(−r²/(2ℓ²))), where r is the distance to a chosen point in the box scaled to the unit
-//! cube and ℓ = ½·K^(−1/d): the penalty shrinks the std near points already chosen (as the
-//! std of a Gaussian process would shrink once they are run), so the K picks spread out
-//! over the regions of high std instead of piling up at one peak.
+//! Candidates are scrambled Sobol' points of the box; the picks are taken greedily by
+//! largest predicted std, each at least r = ½·K^(−1/d) from the picks before it (distances
+//! in the box scaled to the unit cube; half the spacing of K points spread evenly), so the
+//! K runs cover the regions of high std instead of piling up at one peak. Should no
+//! candidate be that far from every pick, r is halved until one is. A softer penalty (std
+//! times 1 − exp(−r²/2ℓ²) per pick) was tried first: it let a pick at the edge of the
+//! data, where the std is only moderate, beat the unexplored region's second-best points.
 //!
 //! | parameter | default | meaning | valid |
 //! |---|---|---|---|
@@ -73,6 +74,9 @@ pub struct Suggestions {
     pub mean: Vec<f64>,
     /// The predicted std at each point.
     pub std: Vec<f64>,
+    /// Whether the std was the same at every candidate (a kernel ensemble gives one width
+    /// everywhere): the picks then only spread over the box.
+    pub constant_std: bool,
 }
 
 /// The next `n` runs of `model` within `bounds`; refuses a model without a std.
@@ -91,30 +95,43 @@ pub fn suggest(
     bounds.scale(&mut x);
     let (mean, std) = model.predict_with_std(&x)?;
     crate::surrogate::finite_or_err(d, &x, &std)?;
-    let ell = 0.5 * (p.n as f64).powf(-1.0 / d as f64);
-    let mut score = std.clone();
+    let mut min_dist = 0.5 * (p.n as f64).powf(-1.0 / d as f64);
+    let mut taken = vec![false; p.candidates];
     let mut out = Suggestions {
         inputs: bounds.names().to_vec(),
         points: Vec::with_capacity(p.n),
         mean: Vec::with_capacity(p.n),
         std: Vec::with_capacity(p.n),
+        constant_std: std.iter().all(|&s| s == std[0]),
     };
-    for _ in 0..p.n {
-        // The first largest score (ties go to the earlier candidate).
-        let best = score
-            .iter()
-            .enumerate()
-            .fold(0, |b, (i, &s)| if s > score[b] { i } else { b });
+    let mut chosen: Vec<usize> = Vec::with_capacity(p.n);
+    while chosen.len() < p.n {
+        let far = |i: usize| {
+            let row = &unit[i * d..(i + 1) * d];
+            chosen.iter().all(|&c| {
+                let other = &unit[c * d..(c + 1) * d];
+                let r2: f64 = row.iter().zip(other).map(|(a, b)| (a - b) * (a - b)).sum();
+                r2 >= min_dist * min_dist
+            })
+        };
+        // The largest std among the candidates far enough (ties: the earlier candidate).
+        let best =
+            (0..p.candidates)
+                .filter(|&i| !taken[i] && far(i))
+                .fold(None, |b: Option<usize>, i| match b {
+                    Some(j) if std[j] >= std[i] => Some(j),
+                    _ => Some(i),
+                });
+        let Some(best) = best else {
+            // n ≤ candidates, so halving ends with some candidate far enough.
+            min_dist *= 0.5;
+            continue;
+        };
+        taken[best] = true;
+        chosen.push(best);
         out.points.push(x[best * d..(best + 1) * d].to_vec());
         out.mean.push(mean[best]);
         out.std.push(std[best]);
-        let chosen = &unit[best * d..(best + 1) * d];
-        for (s, row) in score.iter_mut().zip(unit.chunks_exact(d)) {
-            let r2: f64 = row.iter().zip(chosen).map(|(a, b)| (a - b) * (a - b)).sum();
-            *s *= 1.0 - (-r2 / (2.0 * ell * ell)).exp();
-        }
-        // A chosen candidate scores 0 and is not picked again while others score above it.
-        score[best] = f64::NEG_INFINITY;
     }
     Ok(out)
 }
@@ -136,7 +153,13 @@ mod tests {
             f: |x: &[f64]| x[0] + x[1],
             std: Some(|x: &[f64]| x[0]),
         };
-        let params = SuggestParams { n: 4, candidates: 1024, seed: 1 }.check().unwrap();
+        let params = SuggestParams {
+            n: 4,
+            candidates: 1024,
+            seed: 1,
+        }
+        .check()
+        .unwrap();
         let s = suggest(&model, &square(), &params).unwrap();
         assert_eq!(s.points.len(), 4);
         assert!(s.points[0][0] > 0.99);
@@ -152,6 +175,7 @@ mod tests {
             .fold(f64::INFINITY, f64::min);
         assert!(min_gap > 0.2, "{min_gap}");
         assert_eq!(s.std[0], s.points[0][0]);
+        assert!(!s.constant_std);
         assert_eq!(s.mean[0], s.points[0][0] + s.points[0][1]);
     }
 
@@ -160,7 +184,15 @@ mod tests {
         let model = FnSurrogate::new(2, |x: &[f64]| x[0]);
         let params = SuggestParams::default().check().unwrap();
         let e = suggest(&model, &square(), &params).unwrap_err();
-        assert!(e.to_string().starts_with("suggest needs a model with a standard deviation"));
-        assert!(SuggestParams { n: 5, candidates: 4, seed: 0 }.check().is_err());
+        assert!(e
+            .to_string()
+            .starts_with("suggest needs a model with a standard deviation"));
+        assert!(SuggestParams {
+            n: 5,
+            candidates: 4,
+            seed: 0
+        }
+        .check()
+        .is_err());
     }
 }
