@@ -187,6 +187,8 @@ struct AutoParams {
 /// An ensemble's predictions and their standard deviations.
 type MeanAndStd<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
+mod surrogate;
+
 /// A fitted fivedreg model (`fivedreg::Interpolator`): its bytes are a model file of the
 /// `fivedreg` command.
 #[pyclass(frozen, module = "fivedreg._native")]
@@ -440,6 +442,11 @@ fn history_dict<'py>(
 mod _native {
     #[pymodule_export]
     use super::Model;
+    #[pymodule_export]
+    use super::surrogate::{
+        design_lhs, design_sobol, model_optimize, model_saltelli_sample, model_sensitivity,
+        model_suggest, sobol_analyze,
+    };
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

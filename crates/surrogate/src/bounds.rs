@@ -46,6 +46,15 @@ fn number(option: &'static str, entry: &str, text: &str, expected: &'static str)
 }
 
 impl RangeSpec {
+    /// One range, checked: both ends finite, `low` below `high`.
+    pub fn new(name: impl Into<String>, low: f64, high: f64) -> Result<RangeSpec> {
+        let name = name.into();
+        if !(low.is_finite() && high.is_finite() && low < high) {
+            return Err(SurrogateError::BadRange { name, low, high });
+        }
+        Ok(RangeSpec { name, low, high })
+    }
+
     /// Parses `--ranges`: `x1=LOW:HIGH,x2=LOW:HIGH,...`.
     pub fn parse_list(text: &str) -> Result<Vec<RangeSpec>> {
         const EXPECTED: &str = "NAME=LOW:HIGH, e.g. x1=0:1";
@@ -62,10 +71,7 @@ impl RangeSpec {
                 };
                 let low = number("--ranges", &entry, low, EXPECTED)?;
                 let high = number("--ranges", &entry, high, EXPECTED)?;
-                if !(low.is_finite() && high.is_finite() && low < high) {
-                    return Err(SurrogateError::BadRange { name, low, high });
-                }
-                Ok(RangeSpec { name, low, high })
+                RangeSpec::new(name, low, high)
             })
             .collect()
     }
@@ -145,8 +151,13 @@ impl Bounds {
             Some(text) => RangeSpec::parse_list(text)?,
             None => Vec::new(),
         };
+        Bounds::of_model_specs(model, &specs)
+    }
+
+    /// [`for_model`](Self::for_model) of a fivedreg model and checked ranges.
+    pub fn of_model_specs(model: &fivedreg::Interpolator, specs: &[RangeSpec]) -> Result<Bounds> {
         let domain = model.domain().map(|d| (d.min(), d.max()));
-        Bounds::for_model(model.feature_names(), domain, &specs)
+        Bounds::for_model(model.feature_names(), domain, specs)
     }
 
     /// Number of inputs.
