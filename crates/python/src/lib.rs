@@ -441,12 +441,12 @@ fn history_dict<'py>(
 #[pymodule]
 mod _native {
     #[pymodule_export]
-    use super::Model;
-    #[pymodule_export]
     use super::surrogate::{
         design_lhs, design_sobol, model_optimize, model_saltelli_sample, model_sensitivity,
         model_suggest, sobol_analyze,
     };
+    #[pymodule_export]
+    use super::Model;
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

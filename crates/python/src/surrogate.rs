@@ -76,9 +76,13 @@ pub(crate) fn model_sensitivity<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let bounds = model_bounds(&model, ranges)?;
     let inner = &model.inner;
-    let params = SobolParams { n, seed, ..SobolParams::default() }
-        .check(bounds.dim())
-        .map_err(err)?;
+    let params = SobolParams {
+        n,
+        seed,
+        ..SobolParams::default()
+    }
+    .check(bounds.dim())
+    .map_err(err)?;
     let s = py
         .detach(|| sobol_indices(inner, &bounds, &params))
         .map_err(err)?;
@@ -98,9 +102,13 @@ pub(crate) fn model_saltelli_sample<'py>(
     seed: u64,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let bounds = model_bounds(&model, ranges)?;
-    SobolParams { n, seed, ..SobolParams::default() }
-        .check(bounds.dim())
-        .map_err(err)?;
+    SobolParams {
+        n,
+        seed,
+        ..SobolParams::default()
+    }
+    .check(bounds.dim())
+    .map_err(err)?;
     let x = saltelli_sample(&bounds, n, seed).map_err(err)?;
     matrix(py, x, bounds.dim())
 }
@@ -118,7 +126,13 @@ pub(crate) fn model_suggest<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let bounds = model_bounds(&model, ranges)?;
     let inner = &model.inner;
-    let params = SuggestParams { n, candidates, seed }.check().map_err(err)?;
+    let params = SuggestParams {
+        n,
+        candidates,
+        seed,
+    }
+    .check()
+    .map_err(err)?;
     let s = py
         .detach(|| suggest(inner, &bounds, &params))
         .map_err(err)?;
@@ -146,18 +160,30 @@ pub(crate) fn model_optimize<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let bounds = model_bounds(&model, ranges)?;
     let inner = &model.inner;
-    let params = OptimizeParams { minimize, starts, seed, ..OptimizeParams::default() }
-        .check()
-        .map_err(err)?;
+    let params = OptimizeParams {
+        minimize,
+        starts,
+        seed,
+        ..OptimizeParams::default()
+    }
+    .check()
+    .map_err(err)?;
     let o = py
         .detach(|| optimize(inner, &bounds, &params))
         .map_err(err)?;
     let dict = PyDict::new(py);
     let d = bounds.dim();
-    let points: Vec<f64> = o.optima.iter().flat_map(|m| m.point.iter().copied()).collect();
+    let points: Vec<f64> = o
+        .optima
+        .iter()
+        .flat_map(|m| m.point.iter().copied())
+        .collect();
     dict.set_item("inputs", o.inputs)?;
     dict.set_item("points", matrix(py, points, d)?)?;
-    dict.set_item("values", o.optima.iter().map(|m| m.value).collect::<Vec<_>>())?;
+    dict.set_item(
+        "values",
+        o.optima.iter().map(|m| m.value).collect::<Vec<_>>(),
+    )?;
     dict.set_item("std", o.optima.iter().map(|m| m.std).collect::<Vec<_>>())?;
     dict.set_item("evaluations", o.evaluations)?;
     Ok(dict)
@@ -173,11 +199,17 @@ pub(crate) fn sobol_analyze<'py>(
     names: Vec<String>,
     seed: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let y = y.as_slice().map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let y = y
+        .as_slice()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let n = y.len() / (names.len() + 2).max(1);
-    let params = SobolParams { n: n.max(2), seed, ..SobolParams::default() }
-        .check(names.len())
-        .map_err(err)?;
+    let params = SobolParams {
+        n: n.max(2),
+        seed,
+        ..SobolParams::default()
+    }
+    .check(names.len())
+    .map_err(err)?;
     indices_dict(py, analyze(y, &names, &params).map_err(err)?)
 }
 
