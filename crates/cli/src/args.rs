@@ -47,6 +47,17 @@ pub enum Command {
     /// zsh: save it as `_fivedreg` in a folder of $fpath; fish:
     /// `fivedreg completions fish > ~/.config/fish/completions/fivedreg.fish`.
     Completions(CompletionsArgs),
+    /// Sobol' sensitivity indices of each input: first order and total effect, with 95%
+    /// intervals (docs/surrogate.md).
+    Sensitivity(crate::cmd::sensitivity::SensitivityArgs),
+    /// Draw the prediction along one input (--slice) or over two (--contour) as SVG.
+    Plot(crate::cmd::plot::PlotArgs),
+    /// Write space-filling input points (Latin hypercube or scrambled Sobol') as CSV.
+    Design(crate::cmd::design::DesignArgs),
+    /// Suggest the next runs: where the model's std is largest, spread apart.
+    Suggest(crate::cmd::suggest::SuggestArgs),
+    /// Find the smallest or largest prediction within the box (multi-start L-BFGS-B).
+    Optimize(crate::cmd::optimize::OptimizeArgs),
 }
 
 /// `completions`' options.

@@ -20,7 +20,18 @@ fn help(path: &[&str]) -> String {
 fn help_screens() {
     insta::assert_snapshot!("fivedreg", help(&[]));
     for name in [
-        "generate", "train", "predict", "evaluate", "inspect", "demo", "serve",
+        "generate",
+        "train",
+        "predict",
+        "evaluate",
+        "inspect",
+        "demo",
+        "serve",
+        "sensitivity",
+        "plot",
+        "design",
+        "suggest",
+        "optimize",
     ] {
         insta::assert_snapshot!(name, help(&[name]));
     }

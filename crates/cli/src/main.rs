@@ -1,6 +1,7 @@
 //! The `fivedreg` command: parses the command line, calls the library, prints.
 
 mod args;
+mod cmd;
 mod commands;
 mod failure;
 mod output;
@@ -21,6 +22,11 @@ fn run(cli: &Cli) -> Result<(), failure::Failure> {
         Command::Demo(args) => commands::demo(args),
         Command::Serve(args) => commands::serve(args),
         Command::Completions(args) => commands::completions(args),
+        Command::Sensitivity(args) => cmd::sensitivity::run(args),
+        Command::Plot(args) => cmd::plot::run(args),
+        Command::Design(args) => cmd::design::run(args),
+        Command::Suggest(args) => cmd::suggest::run(args),
+        Command::Optimize(args) => cmd::optimize::run(args),
     }
 }
 

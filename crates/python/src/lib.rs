@@ -187,6 +187,8 @@ struct AutoParams {
 /// An ensemble's predictions and their standard deviations.
 type MeanAndStd<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
+mod surrogate;
+
 /// A fitted fivedreg model (`fivedreg::Interpolator`): its bytes are a model file of the
 /// `fivedreg` command.
 #[pyclass(frozen, module = "fivedreg._native")]
@@ -438,6 +440,11 @@ fn history_dict<'py>(
 /// The native part of the `fivedreg` package: [`Model`] and the model file's format version.
 #[pymodule]
 mod _native {
+    #[pymodule_export]
+    use super::surrogate::{
+        design_lhs, design_sobol, model_optimize, model_saltelli_sample, model_sensitivity,
+        model_suggest, sobol_analyze,
+    };
     #[pymodule_export]
     use super::Model;
 

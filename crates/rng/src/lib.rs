@@ -16,6 +16,8 @@
 //! | minibatch order | [`Stream::Minibatch`] |
 //! | ensemble folds | [`Stream::Folds`] |
 //! | seeds derived for ensemble members and candidates ([`derive_seed`]) | [`Stream::Derive`] |
+//! | the surrogate toolkit's designs: Sobol' scrambling, Latin hypercube permutations | [`Stream::Design`] |
+//! | the surrogate toolkit's bootstrap resamples (Sobol' index intervals) | [`Stream::Bootstrap`] |
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -44,6 +46,11 @@ pub enum Stream {
     Derive = 5,
     /// The rows each boosted tree is grown on.
     Trees = 6,
+    /// Designs of the surrogate toolkit: the scrambling of Sobol' points and the
+    /// permutations and jitter of Latin hypercubes (fivedreg-surrogate).
+    Design = 7,
+    /// Bootstrap resamples of the surrogate toolkit (the Sobol' indices' intervals).
+    Bootstrap = 8,
 }
 
 /// The random numbers of `seed` for one purpose: ChaCha8 keyed by the seed's 8 little-endian

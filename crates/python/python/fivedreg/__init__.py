@@ -11,8 +11,9 @@ are those of the ``fivedreg`` command::
 
 from ._estimator import FiveDRegressor, InvalidParameterError
 from ._native import FORMAT_VERSION
+from . import design
 
-__all__ = ["FiveDRegressor", "InvalidParameterError", "FORMAT_VERSION", "__version__"]
+__all__ = ["FiveDRegressor", "InvalidParameterError", "FORMAT_VERSION", "__version__", "design"]
 
 try:
     from importlib.metadata import version as _version

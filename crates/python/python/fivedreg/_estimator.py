@@ -17,7 +17,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _native
 from ._native import Model
+
+
+def _ranges(ranges):
+    """{name: (low, high)} as the (name, low, high) triples the native side checks."""
+    if ranges is None:
+        return None
+    return [(str(name), float(low), float(high)) for name, (low, high) in dict(ranges).items()]
 
 # What the native code reads without a conversion in Python.
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -511,6 +519,49 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
                 raise
         X = self._columns_in_fit_order(X)
         return predict(_aligned(validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)))
+
+    # ---------------------------------------------------------------- surrogate toolkit
+
+    def sensitivity(self, n=4096, ranges=None, seed=42):
+        """Sobol' first-order and total-effect indices of each input, as ``fivedreg
+        sensitivity``: SALib's Saltelli layout of a scrambled Sobol' sample and SALib's
+        ``sobol.analyze`` estimators (calc_second_order=False).
+
+        Parameters
+        ----------
+        n : int, default=4096
+            Base sample size (the model is evaluated n * (n_features + 2) times).
+        ranges : dict of name -> (low, high), default=None
+            Ranges replacing the training domain's for the inputs named.
+        seed : int, default=42
+
+        Returns
+        -------
+        dict with ``inputs``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (95% half-widths),
+        ``n``, ``evaluations`` and ``ranges``.
+        """
+        check_is_fitted(self)
+        return _native.model_sensitivity(self._model, n, _ranges(ranges), seed)
+
+    def suggest(self, n, ranges=None, candidates=4096, seed=42):
+        """The next ``n`` runs, as ``fivedreg suggest``: where the predicted std is largest,
+        spread apart. Needs an ensemble or an ``auto=True`` model.
+
+        Returns a dict with ``inputs``, ``points`` (n x n_features), ``prediction``, ``std``
+        and ``constant_std``.
+        """
+        check_is_fitted(self)
+        return _native.model_suggest(self._model, n, _ranges(ranges), candidates, seed)
+
+    def optimize(self, minimize=True, ranges=None, starts=10, seed=42):
+        """The best predictions within the box, as ``fivedreg optimize``: multi-start
+        L-BFGS-B with finite-difference gradients.
+
+        Returns a dict with ``inputs``, ``points`` (the optima found, best first), ``values``,
+        ``std`` (None for a model without one) and ``evaluations``.
+        """
+        check_is_fitted(self)
+        return _native.model_optimize(self._model, minimize, _ranges(ranges), starts, seed)
 
     def _is_plain_input(self, X):
         """Whether `X` is a numpy array that scikit-learn's validation would pass on as it
