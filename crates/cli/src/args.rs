@@ -475,7 +475,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         }
     };
     let bytes = value * (1u64 << shift) as f64;
-    if !(bytes >= 1.0 && bytes < 1.8e19) {
+    if !(1.0..1.8e19).contains(&bytes) {
         return Err(format!("{text:?}: the size must be at least 1 byte"));
     }
     Ok(bytes as u64)

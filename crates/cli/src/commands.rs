@@ -1442,7 +1442,6 @@ pub fn serve(args: &ServeArgs) -> Result<(), Failure> {
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
         min_body_rate: args.min_body_rate,
-        ..Default::default()
     };
     fivedreg_server::init_logging();
     fivedreg_server::run(config).map_err(|e| match e {
