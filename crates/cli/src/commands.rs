@@ -365,10 +365,17 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
                 ("held-out R²", r2(e.heldout_r2)),
                 (
                     "--std",
-                    format!(
-                        "members' spread × {}; ±1.96 std covers {coverage}",
-                        num(e.std_scale)
-                    ),
+                    match model.members() {
+                        fivedreg::Members::Trees(_) => format!(
+                            "√({}² + (members' spread × {})²); ±1.96 std covers {coverage}",
+                            num(e.std_floor),
+                            num(e.std_scale)
+                        ),
+                        _ => format!(
+                            "members' spread × {}; ±1.96 std covers {coverage}",
+                            num(e.std_scale)
+                        ),
+                    },
                 ),
             ],
         );

@@ -371,21 +371,23 @@ fn likelihood_stage_flops(pool: usize) -> (f64, f64) {
 }
 
 /// The rates that turn a candidate's operation count into work-seconds, the unit of
-/// `--budget`: about what one idle core of the 2-core development machine ran (2026-12-03;
-/// docs/performance.md). They are constants, so that which candidates fit in the budget
-/// depends on the data, the options and the seed only, never on how busy the machine is: a
-/// busy machine stretches the wall time instead of changing the model.
+/// `--budget`: what the 2-core development machine runs in a second with both cores busy
+/// (2026-12-03; docs/performance.md), so that the default budget of 10 buys about what 10
+/// wall-clock seconds bought there before the budget counted work. They are constants, so
+/// which candidates fit in the budget depends on the data, the options and the seed only,
+/// never on how busy the machine is: a busy machine stretches the wall time instead of
+/// changing the model.
 ///
 /// Network flops: 6 per parameter per training row per epoch (forward 2, backward 4); an
 /// L-BFGS ensemble of five [64, 32, 16] networks on 5,176 rows counted 8.9e10 in 200
-/// iterations and took 1.2 s of CPU time on one thread (AVX-512).
-const NETWORK_FLOPS_PER_WORK_SECOND: f64 = 5e10;
-/// Kernel flops (LU, Cholesky), counted as above; the likelihood search's evaluations run
-/// at about this rate too.
-const KERNEL_FLOPS_PER_WORK_SECOND: f64 = 4e9;
+/// iterations and took 1.2 s of CPU time on one thread (AVX-512): 7e10 a core-second.
+const NETWORK_FLOPS_PER_WORK_SECOND: f64 = 1e11;
+/// Kernel flops (LU, Cholesky), counted as above: the blocked LU runs at about 8e9 a
+/// core-second here; the likelihood search's evaluations at about that rate too.
+const KERNEL_FLOPS_PER_WORK_SECOND: f64 = 1.6e10;
 /// Tree operations, as [`fivedreg_trees::fit_operations`] counts them (the trees crate's
-/// `fit_rate` example: 1.5e9 a second of CPU time at depths 4 to 8 on 6,400 rows).
-const TREE_OPS_PER_WORK_SECOND: f64 = 1.5e9;
+/// `fit_rate` example: 1.5e9 a core-second at depths 4 to 8 on 6,400 rows).
+const TREE_OPS_PER_WORK_SECOND: f64 = 3e9;
 /// Epochs an Adam candidate with early stopping is expected to run, for its estimate (its
 /// account then counts the epochs its members ran).
 const ADAM_EXPECTED_EPOCHS: f64 = 150.0;
