@@ -33,7 +33,7 @@ pub const MAGIC: [u8; 8] = *b"FIVEDREG";
 /// the solver, the power transform and `--auto`'s leaderboard; version 3 `--auto`'s blend
 /// (its payload is version 2's followed by the optional blend); version 4 tree models and
 /// the account of `--auto`'s search. Files of versions 1 to 3 still load, each through a
-/// frozen decoder of its own (`PayloadV1` here, [`crate::format_v3`]).
+/// frozen decoder of its own (`PayloadV1` here, `format_v3.rs` for versions 2 and 3).
 pub const FORMAT_VERSION: u32 = 4;
 /// Bytes of the header (magic, version, payload length, header checksum).
 pub const HEADER_LEN: usize = 24;
