@@ -269,7 +269,11 @@ def fivedreg_runs(binary, train_csv, test_csv, workdir):
         seconds = time.perf_counter() - t0
         ev = subprocess.run([binary, "evaluate", model, test_csv, "--json"], check=True,
                             stdout=subprocess.PIPE)
-        out[name] = dict(r2=json.loads(ev.stdout)["r2"], seconds=seconds)
+        evaluated = json.loads(ev.stdout)
+        out[name] = dict(r2=evaluated["r2"], seconds=seconds)
+        # The share of test rows within ±1.96 std (models with a std only).
+        if evaluated.get("coverage_95") is not None:
+            out[name]["coverage_95"] = evaluated["coverage_95"]
         try:
             board = json.loads(train.stdout).get("leaderboard") or []
         except ValueError:
@@ -878,6 +882,18 @@ def summary_lines(doc):
                 >= r["summary"]["fivedreg default"]["mean"] for r in ens)
         lines.append(f"- `--ensemble 8`'s mean is at least one network's on {k} of {len(ens)} "
                      "sets.")
+    coverage = []
+    for r in peers:
+        shares = [sp["methods"][AUTO].get("coverage_95") for sp in r["splits"]
+                  if AUTO in sp["methods"]]
+        if shares and all(c is not None for c in shares):
+            coverage.append((float(np.mean(shares)), r["set"]))
+    if coverage:
+        outside = [f"{name} ({100 * c:.1f}%)" for c, name in coverage if not 0.90 <= c <= 0.99]
+        lines.append(f"- `--auto`'s ±1.96 std covers {100 * min(coverage)[0]:.1f}% to "
+                     f"{100 * max(coverage)[0]:.1f}% of the test rows (mean over the splits, "
+                     f"per set, {len(coverage)} sets); outside 90–99%: "
+                     + (", ".join(outside) if outside else "none") + ".")
     secs = [r["summary"][AUTO]["seconds"] for r in peers]
     if secs:
         lines.append(f"- `--auto` (train + evaluate) took {min(secs):.1f} to {max(secs):.1f} s "
