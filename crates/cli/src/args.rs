@@ -125,120 +125,9 @@ pub struct TrainArgs {
     /// out; an existing file keeps its permissions, a read-only one is not replaced).
     #[arg(short, long, value_name = "MODEL")]
     pub output: PathBuf,
-    /// Optimiser: `adam` (minibatches, early stopping on the validation R²; the seed
-    /// system's) or `lbfgs` (full batch, scikit-learn's advice for small data sets; no
-    /// validation rows needed, --max-epochs counts its iterations).
-    #[arg(long, value_name = "SOLVER", value_parser = ["adam", "lbfgs"])]
-    pub solver: Option<String>,
-    /// Activation of the hidden layers: `relu` (the seed system's) or `tanh` (smooth; often
-    /// more accurate for smooth targets with --solver lbfgs) [default: relu].
-    #[arg(long, value_name = "FUNCTION", value_parser = ["relu", "tanh"])]
-    pub activation: Option<String>,
-    /// Train an ensemble of K networks (1 to 64; 1 is a single network): each holds out one
-    /// of K folds of the training and validation rows, they differ in seed too, and their
-    /// spread, calibrated on the held-out folds, gives `predict --std`. Members train in
-    /// parallel, one per core; with Adam and early stopping they train in step and all stop
-    /// on their pooled held-out R², each keeping its weights of the best pooled epoch.
-    #[arg(long, value_name = "K", allow_negative_numbers = true)]
-    pub ensemble: Option<usize>,
-    /// Choose the model automatically: 5-fold cross-validation over a small list of
-    /// candidates (Adam and L-BFGS networks sized to the data, a few L2 strengths and learning
-    /// rates, gradient-boosted oblivious trees, a power transform of skewed features, and RBF
-    /// kernel models: Gaussian with length scales and noise fitted as a Gaussian process
-    /// fits them, cubic, quintic and thin-plate, some with a weight per input and smoothing
-    /// chosen by cross-validation) within --budget, then, while it pays, nearby settings of
-    /// the two leading families; the final model is the winner's (its fold models, or a
-    /// kernel model refitted on every row), or a weighted blend of the best across families.
-    /// With --threads 2 or more, up to four candidates train at once, each on its share of
-    /// the threads. Prints the leaderboard and why the search stopped, and stores both in the
-    /// model.
-    #[arg(long, conflicts_with_all = ["solver", "ensemble"])]
-    pub auto: bool,
-    /// --auto's budget in work-seconds [default: 10]: work counted from each candidate's
-    /// operations at fixed rates (about one idle core's), not wall-clock time, so the same
-    /// data, options and seed give the same model on a busy machine, which only takes longer
-    /// (above 0, at most 604800).
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        requires = "auto",
-        allow_negative_numbers = true
-    )]
-    pub budget: Option<f64>,
-    /// Widths of the hidden layers, comma-separated (1 to 64 layers, each 1 to 65536 wide).
-    #[arg(
-        long,
-        value_name = "W,W,..",
-        value_delimiter = ',',
-        default_value = "64,32,16",
-        allow_hyphen_values = true
-    )]
-    pub hidden: Vec<usize>,
-    /// Adam's step size, in (0, 1].
-    #[arg(
-        long,
-        value_name = "LR",
-        default_value_t = 0.001,
-        allow_negative_numbers = true
-    )]
-    pub learning_rate: f64,
-    /// Most epochs to train, 1 to 1000000.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 500,
-        allow_negative_numbers = true
-    )]
-    pub max_epochs: usize,
-    /// Rows per minibatch (>= 1) [default: min(200, training rows)].
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub batch_size: Option<usize>,
-    /// L2 penalty on the weights, 0 to 1e9.
-    #[arg(
-        long,
-        value_name = "A",
-        default_value_t = 0.0001,
-        allow_negative_numbers = true
-    )]
-    pub alpha: f64,
-    /// Epochs without improvement tolerated before stopping (>= 0); training stops after
-    /// patience + 1 such epochs in a row.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 10,
-        allow_negative_numbers = true
-    )]
-    pub patience: usize,
-    /// Smallest gain of the watched score that counts as an improvement for --patience
-    /// (finite, >= 0); with --solver lbfgs, the largest gradient component at which it
-    /// stops (scikit-learn's `tol`).
-    #[arg(
-        long,
-        value_name = "T",
-        default_value_t = 1e-4,
-        allow_negative_numbers = true
-    )]
-    pub tol: f64,
-    /// Do not stop on the validation R²: run until the training loss stops improving (by the
-    /// same patience) or --max-epochs; the last weights are kept.
-    #[arg(long)]
-    pub no_early_stopping: bool,
-    /// Train on the features and the target as given, without standardizing them (the
-    /// network then sees the data's own scale; a large scale may make training diverge).
-    #[arg(long)]
-    pub no_scale: bool,
-    /// Train, validation and test fractions, comma-separated: each in [0, 1], summing to 1;
-    /// the training fraction above 0, the validation fraction above 0 with Adam's early
-    /// stopping [default: 0.6,0.2,0.2; 0.8,0,0.2 with --solver lbfgs]. An ensemble pools the
-    /// training and validation rows into its folds.
-    #[arg(
-        long,
-        value_name = "T,V,T",
-        value_delimiter = ',',
-        allow_hyphen_values = true
-    )]
-    pub split: Option<Vec<f64>>,
+    /// The training options: one flag per option of the library's `TrainSpec`.
+    #[command(flatten)]
+    pub spec: crate::spec_args::SpecArgs,
     /// Name of the target column [default: the last column].
     #[arg(long, value_name = "COLUMN")]
     pub target: Option<String>,
@@ -258,23 +147,6 @@ pub struct TrainArgs {
     /// from the header line: the most frequent of comma, tab and semicolon].
     #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
-    /// Seed of the split, the initial weights and the minibatch order (0 to 2^64-1); the
-    /// same data, seed and options give a byte-identical model file.
-    #[arg(
-        long,
-        value_name = "S",
-        default_value_t = 42,
-        allow_negative_numbers = true
-    )]
-    pub seed: u64,
-    /// Threads for training (0 = all cores, at most 1024); the model does not depend on it.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 0,
-        allow_negative_numbers = true
-    )]
-    pub threads: usize,
     /// Write the training curve as CSV: member, epoch, train_loss (scikit-learn's loss —
     /// half the mean squared error plus the L2 term — in the target's units squared),
     /// validation_r2 (empty without validation rows), seconds since training began. One row

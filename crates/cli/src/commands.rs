@@ -8,11 +8,10 @@ use crate::output::{
     write_to,
 };
 use fivedreg::{
-    AutoOptions, FitOptions, Fitted, Interpolator, MlpParams, Solver, StopReason, TrainingSummary,
-    ValidFitOptions,
+    FitOptions, Fitted, Interpolator, MlpParams, Plan, StopReason, TrainingSummary, ValidFitOptions,
 };
 use fivedreg_data::{
-    CsvOptions, Dataset, FeatureRows, Generator, RawBlock, RowChunk, SplitFractions, TestFunction,
+    CsvOptions, Dataset, FeatureRows, Generator, RawBlock, RowChunk, TestFunction,
 };
 use fivedreg_metrics::{Report, ReportBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -46,58 +45,12 @@ fn rows(samples: u64) -> usize {
     usize::try_from(samples).unwrap_or(usize::MAX)
 }
 
-/// The fit options of `train`'s flags, unchecked.
-pub(crate) fn fit_options_of(args: &TrainArgs) -> Result<FitOptions, Failure> {
-    let solver = match args.solver.as_deref() {
-        Some("lbfgs") => Solver::Lbfgs,
-        _ => Solver::Adam,
-    };
-    let default_split: &[f64] = if solver == Solver::Lbfgs {
-        &[0.8, 0.0, 0.2]
-    } else {
-        &[0.6, 0.2, 0.2]
-    };
-    let split = match args.split.as_deref().unwrap_or(default_split)[..] {
-        [train, validation, test] => SplitFractions::new(train, validation, test)
-            .map_err(|e| Failure::usage(format!("invalid --split: {e}")))?,
-        _ => {
-            return Err(Failure::usage(format!(
-                "invalid --split: {} fractions given, 3 needed (train,validation,test)",
-                args.split.as_ref().map_or(0, Vec::len)
-            )))
-        }
-    };
-    Ok(FitOptions {
-        split,
-        ensemble: args.ensemble.unwrap_or(1),
-        network: MlpParams {
-            solver,
-            activation: match args.activation.as_deref() {
-                Some("tanh") => fivedreg::Activation::Tanh,
-                _ => fivedreg::Activation::Relu,
-            },
-            // L-BFGS watches no validation rows.
-            early_stopping: !args.no_early_stopping && solver == Solver::Adam,
-            hidden_layers: args.hidden.clone(),
-            learning_rate: args.learning_rate,
-            max_epochs: args.max_epochs,
-            batch_size: args.batch_size,
-            alpha: args.alpha,
-            patience: args.patience,
-            tol: args.tol,
-            seed: args.seed,
-            threads: args.threads,
-            ..Default::default()
-        },
-        scale_features: !args.no_scale,
-        scale_target: !args.no_scale,
-        ..Default::default()
+/// The checked plan of `train`'s flags (the library's rules; errors name the flags).
+pub(crate) fn plan_of(args: &TrainArgs) -> Result<Plan, Failure> {
+    args.spec.0.plan().map_err(|e| match e {
+        fivedreg::SpecError::Library(e) => Failure::from(e),
+        spec => Failure::usage(spec.message(&|p| p.info().flag())),
     })
-}
-
-/// The checked fit options of `train`'s flags.
-fn fit_options(args: &TrainArgs) -> Result<ValidFitOptions, Failure> {
-    Ok(fit_options_of(args)?.check()?)
 }
 
 /// One epoch of the training curve, as `--history` writes it.
@@ -508,20 +461,9 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
              (the report goes to stdout)",
         ));
     }
-    let auto = if args.auto {
-        let base = fit_options_of(args)?;
-        let auto = AutoOptions {
-            budget_seconds: args.budget.unwrap_or(AutoOptions::default().budget_seconds),
-            base,
-            ..AutoOptions::default()
-        };
-        Some(auto.check()?)
-    } else {
-        None
-    };
-    let options = match &auto {
-        Some(_) => None,
-        None => Some(fit_options(args)?),
+    let (auto, options) = match plan_of(args)? {
+        Plan::Auto(auto) => (Some(auto), None),
+        Plan::Fit(options) => (None, Some(options)),
     };
     // The report goes to stdout: refused now if it cannot, rather than after the training.
     check_stdout_open().map_err(not_saved)?;

@@ -62,24 +62,12 @@ fn defaults_match_the_library() {
     let Command::Train(args) = cli.command else {
         panic!("not train")
     };
-    let defaults = fivedreg::MlpParams::default();
-    assert_eq!(args.hidden, defaults.hidden_layers);
-    assert_eq!(args.learning_rate, defaults.learning_rate);
-    assert_eq!(args.max_epochs, defaults.max_epochs);
-    assert_eq!(args.batch_size, defaults.batch_size);
-    assert_eq!(args.alpha, defaults.alpha);
-    assert_eq!(args.patience, defaults.patience);
-    assert_eq!(!args.no_early_stopping, defaults.early_stopping);
-    let fit = fivedreg::FitOptions::default();
-    assert_eq!(!args.no_scale, fit.scale_features && fit.scale_target);
-    assert_eq!(args.seed, defaults.seed);
-    assert_eq!(args.threads, defaults.threads);
-    // The split's default depends on the solver: the library's for Adam.
-    assert_eq!(args.split, None);
-    let options = crate::commands::fit_options_of(&args).unwrap();
-    assert_eq!(options.split, fivedreg_data::SplitFractions::default());
-    assert_eq!(options.ensemble, fit.ensemble);
-    assert_eq!(options.network.solver, defaults.solver);
+    // No flag given: the library's defaults, by the library's own rules.
+    assert_eq!(args.spec.0, fivedreg::TrainSpec::default());
+    let fivedreg::Plan::Fit(options) = crate::commands::plan_of(&args).unwrap() else {
+        panic!("not a fit")
+    };
+    assert_eq!(options.options(), &fivedreg::FitOptions::default());
 }
 
 #[test]

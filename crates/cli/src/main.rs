@@ -6,6 +6,7 @@ mod commands;
 mod failure;
 mod output;
 mod signals;
+mod spec_args;
 mod stdio;
 
 use args::{Cli, Command};

@@ -630,7 +630,7 @@ fn cases() -> Vec<Case> {
         bad_train_option(
             "cli: two split fractions",
             &["--split", "0.5,0.5"],
-            &["--split", "3 needed"],
+            &["--split", "3 fractions"],
             Usage,
         ),
         bad_train_option(

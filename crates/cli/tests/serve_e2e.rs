@@ -139,7 +139,7 @@ fn serve_stops_cleanly_and_restarts_with_its_data() {
     let (status, job) = server.json(
         "POST",
         "/api/v1/jobs",
-        &json!({"dataset": dataset_id, "options": {"max_epochs": 1000000, "no_early_stopping": true, "patience": 1000000}}),
+        &json!({"dataset": dataset_id, "options": {"max_epochs": 1000000, "early_stopping": false, "patience": 1000000}}),
     );
     assert_eq!(status, 202, "{job}");
     let job_id = job["id"].as_str().unwrap().to_string();

@@ -1370,6 +1370,12 @@ impl Interpolator {
             Members::Kernels(_) | Members::Trees(_) => &[],
         }
     }
+    /// Whether [`predict_with_std`](Self::predict_with_std) gives a standard deviation: an
+    /// ensemble, an `--auto` model (its fold models or a kernel model with a calibrated
+    /// floor) or a blend; not a single network.
+    pub fn has_std(&self) -> bool {
+        self.summary.ensemble.is_some()
+    }
     /// What predicts: networks, kernel models or trees.
     pub fn members(&self) -> &Members {
         &self.members

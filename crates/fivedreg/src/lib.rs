@@ -45,6 +45,7 @@ mod kernel;
 mod model_file;
 mod options;
 mod parallel;
+mod spec;
 
 pub use atomic::AtomicFile;
 pub use auto::{AutoOptions, ValidAutoOptions, MAX_BUDGET_SECONDS};
@@ -60,6 +61,7 @@ pub use interpolator::{
 pub use kernel::{RbfKernel, RbfModel, MAX_CENTERS};
 pub use model_file::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_PAYLOAD_BYTES};
 pub use options::{FitOptions, KernelOptions, TreeOptions, ValidFitOptions, MAX_ENSEMBLE};
+pub use spec::{params, Param, ParamDefault, ParamInfo, ParamKind, Plan, SpecError, TrainSpec};
 
 // The network types and limits that appear in this crate's API, so users need not name
 // fivedreg-nn.

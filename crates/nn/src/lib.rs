@@ -35,10 +35,10 @@ mod train;
 
 pub use lbfgs::{minimize, LbfgsLimits, Minimum};
 pub use mlp::{Gradient, Mlp, PredictWorkspace};
-pub use params::{param_specs, resolve_threads, ParamDefault, ParamKind, ParamSpec};
+pub use params::resolve_threads;
 pub use params::{
-    Activation, MlpParams, MlpValidParams, Solver, MAX_ALPHA, MAX_EPOCHS, MAX_HIDDEN_LAYERS,
-    MAX_PARAMETERS, MAX_THREADS, MAX_WIDTH,
+    Activation, MlpParams, MlpValidParams, Solver, MAX_ALPHA, MAX_EPOCHS, MAX_FUN,
+    MAX_HIDDEN_LAYERS, MAX_PARAMETERS, MAX_THREADS, MAX_WIDTH,
 };
 pub use stopping::{EarlyStopping, Observation};
 pub use together::{train_together, Member};

@@ -4,10 +4,9 @@
 //! names, input validation, feature names) lives in the pure-Python layer, `fivedreg/_estimator.py`.
 
 use fivedreg::{
-    AutoOptions, Error, FitOptions, Interpolator, MlpParams, Solver, StopReason,
-    TrainingHistoryRecord,
+    Error, Interpolator, ParamKind, Plan, SpecError, StopReason, TrainSpec, TrainingHistoryRecord,
 };
-use fivedreg_data::{Dataset, SplitFractions};
+use fivedreg_data::Dataset;
 use numpy::ndarray::{ArrayView1, ArrayView2};
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::{
@@ -112,76 +111,52 @@ fn to_py_err(error: Error) -> PyErr {
     }
 }
 
-/// The fit options the Python layer passes as a dict, under the library's own names.
-#[derive(FromPyObject)]
-#[pyo3(from_item_all)]
-struct FitParams {
-    activation: String,
-    solver: String,
-    hidden_layers: Vec<usize>,
-    learning_rate: f64,
-    max_epochs: usize,
-    max_fun: usize,
-    batch_size: Option<usize>,
-    alpha: f64,
-    early_stopping: bool,
-    patience: usize,
-    tol: f64,
-    beta1: f64,
-    beta2: f64,
-    epsilon: f64,
-    shuffle: bool,
-    seed: u64,
-    threads: usize,
-    ensemble: usize,
-    power_transform: bool,
-    train_fraction: f64,
-    validation_fraction: f64,
-    test_fraction: f64,
-}
-
-impl FitParams {
-    fn options(self) -> Result<FitOptions, Error> {
-        let solver: Solver = self.solver.parse()?;
-        let activation: fivedreg::Activation = self.activation.parse()?;
-        Ok(FitOptions {
-            split: SplitFractions::new(
-                self.train_fraction,
-                self.validation_fraction,
-                self.test_fraction,
-            )?,
-            ensemble: self.ensemble,
-            power_transform: self.power_transform,
-            network: MlpParams {
-                solver,
-                activation,
-                hidden_layers: self.hidden_layers,
-                learning_rate: self.learning_rate,
-                max_epochs: self.max_epochs,
-                max_fun: self.max_fun,
-                batch_size: self.batch_size,
-                alpha: self.alpha,
-                early_stopping: self.early_stopping,
-                patience: self.patience,
-                tol: self.tol,
-                beta1: self.beta1,
-                beta2: self.beta2,
-                epsilon: self.epsilon,
-                shuffle: self.shuffle,
-                seed: self.seed,
-                threads: self.threads,
-            },
-            ..FitOptions::default()
-        })
+/// A bad training option as Python says it: a `ValueError` naming the estimator's
+/// parameter (`learning_rate_init`), or the library's error as [`to_py_err`] maps it.
+fn spec_err(error: SpecError) -> PyErr {
+    match error {
+        SpecError::Library(e) => to_py_err(e),
+        spec => PyValueError::new_err(spec.message(&|p| {
+            let info = p.info();
+            info.python.unwrap_or(info.name).to_string()
+        })),
     }
 }
 
-/// The options of `--auto` the Python layer passes as a dict.
-#[derive(FromPyObject)]
-#[pyo3(from_item_all)]
-struct AutoParams {
-    budget_seconds: f64,
-    folds: usize,
+/// The Python names of the training options with their kinds and bounds, their HTTP
+/// fields and command-line flags (the library's [`fivedreg::params`]), for the estimator's
+/// parameter checks.
+#[pyfunction]
+fn train_params(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
+    let list = PyList::empty(py);
+    for info in fivedreg::params() {
+        let Some(python) = info.python else { continue };
+        let dict = PyDict::new(py);
+        dict.set_item("name", python)?;
+        dict.set_item("field", info.name)?;
+        dict.set_item("flag", info.flag())?;
+        dict.set_item(
+            "kind",
+            match info.kind {
+                ParamKind::Integer => "integer",
+                ParamKind::Real => "real",
+                ParamKind::Bool => "bool",
+                ParamKind::Choice => "choice",
+                ParamKind::IntegerList => "integer_list",
+                ParamKind::RealList => "real_list",
+            },
+        )?;
+        dict.set_item("choices", info.choices.to_vec())?;
+        dict.set_item("min", info.min)?;
+        dict.set_item("min_exclusive", info.min_exclusive)?;
+        dict.set_item("max", info.max)?;
+        dict.set_item("max_exclusive", info.max_exclusive)?;
+        dict.set_item("max_len", info.max_len)?;
+        dict.set_item("valid", info.valid)?;
+        dict.set_item("doc", info.doc)?;
+        list.append(dict)?;
+    }
+    Ok(list)
 }
 
 /// An ensemble's predictions and their standard deviations.
@@ -199,7 +174,10 @@ struct Model {
 #[pymethods]
 impl Model {
     /// Fits a model on `x` (n × d, float32 or float64) and `y` (n, float64), with
-    /// `feature_names` (d names), `target_name` and `params` (a dict of fit options).
+    /// `feature_names` (d names) and `target_name`, as `params` say: a JSON object of the
+    /// training options by the estimator's names (`learning_rate_init`, `auto`, ...),
+    /// checked and planned by the library's `TrainSpec`, as the command line and the server
+    /// have theirs.
     #[staticmethod]
     fn fit(
         py: Python<'_>,
@@ -207,40 +185,25 @@ impl Model {
         y: PyReadonlyArray1<'_, f64>,
         feature_names: Vec<String>,
         target_name: String,
-        params: FitParams,
+        params: &str,
     ) -> PyResult<Model> {
-        fit_model(py, x, y, feature_names, target_name, |data| {
-            let options = params.options()?.check()?;
-            Interpolator::fit(data, &options, &mut |_| {})
-        })
-    }
-
-    /// Chooses a model as `fivedreg train --auto` does: `auto["folds"]`-fold
-    /// cross-validation over the candidate list within `auto["budget_seconds"]`; `params` gives the split, the seed, the
-    /// thread count and Adam's epoch limit and stopping rule (the candidates the rest).
-    #[staticmethod]
-    fn fit_auto(
-        py: Python<'_>,
-        x: Features<'_>,
-        y: PyReadonlyArray1<'_, f64>,
-        feature_names: Vec<String>,
-        target_name: String,
-        params: FitParams,
-        auto: AutoParams,
-    ) -> PyResult<Model> {
-        fit_model(py, x, y, feature_names, target_name, |data| {
-            let auto = AutoOptions {
-                budget_seconds: auto.budget_seconds,
-                folds: auto.folds,
-                base: params.options()?,
-            }
-            .check()?;
-            Interpolator::fit_auto(data, &auto, &mut |_| {})
-        })
+        let spec = TrainSpec::from_python_json(params).map_err(PyValueError::new_err)?;
+        let plan = spec.plan().map_err(spec_err)?;
+        fit_model(
+            py,
+            x,
+            y,
+            feature_names,
+            target_name,
+            move |data| match &plan {
+                Plan::Fit(options) => Interpolator::fit(data, options, &mut |_| {}),
+                Plan::Auto(auto) => Interpolator::fit_auto(data, auto, &mut |_| {}),
+            },
+        )
     }
 
     /// The ensemble's mean prediction and its calibrated standard deviation per row (both
-    /// float64, in the units of the target); a single network has no spread and is refused.
+    /// float64, in the units of the target); a model without one (`has_std` false) is refused.
     fn predict_with_std<'py>(&self, py: Python<'py>, x: Features<'_>) -> PyResult<MeanAndStd<'py>> {
         let x = x.view()?;
         let with_std = py
@@ -308,6 +271,13 @@ impl Model {
     #[getter]
     fn n_parameters(&self) -> usize {
         self.inner.n_parameters() * self.inner.members().len()
+    }
+
+    /// Whether `predict_with_std` gives a standard deviation (an ensemble, an `auto` model
+    /// or a blend; not a single network).
+    #[getter]
+    fn has_std(&self) -> bool {
+        self.inner.has_std()
     }
 
     /// Networks in the model: 1, or the members of an ensemble.
@@ -446,7 +416,7 @@ mod _native {
         model_suggest, sobol_analyze,
     };
     #[pymodule_export]
-    use super::Model;
+    use super::{train_params, Model};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

@@ -89,12 +89,14 @@ def test_lbfgs_trains_on_every_row(seed_task):
     assert converged.score(X_new, y_new) > 0.95
 
 
-def test_auto_chooses_an_ensemble(seed_task):
+def test_auto_chooses_a_cross_validated_model_with_a_std(seed_task):
     X, y, X_new, y_new = seed_task
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator = FiveDRegressor(auto=True, budget=1.0, random_state=0).fit(X, y)
-    assert estimator.n_members_ == 5
+    # Fold models (networks or trees) or one kernel model refitted on every row.
+    assert estimator.n_members_ in (1, 5)
+    assert estimator.heldout_score_ > 0.95
     board = estimator.leaderboard_
     assert len(board) >= 1 and set(board[0]) == {"config", "cv_r2_mean", "cv_r2_std"}
     assert [e["cv_r2_mean"] for e in board] == sorted((e["cv_r2_mean"] for e in board), reverse=True)

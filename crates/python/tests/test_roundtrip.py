@@ -92,7 +92,7 @@ def test_the_command_chooses_a_model_and_python_reads_its_leaderboard(command_da
     model = folder / "auto.fdr"
     summary = json.loads(run(fivedreg_bin, "train", train, "-o", model, "--auto", "--budget", 1, "--json"))
     estimator = FiveDRegressor.load(model)
-    assert estimator.n_members_ == 5
+    assert estimator.n_members_ == summary["members"]
     assert [e["config"] for e in estimator.leaderboard_] == [e["config"] for e in summary["leaderboard"]]
     assert estimator.heldout_score_ == summary["ensemble"]["heldout_r2"]
     fresh_names, fresh_rows = read_csv(fresh)

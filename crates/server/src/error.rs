@@ -208,9 +208,12 @@ impl From<fivedreg::Error> for ApiError {
     fn from(error: fivedreg::Error) -> ApiError {
         use fivedreg::Error as E;
         match error {
-            E::InvalidOption { name, .. } | E::Nn(fivedreg::NnError::InvalidParam { name, .. }) => {
-                let field = format!("options.{}", crate::jobs::api_option_name(name));
-                ApiError::bad_request(error.to_string()).with_field(field)
+            E::InvalidOption { .. } | E::Nn(fivedreg::NnError::InvalidParam { .. }) => {
+                match fivedreg::SpecError::from(error) {
+                    // An option no job sets (a candidate's): no field to name.
+                    fivedreg::SpecError::Library(e) => ApiError::bad_request(e.to_string()),
+                    spec => ApiError::from(spec),
+                }
             }
             E::NonFiniteFeature { row, .. } => {
                 ApiError::bad_request(error.to_string()).with_row(row)
@@ -218,6 +221,21 @@ impl From<fivedreg::Error> for ApiError {
             E::Data(e) => ApiError::from(e),
             E::Io { .. } | E::Encode(_) => ApiError::internal(error.to_string()),
             other => ApiError::bad_request(other.to_string()),
+        }
+    }
+}
+
+impl From<fivedreg::SpecError> for ApiError {
+    /// A bad training option: a 400 naming `options.<name>`, in the API's own names.
+    fn from(error: fivedreg::SpecError) -> ApiError {
+        if let fivedreg::SpecError::Library(e) = error {
+            return ApiError::from(e);
+        }
+        let message = error.message(&|p| p.name().to_string());
+        let bad = ApiError::bad_request(message);
+        match error.param() {
+            Some(param) => bad.with_field(format!("options.{}", param.name())),
+            None => bad,
         }
     }
 }

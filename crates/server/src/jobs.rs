@@ -14,10 +14,9 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fivedreg::{
-    AutoOptions, FitOptions, Interpolator, MlpParams, Solver, ValidAutoOptions, ValidFitOptions,
-};
-use fivedreg_data::{CsvOptions, SplitFractions};
+pub use fivedreg::Plan;
+use fivedreg::{Interpolator, TrainSpec};
+use fivedreg_data::CsvOptions;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,195 +24,95 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use utoipa::ToSchema;
 
-/// Training options: `fivedreg train`'s flags by their long names with `_`; a missing
-/// option takes the command's default (see `GET /api/v1/hyperparameters`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct TrainOptions {
-    /// Widths of the hidden layers (`--hidden`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hidden: Option<Vec<usize>>,
-    /// Adam's step size (`--learning-rate`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub learning_rate: Option<f64>,
-    /// Most epochs (`--max-epochs`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_epochs: Option<usize>,
-    /// Rows per minibatch (`--batch-size`); by default min(200, training rows).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch_size: Option<usize>,
-    /// L2 penalty (`--alpha`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alpha: Option<f64>,
-    /// Epochs without improvement tolerated (`--patience`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub patience: Option<usize>,
-    /// Smallest gain that counts as an improvement; L-BFGS's gradient tolerance (`--tol`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tol: Option<f64>,
-    /// Activation of the hidden layers (`--activation`): `relu` or `tanh`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub activation: Option<String>,
-    /// Run without early stopping (`--no-early-stopping`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub no_early_stopping: Option<bool>,
-    /// Train on unscaled features and target (`--no-scale`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub no_scale: Option<bool>,
-    /// Train, validation and test fractions (`--split`); by default 0.6,0.2,0.2, or
-    /// 0.8,0,0.2 with `lbfgs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub split: Option<Vec<f64>>,
-    /// Seed of the split, the initial weights and the minibatch order (`--seed`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    /// Training threads, 0 = all cores (`--threads`); never changes the model.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threads: Option<usize>,
-    /// Optimiser (`--solver`): `adam` (minibatches, early stopping) or `lbfgs` (full batch).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub solver: Option<String>,
-    /// Networks in an ensemble (`--ensemble`, 1 to 64; 1 is a single network); an ensemble
-    /// predicts with a calibrated standard deviation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ensemble: Option<usize>,
-    /// Choose the model by cross-validation over a list of candidates (`--auto`); leave
-    /// `solver` and `ensemble` out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auto: Option<bool>,
-    /// Work-seconds `auto` may spend (`--budget`): counted from operations, not wall time.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub budget: Option<f64>,
-}
+/// Training options: the library's [`TrainSpec`] (`fivedreg train`'s flags by their long
+/// names with `_`); a missing option takes its default (see `GET /api/v1/hyperparameters`).
+/// Its rules and ranges are the library's ([`TrainSpec::plan`]), so the HTTP API, the
+/// command line and Python accept the same options and build the same model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TrainOptions(pub TrainSpec);
 
-/// The API's name of a library option (`hidden_layers` is `hidden`, as on the command line).
-pub(crate) fn api_option_name(library_name: &str) -> &str {
-    match library_name {
-        "hidden_layers" => "hidden",
-        "early_stopping" => "no_early_stopping",
-        other => other,
+impl std::ops::Deref for TrainOptions {
+    type Target = TrainSpec;
+    fn deref(&self) -> &TrainSpec {
+        &self.0
     }
 }
 
-/// What a job runs: one fit, or `auto`'s model selection.
-#[derive(Debug, Clone)]
-pub enum Plan {
-    /// [`Interpolator::fit`] with these options.
-    Fit(ValidFitOptions),
-    /// [`Interpolator::fit_auto`] with these options.
-    Auto(ValidAutoOptions),
-}
-
-impl Plan {
-    /// The network options every candidate shares (the split, the seed, the threads).
-    pub fn base(&self) -> &FitOptions {
-        match self {
-            Plan::Fit(options) => options.options(),
-            Plan::Auto(auto) => &auto.options().base,
-        }
+impl std::ops::DerefMut for TrainOptions {
+    fn deref_mut(&mut self) -> &mut TrainSpec {
+        &mut self.0
     }
 }
 
-fn bad_option(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::bad_request(message).with_field(format!("options.{field}"))
+impl utoipa::ToSchema for TrainOptions {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("TrainOptions")
+    }
 }
 
-impl TrainOptions {
-    /// The checked plan (fit or `auto`), or a 400 naming the field at fault; the same
-    /// options as `fivedreg train` with these flags.
-    pub fn plan(&self) -> Result<Plan, ApiError> {
-        let auto = self.auto.unwrap_or(false);
-        if auto {
-            for (field, given) in [
-                ("solver", self.solver.is_some()),
-                ("ensemble", self.ensemble.is_some()),
-            ] {
-                if given {
-                    return Err(bad_option(
-                        field,
-                        format!("auto chooses the {field} itself: leave {field} out, or auto"),
-                    ));
+impl utoipa::PartialSchema for TrainOptions {
+    /// The schema, built from the library's description of each option.
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let mut object = ObjectBuilder::new().description(Some(
+            "Training options (fivedreg train's flags by their long names with _); a missing \
+             one takes its default.",
+        ));
+        for info in fivedreg::params() {
+            let kind = |ty: Type| {
+                ObjectBuilder::new()
+                    .schema_type(ty)
+                    .minimum(info.min)
+                    .maximum(info.max)
+            };
+            let described = |o: ObjectBuilder| {
+                o.description(Some(format!(
+                    "{} (default: {}{})",
+                    info.doc,
+                    info.default_text,
+                    if info.valid.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; valid: {}", info.valid)
+                    }
+                )))
+            };
+            let schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> = match info.kind {
+                fivedreg::ParamKind::Integer => described(kind(Type::Integer)).into(),
+                fivedreg::ParamKind::Real => described(kind(Type::Number)).into(),
+                fivedreg::ParamKind::Bool => {
+                    described(ObjectBuilder::new().schema_type(Type::Boolean)).into()
                 }
-            }
-        } else if self.budget.is_some() {
-            return Err(bad_option(
-                "budget",
-                "budget applies to auto only: set auto to true",
-            ));
+                fivedreg::ParamKind::Choice => described(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(info.choices.iter().copied())),
+                )
+                .into(),
+                fivedreg::ParamKind::IntegerList | fivedreg::ParamKind::RealList => {
+                    let element = if info.kind == fivedreg::ParamKind::IntegerList {
+                        kind(Type::Integer)
+                    } else {
+                        kind(Type::Number)
+                    };
+                    ArrayBuilder::new()
+                        .items(element)
+                        .max_items(info.max_len)
+                        .description(Some(format!(
+                            "{} (default: {})",
+                            info.doc, info.default_text
+                        )))
+                        .into()
+                }
+            };
+            object = object.property(info.name, schema);
         }
-        let solver = match self.solver.as_deref() {
-            None => Solver::default(),
-            Some(name) => name
-                .parse::<Solver>()
-                .map_err(|e| bad_option("solver", e.to_string()))?,
-        };
-        let default_split: &[f64] = if solver == Solver::Lbfgs {
-            &[0.8, 0.0, 0.2]
-        } else {
-            &[0.6, 0.2, 0.2]
-        };
-        let split = match self.split.as_deref().unwrap_or(default_split) {
-            &[train, validation, test] => SplitFractions::new(train, validation, test)
-                .map_err(|e| bad_option("split", e.to_string()))?,
-            other => {
-                return Err(bad_option(
-                    "split",
-                    format!(
-                        "split needs 3 fractions (train, validation, test), not {}",
-                        other.len()
-                    ),
-                ))
-            }
-        };
-        let d = MlpParams::default();
-        let activation = match self.activation.as_deref() {
-            None => d.activation,
-            Some(name) => name
-                .parse::<fivedreg::Activation>()
-                .map_err(|e| bad_option("activation", e.to_string()))?,
-        };
-        let scale = !self.no_scale.unwrap_or(false);
-        let options = FitOptions {
-            split,
-            scale_features: scale,
-            scale_target: scale,
-            ensemble: self.ensemble.unwrap_or(1),
-            network: MlpParams {
-                solver,
-                // L-BFGS watches no validation rows.
-                early_stopping: !self.no_early_stopping.unwrap_or(!d.early_stopping)
-                    && solver == Solver::Adam,
-                hidden_layers: self.hidden.clone().unwrap_or(d.hidden_layers.clone()),
-                learning_rate: self.learning_rate.unwrap_or(d.learning_rate),
-                max_epochs: self.max_epochs.unwrap_or(d.max_epochs),
-                batch_size: self.batch_size.or(d.batch_size),
-                alpha: self.alpha.unwrap_or(d.alpha),
-                patience: self.patience.unwrap_or(d.patience),
-                tol: self.tol.unwrap_or(d.tol),
-                activation,
-                seed: self.seed.unwrap_or(d.seed),
-                threads: self.threads.unwrap_or(d.threads),
-                ..d
-            },
-            ..FitOptions::default()
-        };
-        let checked = if auto {
-            AutoOptions {
-                budget_seconds: self.budget.unwrap_or(AutoOptions::default().budget_seconds),
-                base: options,
-                ..AutoOptions::default()
-            }
-            .check()
-            .map(Plan::Auto)
-        } else {
-            options.check().map(Plan::Fit)
-        };
-        checked.map_err(|e| match e {
-            fivedreg::Error::NoValidationRows(_) => {
-                ApiError::bad_request(e.to_string()).with_field("options.split")
-            }
-            other => ApiError::from(other),
-        })
+        object
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ))
+            .into()
     }
 }
 
@@ -779,7 +678,7 @@ fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
     let plan = record
         .options
         .plan()
-        .map_err(|e| failed(e.body().error.clone()))?;
+        .map_err(|e| failed(ApiError::from(e).body().error.clone()))?;
     let dataset =
         datasets::find(state, &record.dataset).map_err(|e| failed(e.body().error.clone()))?;
     let path = state.inner.store.data_path(Kind::Dataset, &record.dataset);

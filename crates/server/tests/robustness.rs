@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 fn long_options() -> Value {
-    json!({"hidden": [32, 32], "max_epochs": 1_000_000, "no_early_stopping": true,
+    json!({"hidden": [32, 32], "max_epochs": 1_000_000, "early_stopping": false,
            "patience": 1_000_000, "threads": 1})
 }
 
@@ -421,7 +421,7 @@ async fn case_8_job_curves_are_capped_as_a_model_files_are() {
     let job = api
         .submit(
             &dataset,
-            json!({"hidden": [2], "max_epochs": 9_000, "no_early_stopping": true, "threads": 1}),
+            json!({"hidden": [2], "max_epochs": 9_000, "early_stopping": false, "threads": 1}),
         )
         .await;
     let job = api.wait_ended(job["id"].as_str().unwrap()).await;

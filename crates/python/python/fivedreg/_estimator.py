@@ -6,6 +6,7 @@ with scikit-learn's own helpers (so errors read as they do for MLPRegressor), fe
 pickling as the model file's bytes, and ``save``/``load`` of the ``fivedreg`` command's files.
 """
 
+import json
 import math
 import numbers
 import os
@@ -50,15 +51,12 @@ _FITTED_ATTRIBUTES = (
     "feature_names_in_",
 )
 
-# Largest values the library accepts (fivedreg_nn's MAX_WIDTH, MAX_HIDDEN_LAYERS, MAX_EPOCHS,
-# the bound of max_fun, MAX_THREADS; fivedreg's MAX_ENSEMBLE and MAX_BUDGET_SECONDS).
-_MAX_WIDTH = 65_536
-_MAX_HIDDEN_LAYERS = 64
-_MAX_EPOCHS = 1_000_000
-_MAX_FUN = 100_000_000
-_MAX_THREADS = 1024
-_MAX_ENSEMBLE = 64
-_MAX_BUDGET_SECONDS = 7 * 24 * 3600.0
+# The training options as the library describes them (fivedreg::params, by their Python
+# names): their kinds and valid ranges give the parameter checks below.
+_TRAIN_PARAMS = {spec["name"]: spec for spec in _native.train_params()}
+_MAX_WIDTH = int(_TRAIN_PARAMS["hidden_layer_sizes"]["max"])
+_MAX_HIDDEN_LAYERS = int(_TRAIN_PARAMS["hidden_layer_sizes"]["max_len"])
+_MAX_THREADS = int(_TRAIN_PARAMS["n_threads"]["max"])
 # Folds of `auto` (the `fivedreg train --auto` default): members of the chosen ensemble.
 _AUTO_FOLDS = 5
 
@@ -104,10 +102,18 @@ def _real_in(low, high, low_closed, high_closed):
 
 
 def _int_in(low, high):
-    def check(value):
-        return _is_int(value) and low <= value <= high
+    """A check for an int in [low, high] (None = unbounded), and its description."""
 
-    return check, f"an int in the range [{low}, {high}]"
+    def check(value):
+        return (
+            _is_int(value)
+            and (low is None or value >= low)
+            and (high is None or value <= high)
+        )
+
+    low_text = "-inf" if low is None else int(low)
+    high_text = "inf" if high is None else int(high)
+    return check, f"an int in the range [{low_text}, {high_text}" + ("]" if high is not None else ")")
 
 
 def _hidden_layer_sizes_ok(value):
@@ -127,46 +133,43 @@ def _random_state_ok(value):
     return _is_int(value) and 0 <= value < 2**64
 
 
-_CONSTRAINTS = {
-    "hidden_layer_sizes": (
-        _hidden_layer_sizes_ok,
-        f"an int or a sequence of at most {_MAX_HIDDEN_LAYERS} ints, each in the range "
-        f"[1, {_MAX_WIDTH}]",
-    ),
-    "activation": (lambda v: v in ("relu", "tanh"), "a str among {'relu', 'tanh'}"),
-    "solver": (lambda v: v in ("adam", "lbfgs"), "a str among {'adam', 'lbfgs'}"),
-    "alpha": _real_in(0, None, True, False),
-    "batch_size": (
-        lambda v: v == "auto" or (_is_int(v) and v >= 1),
-        "a str among {'auto'} or an int in the range [1, inf)",
-    ),
-    "learning_rate_init": _real_in(0, 1, False, True),
-    "max_iter": _int_in(1, _MAX_EPOCHS),
-    "max_fun": _int_in(1, _MAX_FUN),
-    "shuffle": (_is_bool, "an instance of 'bool'"),
-    "random_state": (
-        _random_state_ok,
-        "None, an int in the range [0, 2**64 - 1] or an instance of 'numpy.random.RandomState'",
-    ),
-    "tol": _real_in(0, None, True, False),
-    "early_stopping": (_is_bool, "an instance of 'bool'"),
-    "validation_fraction": _real_in(0, 1, True, False),
-    "beta_1": _real_in(0, 1, True, False),
-    "beta_2": _real_in(0, 1, True, False),
-    "epsilon": _real_in(0, None, False, False),
-    "n_iter_no_change": (
-        lambda v: _is_int(v) and v >= 0,
-        "an int in the range [0, inf)",
-    ),
-    "ensemble": _int_in(1, _MAX_ENSEMBLE),
-    "auto": (_is_bool, "an instance of 'bool'"),
-    "budget": _real_in(0, _MAX_BUDGET_SECONDS, False, True),
-    "power_transform": (_is_bool, "an instance of 'bool'"),
-    "n_threads": (
-        lambda v: v is None or (_is_int(v) and 1 <= v <= _MAX_THREADS),
-        f"None or an int in the range [1, {_MAX_THREADS}]",
-    ),
-}
+def _constraint(spec):
+    """The check of one option from the library's description of it."""
+    kind = spec["kind"]
+    if kind == "bool":
+        return _is_bool, "an instance of 'bool'"
+    if kind == "choice":
+        choices = tuple(spec["choices"])
+        return (lambda v: v in choices), "a str among {" + ", ".join(repr(c) for c in choices) + "}"
+    if kind == "integer":
+        return _int_in(spec["min"], spec["max"])
+    return _real_in(spec["min"], spec["max"], not spec["min_exclusive"], not spec["max_exclusive"])
+
+
+# Every option's check comes from the library; these take Python's own forms as well
+# (scikit-learn's conventions: an int for one layer, 'auto', a RandomState, None).
+_CONSTRAINTS = {name: _constraint(spec) for name, spec in _TRAIN_PARAMS.items()}
+_CONSTRAINTS.update(
+    {
+        "hidden_layer_sizes": (
+            _hidden_layer_sizes_ok,
+            f"an int or a sequence of at most {_MAX_HIDDEN_LAYERS} ints, each in the range "
+            f"[1, {_MAX_WIDTH}]",
+        ),
+        "batch_size": (
+            lambda v: v == "auto" or (_is_int(v) and v >= 1),
+            "a str among {'auto'} or an int in the range [1, inf)",
+        ),
+        "random_state": (
+            _random_state_ok,
+            "None, an int in the range [0, 2**64 - 1] or an instance of 'numpy.random.RandomState'",
+        ),
+        "n_threads": (
+            lambda v: v is None or (_is_int(v) and 1 <= v <= _MAX_THREADS),
+            f"None or an int in the range [1, {_MAX_THREADS}]",
+        ),
+    }
+)
 
 
 class FiveDRegressor(RegressorMixin, BaseEstimator):
@@ -259,7 +262,8 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
     best_validation_score_ : float or None
         The best validation R², when ``early_stopping`` is True.
     n_members_ : int
-        Networks in the model (``ensemble``, 5 after ``auto``).
+        Members of the model: ``ensemble``'s networks; after ``auto``, 5 fold models
+        (networks or trees) or 1 kernel model.
     heldout_score_ : float or None
         For an ensemble, the R² of each member's predictions of the fold it held out, all
         folds together (a cross-validated score).
@@ -387,30 +391,36 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         else:
             seed = int(self.random_state)
-        return {
+        # By the estimator's names; the library's TrainSpec turns them into a plan by the
+        # rules the command line and the server share (the split of validation_fraction,
+        # early stopping only with Adam, auto choosing the solver and the ensemble).
+        params = {
             "activation": self.activation,
-            "solver": self.solver,
-            "hidden_layers": sizes,
-            "learning_rate": float(self.learning_rate_init),
-            "max_epochs": int(self.max_iter),
+            "hidden_layer_sizes": sizes,
+            "learning_rate_init": float(self.learning_rate_init),
+            "max_iter": int(self.max_iter),
             "max_fun": int(self.max_fun),
             "batch_size": None if self.batch_size == "auto" else int(self.batch_size),
             "alpha": float(self.alpha),
-            "early_stopping": early_stopping,
-            "patience": int(self.n_iter_no_change),
+            "early_stopping": bool(self.early_stopping),
+            "n_iter_no_change": int(self.n_iter_no_change),
             "tol": float(self.tol),
-            "beta1": float(self.beta_1),
-            "beta2": float(self.beta_2),
+            "beta_1": float(self.beta_1),
+            "beta_2": float(self.beta_2),
             "epsilon": float(self.epsilon),
             "shuffle": bool(self.shuffle),
-            "seed": seed,
-            "threads": 0 if self.n_threads is None else int(self.n_threads),
-            "ensemble": int(self.ensemble),
+            "random_state": seed,
+            "n_threads": 0 if self.n_threads is None else int(self.n_threads),
             "power_transform": bool(self.power_transform),
-            "train_fraction": fractions[0],
-            "validation_fraction": fractions[1],
-            "test_fraction": fractions[2],
+            "validation_fraction": float(self.validation_fraction),
+            "auto": bool(self.auto),
         }
+        if self.auto:
+            params["budget"] = float(self.budget)
+        else:
+            params["solver"] = self.solver
+            params["ensemble"] = int(self.ensemble)
+        return params
 
     def fit(self, X, y):
         """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,).
@@ -426,11 +436,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         feature_names = self._feature_names_for_model(X.shape[1])
         params = self._native_params(X.shape[0])
         target_name = _target_name(target_name, feature_names)
-        if self.auto:
-            auto = {"budget_seconds": float(self.budget), "folds": _AUTO_FOLDS}
-            model = Model.fit_auto(X, y, feature_names, target_name, params, auto)
-        else:
-            model = Model.fit(X, y, feature_names, target_name, params)
+        model = Model.fit(X, y, feature_names, target_name, json.dumps(params))
         self._set_model(model)
         _warn_unconverged(model)
         return self
@@ -492,9 +498,10 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
         return_std : bool, default=False
-            Also return the standard deviation of each prediction (ensembles only, as with
-            GaussianProcessRegressor): the members' spread, calibrated on the folds they held
-            out so that about 95% of unseen targets lie within ±1.96 of it.
+            Also return the standard deviation of each prediction (ensembles and ``auto``
+            models, not a single network; as with GaussianProcessRegressor): the members'
+            spread, or a kernel model's floor, calibrated on the folds held out so that
+            about 95% of unseen targets lie within ±1.96 of it.
 
         Returns
         -------
@@ -503,7 +510,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
             Only with ``return_std=True``.
         """
         check_is_fitted(self)
-        if return_std and self.n_members_ == 1:
+        if return_std and not self._model.has_std:
             raise ValueError(
                 "return_std=True needs an ensemble: fit with ensemble=K (K >= 2) or "
                 "auto=True; a single network has no spread to give a standard deviation"
