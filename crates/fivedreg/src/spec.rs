@@ -102,6 +102,9 @@ pub struct TrainSpec {
     /// Work-seconds `auto` may spend.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
+    /// Cross-validation folds of `auto` (and fold models of its result).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folds: Option<usize>,
 }
 
 /// One training option (a field of [`TrainSpec`]).
@@ -132,6 +135,7 @@ pub enum Param {
     Ensemble,
     Auto,
     Budget,
+    Folds,
 }
 
 /// What kind of value an option takes.
@@ -621,6 +625,20 @@ pub fn params() -> Vec<ParamInfo> {
                  same model on a busy machine (auto only)",
             )
         },
+        ParamInfo {
+            min: Some(2.0),
+            max: Some(MAX_ENSEMBLE as f64),
+            valid: "2 to 64",
+            ..base(
+                Param::Folds,
+                "folds",
+                Some("folds"),
+                Integer,
+                Number(auto.folds as f64),
+                "auto's cross-validation folds: each candidate is scored on every fold it held \
+                 out, and a winner of fold models keeps one per fold (auto only)",
+            )
+        },
     ]
 }
 
@@ -754,6 +772,8 @@ impl TrainSpec {
             }
         } else if self.budget.is_some() {
             return Err(SpecError::OnlyWithAuto(Param::Budget));
+        } else if self.folds.is_some() {
+            return Err(SpecError::OnlyWithAuto(Param::Folds));
         }
         if self.split.is_some() && self.validation_fraction.is_some() {
             return Err(SpecError::Exclusive(
@@ -804,8 +824,8 @@ impl TrainSpec {
         let checked = if auto {
             AutoOptions {
                 budget_seconds: self.budget.unwrap_or(AutoOptions::default().budget_seconds),
+                folds: self.folds.unwrap_or(AutoOptions::default().folds),
                 base: options,
-                ..AutoOptions::default()
             }
             .check()
             .map(Plan::Auto)
@@ -935,6 +955,7 @@ mod tests {
             ensemble: Some(1),
             auto: Some(false),
             budget: Some(1.0),
+            folds: Some(2),
         };
         let json = serde_json::to_value(&full).unwrap();
         let fields: Vec<&String> = json.as_object().unwrap().keys().collect();
@@ -976,12 +997,12 @@ mod tests {
             };
             let mut object = serde_json::Map::new();
             object.insert(info.name.into(), value);
-            if info.param == Param::Budget {
+            if auto_only(info.param) {
                 object.insert("auto".into(), serde_json::json!(true));
             }
             let spec: TrainSpec = serde_json::from_value(object.into()).unwrap();
             let with_default = spec.plan().unwrap();
-            let plain = if info.param == Param::Budget {
+            let plain = if auto_only(info.param) {
                 TrainSpec {
                     auto: Some(true),
                     ..Default::default()
@@ -992,12 +1013,16 @@ mod tests {
             .plan()
             .unwrap();
             assert_eq!(
-                format!("{:?}", with_default.base()),
-                format!("{:?}", plain.base()),
+                format!("{with_default:?}"),
+                format!("{plain:?}"),
                 "{}",
                 info.name
             );
         }
+    }
+
+    fn auto_only(param: Param) -> bool {
+        matches!(param, Param::Budget | Param::Folds)
     }
 
     /// A value of `info`'s kind, for the bound checks.
@@ -1009,7 +1034,7 @@ mod tests {
         };
         let mut object = serde_json::Map::new();
         object.insert(info.name.into(), value);
-        if info.param == Param::Budget {
+        if auto_only(info.param) {
             object.insert("auto".into(), serde_json::json!(true));
         }
         serde_json::from_value(object.into()).unwrap()

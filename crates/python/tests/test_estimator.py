@@ -1,5 +1,6 @@
 """FiveDRegressor's own behaviour: inputs, errors, feature names, fitted attributes, threads."""
 
+import json
 import sys
 import threading
 import time
@@ -202,7 +203,9 @@ def test_inputs_beyond_float32_are_refused_not_crashed_on(fitted):
 @pytest.mark.parametrize(
     "name, value, message",
     [
-        ("alpha", -1.0, r"The 'alpha' parameter of FiveDRegressor must be a float in the range \[0.0, inf\). Got -1.0 instead."),
+        ("alpha", -1.0, r"The 'alpha' parameter of FiveDRegressor must be a float in the range \[0.0, 1000000000.0\]. Got -1.0 instead."),
+        ("alpha", 2e9, r"'alpha' parameter .* \[0.0, 1000000000.0\]"),
+        ("folds", 1, r"'folds' parameter of FiveDRegressor must be an int in the range \[2, 64\]"),
         ("learning_rate_init", 2.0, r"'learning_rate_init' parameter .* range \(0.0, 1.0\]"),
         ("hidden_layer_sizes", (64, 0), r"'hidden_layer_sizes' parameter"),
         ("hidden_layer_sizes", "64", r"'hidden_layer_sizes' parameter"),
@@ -307,8 +310,10 @@ def _python_ran_during(call):
 
     def worker():
         running.set()
-        call()
-        done.set()
+        try:
+            call()
+        finally:
+            done.set()  # a failing call must not leave the main thread waiting
 
     interval = sys.getswitchinterval()
     sys.setswitchinterval(10.0)
@@ -336,7 +341,8 @@ def test_fit_and_predict_release_the_gil():
     # Holding the GIL, a call would leave the main thread a slice or two at most (seen: 2);
     # releasing it, the main thread runs a slice (about 30 µs) after another for the whole
     # call: thousands on an idle machine, still far above 20 on a busy one.
-    assert _python_ran_during(lambda: fitted.append(Model.fit(X, y, names, "y", params))) > 20
+    assert _python_ran_during(lambda: fitted.append(Model.fit(X, y, names, "y", json.dumps(params)))) > 20
+    assert fitted, "Model.fit failed"
     X_big, _ = sum_of_squares(1_000_000, seed=10)
     assert _python_ran_during(lambda: fitted[0].predict(X_big)) > 20
 

@@ -99,7 +99,8 @@ async fn hyperparameters_come_from_the_library_and_are_accepted_as_given() {
     let mut defaults = serde_json::Map::new();
     for option in &options {
         let name = option["name"].as_str().unwrap();
-        if !option["default"].is_null() && name != "budget" {
+        // auto's own options (budget, folds) go with auto only.
+        if !option["default"].is_null() && name != "budget" && name != "folds" {
             defaults.insert(name.into(), option["default"].clone());
         }
     }
@@ -113,7 +114,7 @@ async fn hyperparameters_come_from_the_library_and_are_accepted_as_given() {
         if let Some(slider) = option["slider"].as_object() {
             let name = option["name"].as_str().unwrap();
             for end in ["min", "max"] {
-                let mut o = if name == "budget" {
+                let mut o = if name == "budget" || name == "folds" {
                     auto.clone()
                 } else {
                     defaults.clone()

@@ -57,8 +57,6 @@ _TRAIN_PARAMS = {spec["name"]: spec for spec in _native.train_params()}
 _MAX_WIDTH = int(_TRAIN_PARAMS["hidden_layer_sizes"]["max"])
 _MAX_HIDDEN_LAYERS = int(_TRAIN_PARAMS["hidden_layer_sizes"]["max_len"])
 _MAX_THREADS = int(_TRAIN_PARAMS["n_threads"]["max"])
-# Folds of `auto` (the `fivedreg train --auto` default): members of the chosen ensemble.
-_AUTO_FOLDS = 5
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -239,6 +237,9 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         Work-seconds ``auto`` may spend: each candidate's operations counted at fixed rates
         (about one idle core's), so a busy machine takes longer instead of choosing
         another model.
+    folds : int, default=5
+        Cross-validation folds of ``auto`` (2 to 64): each candidate is scored on every fold
+        it held out, and a winner of fold models keeps one per fold.
     power_transform : bool, default=False
         Apply a Yeo-Johnson transform to the features before standardizing them (for skewed
         inputs; ``auto`` tries it by itself on skewed data).
@@ -299,6 +300,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         ensemble=1,
         auto=False,
         budget=10.0,
+        folds=5,
         power_transform=False,
         n_threads=None,
     ):
@@ -322,6 +324,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         self.ensemble = ensemble
         self.auto = auto
         self.budget = budget
+        self.folds = folds
         self.power_transform = power_transform
         self.n_threads = n_threads
 
@@ -342,10 +345,10 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         the folds of an ensemble."""
         if self.auto and self.ensemble != 1:
             raise ValueError(
-                f"auto=True chooses an ensemble of {_AUTO_FOLDS} fold models itself; "
+                f"auto=True chooses an ensemble of {self.folds} fold models itself; "
                 f"leave ensemble at 1 (got {self.ensemble})"
             )
-        folds = _AUTO_FOLDS if self.auto else self.ensemble
+        folds = self.folds if self.auto else self.ensemble
         early_stopping = bool(self.early_stopping) and (self.solver == "adam" or self.auto)
         watches_validation = early_stopping and folds == 1
         if watches_validation:
@@ -417,6 +420,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         }
         if self.auto:
             params["budget"] = float(self.budget)
+            params["folds"] = int(self.folds)
         else:
             params["solver"] = self.solver
             params["ensemble"] = int(self.ensemble)
