@@ -23,10 +23,7 @@ pub fn onnx_proto(repo: &Path) -> Result<()> {
         .out_dir(&out_dir)
         .compile_fds(descriptors)
         .context("generating the Rust types")?;
-    eprintln!(
-        "[onnx-proto] wrote {}",
-        out_dir.join("onnx.rs").display()
-    );
+    eprintln!("[onnx-proto] wrote {}", out_dir.join("onnx.rs").display());
     Ok(())
 }
 

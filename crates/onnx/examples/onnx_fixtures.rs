@@ -58,13 +58,13 @@ fn kernel_options(kernel: RbfKernel, smoothing: f64, power_transform: bool) -> F
 fn tree_options(power_transform: bool) -> FitOptions {
     FitOptions {
         trees: Some(TreeOptions {
-            trees: 150,
+            trees: 100,
             learning_rate: 0.1,
-            depth: 6,
+            depth: 5,
             l2: 3.0,
             subsample: 1.0,
         }),
-        ensemble: 5,
+        ensemble: 3,
         power_transform,
         ..Default::default()
     }
