@@ -25,6 +25,9 @@ from fivedreg import FiveDRegressor
 from fivedreg import _native
 from helpers import run
 
+# The networks here train for a few epochs only: their agreement is what is tested.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 FIXTURES = Path(__file__).resolve().parent / "data" / "onnx"
 POINTS = 10_000
 RTOL = 1e-5
