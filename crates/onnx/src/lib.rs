@@ -25,9 +25,10 @@
 //! function in Sqrt/Log/Exp/Mul, the weights by MatMul, the polynomial tail); each boosted-
 //! tree model in f64 by standard operators, not `ai.onnx.ml.TreeEnsembleRegressor`: an
 //! oblivious tree's leaf is the sum of one bit per level (Greater, Cast, Mul), gathered from
-//! the leaf values (Gather). ONNX Runtime's `TreeEnsembleRegressor` compares in f32, which
-//! moves rows whose input lies within f32 rounding of a border into the other leaf; the
-//! standard operators compare in f64 as fivedreg does. An ensemble is its members' mean (and
+//! the leaf values (Gather). `TreeEnsembleRegressor` keeps its thresholds and leaf values in
+//! float attributes (their double forms came with `ai.onnx.ml` opset 3, which not every
+//! runtime implements), and an f32 threshold moves rows whose input lies within f32 rounding
+//! of a border into the other leaf; the standard operators compare in f64 as fivedreg does. An ensemble is its members' mean (and
 //! their sample standard deviation for `std`), a blend its models' weighted sum.
 //!
 //! A kernel model's distances take `N × centres × 8` bytes per intermediate: feed a few
