@@ -14,6 +14,7 @@ mod machine;
 mod markdown;
 mod measure;
 mod model;
+mod onnx_proto;
 mod output;
 mod pairs;
 mod plots;
@@ -58,6 +59,9 @@ enum Command {
     Accuracy(AccuracyArgs),
     /// Every test: `cargo test --workspace`, then the Python package's tests in a venv.
     Test(test_all::TestOptions),
+    /// Regenerates crates/onnx/src/proto/onnx.rs from the vendored onnx.proto (needs the
+    /// `onnx-proto` feature: `cargo run -p xtask --release --features onnx-proto -- onnx-proto`).
+    OnnxProto,
 }
 
 #[derive(clap::Args)]
@@ -203,6 +207,7 @@ fn main() -> std::process::ExitCode {
             &repo_root(),
         ),
         Command::Test(options) => test_all::test_all(&options, &repo_root()),
+        Command::OnnxProto => onnx_proto::onnx_proto(&repo_root()),
         Command::Speed(args) => {
             let mut options = speed::SpeedOptions::defaults(args.quick);
             let mut command = vec!["cargo xtask speed".to_string()];

@@ -58,6 +58,8 @@ pub enum Command {
     Suggest(crate::cmd::suggest::SuggestArgs),
     /// Find the smallest or largest prediction within the box (multi-start L-BFGS-B).
     Optimize(crate::cmd::optimize::OptimizeArgs),
+    /// Write the model as an ONNX file (opset 18) for ONNX Runtime and other runtimes.
+    Export(crate::cmd::export::ExportArgs),
 }
 
 /// `completions`' options.

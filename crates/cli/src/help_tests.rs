@@ -32,6 +32,7 @@ fn help_screens() {
         "design",
         "suggest",
         "optimize",
+        "export",
     ] {
         insta::assert_snapshot!(name, help(&[name]));
     }
@@ -47,6 +48,12 @@ fn every_test_function_is_listed() {
             function.name()
         );
     }
+}
+
+#[test]
+fn export_names_the_onnx_opset_it_writes() {
+    let text = help(&["export"]);
+    assert!(text.contains(&format!("opset {}", fivedreg_onnx::OPSET)));
 }
 
 #[test]

@@ -28,6 +28,7 @@ fn run(cli: &Cli) -> Result<(), failure::Failure> {
         Command::Design(args) => cmd::design::run(args),
         Command::Suggest(args) => cmd::suggest::run(args),
         Command::Optimize(args) => cmd::optimize::run(args),
+        Command::Export(args) => cmd::export::run(args),
     }
 }
 

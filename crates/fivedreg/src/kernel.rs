@@ -64,8 +64,8 @@ impl RbfKernel {
         }
     }
 
-    /// Degree of the polynomial tail (`None`: no tail).
-    fn degree(self) -> Option<usize> {
+    /// Degree of the polynomial tail (`None`: no tail; 0 a constant, 1 linear, 2 quadratic).
+    pub fn degree(self) -> Option<usize> {
         match self {
             RbfKernel::ThinPlateSpline | RbfKernel::Cubic | RbfKernel::GaussianLinear => Some(1),
             RbfKernel::Quintic => Some(2),
@@ -266,6 +266,19 @@ impl RbfModel {
     /// Number of inputs.
     pub fn n_inputs(&self) -> usize {
         self.n_inputs
+    }
+    /// The centres, row-major (`n_centers × n_inputs`, standardized inputs).
+    pub fn centers(&self) -> &[f64] {
+        &self.centers
+    }
+    /// The weight of each centre's radial function.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+    /// The polynomial tail's coefficients, in the order of its terms: 1, then (degree ≥ 1)
+    /// each input, then (degree 2) each product `xᵢxⱼ` for `i ≤ j` (empty without a tail).
+    pub fn tail(&self) -> &[f64] {
+        &self.tail
     }
 }
 

@@ -235,6 +235,17 @@ impl Model {
         Ok(PyBytes::new(py, &bytes))
     }
 
+    /// Writes the model as an ONNX file at `path` (fivedreg-onnx's graph, opset
+    /// `fivedreg_onnx::OPSET`; whole or not at all); returns whether it has a `std` output.
+    fn to_onnx(&self, py: Python<'_>, path: PathBuf) -> PyResult<bool> {
+        py.detach(|| fivedreg_onnx::export(&self.inner, &path))
+            .map(|summary| summary.has_std)
+            .map_err(|e| match e {
+                fivedreg_onnx::OnnxError::Write(e) => to_py_err(e),
+                other => pyo3::exceptions::PyValueError::new_err(other.to_string()),
+            })
+    }
+
     /// Reads a model from a model file's bytes; `source` names them in error messages.
     #[staticmethod]
     fn from_bytes(data: &[u8], source: &str) -> PyResult<Model> {
@@ -425,6 +436,7 @@ mod _native {
         m.add("PREDICT_CHUNK_ROWS", fivedreg::PREDICT_CHUNK_ROWS)?;
         m.add("MAX_ENSEMBLE", fivedreg::MAX_ENSEMBLE)?;
         m.add("MAX_BUDGET_SECONDS", fivedreg::MAX_BUDGET_SECONDS)?;
+        m.add("ONNX_OPSET", fivedreg_onnx::OPSET)?;
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
-//! The surrogate toolkit's commands, one file each, over fivedreg-surrogate.
+//! The commands added after the first ones, one file each: the surrogate toolkit's (over
+//! fivedreg-surrogate) and `export` (over fivedreg-onnx).
 
 pub mod design;
+pub mod export;
 pub mod optimize;
 pub mod plot;
 pub mod sensitivity;

@@ -611,6 +611,21 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         self._model.save(os.fspath(path))
 
+    def to_onnx(self, path):
+        """Write the model as an ONNX file at ``path``, as ``fivedreg export MODEL --onnx``
+        does (whole or not at all), for ONNX Runtime and the other ONNX runtimes.
+
+        The graph (standard operators, opset ``fivedreg._native.ONNX_OPSET``) takes ``X``:
+        double, ``[N, n_features]``, the raw features in ``feature_names_in_``'s order (or
+        the fit's column order), and returns ``prediction``: double, ``[N]``, in the
+        target's units, and, for a model that has one (an ensemble, kernel, trees or
+        ``auto`` model), ``std``: double, ``[N]``, as ``predict(X, return_std=True)``.
+        Returns whether the graph has the ``std`` output. A model the graph cannot express
+        raises ``ValueError`` and writes nothing.
+        """
+        check_is_fitted(self)
+        return self._model.to_onnx(os.fspath(path))
+
     @classmethod
     def load(cls, path):
         """Read a model file written by ``save`` or by ``fivedreg train``.
