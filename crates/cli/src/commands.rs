@@ -300,6 +300,13 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
                 (
                     "members",
                     match model.members() {
+                        // --auto refits a winning kernel model on every row; the folds
+                        // only scored it.
+                        fivedreg::Members::Kernels(k) if k.len() == 1 => {
+                            "1 RBF kernel model, refitted on every row after the folds \
+                             scored it"
+                                .to_string()
+                        }
                         fivedreg::Members::Kernels(k) => {
                             format!("{} RBF kernel models, each holding out one fold", k.len())
                         }
@@ -323,6 +330,17 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
                             "√({}² + (members' spread × {})²); ±1.96 std covers {coverage}",
                             num(e.std_floor),
                             num(e.std_scale)
+                        ),
+                        // One member has no spread: its std is the floor alone.
+                        _ if model.members().len() == 1 || e.std_scale == 0.0 => format!(
+                            "{}, the same on every row (the held-out folds' error); ±1.96 \
+                             std covers {coverage}",
+                            num(e.std_floor)
+                        ),
+                        _ if e.std_floor > 0.0 => format!(
+                            "members' spread × {} + {}; ±1.96 std covers {coverage}",
+                            num(e.std_scale),
+                            num(e.std_floor)
                         ),
                         _ => format!(
                             "members' spread × {}; ±1.96 std covers {coverage}",
@@ -1186,52 +1204,65 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
         format_version,
         bytes(size)
     );
-    table(
-        &mut text,
-        &[
-            ("features", column_names(model.feature_names())),
-            ("target", column_name(model.target_name()).into_owned()),
-            (
-                "model",
-                format!(
-                    "{}, {} parameters",
-                    model.describe_member(),
-                    model.n_parameters()
-                ),
+    let mut lines = vec![
+        ("features", column_names(model.feature_names())),
+        ("target", column_name(model.target_name()).into_owned()),
+        (
+            "model",
+            format!(
+                "{}, {} parameters",
+                model.describe_member(),
+                model.n_parameters()
             ),
-            (
-                "scaling",
-                format!(
-                    "features {}, target {}",
-                    scaled(options.scale_features),
-                    scaled(options.scale_target)
-                ),
+        ),
+        (
+            "scaling",
+            format!(
+                "features {}, target {}{}",
+                scaled(options.scale_features),
+                scaled(options.scale_target),
+                if options.power_transform {
+                    ", Yeo-Johnson inputs"
+                } else {
+                    ""
+                }
             ),
-            (
-                "split",
-                format!("{},{},{}", split.train(), split.validation(), split.test()),
+        ),
+    ];
+    // Folds pool the training and validation rows.
+    let pooled = if model.is_ensemble() && summary.validation_samples == 0 {
+        " (training and validation rows pooled into the folds)"
+    } else {
+        ""
+    };
+    lines.push((
+        "split",
+        format!(
+            "{},{},{}{pooled}",
+            split.train(),
+            split.validation(),
+            split.test()
+        ),
+    ));
+    // Only networks have a solver, epochs and a stopping rule.
+    if let fivedreg::Members::Networks(members) = model.members() {
+        lines.push((
+            "solver",
+            format!(
+                "{}, {} network{}",
+                network.solver.name(),
+                members.len(),
+                if model.is_ensemble() {
+                    "s (ensemble)"
+                } else {
+                    ""
+                },
             ),
-            (
-                "solver",
-                format!(
-                    "{}, {} network{}{}",
-                    network.solver.name(),
-                    model.members().len(),
-                    if model.is_ensemble() {
-                        "s (ensemble)"
-                    } else {
-                        ""
-                    },
-                    if options.power_transform {
-                        ", Yeo-Johnson inputs"
-                    } else {
-                        ""
-                    }
-                ),
-            ),
-            (
-                "training",
-                format!(
+        ));
+        lines.push((
+            "training",
+            match network.solver {
+                fivedreg::Solver::Adam => format!(
                     "seed {}, learning rate {}, alpha {}, batch {}, max epochs {}",
                     network.seed,
                     network.learning_rate,
@@ -1241,21 +1272,32 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Failure> {
                         .map_or("min(200, n)".to_string(), |b| b.to_string()),
                     network.max_epochs
                 ),
-            ),
-            ("early stopping", stopping),
-            (
-                "rows",
-                format!(
-                    "{} train, {} validation, {} test",
-                    summary.train_samples, summary.validation_samples, summary.test_samples
+                fivedreg::Solver::Lbfgs => format!(
+                    "seed {}, alpha {}, max iterations {}, max loss evaluations {}, tol {}",
+                    network.seed, network.alpha, network.max_epochs, network.max_fun, network.tol
                 ),
-            ),
-            (
-                "epochs",
-                format!("{} ({})", summary.history.epochs, stop_words(&model)),
-            ),
-        ],
-    );
+            },
+        ));
+        if network.solver == fivedreg::Solver::Adam {
+            lines.push(("early stopping", stopping));
+        }
+    } else {
+        lines.push(("seed", network.seed.to_string()));
+    }
+    lines.push((
+        "rows",
+        format!(
+            "{} train, {} validation, {} test",
+            summary.train_samples, summary.validation_samples, summary.test_samples
+        ),
+    ));
+    if let fivedreg::Members::Networks(_) = model.members() {
+        lines.push((
+            "epochs",
+            format!("{} ({})", summary.history.epochs, stop_words(&model)),
+        ));
+    }
+    table(&mut text, &lines);
     push_domain(&mut text, &model);
     push_test_metrics(&mut text, &model, summary, "was");
     push_ensemble(&mut text, &model);

@@ -233,3 +233,53 @@ fn bad_values_are_one_clear_line_and_leave_no_file() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// `inspect` describes the model `--auto` kept, whatever its kind: a kernel model has no
+/// solver, epochs or stopping rule, and its std is one number; fold models say so.
+#[test]
+fn inspect_describes_the_kept_model_of_each_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d, "d.csv", "300", "5");
+    let mut kinds = Vec::new();
+    for (name, flags) in [
+        ("kernel.fdr", vec!["--auto", "--budget", "2"]),
+        (
+            "networks.fdr",
+            vec!["--ensemble", "3", "--max-epochs", "20"],
+        ),
+    ] {
+        let mut args = vec!["train", "d.csv", "-o", name];
+        args.extend(flags);
+        run(d, &args);
+        let text = run(d, &["inspect", name]);
+        let model_line = text.lines().find(|l| l.starts_with("  model ")).unwrap();
+        if model_line.contains("RBF") {
+            kinds.push("kernel");
+            for absent in [
+                "  solver ",
+                "  epochs ",
+                "  early stopping ",
+                "learning rate",
+            ] {
+                assert!(!text.contains(absent), "{absent:?} in\n{text}");
+            }
+            assert!(text.contains("refitted on every row"), "{text}");
+            assert!(text.contains("the same on every row"), "{text}");
+            assert!(text.contains("pooled into the folds"), "{text}");
+        } else if model_line.contains("trees") {
+            kinds.push("trees");
+            assert!(!text.contains("  epochs "), "{text}");
+            assert!(text.contains("each holding out one fold"), "{text}");
+        } else {
+            kinds.push("networks");
+            assert!(
+                text.contains("  solver ") && text.contains("  epochs "),
+                "{text}"
+            );
+            assert!(text.contains("each holding out one fold"), "{text}");
+        }
+    }
+    // The smooth set's --auto keeps a kernel model (seen); the second is networks.
+    assert_eq!(kinds, ["kernel", "networks"]);
+}
