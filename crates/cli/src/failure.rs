@@ -62,12 +62,9 @@ pub fn display_path(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// The command-line flag of an option named as the library names it (`learning_rate`).
-fn flag(name: &str) -> String {
-    match name {
-        "hidden_layers" => "--hidden".into(),
-        other => format!("--{}", other.replace('_', "-")),
-    }
+/// An option as the command line spells it: its flag.
+fn cli_name(param: fivedreg::Param) -> String {
+    param.info().flag()
 }
 
 impl From<fivedreg::Error> for Failure {
@@ -75,12 +72,15 @@ impl From<fivedreg::Error> for Failure {
         match error {
             // The network judges some values only once it sees the data (its size for the
             // data's width), so its InvalidParam is a usage error too.
-            fivedreg::Error::InvalidOption { name, value, valid }
-            | fivedreg::Error::Nn(fivedreg::NnError::InvalidParam { name, value, valid }) => {
-                Failure::usage(format!("invalid {} {value}: must be {valid}", flag(name)))
+            e @ (fivedreg::Error::InvalidOption { .. }
+            | fivedreg::Error::Nn(fivedreg::NnError::InvalidParam { .. })) => {
+                match fivedreg::SpecError::from(e) {
+                    fivedreg::SpecError::Library(e) => Failure::usage(e.to_string()),
+                    spec => Failure::usage(spec.message(&cli_name)),
+                }
             }
-            e @ fivedreg::Error::NoValidationRows(_) => Failure::usage(e.to_string()),
-            other => Failure::other(other.to_string()),
+            e @ fivedreg::Error::NoValidationRows(_) => Failure::usage(e.message(&cli_name)),
+            other => Failure::other(other.message(&cli_name)),
         }
     }
 }

@@ -1,6 +1,12 @@
 //! The error type of the crate.
 
+use crate::spec::Param;
 use std::path::PathBuf;
+
+/// Options named as [`TrainSpec`](crate::TrainSpec) and the HTTP API name them.
+fn neutral(param: Param) -> String {
+    param.name().to_string()
+}
 
 /// Why an interpolator could not be fitted, used, saved or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -16,31 +22,18 @@ pub enum Error {
         valid: &'static str,
     },
     /// Early stopping is on but there are no validation rows to watch.
-    #[error(
-        "early stopping needs validation rows, but {0}; give the split a validation \
-         fraction above 0 (e.g. --split 0.6,0.2,0.2) or pass --no-early-stopping"
-    )]
+    #[error("{}", Error::NoValidationRows(.0.clone()).message(&neutral))]
     NoValidationRows(String),
     /// An ensemble or a cross-validation needs more rows than there are for its folds.
-    #[error(
-        "{rows} training rows are too few for {folds} folds: each fold needs at least 2 rows \
-         (the rows its member is scored on), so at least {needed}; use fewer members \
-         (--ensemble) or more data",
-        needed = 2 * .folds
-    )]
+    #[error("{}", Error::TooFewRowsForFolds { rows: *.rows, folds: *.folds }.message(&neutral))]
     TooFewRowsForFolds {
         /// Rows to cut into folds.
         rows: usize,
         /// Folds asked for.
         folds: usize,
     },
-    /// `--auto`'s cross-validation needs more rows than there are for its folds.
-    #[error(
-        "--auto cross-validates over {folds} folds, which need at least {needed} rows (training \
-         and validation rows together, 2 a fold), and the split leaves {rows}; use more data, a \
-         smaller test share (--split), or train without --auto",
-        needed = 2 * .folds
-    )]
+    /// `auto`'s cross-validation needs more rows than there are for its folds.
+    #[error("{}", Error::TooFewRowsForAuto { rows: *.rows, folds: *.folds }.message(&neutral))]
     TooFewRowsForAuto {
         /// Training and validation rows, the rows the folds are cut from.
         rows: usize,
@@ -48,10 +41,7 @@ pub enum Error {
         folds: usize,
     },
     /// A standard deviation was asked of a single network.
-    #[error(
-        "this model is a single network, which has no spread to give a standard deviation; \
-         train an ensemble (--ensemble K or --auto) to get one"
-    )]
+    #[error("{}", Error::NotAnEnsemble.message(&neutral))]
     NotAnEnsemble,
     /// The parts of a model contradict each other.
     #[error("{0}")]
@@ -158,6 +148,44 @@ impl From<fivedreg_trees::TreesError> for Error {
                 Error::InvalidOption { name, value, valid }
             }
             other => Error::Trees(other),
+        }
+    }
+}
+
+impl Error {
+    /// The message, naming the options it advises on as `name` spells them (a flag, a
+    /// Python parameter, an HTTP field); `Display` names them as
+    /// [`TrainSpec`](crate::TrainSpec) does.
+    pub fn message(&self, name: &dyn Fn(Param) -> String) -> String {
+        match self {
+            Error::NoValidationRows(detail) => format!(
+                "early stopping needs validation rows, but {detail}; give {} a validation \
+                 fraction above 0 (e.g. 0.6,0.2,0.2) or turn early stopping off ({})",
+                name(Param::Split),
+                name(Param::EarlyStopping)
+            ),
+            Error::TooFewRowsForFolds { rows, folds } => format!(
+                "{rows} training rows are too few for {folds} folds: each fold needs at least 2 \
+                 rows (the rows its member is scored on), so at least {}; use fewer members \
+                 ({}) or more data",
+                2 * folds,
+                name(Param::Ensemble)
+            ),
+            Error::TooFewRowsForAuto { rows, folds } => format!(
+                "{auto} cross-validates over {folds} folds, which need at least {} rows \
+                 (training and validation rows together, 2 a fold), and the split leaves \
+                 {rows}; use more data, a smaller test share ({}), or train without {auto}",
+                2 * folds,
+                name(Param::Split),
+                auto = name(Param::Auto)
+            ),
+            Error::NotAnEnsemble => format!(
+                "this model is a single network, which has no spread to give a standard \
+                 deviation; train an ensemble ({} K or {}) to get one",
+                name(Param::Ensemble),
+                name(Param::Auto)
+            ),
+            other => other.to_string(),
         }
     }
 }

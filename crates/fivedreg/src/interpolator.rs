@@ -1672,7 +1672,10 @@ mod tests {
         };
         let err = options.clone().check().unwrap_err();
         assert!(matches!(err, Error::NoValidationRows(_)), "{err:?}");
-        assert!(err.to_string().contains("--no-early-stopping"));
+        // Named as the spec names options, or as a front end does.
+        assert!(err.to_string().contains("(early_stopping)"), "{err}");
+        let flag = err.message(&|p| p.info().flag());
+        assert!(flag.contains("--split") && flag.contains("(--no-early-stopping)"), "{flag}");
         options.network.early_stopping = false;
         assert!(options.check().is_ok());
 

@@ -707,7 +707,7 @@ impl SpecError {
                 name(*param),
                 name(Param::EarlyStopping)
             ),
-            SpecError::Library(e) => e.to_string(),
+            SpecError::Library(e) => e.message(name),
         }
     }
 }

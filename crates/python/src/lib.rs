@@ -98,7 +98,7 @@ fn fit_model(
 /// The library's error as the Python exception scikit-learn users expect: bad data and
 /// options are `ValueError`, file-system failures the matching `OSError`.
 fn to_py_err(error: Error) -> PyErr {
-    let message = error.to_string();
+    let message = error.message(&python_name);
     match &error {
         Error::Io { source, .. } => match source.kind() {
             std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
@@ -111,15 +111,18 @@ fn to_py_err(error: Error) -> PyErr {
     }
 }
 
+/// An option as the estimator names it (`learning_rate_init`).
+fn python_name(param: fivedreg::Param) -> String {
+    let info = param.info();
+    info.python.unwrap_or(info.name).to_string()
+}
+
 /// A bad training option as Python says it: a `ValueError` naming the estimator's
 /// parameter (`learning_rate_init`), or the library's error as [`to_py_err`] maps it.
 fn spec_err(error: SpecError) -> PyErr {
     match error {
         SpecError::Library(e) => to_py_err(e),
-        spec => PyValueError::new_err(spec.message(&|p| {
-            let info = p.info();
-            info.python.unwrap_or(info.name).to_string()
-        })),
+        spec => PyValueError::new_err(spec.message(&python_name)),
     }
 }
 
