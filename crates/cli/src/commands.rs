@@ -764,7 +764,9 @@ fn predict_stream<R: std::io::Read>(
             fivedreg_data::push_field(&mut header_line, name.as_bytes(), delimiter);
         }
         header_line.push(b'\n');
-        out.write_all(&header_line).map_err(write_error)?;
+        // Written with the first rows (or at the end, when there are none), so that a run
+        // refused at its first block (`--strict-domain`, a bad row) writes nothing at all.
+        let mut header_line = Some(header_line);
         let format = ChunkFormat {
             model,
             source,
@@ -887,6 +889,9 @@ fn predict_stream<R: std::io::Read>(
                     if let Some(failure) = job.failure.take() {
                         return Err(failure);
                     }
+                    if let Some(header) = header_line.take() {
+                        out.write_all(&header).map_err(write_error)?;
+                    }
                     out.write_all(&job.text).map_err(write_error)?;
                     outside_rows += job.outside_rows;
                     write_seq += 1;
@@ -899,6 +904,9 @@ fn predict_stream<R: std::io::Read>(
                 None => Ok(outside_rows),
             }
         })?;
+        if let Some(header) = header_line.take() {
+            out.write_all(&header).map_err(write_error)?;
+        }
         out.flush().map_err(write_error)?;
         if outside_rows > 0 {
             eprintln!(

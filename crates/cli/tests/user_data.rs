@@ -267,3 +267,68 @@ fn a_far_point_is_flagged_and_a_near_one_not() {
         "the training split"
     );
 }
+
+/// A ring-shaped table (a grid of spacing 0.1 on 0.2 ≤ r ≤ 1, `z = x² + y²`) and 20 points
+/// in its hole, 0.15 to 0.2 from the nearest row: inside the box of the training ranges,
+/// outside the cloud of rows (crates/fivedreg/tests/domain_hole.rs tells why these sizes).
+fn ring_and_hole(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let mut ring = String::from("x,y,z\n");
+    for i in 0..=20 {
+        for j in 0..=20 {
+            let (x, y) = (i as f64 / 10.0 - 1.0, j as f64 / 10.0 - 1.0);
+            if (0.2..=1.0).contains(&x.hypot(y)) {
+                let _ = writeln!(ring, "{x},{y},{}", x * x + y * y);
+            }
+        }
+    }
+    let mut hole = String::from("x,y\n0,0\n");
+    for k in 0..19 {
+        let angle = k as f64 * std::f64::consts::TAU / 19.0;
+        let _ = writeln!(hole, "{},{}", 0.05 * angle.cos(), 0.05 * angle.sin());
+    }
+    let (ring_csv, hole_csv) = (dir.join("ring.csv"), dir.join("hole.csv"));
+    std::fs::write(&ring_csv, ring).unwrap();
+    std::fs::write(&hole_csv, hole).unwrap();
+    (ring_csv, hole_csv)
+}
+
+#[test]
+fn points_in_the_hole_of_a_ring_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ring, hole) = ring_and_hole(dir.path());
+    let model = dir.path().join("ring.fdr");
+    // Every row trains, so that the domain keeps the whole grid.
+    train(&ring, &model, &["--split", "1,0,0", "--no-early-stopping"]);
+    let out = run(&["predict", s(&model), s(&hole), "--flag-domain"]);
+    let flags: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(flags, ["true"; 20], "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("20 rows lie outside the training domain"),
+        "{}",
+        out.stderr
+    );
+    let point = run(&["predict", s(&model), "--point", "0.05,0"]);
+    assert!(
+        point.stderr.contains("outside the training domain"),
+        "{}",
+        point.stderr
+    );
+    // The ring's own rows are inside.
+    let out = run(&["predict", s(&model), s(&ring), "--flag-domain"]);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    // --strict-domain to stdout fails before writing anything there, the header included.
+    let output = Command::new(BINARY)
+        .args(["predict", s(&model), s(&hole), "--strict-domain"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("hole.csv:2:"), "{stderr}");
+}

@@ -7,7 +7,8 @@
 //!
 //! It runs whenever a chromium binary exists (`$FIVEDREG_CHROMIUM`, or `chromium`,
 //! `chromium-browser`, `google-chrome` on the PATH); `.ci/run` installs Debian's. Without
-//! one it says so on stderr and passes.
+//! one it says so on stderr and passes, except under CI (`CI=true`, as `.ci/run` and GitHub
+//! Actions set it), where a missing chromium fails the test.
 
 mod common;
 
@@ -28,6 +29,11 @@ fn find_chromium() -> Option<PathBuf> {
         .iter()
         .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
         .find(|candidate| candidate.is_file())
+}
+
+/// Whether this run is CI's (`CI=true` or `CI=1`), where a test may not skip.
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// A headless chromium and one page of it, attached over the pipe.
@@ -222,6 +228,11 @@ fn base64_decodes() {
 #[test]
 fn the_page_uploads_trains_and_predicts_in_a_real_browser() {
     let Some(chromium) = find_chromium() else {
+        assert!(
+            !under_ci(),
+            "no chromium binary under CI (CI=true): the browser test must run there \
+             (apt-get install chromium, or set FIVEDREG_CHROMIUM)"
+        );
         // Written past the test harness's capture, so that the skip is seen.
         let _ = writeln!(
             std::io::stderr(),
