@@ -654,14 +654,12 @@ fn not_saved(failure: Failure) -> Failure {
     ))
 }
 
-/// Says on stderr that an unnamed first column of row numbers (pandas' index) was left out.
+/// Says on stderr, a line each, which columns were left out of the features without being
+/// named by `--drop`: an unnamed first column of row numbers (pandas' index), and columns of
+/// text (an ID, a label).
 fn note_index_column(path: &Path, read: &fivedreg_data::ReadSummary) {
-    if read.index_column_dropped {
-        eprintln!(
-            "note: {}: the unnamed first column holds the row numbers 0, 1, 2, … (a pandas \
-             index): left out of the features",
-            display_path(path)
-        );
+    for note in read.notes() {
+        eprintln!("note: {}: {note}", display_path(path));
     }
 }
 

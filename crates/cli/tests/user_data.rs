@@ -147,9 +147,21 @@ fn features_and_drop_keep_an_id_column_out() {
     let data = dir.path().join("runs.csv");
     std::fs::write(&data, table(200, ',', false)).unwrap();
     let model = dir.path().join("m.fdr");
-    // Without a choice the text column is refused as a feature.
-    let e = refuse(&["train", s(&data), "-o", s(&model)]);
-    assert!(e.contains("label"), "{e}");
+    // Without a choice the column of text is left out with a note; the numeric ID is a
+    // feature (it is a number).
+    let out = train(&data, &model, &["--json"]);
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!(
+            "note: {}: the column label holds text in every row: left out of the features",
+            s(&data)
+        )
+    );
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        json["features"],
+        serde_json::json!(["run_id", "temp", "pressure"])
+    );
     let out = train(&data, &model, &["--features", "pressure,temp", "--json"]);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(json["features"], serde_json::json!(["pressure", "temp"]));
@@ -331,4 +343,50 @@ fn points_in_the_hole_of_a_ring_are_flagged() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("hole.csv:2:"), "{stderr}");
+}
+
+/// A table saved with `df.to_csv('runs.csv')` and a text run ID, as issue 32's user had it:
+/// `train` leaves out both the index and the ID, each with a one-line note; a column that
+/// mixes numbers and text is refused with its line and column and the `--drop` hint.
+#[test]
+fn a_text_id_column_is_left_out_with_a_note_and_a_mixed_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("runs.csv");
+    let mut text = String::from(",run_id,a,b,y\n");
+    for i in 0..120 {
+        let (a, b) = ((i % 11) as f64 / 5.0 - 1.0, (i % 7) as f64 / 3.0 - 1.0);
+        let _ = writeln!(text, "{i},run-1-{i:04},{a},{b},{}", a * b);
+    }
+    std::fs::write(&data, &text).unwrap();
+    let model = dir.path().join("m.fdr");
+    let out = train(&data, &model, &["--json"]);
+    let notes: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(notes.len(), 2, "{}", out.stderr);
+    assert!(notes[0].contains("pandas"), "{}", out.stderr);
+    assert!(
+        notes[1].ends_with("the column run_id holds text in every row: left out of the features"),
+        "{}",
+        out.stderr
+    );
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["features"], serde_json::json!(["a", "b"]));
+    // predict and evaluate read the same file.
+    run(&["evaluate", s(&model), s(&data)]);
+    run(&["predict", s(&model), s(&data)]);
+    // A column of numbers with text on line 5: refused there, with the hint.
+    let mixed = dir.path().join("mixed.csv");
+    std::fs::write(&mixed, "id,a,y\n1,0.5,1\n2,0.25,2\n3,0.1,3\nr4,0.2,4\n").unwrap();
+    let e = refuse(&["train", s(&mixed), "-o", s(&model)]);
+    assert!(e.contains("line 5, column 1 (\"id\")"), "{e}");
+    assert!(e.contains("--drop id"), "{e}");
+    // Text first, then a number: refused at the number, with the hint.
+    std::fs::write(&mixed, "id,a,y\nr1,0.5,1\nr2,0.25,2\n3,0.1,3\n").unwrap();
+    let e = refuse(&["train", s(&mixed), "-o", s(&model)]);
+    assert!(e.contains("line 4, column 1 (\"id\")"), "{e}");
+    assert!(e.contains("--drop id"), "{e}");
+    train(
+        &mixed,
+        &model,
+        &["--drop", "id", "--split", "1,0,0", "--no-early-stopping"],
+    );
 }
