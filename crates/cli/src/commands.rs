@@ -663,6 +663,17 @@ fn note_index_column(path: &Path, read: &fivedreg_data::ReadSummary) {
     }
 }
 
+/// Says on stderr that the unnamed first column of a file to predict or evaluate (pandas'
+/// index, as `df.to_csv(path)` writes it) is not a feature, and what becomes of it.
+fn note_unnamed_first(source: &str, header: &[String], fate: &str) {
+    if header.len() > 1 && header.first().is_some_and(|name| name.is_empty()) {
+        eprintln!(
+            "note: {source}: the unnamed first column (a pandas index?) is not a feature of \
+             the model: {fate}"
+        );
+    }
+}
+
 /// `fivedreg predict`.
 pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
     let model = Interpolator::load(&args.model)?;
@@ -725,6 +736,7 @@ fn predict_stream<R: std::io::Read>(
         ..Default::default()
     };
     let mut rows = FeatureRows::with_options(reader, source, model.feature_names(), &options)?;
+    note_unnamed_first(source, rows.header(), "copied through to the output");
     let prediction_column = prediction_column(model.target_name());
     let std_column = format!("{}_std", model.target_name());
     let domain_column = format!("{}_extrapolated", model.target_name());
@@ -1097,6 +1109,7 @@ fn evaluate_stream<R: std::io::Read>(
         model.target_name(),
         &options,
     )?;
+    note_unnamed_first(source, rows.header(), "not used");
     let mut chunk = RowChunk::new(false);
     let mut report = ReportBuilder::new();
     let mut covered = 0usize;

@@ -88,8 +88,18 @@ fn pandas_index_is_left_out_with_a_note() {
     assert_eq!(json["features"], serde_json::json!(["temp", "pressure"]));
     // evaluate reads the same file (the index is one more column it does not use);
     // predict copies the index through.
-    run(&["evaluate", s(&model), s(&data), "--json"]);
+    let out = run(&["evaluate", s(&model), s(&data), "--json"]);
+    assert!(
+        out.stderr.contains("unnamed first column") && out.stderr.contains("not used"),
+        "{}",
+        out.stderr
+    );
     let out = run(&["predict", s(&model), s(&data)]);
+    assert!(
+        out.stderr.contains("unnamed first column") && out.stderr.contains("copied through"),
+        "{}",
+        out.stderr
+    );
     let mut lines = out.stdout.lines();
     assert_eq!(
         lines.next(),
