@@ -2,7 +2,8 @@
 //! through a pipe (`--remote-debugging-pipe`: JSON messages ended by a NUL byte, commands
 //! on the browser's fd 3, replies and events on its fd 4), so no WebSocket or driver crate
 //! is needed. It uploads a CSV, trains with the sliders' values, waits for the metrics,
-//! predicts a point and a CSV file, checks the page against the API, and takes a
+//! predicts a point and a CSV file, reloads (the selected model's curves and metrics show
+//! again), checks the page against the API, and takes a
 //! screenshot (into `$FIVEDREG_SCREENSHOT` when set, e.g. `docs/serve-page.png`).
 //!
 //! It runs whenever a chromium binary exists (`$FIVEDREG_CHROMIUM`, or `chromium`,
@@ -402,6 +403,27 @@ fn the_page_uploads_trains_and_predicts_in_a_real_browser() {
         "{downloaded}"
     );
     assert_eq!(downloaded.lines().count(), 26);
+
+    // 5. A reload shows the selected model's curves and metrics, with an R² precise enough
+    // to tell models apart, though this page watched no job.
+    browser.call("Page.reload", json!({}));
+    browser.wait_for("window.appReady === true", "the page to reload", 30);
+    browser.wait_for(
+        &format!("document.querySelector('#metrics').dataset.model === '{model_id}'"),
+        "the selected model's metrics after a reload",
+        30,
+    );
+    let metrics = browser.eval("document.querySelector('#metrics').innerText");
+    let metrics = metrics.as_str().unwrap();
+    assert!(metrics.contains(&format!("{r2:.6}")), "{metrics} vs {r2}");
+    let curve = browser.eval("state.curves.train_loss.length");
+    assert_eq!(curve, model["epochs"], "the curve after a reload");
+    let listed =
+        browser.eval("document.querySelector('#model-select').selectedOptions[0].textContent");
+    assert!(
+        listed.as_str().unwrap().contains(&format!("R² {r2:.6}")),
+        "{listed} vs {r2}"
+    );
 
     // No script error and no refused resource on the way.
     let problems: Vec<&Value> = browser
