@@ -504,7 +504,9 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
             Only with ``return_std=True``.
         """
         check_is_fitted(self)
-        if return_std and self.n_members_ == 1:
+        # An ensemble, a blend or --auto's kernel model (one member, calibrated on the
+        # held-out folds) gives a std: whatever kept a held-out score.
+        if return_std and self.heldout_score_ is None:
             raise ValueError(
                 "return_std=True needs an ensemble: fit with ensemble=K (K >= 2) or "
                 "auto=True; a single network has no spread to give a standard deviation"
