@@ -3,8 +3,8 @@
 //! medians of alternating pairs.
 //!
 //! It needs a Python that imports scikit-learn: `$FIVEDREG_PYTHON`, else `python3`. Without one
-//! the tests say so on stderr and pass, unless `FIVEDREG_REQUIRE_SKLEARN=1` makes that a
-//! failure: `cargo xtask test` (what CI runs) sets both, to its virtual environment made from
+//! the tests say so on stderr and pass, unless `FIVEDREG_REQUIRE_SKLEARN=1` or `CI=true` makes
+//! that a failure: `cargo xtask test` (what CI runs) sets both, to its virtual environment made from
 //! `crates/python/requirements-test.txt`. By hand: `python3 -m pip install -r
 //! scripts/requirements-bench.txt` (the versions the example reports used).
 
@@ -44,6 +44,11 @@ fn python_with_sklearn() -> Option<String> {
             );
             if std::env::var("FIVEDREG_REQUIRE_SKLEARN").is_ok_and(|v| v == "1") {
                 panic!("{message} (FIVEDREG_REQUIRE_SKLEARN=1)");
+            }
+            // Under CI (`CI=true`, as `.ci/run` and GitHub Actions set it) a missing Python
+            // or scikit-learn fails the run instead of skipping.
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("{message} (CI=true)");
             }
             eprintln!("{message}");
             None

@@ -614,13 +614,22 @@ fn not_saved(failure: Failure) -> Failure {
     ))
 }
 
-/// Says on stderr that an unnamed first column of row numbers (pandas' index) was left out.
+/// Says on stderr, a line each, which columns were left out of the features without being
+/// named by `--drop`: an unnamed first column of row numbers (pandas' index), and columns of
+/// text (an ID, a label).
 fn note_index_column(path: &Path, read: &fivedreg_data::ReadSummary) {
-    if read.index_column_dropped {
+    for note in read.notes() {
+        eprintln!("note: {}: {note}", display_path(path));
+    }
+}
+
+/// Says on stderr that the unnamed first column of a file to predict or evaluate (pandas'
+/// index, as `df.to_csv(path)` writes it) is not a feature, and what becomes of it.
+fn note_unnamed_first(source: &str, header: &[String], fate: &str) {
+    if header.len() > 1 && header.first().is_some_and(|name| name.is_empty()) {
         eprintln!(
-            "note: {}: the unnamed first column holds the row numbers 0, 1, 2, … (a pandas \
-             index): left out of the features",
-            display_path(path)
+            "note: {source}: the unnamed first column (a pandas index?) is not a feature of \
+             the model: {fate}"
         );
     }
 }
@@ -687,6 +696,7 @@ fn predict_stream<R: std::io::Read>(
         ..Default::default()
     };
     let mut rows = FeatureRows::with_options(reader, source, model.feature_names(), &options)?;
+    note_unnamed_first(source, rows.header(), "copied through to the output");
     let prediction_column = prediction_column(model.target_name());
     let std_column = format!("{}_std", model.target_name());
     let domain_column = format!("{}_extrapolated", model.target_name());
@@ -724,7 +734,9 @@ fn predict_stream<R: std::io::Read>(
             fivedreg_data::push_field(&mut header_line, name.as_bytes(), delimiter);
         }
         header_line.push(b'\n');
-        out.write_all(&header_line).map_err(write_error)?;
+        // Written with the first rows (or at the end, when there are none), so that a run
+        // refused at its first block (`--strict-domain`, a bad row) writes nothing at all.
+        let mut header_line = Some(header_line);
         let format = ChunkFormat {
             model,
             source,
@@ -847,6 +859,9 @@ fn predict_stream<R: std::io::Read>(
                     if let Some(failure) = job.failure.take() {
                         return Err(failure);
                     }
+                    if let Some(header) = header_line.take() {
+                        out.write_all(&header).map_err(write_error)?;
+                    }
                     out.write_all(&job.text).map_err(write_error)?;
                     outside_rows += job.outside_rows;
                     write_seq += 1;
@@ -859,6 +874,9 @@ fn predict_stream<R: std::io::Read>(
                 None => Ok(outside_rows),
             }
         })?;
+        if let Some(header) = header_line.take() {
+            out.write_all(&header).map_err(write_error)?;
+        }
         out.flush().map_err(write_error)?;
         if outside_rows > 0 {
             eprintln!(
@@ -1051,6 +1069,7 @@ fn evaluate_stream<R: std::io::Read>(
         model.target_name(),
         &options,
     )?;
+    note_unnamed_first(source, rows.header(), "not used");
     let mut chunk = RowChunk::new(false);
     let mut report = ReportBuilder::new();
     let mut covered = 0usize;

@@ -88,8 +88,18 @@ fn pandas_index_is_left_out_with_a_note() {
     assert_eq!(json["features"], serde_json::json!(["temp", "pressure"]));
     // evaluate reads the same file (the index is one more column it does not use);
     // predict copies the index through.
-    run(&["evaluate", s(&model), s(&data), "--json"]);
+    let out = run(&["evaluate", s(&model), s(&data), "--json"]);
+    assert!(
+        out.stderr.contains("unnamed first column") && out.stderr.contains("not used"),
+        "{}",
+        out.stderr
+    );
     let out = run(&["predict", s(&model), s(&data)]);
+    assert!(
+        out.stderr.contains("unnamed first column") && out.stderr.contains("copied through"),
+        "{}",
+        out.stderr
+    );
     let mut lines = out.stdout.lines();
     assert_eq!(
         lines.next(),
@@ -147,9 +157,21 @@ fn features_and_drop_keep_an_id_column_out() {
     let data = dir.path().join("runs.csv");
     std::fs::write(&data, table(200, ',', false)).unwrap();
     let model = dir.path().join("m.fdr");
-    // Without a choice the text column is refused as a feature.
-    let e = refuse(&["train", s(&data), "-o", s(&model)]);
-    assert!(e.contains("label"), "{e}");
+    // Without a choice the column of text is left out with a note; the numeric ID is a
+    // feature (it is a number).
+    let out = train(&data, &model, &["--json"]);
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!(
+            "note: {}: the column label holds text in every row: left out of the features",
+            s(&data)
+        )
+    );
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        json["features"],
+        serde_json::json!(["run_id", "temp", "pressure"])
+    );
     let out = train(&data, &model, &["--features", "pressure,temp", "--json"]);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(json["features"], serde_json::json!(["pressure", "temp"]));
@@ -265,5 +287,116 @@ fn a_far_point_is_flagged_and_a_near_one_not() {
     assert_eq!(
         json["summary"]["domain"]["kept_rows"], 240,
         "the training split"
+    );
+}
+
+/// A ring-shaped table (a grid of spacing 0.1 on 0.2 ≤ r ≤ 1, `z = x² + y²`) and 20 points
+/// in its hole, 0.15 to 0.2 from the nearest row: inside the box of the training ranges,
+/// outside the cloud of rows (crates/fivedreg/tests/domain_hole.rs tells why these sizes).
+fn ring_and_hole(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let mut ring = String::from("x,y,z\n");
+    for i in 0..=20 {
+        for j in 0..=20 {
+            let (x, y) = (i as f64 / 10.0 - 1.0, j as f64 / 10.0 - 1.0);
+            if (0.2..=1.0).contains(&x.hypot(y)) {
+                let _ = writeln!(ring, "{x},{y},{}", x * x + y * y);
+            }
+        }
+    }
+    let mut hole = String::from("x,y\n0,0\n");
+    for k in 0..19 {
+        let angle = k as f64 * std::f64::consts::TAU / 19.0;
+        let _ = writeln!(hole, "{},{}", 0.05 * angle.cos(), 0.05 * angle.sin());
+    }
+    let (ring_csv, hole_csv) = (dir.join("ring.csv"), dir.join("hole.csv"));
+    std::fs::write(&ring_csv, ring).unwrap();
+    std::fs::write(&hole_csv, hole).unwrap();
+    (ring_csv, hole_csv)
+}
+
+#[test]
+fn points_in_the_hole_of_a_ring_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ring, hole) = ring_and_hole(dir.path());
+    let model = dir.path().join("ring.fdr");
+    // Every row trains, so that the domain keeps the whole grid.
+    train(&ring, &model, &["--split", "1,0,0", "--no-early-stopping"]);
+    let out = run(&["predict", s(&model), s(&hole), "--flag-domain"]);
+    let flags: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(flags, ["true"; 20], "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("20 rows lie outside the training domain"),
+        "{}",
+        out.stderr
+    );
+    let point = run(&["predict", s(&model), "--point", "0.05,0"]);
+    assert!(
+        point.stderr.contains("outside the training domain"),
+        "{}",
+        point.stderr
+    );
+    // The ring's own rows are inside.
+    let out = run(&["predict", s(&model), s(&ring), "--flag-domain"]);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    // --strict-domain to stdout fails before writing anything there, the header included.
+    let output = Command::new(BINARY)
+        .args(["predict", s(&model), s(&hole), "--strict-domain"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("hole.csv:2:"), "{stderr}");
+}
+
+/// A table saved with `df.to_csv('runs.csv')` and a text run ID, as issue 32's user had it:
+/// `train` leaves out both the index and the ID, each with a one-line note; a column that
+/// mixes numbers and text is refused with its line and column and the `--drop` hint.
+#[test]
+fn a_text_id_column_is_left_out_with_a_note_and_a_mixed_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("runs.csv");
+    let mut text = String::from(",run_id,a,b,y\n");
+    for i in 0..120 {
+        let (a, b) = ((i % 11) as f64 / 5.0 - 1.0, (i % 7) as f64 / 3.0 - 1.0);
+        let _ = writeln!(text, "{i},run-1-{i:04},{a},{b},{}", a * b);
+    }
+    std::fs::write(&data, &text).unwrap();
+    let model = dir.path().join("m.fdr");
+    let out = train(&data, &model, &["--json"]);
+    let notes: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(notes.len(), 2, "{}", out.stderr);
+    assert!(notes[0].contains("pandas"), "{}", out.stderr);
+    assert!(
+        notes[1].ends_with("the column run_id holds text in every row: left out of the features"),
+        "{}",
+        out.stderr
+    );
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["features"], serde_json::json!(["a", "b"]));
+    // predict and evaluate read the same file.
+    run(&["evaluate", s(&model), s(&data)]);
+    run(&["predict", s(&model), s(&data)]);
+    // A column of numbers with text on line 5: refused there, with the hint.
+    let mixed = dir.path().join("mixed.csv");
+    std::fs::write(&mixed, "id,a,y\n1,0.5,1\n2,0.25,2\n3,0.1,3\nr4,0.2,4\n").unwrap();
+    let e = refuse(&["train", s(&mixed), "-o", s(&model)]);
+    assert!(e.contains("line 5, column 1 (\"id\")"), "{e}");
+    assert!(e.contains("--drop id"), "{e}");
+    // Text first, then a number: refused at the number, with the hint.
+    std::fs::write(&mixed, "id,a,y\nr1,0.5,1\nr2,0.25,2\n3,0.1,3\n").unwrap();
+    let e = refuse(&["train", s(&mixed), "-o", s(&model)]);
+    assert!(e.contains("line 4, column 1 (\"id\")"), "{e}");
+    assert!(e.contains("--drop id"), "{e}");
+    train(
+        &mixed,
+        &model,
+        &["--drop", "id", "--split", "1,0,0", "--no-early-stopping"],
     );
 }

@@ -61,15 +61,72 @@ impl Default for CsvOptions {
 }
 
 /// What reading a CSV file found besides the data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReadSummary {
     /// Rows dropped under [`NonFinitePolicy::DropRows`].
     pub dropped_rows: usize,
     /// Whether an unnamed first column holding the row numbers 0, 1, 2, … (the index
     /// pandas' `df.to_csv(path)` writes) was left out.
     pub index_column_dropped: bool,
+    /// The columns left out of the features because they hold text in every row (an ID or
+    /// a label), in header order; only when [`CsvOptions::features`] is `None`.
+    pub text_columns_dropped: Vec<String>,
     /// The field separator used (given or detected).
     pub delimiter: u8,
+}
+
+impl ReadSummary {
+    /// One line for each column left out of the features without being named in
+    /// [`CsvOptions::drop`]: pandas' index, and each column of text (a line naming them all),
+    /// for the command line, the server and the Python package to show as they are.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.index_column_dropped {
+            notes.push(
+                "the unnamed first column holds the row numbers 0, 1, 2, … (a pandas index): \
+                 left out of the features"
+                    .to_string(),
+            );
+        }
+        let names: Vec<String> = self
+            .text_columns_dropped
+            .iter()
+            .map(|name| {
+                let plain = !name.is_empty()
+                    && name.trim() == name
+                    && !name
+                        .chars()
+                        .any(|c| c.is_control() || matches!(c, ',' | '"' | '\\'));
+                if plain {
+                    name.clone()
+                } else {
+                    format!("{name:?}")
+                }
+            })
+            .collect();
+        match names.as_slice() {
+            [] => {}
+            [one] => notes.push(format!(
+                "the column {one} holds text in every row: left out of the features"
+            )),
+            many => notes.push(format!(
+                "the columns {} hold text in every row: left out of the features",
+                many.join(", ")
+            )),
+        }
+        notes
+    }
+}
+
+/// Whether a CSV field holds text (an ID, a label) rather than a number: not empty (a
+/// missing value), not a number, nor one written with a decimal comma (a slip that
+/// [`read_csv`]'s error names). A column whose first row is text in a file read without
+/// [`CsvOptions::features`] is left out of the features, and must hold text in every row.
+pub fn is_text_field(field: &str) -> bool {
+    let text = trim_field_str(field);
+    !text.is_empty()
+        && text.parse::<f64>().is_err()
+        && text.replace(',', ".").parse::<f64>().is_err()
 }
 
 /// Picks the field separator of a header line: whichever of `,`, tab and `;` occurs most
@@ -140,54 +197,8 @@ pub fn read_csv<R: Read>(
     let mut rows = Rows::open(reader, source, options)?;
     let header = rows.header.clone();
     let ncols = header.names.len();
-    let missing = |name: &str| DataError::MissingFeature {
-        file: source.to_string(),
-        line: header.line,
-        name: name.to_string(),
-        columns: header.names.join(", "),
-    };
-    let target = match &options.target {
-        None => ncols - 1,
-        Some(t) => header.index(t).ok_or_else(|| DataError::TargetNotFound {
-            file: source.to_string(),
-            line: header.line,
-            target: t.clone(),
-            columns: header.names.join(", "),
-        })?,
-    };
+    let (target, mut feature_columns) = choose_columns(&header, options, source)?;
     let index_column = header.unnamed_first && target != 0;
-    let mut dropped_columns = Vec::with_capacity(options.drop.len());
-    for name in &options.drop {
-        dropped_columns.push(header.index(name).ok_or_else(|| missing(name))?);
-    }
-    let feature_columns: Vec<usize> = match &options.features {
-        Some(names) => {
-            let mut columns = Vec::with_capacity(names.len());
-            for name in names {
-                let c = header.index(name).ok_or_else(|| missing(name))?;
-                if c == target || dropped_columns.contains(&c) || columns.contains(&c) {
-                    return Err(DataError::ColumnChoice {
-                        file: source.to_string(),
-                        message: format!(
-                            "the feature {name:?} is also {}",
-                            if c == target {
-                                "the target"
-                            } else if columns.contains(&c) {
-                                "named earlier in the feature list"
-                            } else {
-                                "a dropped column"
-                            }
-                        ),
-                    });
-                }
-                columns.push(c);
-            }
-            columns
-        }
-        None => (0..ncols)
-            .filter(|&c| c != target && !(index_column && c == 0) && !dropped_columns.contains(&c))
-            .collect(),
-    };
     if ncols < 2 || feature_columns.is_empty() {
         let name = &header.names[0];
         let hint = if ncols >= 2 {
@@ -209,10 +220,17 @@ pub fn read_csv<R: Read>(
             hint,
         });
     }
-    let d = feature_columns.len();
+    let mut d = feature_columns.len();
     let mut features: Vec<f64> = Vec::new();
     let mut targets: Vec<f64> = Vec::new();
     let mut row = vec![0.0f64; d + 1];
+    // Columns chosen by default that hold text in the first row (an ID, a label): left
+    // out, and checked to hold text in every row. A block with text leaves the fast path
+    // at its first line, so the first row is always read on the slow one.
+    let find_text = options.features.is_none();
+    let mut text_columns: Vec<usize> = Vec::new();
+    let mut first_record = true;
+    let mut text_line = 0u64;
     let mut dropped = 0usize;
     let mut record_number = 0u64;
     let drop_rows = options.non_finite == NonFinitePolicy::DropRows;
@@ -266,8 +284,47 @@ pub fn read_csv<R: Read>(
                 }
             }
             record_number += 1;
+            let first_row = first_record && targets.is_empty() && dropped == 0;
+            if find_text && first_row {
+                text_columns = feature_columns
+                    .iter()
+                    .copied()
+                    .filter(|&c| is_text(&input.record[c]))
+                    .collect();
+                // Only text: not a table of features with an ID, but a file to refuse as
+                // before (at its first field that is not a number).
+                if text_columns.len() == feature_columns.len() {
+                    text_columns.clear();
+                }
+                if !text_columns.is_empty() {
+                    feature_columns.retain(|c| !text_columns.contains(c));
+                    d = feature_columns.len();
+                    row = vec![0.0f64; d + 1];
+                    text_line = input.line();
+                }
+            }
+            first_record = false;
+            for &c in &text_columns {
+                if input.parse_at(text, c, header).is_ok() {
+                    return Err(DataError::MixedColumn {
+                        file: source.to_string(),
+                        line: input.line(),
+                        column: c + 1,
+                        name: header.names[c].clone(),
+                        text: shorten(&String::from_utf8_lossy(trim_field(&input.record[c]))),
+                        first_line: text_line,
+                    });
+                }
+            }
             for (slot, &c) in row.iter_mut().zip(feature_columns.iter().chain([&target])) {
-                let v = input.parse_at(text, c, header)?;
+                let v = input.parse_at(text, c, header).map_err(|e| {
+                    // A feature that held numbers until here: it mixes numbers and text.
+                    if find_text && !first_row && c != target {
+                        e.with_drop_hint()
+                    } else {
+                        e
+                    }
+                })?;
                 if !v.is_finite() {
                     if !drop_rows {
                         let raw = &input.record[c];
@@ -309,9 +366,102 @@ pub fn read_csv<R: Read>(
         ReadSummary {
             dropped_rows: dropped,
             index_column_dropped: index_column,
+            text_columns_dropped: text_columns
+                .iter()
+                .map(|&c| header.names[c].clone())
+                .collect(),
             delimiter: rows.delimiter,
         },
     ))
+}
+
+/// The target's column and the feature columns (0-based) that `options` choose from a
+/// header with these `names` (see [`read_csv`]), before any text column is left out: for
+/// checking a choice of columns against a data set's header without reading its rows.
+pub fn choose_feature_columns(
+    names: &[String],
+    options: &CsvOptions,
+    source: &str,
+) -> Result<(usize, Vec<usize>)> {
+    let header = Header {
+        names: names.to_vec(),
+        line: 1,
+        by_name: names
+            .iter()
+            .enumerate()
+            .map(|(c, name)| (name.clone(), c))
+            .collect(),
+        unnamed_first: names.first().is_some_and(|n| n.is_empty()),
+    };
+    choose_columns(&header, options, source)
+}
+
+/// Whether a raw field holds text: valid UTF-8 and [`is_text_field`].
+fn is_text(raw: &[u8]) -> bool {
+    std::str::from_utf8(trim_field(raw)).is_ok_and(is_text_field)
+}
+
+/// The target's column and the feature columns `options` choose from `header`.
+fn choose_columns(
+    header: &Header,
+    options: &CsvOptions,
+    source: &str,
+) -> Result<(usize, Vec<usize>)> {
+    let ncols = header.names.len();
+    if ncols == 0 {
+        return Err(DataError::HeaderOnly {
+            file: source.to_string(),
+        });
+    }
+    let missing = |name: &str| DataError::MissingFeature {
+        file: source.to_string(),
+        line: header.line,
+        name: name.to_string(),
+        columns: header.names.join(", "),
+    };
+    let target = match &options.target {
+        None => ncols - 1,
+        Some(t) => header.index(t).ok_or_else(|| DataError::TargetNotFound {
+            file: source.to_string(),
+            line: header.line,
+            target: t.clone(),
+            columns: header.names.join(", "),
+        })?,
+    };
+    let index_column = header.unnamed_first && target != 0;
+    let mut dropped_columns = Vec::with_capacity(options.drop.len());
+    for name in &options.drop {
+        dropped_columns.push(header.index(name).ok_or_else(|| missing(name))?);
+    }
+    let feature_columns: Vec<usize> = match &options.features {
+        Some(names) => {
+            let mut columns = Vec::with_capacity(names.len());
+            for name in names {
+                let c = header.index(name).ok_or_else(|| missing(name))?;
+                if c == target || dropped_columns.contains(&c) || columns.contains(&c) {
+                    return Err(DataError::ColumnChoice {
+                        file: source.to_string(),
+                        message: format!(
+                            "the feature {name:?} is also {}",
+                            if c == target {
+                                "the target"
+                            } else if columns.contains(&c) {
+                                "named earlier in the feature list"
+                            } else {
+                                "a dropped column"
+                            }
+                        ),
+                    });
+                }
+                columns.push(c);
+            }
+            columns
+        }
+        None => (0..ncols)
+            .filter(|&c| c != target && !(index_column && c == 0) && !dropped_columns.contains(&c))
+            .collect(),
+    };
+    Ok((target, feature_columns))
 }
 
 /// Streams the rows of a CSV file of features, for prediction in bounded memory.

@@ -195,6 +195,22 @@ pub enum DataError {
         /// Fields in the header.
         expected: usize,
     },
+    /// A field of a column left out as text (it held text on the first row) is a number.
+    #[error("{file}: line {line}, column {column} ({name:?}): {text:?} is a number, but the column held text on line {first_line}; a column that mixes numbers and text is refused: leave it out with --drop {name}, or make it all numbers")]
+    MixedColumn {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: usize,
+        /// Column name.
+        name: String,
+        /// The field (trimmed, shortened if long).
+        text: String,
+        /// 1-based line of the first row, where the column held text.
+        first_line: u64,
+    },
     /// A field is not a number.
     #[error("{file}: line {line}, column {column} ({name:?}): {text:?} is not a number{hint}")]
     NotANumber {
@@ -307,3 +323,31 @@ pub enum DataError {
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, DataError>;
+
+impl DataError {
+    /// A [`NotANumber`](DataError::NotANumber) error without a hint, in a feature column
+    /// that held numbers on the rows before, with the hint that the column mixes numbers and
+    /// text and how to leave it out (`--drop NAME`); any other error as it is.
+    pub fn with_drop_hint(self) -> DataError {
+        match self {
+            DataError::NotANumber {
+                file,
+                line,
+                column,
+                name,
+                text,
+                hint,
+            } if hint.is_empty() => DataError::NotANumber {
+                hint: format!(
+                    " (the column mixes numbers and text; leave it out with --drop {name})"
+                ),
+                file,
+                line,
+                column,
+                name,
+                text,
+            },
+            other => other,
+        }
+    }
+}

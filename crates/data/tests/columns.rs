@@ -91,11 +91,10 @@ fn features_and_drop_choose_the_columns_and_others_are_not_parsed() {
     };
     let (data, _) = read(text, &options).unwrap();
     assert_eq!(data.feature_names(), ["a", "b"]);
-    // Without a choice the text column is a feature and refused.
-    assert!(matches!(
-        read(text, &CsvOptions::default()).unwrap_err(),
-        DataError::NotANumber { column: 3, .. }
-    ));
+    // Without a choice the text column is left out (and named), the numeric ID kept.
+    let (data, summary) = read(text, &CsvOptions::default()).unwrap();
+    assert_eq!(data.feature_names(), ["run_id", "a", "b"]);
+    assert_eq!(summary.text_columns_dropped, ["label"]);
     for (features, drop) in [
         (Some(vec!["y".to_string()]), vec![]),
         (Some(vec!["a".to_string(), "a".to_string()]), vec![]),
@@ -117,4 +116,114 @@ fn features_and_drop_choose_the_columns_and_others_are_not_parsed() {
         read(text, &options).unwrap_err(),
         DataError::MissingFeature { .. }
     ));
+}
+
+#[test]
+fn a_column_of_text_in_every_row_is_left_out_and_named() {
+    // pandas' index, a text run ID and a text label around two numeric features.
+    let text = ",run_id,temp,label,pressure,y\n\
+                0,run-1-0000,0.5,a,1,2\n\
+                1,run-1-0001,0.25,b,2,3\n\
+                2,run-1-0002,0.75,\"\",3,4\n";
+    let (data, summary) = read(text, &CsvOptions::default()).unwrap();
+    assert!(summary.index_column_dropped);
+    assert_eq!(summary.text_columns_dropped, ["run_id", "label"]);
+    assert_eq!(data.feature_names(), ["temp", "pressure"]);
+    assert_eq!(data.features(), [0.5, 1.0, 0.25, 2.0, 0.75, 3.0]);
+    assert_eq!(data.targets(), [2.0, 3.0, 4.0]);
+    // A long file: the first block already leaves the fast path.
+    let mut long = String::from("id,x,y\n");
+    for i in 0..50_000 {
+        long.push_str(&format!("r{i},{i},{}\n", 2 * i));
+    }
+    let (data, summary) = read(&long, &CsvOptions::default()).unwrap();
+    assert_eq!(summary.text_columns_dropped, ["id"]);
+    assert_eq!(data.n_rows(), 50_000);
+    // Chosen columns are never left out silently.
+    let (_, summary) = read(
+        "id,x,y\nr1,1,2\n",
+        &CsvOptions {
+            drop: vec!["id".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(summary.text_columns_dropped.is_empty());
+    let e = read(
+        "id,x,y\nr1,1,2\n",
+        &CsvOptions {
+            features: Some(vec!["id".into(), "x".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, DataError::NotANumber { ref hint, .. } if hint.is_empty()),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_column_mixing_numbers_and_text_is_refused_with_its_line_column_and_the_drop_hint() {
+    // Numbers first, then text.
+    let e = read("id,x,y\n1,1,2\n2,2,3\nr3,3,4\n", &CsvOptions::default()).unwrap_err();
+    let message = e.to_string();
+    assert!(
+        matches!(
+            e,
+            DataError::NotANumber {
+                line: 4,
+                column: 1,
+                ..
+            }
+        ),
+        "{message}"
+    );
+    assert!(message.contains("--drop id"), "{message}");
+    // Text first, then a number.
+    let e = read("id,x,y\nr1,1,2\n2,2,3\n", &CsvOptions::default()).unwrap_err();
+    let message = e.to_string();
+    assert!(
+        matches!(
+            e,
+            DataError::MixedColumn {
+                line: 3,
+                column: 1,
+                first_line: 2,
+                ..
+            }
+        ),
+        "{message}"
+    );
+    assert!(message.contains("--drop id"), "{message}");
+    // A text target is an error without the hint (it cannot be dropped).
+    let e = read("x,y\n1,a\n", &CsvOptions::default()).unwrap_err();
+    assert!(!e.to_string().contains("--drop"), "{e}");
+    // Every feature text: refused as before, at the first field, without the hint.
+    let e = read("a,b,y\nu,v,1\n", &CsvOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            DataError::NotANumber {
+                line: 2,
+                column: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("--drop"), "{e}");
+    // An empty field is a missing number, not text.
+    let e = read("a,b,y\n1,,1\n", &CsvOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            DataError::NotANumber {
+                line: 2,
+                column: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }

@@ -98,7 +98,8 @@ fn not_a_number_names_line_and_column() {
     }
     assert_msg(
         &e,
-        "data.csv: line 4, column 2 (\"x2\"): \"abc\" is not a number",
+        "data.csv: line 4, column 2 (\"x2\"): \"abc\" is not a number (the column mixes \
+         numbers and text; leave it out with --drop x2)",
     );
 }
 

@@ -590,6 +590,18 @@ fn sample_std(values: &[f64]) -> f64 {
     (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1) as f64).sqrt()
 }
 
+/// The target's scaler for the training `targets`: standardizing when `scale_target`, and
+/// always for a constant target (predicted exactly: the scaler holds its value, the
+/// networks' output is zeroed after training; see `constant_output`).
+fn target_scaler_of(targets: &[f64], scale_target: bool) -> Result<StandardScaler> {
+    let constant_target = StandardScaler::constant_columns(targets, 1)?[0];
+    Ok(if scale_target || constant_target {
+        StandardScaler::fit(targets, 1)?
+    } else {
+        StandardScaler::identity(1)
+    })
+}
+
 /// The `q`-quantile of `values` (linear interpolation, as numpy's default).
 pub(crate) fn quantile(values: &mut [f64], q: f64) -> f64 {
     if values.is_empty() {
@@ -632,6 +644,24 @@ impl Interpolator {
         on_epoch: &mut dyn FnMut(&EpochStats),
     ) -> Result<Fitted> {
         Interpolator::fit_weighted(data, options, None, on_epoch)
+    }
+
+    /// The factor that turns the training losses [`fit`](Self::fit) reports for `data` and
+    /// `options` (in standardized units: half a mean squared error of the scaled target,
+    /// plus the L2 term) into the target's units squared, as `train --history` writes them:
+    /// the square of the target scaler's scale, known before training (the scaler of the
+    /// same training rows `fit` takes).
+    pub fn loss_to_target_units(data: &Dataset, options: &ValidFitOptions) -> Result<f64> {
+        let fit_options = options.options();
+        let seed = options.network().params().seed;
+        let parts = fivedreg_data::split_indices(data.n_rows(), fit_options.split, seed)?;
+        let mut rows = parts.train;
+        if fit_options.ensemble > 1 {
+            rows.extend_from_slice(&parts.validation);
+        }
+        let targets: Vec<f64> = rows.iter().map(|&i| data.targets()[i]).collect();
+        let scale = target_scaler_of(&targets, fit_options.scale_target)?.scale()[0];
+        Ok(scale * scale)
     }
 
     /// [`fit`](Self::fit), with a kernel model's inputs multiplied by `input_weights` after
@@ -683,14 +713,8 @@ impl Interpolator {
         if let (Some(weights), Some(_)) = (input_weights, &fit_options.kernel) {
             feature_scaler = feature_scaler.reweighted(weights)?;
         }
-        // A constant target is predicted exactly: the scaler holds its value, the networks'
-        // output is zeroed after training (see `constant_output`).
         let constant_target = StandardScaler::constant_columns(train.targets(), 1)?[0];
-        let target_scaler = if fit_options.scale_target || constant_target {
-            StandardScaler::fit(train.targets(), 1)?
-        } else {
-            StandardScaler::identity(1)
-        };
+        let target_scaler = target_scaler_of(train.targets(), fit_options.scale_target)?;
         let pre = Preprocess {
             transform: feature_transform.as_ref(),
             scaler: &feature_scaler,

@@ -375,6 +375,9 @@ impl Model {
             }
             None => dict.set_item("leaderboard", py.None())?,
         }
+        // `--auto`'s budget in work-seconds (None without `--auto`, and in files before
+        // format version 4, which did not record it).
+        dict.set_item("auto_budget", summary.search.as_ref().map(|s| s.budget))?;
         Ok(dict)
     }
 

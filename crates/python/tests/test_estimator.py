@@ -383,3 +383,26 @@ def test_column_names_must_suit_the_model_file(seed_task):
 def test_score_is_r2(fitted, seed_task):
     _, _, X_new, y_new = seed_task
     assert fitted.score(X_new, y_new) == r2_score(y_new, fitted.predict(X_new))
+
+
+def test_a_text_id_column_is_left_out_with_a_note():
+    """A DataFrame with a column of text (a run ID), as `fivedreg train` reads a CSV file with
+    one: left out with a warning naming it; predict takes the same frame."""
+    X, y = sum_of_squares(300, seed=4)
+    frame = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(5)])
+    frame.insert(0, "run_id", [f"run-1-{i:04}" for i in range(len(frame))])
+    with pytest.warns(UserWarning, match="^the column run_id holds text in every row: left out of the features$"):
+        model = FiveDRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(frame, y)
+    assert list(model.feature_names_in_) == [f"x{i + 1}" for i in range(5)]
+    np.testing.assert_array_equal(model.predict(frame), model.predict(frame.drop(columns=["run_id"])))
+    # A column of numbers with text in a later row: refused, naming the row, the column and
+    # how to leave it out.
+    mixed = frame.drop(columns=["run_id"]).astype(object)
+    mixed.iloc[7, 2] = "r7"
+    with pytest.raises(ValueError, match=r"column 'x3', row 7.*X\.drop\(columns=\['x3'\]\)"):
+        FiveDRegressor(max_iter=5).fit(mixed, y)
+    # Text first, then a number: refused too.
+    frame = frame.astype({"run_id": object})
+    frame.iloc[3, 0] = 12.5
+    with pytest.raises(ValueError, match=r"column 'run_id', row 3.*X\.drop\(columns=\['run_id'\]\)"):
+        FiveDRegressor(max_iter=5).fit(frame, y)

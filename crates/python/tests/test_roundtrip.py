@@ -92,6 +92,7 @@ def test_the_command_chooses_a_model_and_python_reads_its_leaderboard(command_da
     model = folder / "auto.fdr"
     summary = json.loads(run(fivedreg_bin, "train", train, "-o", model, "--auto", "--budget", 1, "--json"))
     estimator = FiveDRegressor.load(model)
+    # The winner's members: 5 fold models, or 1 for a kernel model fitted on every row.
     assert estimator.n_members_ == summary["members"]
     assert [e["config"] for e in estimator.leaderboard_] == [e["config"] for e in summary["leaderboard"]]
     assert estimator.heldout_score_ == summary["ensemble"]["heldout_r2"]
@@ -228,3 +229,27 @@ def test_a_tree_model_predicts_in_python_as_the_command_predicts(tmp_path, fived
     mean, std = loaded.predict(frame, return_std=True)
     np.testing.assert_array_equal(mean, table[:, -2])
     np.testing.assert_array_equal(std, table[:, -1])
+
+
+def test_load_restores_the_auto_recipe_so_clone_and_fit_repeat_it(command_data, fivedreg_bin):
+    """A model of `fivedreg train --auto` loads as auto=True with its budget and seed (not as
+    the winner's ensemble of fold models), so that clone(...).fit(...) runs the same search
+    and, on the same rows, writes the very same model file."""
+    folder, train, _ = command_data
+    model = folder / "auto-recipe.fdr"
+    run(fivedreg_bin, "train", train, "-o", model, "--auto", "--budget", 0.5, "--seed", 5,
+        "--split", "1,0,0")
+    estimator = FiveDRegressor.load(model)
+    params = estimator.get_params()
+    assert params["auto"] is True
+    assert params["budget"] == 0.5
+    assert params["random_state"] == 5
+    assert params["ensemble"] == 1
+    names, rows = read_csv(train)
+    X = pd.DataFrame(rows[:, :-1], columns=names[:-1])
+    y = pd.Series(rows[:, -1], name=names[-1])
+    refit = clone(estimator).fit(X, y)
+    assert [e["config"] for e in refit.leaderboard_] == [e["config"] for e in estimator.leaderboard_]
+    out = folder / "auto-refit.fdr"
+    refit.save(out)
+    assert out.read_bytes() == model.read_bytes()

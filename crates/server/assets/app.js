@@ -56,6 +56,15 @@ function fmt(x, digits = 6) {
   return Number(x.toPrecision(digits)).toString();
 }
 
+// R² with enough digits to tell models apart: six decimals, more while they round to 1.
+function fmtR2(x) {
+  if (x === null || x === undefined) return '–';
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) return fmt(x);
+  let digits = 6;
+  while (digits < 12 && x !== 1 && x.toFixed(digits) === (1).toFixed(digits)) digits += 1;
+  return x.toFixed(digits);
+}
+
 function setStatus(element, text, kind) {
   element.textContent = text;
   element.className = 'status' + (kind ? ' ' + kind : '');
@@ -404,21 +413,21 @@ function showMetrics(model) {
   const m = model.metrics;
   const rows = [];
   if (m) {
-    rows.push(['R²', fmt(m.r2)], ['MSE', fmt(m.mse)], ['RMSE', fmt(m.rmse)], ['MAE', fmt(m.mae)], ['max error', fmt(m.max_error)],
+    rows.push(['R²', fmtR2(m.r2)], ['MSE', fmt(m.mse)], ['RMSE', fmt(m.rmse)], ['MAE', fmt(m.mae)], ['max error', fmt(m.max_error)],
       ['test rows', m.n]);
   } else {
     rows.push(['test rows', '0 (no test split)']);
   }
   if (model.ensemble) {
     rows.push(['members', `${model.members} × ${model.member}`]);
-    rows.push(['held-out R²', fmt(model.ensemble.heldout_r2)]);
+    rows.push(['held-out R²', fmtR2(model.ensemble.heldout_r2)]);
     if (model.ensemble.test_coverage !== null) rows.push(['test rows within ±1.96 std', `${(100 * model.ensemble.test_coverage).toFixed(1)}%`]);
   } else {
     rows.push(['network', model.member]);
   }
   if (model.leaderboard) rows.push(['auto: best of', `${model.leaderboard.length} candidates (${model.leaderboard[0].config})`]);
   rows.push(['epochs', `${model.epochs} (best ${model.best_epoch})`]);
-  if (model.best_validation_r2 !== null) rows.push(['best validation R²', fmt(model.best_validation_r2)]);
+  if (model.best_validation_r2 !== null) rows.push(['best validation R²', fmtR2(model.best_validation_r2)]);
   if (model.train_seconds !== null) rows.push(['time', `${model.train_seconds.toFixed(2)} s`]);
   rows.push(['parameters', model.members > 1 ? `${model.parameters} per member` : model.parameters]);
   $('#metrics tbody').replaceChildren(...rows.map(([k, v]) => {
@@ -508,7 +517,7 @@ async function loadModels(select) {
   const list = $('#model-select');
   const keep = select || list.value;
   list.replaceChildren(...state.models.map((m) => option(m.id,
-    `${m.name} · R² ${m.metrics ? fmt(m.metrics.r2, 4) : '–'} · ${m.id}`)));
+    `${m.name} · R² ${m.metrics ? fmtR2(m.metrics.r2) : '–'} · ${m.id}`)));
   if (keep && state.models.some((m) => m.id === keep)) list.value = keep;
   else if (state.models.length) list.value = state.models[state.models.length - 1].id;
   showModel();
@@ -535,6 +544,23 @@ function showModel() {
   $('#point-inputs').replaceChildren(...inputs);
   $('#point-result').textContent = '';
   for (const id of ['#predict-point', '#predict-batch', '#model-download', '#model-delete']) $(id).disabled = !m;
+  showSelectedModel(m);
+}
+
+// The selected model's curves and metrics (its leaderboard's best among them), whenever a
+// model is selected, not only after a job this page watched; left alone while a job trains.
+async function showSelectedModel(m) {
+  if (!m || (state.job && !['done', 'failed', 'cancelled', 'interrupted'].includes($('#job-status').dataset.state))) return;
+  try {
+    const model = await api(`/api/v1/models/${m.id}`);
+    if (currentModel() !== m) return;
+    state.curves = model.history;
+    drawChart();
+    showMetrics(model);
+    $('#metrics').dataset.model = model.id;
+  } catch (e) {
+    setStatus($('#batch-status'), e.message, 'bad');
+  }
 }
 
 async function predictPoint(event) {

@@ -34,8 +34,16 @@ pub struct DatasetInfo {
     pub id: String,
     /// The name it was uploaded under (`?name=`), for display.
     pub name: String,
-    /// Every column in header order, with its minimum, maximum and mean.
+    /// Every column of numbers in header order, with its minimum, maximum and mean.
     pub columns: Vec<ColumnStats>,
+    /// Columns of text (an ID, a label: text on the first row), left out of the features
+    /// as `fivedreg train` leaves them out; a job's `features` cannot name them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_columns: Vec<String>,
+    /// One line for each column left out without being asked (pandas' index, columns of
+    /// text), as `fivedreg train` prints them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Data rows.
     pub rows: usize,
     /// Size of the CSV file, in bytes.
@@ -165,24 +173,60 @@ impl<R: Read> Read for Recording<R> {
 /// whatever the file's size. The two files read_csv treats specially, one with fewer than
 /// two columns (an error about the header) or with an unnamed first column (perhaps a
 /// pandas index), are handed to read_csv itself.
-fn scan_csv<R: Read>(reader: R, source: &str) -> Result<(Vec<ColumnStats>, usize), ApiError> {
+fn scan_csv<R: Read>(reader: R, source: &str) -> Result<Scanned, ApiError> {
     let options = CsvOptions::default();
     let mut recording = Recording {
         inner: reader,
         bytes: Vec::new(),
     };
-    let names = FeatureRows::with_options(&mut recording, source, &[], &options)?
-        .header()
-        .to_vec();
+    let (names, first) = {
+        let mut header = FeatureRows::with_options(&mut recording, source, &[], &options)?;
+        let names = header.header().to_vec();
+        // The first row's fields, to find the columns of text as read_csv does.
+        let first = match header.next_row() {
+            Some(Ok(row)) => (row.line, row.fields),
+            _ => (0, Vec::new()),
+        };
+        (names, first)
+    };
+    let (first_line, first) = first;
     let Recording { inner, bytes } = recording;
     // The bytes the header's reader took, then the rest: the file from its start.
     let whole = std::io::Cursor::new(bytes).chain(inner);
     if names.len() < 2 || names[0].is_empty() {
-        let (data, _) = fivedreg_data::read_csv(whole, source, &options)?;
-        return Ok((column_stats(&data), data.n_rows()));
+        let (data, read) = fivedreg_data::read_csv(whole, source, &options)?;
+        return Ok(Scanned {
+            columns: column_stats(&data),
+            rows: data.n_rows(),
+            notes: read.notes(),
+            text_columns: read.text_columns_dropped,
+        });
     }
     let (features, target) = names.split_at(names.len() - 1);
-    let mut rows = FeatureRows::with_target(whole, source, features, &target[0], &options)?;
+    // Columns of text on the first row, unless every feature is text (then the file is
+    // refused at its first field, as read_csv refuses it). Later rows of these columns are
+    // not read here: a number among them fails the job, with its line and column.
+    let text: Vec<usize> = (0..features.len())
+        .filter(|&c| {
+            first
+                .get(c)
+                .is_some_and(|f| fivedreg_data::is_text_field(f))
+        })
+        .collect();
+    let text = if text.len() == features.len() {
+        Vec::new()
+    } else {
+        text
+    };
+    let text_columns: Vec<String> = text.iter().map(|&c| names[c].clone()).collect();
+    let features: Vec<String> = (0..features.len())
+        .filter(|c| !text.contains(c))
+        .map(|c| names[c].clone())
+        .collect();
+    // Each column read here (the features, then the target) by its place in the file.
+    let file_columns: Vec<usize> = (0..names.len()).filter(|c| !text.contains(c)).collect();
+    let names: Vec<String> = features.iter().chain(target).cloned().collect();
+    let mut rows = FeatureRows::with_target(whole, source, &features, &target[0], &options)?;
     let delimiter = rows.delimiter();
     let d = features.len();
     let mut columns = vec![Column::default(); d + 1];
@@ -190,7 +234,16 @@ fn scan_csv<R: Read>(reader: R, source: &str) -> Result<(Vec<ColumnStats>, usize
     let mut chunk = RowChunk::new(true);
     loop {
         chunk.clear();
-        if !rows.read_chunk(&mut chunk)? {
+        // A feature with text after rows of numbers mixes them: the hint says how to drop it.
+        let more = rows.read_chunk(&mut chunk).map_err(|e| match e {
+            fivedreg_data::DataError::NotANumber { line, ref name, .. }
+                if line > first_line && name != &target[0] =>
+            {
+                e.with_drop_hint()
+            }
+            e => e,
+        })?;
+        if !more {
             break;
         }
         for (i, (x, y)) in chunk
@@ -205,7 +258,7 @@ fn scan_csv<R: Read>(reader: R, source: &str) -> Result<(Vec<ColumnStats>, usize
                     let text = chunk
                         .text(i)
                         .split(|&b| b == delimiter)
-                        .nth(c)
+                        .nth(file_columns.get(c).copied().unwrap_or(c))
                         .map(|field| {
                             String::from_utf8_lossy(field)
                                 .trim_matches(|ch: char| ch.is_whitespace() || ch == '"')
@@ -215,7 +268,7 @@ fn scan_csv<R: Read>(reader: R, source: &str) -> Result<(Vec<ColumnStats>, usize
                     return Err(fivedreg_data::DataError::NonFinite {
                         file: source.to_string(),
                         line: chunk.lines.get(i).copied().unwrap_or(0),
-                        column: c + 1,
+                        column: file_columns.get(c).copied().unwrap_or(c) + 1,
                         name: names[c].clone(),
                         text,
                     }
@@ -237,7 +290,24 @@ fn scan_csv<R: Read>(reader: R, source: &str) -> Result<(Vec<ColumnStats>, usize
         .zip(&names)
         .map(|(column, name)| column.stats(name, count))
         .collect();
-    Ok((stats, count))
+    let read = fivedreg_data::ReadSummary {
+        text_columns_dropped: text_columns,
+        ..Default::default()
+    };
+    Ok(Scanned {
+        columns: stats,
+        rows: count,
+        notes: read.notes(),
+        text_columns: read.text_columns_dropped,
+    })
+}
+
+/// What [`scan_csv`] found: the numeric columns' statistics, the rows, the columns of text.
+struct Scanned {
+    columns: Vec<ColumnStats>,
+    rows: usize,
+    text_columns: Vec<String>,
+    notes: Vec<String>,
 }
 
 /// Upload a data set: the CSV file itself as the body.
@@ -300,12 +370,19 @@ pub async fn create(
                 "cannot store the data set: {e}"
             )));
         }
-        let (columns, rows) = read?;
+        let Scanned {
+            columns,
+            rows,
+            text_columns,
+            notes,
+        } = read?;
         file.commit()?;
         Ok(DatasetInfo {
             id: info_id,
             name: info_name,
             columns,
+            text_columns,
+            notes,
             rows,
             bytes,
             created_ms: now_ms(),

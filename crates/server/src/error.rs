@@ -191,6 +191,7 @@ pub(crate) fn data_error_location(
         | E::TooFewFields { line, column, .. }
         | E::TooManyFields { line, column, .. }
         | E::NotANumber { line, column, .. }
+        | E::MixedColumn { line, column, .. }
         | E::NonFinite { line, column, .. }
         | E::NotUtf8 { line, column, .. } => (Some(*line), Some(*column)),
         _ => (None, None),

@@ -18,7 +18,7 @@ pub use fivedreg::Plan;
 use fivedreg::{Interpolator, TrainSpec};
 use fivedreg_data::CsvOptions;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -178,6 +178,13 @@ pub struct JobRecord {
     pub dataset: String,
     /// The target column.
     pub target: String,
+    /// The feature columns, in this order, as given (`fivedreg train --features`); none:
+    /// every column but the target, the `drop`ped ones and the data set's columns of text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    /// Columns left out of the features, as given (`fivedreg train --drop`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drop: Vec<String>,
     /// The options as given.
     pub options: TrainOptions,
     /// Where it is.
@@ -186,7 +193,8 @@ pub struct JobRecord {
     pub epoch: usize,
     /// The most epochs it will run.
     pub max_epochs: usize,
-    /// Training loss of the last epoch.
+    /// Training loss of the last epoch, in the target's units squared (scikit-learn's loss:
+    /// half the mean squared error plus the L2 term), as `train --history` writes it.
     pub train_loss: Option<f64>,
     /// Validation R² of the last epoch.
     pub validation_r2: Option<f64>,
@@ -212,7 +220,7 @@ pub struct JobRecord {
 /// each, as in a model file (a longer run keeps every k-th epoch and the last).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct Curves {
-    /// Training loss per epoch.
+    /// Training loss per epoch, in the target's units squared (as `train --history`).
     pub train_loss: Vec<f64>,
     /// Validation R² per epoch (empty without early stopping's validation split).
     pub validation_r2: Vec<f64>,
@@ -299,6 +307,9 @@ pub struct Job {
     stop: AtomicU8,
     /// When its progress was last written ([`PROGRESS_EVERY`]).
     saved: Mutex<Instant>,
+    /// The factor that turns the library's training losses (standardized units) into the
+    /// target's units squared, as `train --history` writes them (the bits of an f64).
+    loss_factor: AtomicU64,
 }
 
 impl Job {
@@ -308,6 +319,7 @@ impl Job {
             curves: Mutex::new(CurveRecorder::default()),
             stop: AtomicU8::new(RUN),
             saved: Mutex::new(Instant::now()),
+            loss_factor: AtomicU64::new(1.0f64.to_bits()),
         }
     }
 
@@ -412,13 +424,15 @@ impl Job {
 
     fn on_epoch(&self, store: &Store, stats: &fivedreg::EpochStats) {
         let single = self.status.borrow().kind == KIND_NETWORK;
+        let train_loss =
+            stats.train_loss * f64::from_bits(self.loss_factor.load(Ordering::Relaxed));
         if single {
-            lock(&self.curves).push(stats.train_loss, stats.validation_r2);
+            lock(&self.curves).push(train_loss, stats.validation_r2);
         }
         self.status.send_modify(|r| {
             // An ensemble's members report their epochs interleaved: count them all.
             r.epoch = if single { stats.epoch } else { r.epoch + 1 };
-            r.train_loss = Some(stats.train_loss);
+            r.train_loss = Some(train_loss);
             r.validation_r2 = stats.validation_r2;
         });
         self.save_progress(store);
@@ -471,6 +485,13 @@ pub struct JobRequest {
     /// The target column; by default the data set's last column.
     #[serde(default)]
     pub target: Option<String>,
+    /// The feature columns, in this order (`fivedreg train --features`); by default every
+    /// column but the target, the `drop`ped ones and the data set's columns of text.
+    #[serde(default)]
+    pub features: Option<Vec<String>>,
+    /// Columns to leave out of the features (`fivedreg train --drop`).
+    #[serde(default)]
+    pub drop: Vec<String>,
     /// Training options; missing ones take their defaults.
     #[serde(default)]
     pub options: TrainOptions,
@@ -512,6 +533,7 @@ pub async fn create(
         }
         None => columns.last().map(|c| c.to_string()).unwrap_or_default(),
     };
+    let n_features = chosen_features(&dataset, &target, &request.features, &request.drop)?;
     // A batch larger than the data is the whole data: capped, so that neither the
     // estimate below nor the training sizes anything by the number given.
     if let Some(batch) = request.options.batch_size {
@@ -526,7 +548,7 @@ pub async fn create(
             // job that fails later.
             options
                 .network()
-                .layer_sizes(columns.len().saturating_sub(1))
+                .layer_sizes(n_features)
                 .map_err(|e| ApiError::bad_request(e.to_string()).with_field("options.hidden"))?;
             let o = options.options();
             match o.ensemble {
@@ -536,12 +558,8 @@ pub async fn create(
         }
         Plan::Auto(_) => ("auto", 0),
     };
-    let estimate = crate::admission::admit(
-        &plan,
-        dataset.rows,
-        columns.len().saturating_sub(1),
-        state.config().memory_limit,
-    )?;
+    let estimate =
+        crate::admission::admit(&plan, dataset.rows, n_features, state.config().memory_limit)?;
     // A quick refusal before anything is written; checked again, exactly, below.
     queue_room(&state, &lock(&state.inner.jobs))?;
     let record = JobRecord {
@@ -549,6 +567,8 @@ pub async fn create(
         kind: kind.into(),
         dataset: dataset.id.clone(),
         target,
+        features: request.features,
+        drop: request.drop,
         options: request.options,
         state: JobState::Queued,
         epoch: 0,
@@ -589,6 +609,62 @@ pub async fn create(
     );
     tokio::spawn(run(state, job));
     Ok((StatusCode::ACCEPTED, Json(record)))
+}
+
+/// The number of features a job's `features` and `drop` choose from `dataset` (checked by
+/// the data crate's rules, as `fivedreg train --features/--drop` are); a bad choice is a 400
+/// naming `features` or `drop`.
+fn chosen_features(
+    dataset: &datasets::DatasetInfo,
+    target: &str,
+    features: &Option<Vec<String>>,
+    drop: &[String],
+) -> Result<usize, ApiError> {
+    let names: Vec<String> = dataset
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .chain(dataset.text_columns.iter().cloned())
+        .collect();
+    let csv = CsvOptions {
+        target: Some(target.to_string()),
+        features: features.clone(),
+        drop: drop.to_vec(),
+        ..Default::default()
+    };
+    let field = |e: &fivedreg_data::DataError| match e {
+        fivedreg_data::DataError::MissingFeature { name, .. } if drop.contains(name) => "drop",
+        _ if features.is_none() => "drop",
+        _ => "features",
+    };
+    let (_, chosen) = fivedreg_data::choose_feature_columns(&names, &csv, &dataset.name)
+        .map_err(|e| ApiError::bad_request(e.to_string()).with_field(field(&e)))?;
+    let text = |c: &usize| {
+        names
+            .get(*c)
+            .is_some_and(|n| dataset.text_columns.contains(n))
+    };
+    if let Some(c) = chosen.iter().find(|c| features.is_some() && text(c)) {
+        return Err(ApiError::bad_request(format!(
+            "the column {:?} of data set {} holds text, so it cannot be a feature",
+            names[*c], dataset.id
+        ))
+        .with_field("features"));
+    }
+    let n = chosen.iter().filter(|c| !text(c)).count();
+    if n == 0 {
+        return Err(ApiError::bad_request(format!(
+            "no feature column is left in data set {} (columns: {})",
+            dataset.id,
+            names.join(", ")
+        ))
+        .with_field(if features.is_some() {
+            "features"
+        } else {
+            "drop"
+        }));
+    }
+    Ok(n)
 }
 
 /// 429 when `--max-queue` jobs are waiting already (logged: a cap being hit is worth
@@ -684,12 +760,19 @@ fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
     let path = state.inner.store.data_path(Kind::Dataset, &record.dataset);
     let csv = CsvOptions {
         target: Some(record.target.clone()),
+        features: record.features.clone(),
+        drop: record.drop.clone(),
         ..Default::default()
     };
     let data = fivedreg_data::open(&path)
         .and_then(|file| fivedreg_data::read_csv(file, &dataset.name, &csv))
         .map_err(|e| failed(e.to_string()))?
         .0;
+    if let Plan::Fit(options) = &plan {
+        let factor = Interpolator::loss_to_target_units(&data, options)
+            .map_err(|e| failed(e.to_string()))?;
+        job.loss_factor.store(factor.to_bits(), Ordering::Relaxed);
+    }
     let clock = Instant::now();
     // The library's callbacks cannot say "stop", so a stop unwinds out of one (at an epoch's
     // or a candidate's end, where the library holds no lock) and is caught here. An

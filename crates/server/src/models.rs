@@ -317,10 +317,16 @@ pub async fn get(
     let entry = find(&state, &id)?;
     let model = entry.interpolator(&state.inner.store).await?;
     let history = &model.summary().history;
+    // In the target's units squared, as `train --history` and the job's curves give them.
+    let scale = model.target_scaler().scale()[0];
     Ok(Json(ModelDetail {
         info: entry.info.clone(),
         history: crate::jobs::Curves {
-            train_loss: history.train_loss.clone(),
+            train_loss: history
+                .train_loss
+                .iter()
+                .map(|l| l * scale * scale)
+                .collect(),
             validation_r2: history.validation_r2.clone(),
         },
     }))
@@ -504,6 +510,12 @@ pub struct PredictResponse {
     /// within ±1.96 of it); absent for a single network.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub std: Option<Vec<f64>>,
+    /// Whether each row lies outside the training domain (outside a feature's training
+    /// range, or far from every training row): its prediction is an extrapolation, as
+    /// `fivedreg predict --flag-domain` marks it. Absent for a model that keeps no domain
+    /// (files of format version 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extrapolated: Option<Vec<bool>>,
 }
 
 /// The query of a prediction.
@@ -512,6 +524,10 @@ pub struct PredictQuery {
     /// With a CSV body: add a `<target>_std` column, the ensemble's calibrated standard
     /// deviation (ensembles only). JSON answers of an ensemble always carry `std`.
     pub std: Option<bool>,
+    /// With a CSV body: add a `<target>_extrapolated` column (`true`/`false`: the row lies
+    /// outside the training domain), as `fivedreg predict --flag-domain` does. JSON answers
+    /// always carry `extrapolated`.
+    pub flag_domain: Option<bool>,
 }
 
 /// Predict: JSON rows in, JSON predictions out; or a CSV in, the CSV out with a
@@ -554,7 +570,8 @@ pub async fn predict(
                         .with_field("std"),
                 );
             }
-            predict_csv(&state, model, request, with_std).await
+            let flag_domain = query.flag_domain.unwrap_or(false);
+            predict_csv(&state, model, request, with_std, flag_domain).await
         }
         other => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -595,15 +612,18 @@ async fn predict_json(
     }
     drop(rows);
     let predict = |model: &Interpolator, features: &[f64]| {
+        let extrapolated = model.domain().map(|d| d.outside(features));
         if model.is_ensemble() {
             model
                 .predict_with_std(features)
-                .map(|w| (w.mean, Some(w.std)))
+                .map(|w| (w.mean, Some(w.std), extrapolated))
         } else {
-            model.predict(features).map(|mean| (mean, None))
+            model
+                .predict(features)
+                .map(|mean| (mean, None, extrapolated))
         }
     };
-    let (predictions, std) = if features.len() / n_features <= INLINE_ROWS {
+    let (predictions, std, extrapolated) = if features.len() / n_features <= INLINE_ROWS {
         predict(&model, &features)
     } else {
         let model = model.clone();
@@ -619,6 +639,7 @@ async fn predict_json(
         target: model.target_name().to_string(),
         predictions,
         std,
+        extrapolated,
     })
     .into_response())
 }
@@ -628,6 +649,7 @@ async fn predict_csv(
     model: Arc<Interpolator>,
     request: Request,
     with_std: bool,
+    flag_domain: bool,
 ) -> Result<Response, ApiError> {
     let config = state.config();
     check_length(request.headers(), config.max_upload_bytes)?;
@@ -635,7 +657,7 @@ async fn predict_csv(
     let reader = BodyReader::spawn(request.into_body(), config.into());
     let spool_dir = state.inner.store.tmp_dir();
     let (spool, length) = tokio::task::spawn_blocking(move || {
-        let spooled = predict_to_spool(&model, reader, &spool_dir, with_std);
+        let spooled = predict_to_spool(&model, reader, &spool_dir, with_std, flag_domain);
         drop(slot);
         spooled
     })
@@ -661,8 +683,9 @@ fn predict_to_spool(
     mut reader: BodyReader,
     dir: &std::path::Path,
     with_std: bool,
+    flag_domain: bool,
 ) -> Result<(std::fs::File, u64), ApiError> {
-    let result = write_predictions(model, &mut reader, dir, with_std);
+    let result = write_predictions(model, &mut reader, dir, with_std, flag_domain);
     // A failure of the body itself (too large, a stalled client) is the real cause of
     // whatever error the CSV reader saw.
     if let Some(failure) = reader.failure() {
@@ -676,6 +699,7 @@ fn write_predictions(
     reader: &mut BodyReader,
     dir: &std::path::Path,
     with_std: bool,
+    flag_domain: bool,
 ) -> Result<(std::fs::File, u64), ApiError> {
     let source = "request body";
     let mut rows = FeatureRows::with_options(
@@ -686,8 +710,13 @@ fn write_predictions(
     )?;
     let column = format!("{}_predicted", model.target_name());
     let std_column = format!("{}_std", model.target_name());
-    for name in [&column, &std_column] {
-        if rows.header().contains(name) && (with_std || *name == column) {
+    let domain_column = format!("{}_extrapolated", model.target_name());
+    for (name, added) in [
+        (&column, true),
+        (&std_column, with_std),
+        (&domain_column, flag_domain),
+    ] {
+        if rows.header().contains(name) && added {
             return Err(ApiError::bad_request(format!(
                 "{source}: already has a column named {name}"
             ))
@@ -706,6 +735,9 @@ fn write_predictions(
     header.push(column);
     if with_std {
         header.push(std_column);
+    }
+    if flag_domain {
+        header.push(domain_column);
     }
     let mut text = Vec::new();
     for (i, name) in header.iter().enumerate() {
@@ -760,6 +792,10 @@ fn write_predictions(
                 }
             }
         })?;
+        let outside = match model.domain() {
+            Some(domain) if flag_domain => domain.outside(&chunk.features),
+            _ => Vec::new(),
+        };
         text.clear();
         for (i, y) in predictions.iter().enumerate() {
             push_row_fields(&mut text, chunk.text(i), delimiter);
@@ -768,6 +804,15 @@ fn write_predictions(
                 number.clear();
                 fivedreg_data::push_shortest(&mut number, *value);
                 fivedreg_data::push_field(&mut text, &number, b',');
+            }
+            if flag_domain {
+                let word: &[u8] = if outside.get(i) == Some(&true) {
+                    b"true"
+                } else {
+                    b"false"
+                };
+                text.push(b',');
+                text.extend_from_slice(word);
             }
             text.push(b'\n');
         }

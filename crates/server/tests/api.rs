@@ -1428,3 +1428,170 @@ async fn delete_cancels_an_ensemble_training_in_step() {
         1
     );
 }
+
+/// A table saved with `df.to_csv` with a text run ID (issue 32): the upload leaves out the
+/// index and the ID with a note each, a job trains on the rest; `features` and `drop` choose
+/// columns as `fivedreg train --features/--drop` do; a column mixing numbers and text is
+/// refused with its line and column and the `--drop` hint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_columns_are_left_out_and_jobs_choose_their_features() {
+    let api = Api::new();
+    let mut csv = String::from("run_id,a,b,c,y\n");
+    for i in 0..300 {
+        let (a, b, c) = (
+            (i % 11) as f64 / 5.0 - 1.0,
+            (i % 7) as f64 / 3.0 - 1.0,
+            (i % 5) as f64 / 2.0 - 1.0,
+        );
+        csv.push_str(&format!("run-1-{i:04},{a},{b},{c},{}\n", a + 2.0 * b));
+    }
+    let dataset = api.upload(&csv).await;
+    let names: Vec<&str> = dataset["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b", "c", "y"], "{dataset}");
+    assert_eq!(dataset["text_columns"], json!(["run_id"]));
+    assert_eq!(
+        dataset["notes"],
+        json!(["the column run_id holds text in every row: left out of the features"])
+    );
+    let id = dataset["id"].as_str().unwrap();
+    let train = |body: Value| {
+        let api = &api;
+        async move {
+            let reply = api.post_json("/api/v1/jobs", &body).await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+            let job = api.wait_ended(reply.json()["id"].as_str().unwrap()).await;
+            assert_eq!(job["state"], "done", "{job}");
+            let model = job["model"].as_str().unwrap();
+            api.get(&format!("/api/v1/models/{model}")).await.json()
+        }
+    };
+    let model = train(json!({"dataset": id, "options": quick_options()})).await;
+    assert_eq!(model["features"], json!(["a", "b", "c"]));
+    let model = train(json!({"dataset": id, "drop": ["c"], "options": quick_options()})).await;
+    assert_eq!(model["features"], json!(["a", "b"]));
+    let model =
+        train(json!({"dataset": id, "features": ["b", "a"], "options": quick_options()})).await;
+    assert_eq!(model["features"], json!(["b", "a"]));
+    // Bad choices name their field.
+    for (body, field, words) in [
+        (json!({"dataset": id, "drop": ["nope"]}), "drop", "nope"),
+        (
+            json!({"dataset": id, "features": ["a", "y"]}),
+            "features",
+            "target",
+        ),
+        (
+            json!({"dataset": id, "features": ["run_id"]}),
+            "features",
+            "text",
+        ),
+        (
+            json!({"dataset": id, "drop": ["a", "b", "c"]}),
+            "drop",
+            "no feature",
+        ),
+    ] {
+        let e = api
+            .post_json("/api/v1/jobs", &body)
+            .await
+            .error(StatusCode::BAD_REQUEST);
+        assert_eq!(e["field"], field, "{body}: {e}");
+        assert!(e["error"].as_str().unwrap().contains(words), "{body}: {e}");
+    }
+    // A column of numbers with text on line 4: refused at upload, with the hint.
+    let reply = api
+        .post_bytes(
+            "/api/v1/datasets",
+            "text/csv",
+            "id,a,y\n1,0.5,1\n2,0.25,2\nr3,0.1,3\n".into(),
+        )
+        .await;
+    let e = reply.error(StatusCode::BAD_REQUEST);
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(4), Some(1)),
+        "{e}"
+    );
+    assert!(e["error"].as_str().unwrap().contains("--drop id"), "{e}");
+}
+
+/// Issue 32's smaller points, over HTTP: the training loss is in the target's units squared
+/// (as `train --history` writes it), predictions say which rows are extrapolations (as
+/// `predict --flag-domain`), and docs/serve.md shows the model format version the server
+/// reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losses_in_target_units_extrapolation_flags_and_the_documented_version() {
+    let api = Api::new();
+    // A target in the thousands, so that scaled and unscaled losses differ by far.
+    let mut csv = String::from("a,b,y\n");
+    for i in 0..300 {
+        let (a, b) = ((i % 17) as f64 / 8.0 - 1.0, (i % 13) as f64 / 6.0 - 1.0);
+        csv.push_str(&format!("{a},{b},{}\n", 5000.0 * (a + b * b)));
+    }
+    let dataset = api.upload(&csv).await;
+    let job = api
+        .submit(dataset["id"].as_str().unwrap(), quick_options())
+        .await;
+    let job = api.wait_ended(job["id"].as_str().unwrap()).await;
+    assert_eq!(job["state"], "done", "{job}");
+    let model_id = job["model"].as_str().unwrap();
+    let file = api.get(&format!("/api/v1/models/{model_id}/file")).await;
+    let model = fivedreg::Interpolator::from_bytes(&file.body, "download").unwrap();
+    let factor = model.target_scaler().scale()[0].powi(2);
+    assert!(factor > 1e5, "{factor}");
+    let scaled = &model.summary().history.train_loss;
+    let curve = job["curves"]["train_loss"].as_array().unwrap();
+    assert_eq!(curve.len(), scaled.len());
+    for (live, stored) in curve.iter().zip(scaled) {
+        let live = live.as_f64().unwrap();
+        // The model file keeps the curve at f32 precision.
+        assert!(
+            (live - stored * factor).abs() <= 1e-6 * live.abs(),
+            "{live} {stored} {factor}"
+        );
+    }
+    assert_eq!(job["train_loss"], *curve.last().unwrap());
+    let detail = api.get(&format!("/api/v1/models/{model_id}")).await.json();
+    let stored = detail["history"]["train_loss"].as_array().unwrap();
+    assert_eq!(stored.len(), curve.len());
+    for (a, b) in stored.iter().zip(curve) {
+        let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-6 * b.abs(), "{a} {b}");
+    }
+
+    // A point inside the data and one far outside it.
+    let reply = api
+        .post_json(
+            &format!("/api/v1/models/{model_id}/predict"),
+            &json!({"rows": [[0.1, 0.2], [5.0, 9.0]]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["extrapolated"], json!([false, true]));
+    let reply = api
+        .post_bytes(
+            &format!("/api/v1/models/{model_id}/predict?flag_domain=true"),
+            "text/csv",
+            "a,b\n0.1,0.2\n5,9\n".into(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let text = reply.text();
+    let flags: Vec<&str> = text
+        .lines()
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(flags, ["y_extrapolated", "false", "true"], "{text}");
+
+    // The health answer, as docs/serve.md shows it.
+    let health = api.get("/api/v1/health").await.json();
+    assert_eq!(health["model_format_version"], fivedreg::FORMAT_VERSION);
+    let doc = include_str!("../../../docs/serve.md");
+    let shown = format!("\"model_format_version\":{}}}", fivedreg::FORMAT_VERSION);
+    assert!(doc.contains(&shown), "docs/serve.md does not show {shown}");
+}

@@ -435,6 +435,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         """
         self._check_params()
         target_name = getattr(y, "name", None)
+        X, self._text_columns = _without_text_columns(X)
         X, y = validate_data(self, X, y, dtype=_FLOAT_DTYPES, y_numeric=True)
         X, y = _aligned(X), np.require(y, dtype=np.float64, requirements="A")
         feature_names = self._feature_names_for_model(X.shape[1])
@@ -528,7 +529,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
                 # says it in scikit-learn's words.
                 validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
                 raise
-        X = self._columns_in_fit_order(X)
+        X = self._columns_in_fit_order(_without(X, getattr(self, "_text_columns", ())))
         return predict(_aligned(validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)))
 
     # ---------------------------------------------------------------- surrogate toolkit
@@ -631,13 +632,31 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         """Read a model file written by ``save`` or by ``fivedreg train``.
 
         The estimator's parameters are the options the model was trained with, so that
-        ``clone`` and refitting train the same network.
+        ``clone`` and refitting train the same network. For a model made by ``auto=True``
+        (or ``fivedreg train --auto``) they are the search's: ``auto=True``, its ``budget``
+        and ``random_state``, the other parameters at their defaults (the file records the
+        winner's settings, not the options the search started from); a file written before
+        format version 4 does not record the budget, which is then left at its default with
+        a warning.
         """
         return cls._from_model(Model.load(os.fspath(path)))
 
     @classmethod
     def _from_model(cls, model):
         p = model.params()
+        history = model.history()
+        if history.get("leaderboard") is not None:
+            budget = history.get("auto_budget")
+            if budget is None:
+                budget = cls().budget
+                warnings.warn(
+                    "this --auto model file (format version 3 or older) does not record its "
+                    f"budget: budget={budget} (the default) is assumed",
+                    UserWarning,
+                )
+            estimator = cls(auto=True, budget=budget, random_state=p["seed"])
+            estimator._set_model(model)
+            return estimator
         estimator = cls(
             hidden_layer_sizes=tuple(p["hidden_layers"]),
             activation=p["activation"],
@@ -678,6 +697,88 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         super().__setstate__(state)
         if model_file is not None:
             self._set_model(Model.from_bytes(model_file, "pickled FiveDRegressor"))
+
+
+def _is_text(value):
+    """Whether a cell holds text (an ID, a label), as the CSV reader decides for a field: a
+    string that is not empty and not a number (nor one with a decimal comma)."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip().strip('"').strip()
+    if not text:
+        return False
+    for candidate in (text, text.replace(",", ".")):
+        try:
+            float(candidate)
+            return False
+        except ValueError:
+            pass
+    return True
+
+
+def _is_missing(value):
+    """A missing cell (None, NaN or an empty string): neither a number nor text."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+def _text_note(names):
+    """The note `fivedreg train` prints for columns of text left out (the data crate's
+    `ReadSummary::notes` wording)."""
+    if len(names) == 1:
+        return f"the column {names[0]} holds text in every row: left out of the features"
+    return f"the columns {', '.join(names)} hold text in every row: left out of the features"
+
+
+def _without_text_columns(X):
+    """A DataFrame without its columns of text, and their names, as ``fivedreg train``
+    leaves them out: a column whose first row is text must hold text (or nothing) in every
+    row; a column of numbers with text in a later row is refused, naming the row and the
+    column. Anything else (arrays, numeric frames) is returned as it is."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "iloc") or len(X) == 0:
+        return X, []
+    candidates = [
+        (position, name)
+        for position, (name, dtype) in enumerate(dtypes.items())
+        if getattr(dtype, "kind", "O") in "OSU" or str(dtype) in ("string", "str")
+    ]
+    text = []
+    for position, name in candidates:
+        column = X.iloc[:, position]
+        values = list(column)
+        if _is_text(values[0]):
+            for row, value in enumerate(values):
+                if not (_is_text(value) or _is_missing(value)):
+                    raise ValueError(
+                        f"column {name!r}, row {row} (index {column.index[row]!r}): {value!r} "
+                        f"is a number, but the column held text in row 0; a column that mixes "
+                        f"numbers and text cannot be a feature: leave it out with "
+                        f"X.drop(columns=[{name!r}])"
+                    )
+            text.append(name)
+        else:
+            for row, value in enumerate(values):
+                if _is_text(value):
+                    raise ValueError(
+                        f"column {name!r}, row {row} (index {column.index[row]!r}): {value!r} "
+                        f"is not a number (the column mixes numbers and text; leave it out "
+                        f"with X.drop(columns=[{name!r}]))"
+                    )
+    if not text or len(text) == X.shape[1]:
+        return X, []
+    warnings.warn(_text_note([str(n) for n in text]), UserWarning, stacklevel=3)
+    return X.drop(columns=text), text
+
+
+def _without(X, columns):
+    """`X` without those of `columns` it holds (a DataFrame), else `X`."""
+    held = [c for c in columns if c in getattr(X, "columns", ())]
+    return X.drop(columns=held) if held else X
 
 
 def _aligned(X):
