@@ -1699,7 +1699,10 @@ mod tests {
         // Named as the spec names options, or as a front end does.
         assert!(err.to_string().contains("(early_stopping)"), "{err}");
         let flag = err.message(&|p| p.info().flag());
-        assert!(flag.contains("--split") && flag.contains("(--no-early-stopping)"), "{flag}");
+        assert!(
+            flag.contains("--split") && flag.contains("(--no-early-stopping)"),
+            "{flag}"
+        );
         options.network.early_stopping = false;
         assert!(options.check().is_ok());
 
