@@ -577,6 +577,7 @@ fn train_candidate(
     candidate: &Candidate,
     threads: usize,
 ) -> Result<Trained> {
+    base.network.stop.check()?;
     let t0 = Instant::now();
     let mut options = candidate.options.clone();
     options.network.threads = threads;
@@ -779,7 +780,8 @@ fn run_candidates(
         loop {
             // Start ready candidates while a lane is free, the costliest first, so that no
             // lane waits idle for a long last one.
-            while running < lanes {
+            // Asked to stop: no new candidate; the running ones see the flag themselves.
+            while running < lanes && !base.network.stop.is_set() {
                 let next = list
                     .iter()
                     .enumerate()
@@ -950,6 +952,8 @@ impl Interpolator {
             planned_so_far += list.len();
             let (done, error) =
                 run_candidates(data, &auto.base, list, lanes, lane_threads, on_candidate)?;
+            // Asked to stop: no further candidate started, and none is kept.
+            auto.base.network.stop.check()?;
             if let Some(e) = error {
                 first_error.get_or_insert(e);
             }

@@ -66,6 +66,6 @@ pub use spec::{params, Param, ParamDefault, ParamInfo, ParamKind, Plan, SpecErro
 // The network types and limits that appear in this crate's API, so users need not name
 // fivedreg-nn.
 pub use fivedreg_nn::{
-    Activation, EpochStats, MlpParams, NnError, Solver, StopReason, TrainingHistory,
+    Activation, EpochStats, MlpParams, NnError, Solver, StopFlag, StopReason, TrainingHistory,
     MAX_HIDDEN_LAYERS, MAX_WIDTH,
 };

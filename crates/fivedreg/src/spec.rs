@@ -16,8 +16,8 @@ use crate::error::Error;
 use crate::options::{FitOptions, ValidFitOptions, MAX_ENSEMBLE};
 use fivedreg_data::SplitFractions;
 use fivedreg_nn::{
-    Activation, MlpParams, NnError, Solver, MAX_ALPHA, MAX_EPOCHS, MAX_FUN, MAX_HIDDEN_LAYERS,
-    MAX_THREADS, MAX_WIDTH,
+    Activation, MlpParams, NnError, Solver, StopFlag, MAX_ALPHA, MAX_EPOCHS, MAX_FUN,
+    MAX_HIDDEN_LAYERS, MAX_THREADS, MAX_WIDTH,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -813,6 +813,8 @@ impl TrainSpec {
                 shuffle: self.shuffle.unwrap_or(d.shuffle),
                 seed: self.seed.unwrap_or(d.seed),
                 threads: self.threads.unwrap_or(d.threads),
+                // A fresh flag: the front end keeps a clone to stop this training.
+                stop: StopFlag::new(),
             },
             ..FitOptions::default()
         };

@@ -320,6 +320,7 @@ pub(crate) fn train_lbfgs(
     };
 
     let mut validation_error = None;
+    let mut stopped = false;
     let minimum = with_pool(threads, &objective, |pool| {
         // The loss and gradient in f32 on the kernels, every thread; the optimiser's
         // vectors in f64.
@@ -336,6 +337,10 @@ pub(crate) fn train_lbfgs(
             f
         };
         let mut on_iteration = |iteration: usize, x: &[f64], f: f64| -> bool {
+            if p.stop.is_set() {
+                stopped = true;
+                return false;
+            }
             let validation_r2 = match validation {
                 Some(v) => {
                     let narrow: Vec<f32> = x.iter().map(|&x| x as f32).collect();
@@ -375,6 +380,9 @@ pub(crate) fn train_lbfgs(
     });
     if let Some(e) = validation_error {
         return Err(e);
+    }
+    if stopped {
+        return Err(NnError::Stopped);
     }
     if !minimum.f.is_finite() && minimum.iterations == 0 {
         return Err(NnError::Diverged {

@@ -35,7 +35,7 @@ mod train;
 
 pub use lbfgs::{minimize, LbfgsLimits, Minimum};
 pub use mlp::{Gradient, Mlp, PredictWorkspace};
-pub use params::resolve_threads;
+pub use params::{resolve_threads, StopFlag};
 pub use params::{
     Activation, MlpParams, MlpValidParams, Solver, MAX_ALPHA, MAX_EPOCHS, MAX_FUN,
     MAX_HIDDEN_LAYERS, MAX_PARAMETERS, MAX_THREADS, MAX_WIDTH,
@@ -77,6 +77,9 @@ pub enum NnError {
     /// samples for early stopping).
     #[error("unusable data: {0}")]
     InvalidData(String),
+    /// Training was asked to stop ([`StopFlag`]).
+    #[error("training was stopped before it finished")]
+    Stopped,
 }
 
 /// Result type of this crate.

@@ -93,6 +93,52 @@ impl std::str::FromStr for Solver {
     }
 }
 
+/// A request to stop training, shared by every clone: set it from another thread (a
+/// cancelled job, Ctrl-C) and training returns [`NnError::Stopped`] at its next minibatch,
+/// L-BFGS iteration or, in the layers above, candidate. It is never part of a model: all
+/// flags compare equal, and none is serialized.
+#[derive(Clone, Default)]
+pub struct StopFlag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl StopFlag {
+    /// A flag not yet set.
+    pub fn new() -> StopFlag {
+        StopFlag::default()
+    }
+    /// Asks every holder of this flag (and of its clones) to stop.
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// Whether stopping was asked.
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// `Err(NnError::Stopped)` once stopping was asked.
+    pub fn check(&self) -> Result<()> {
+        if self.is_set() {
+            Err(NnError::Stopped)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl PartialEq for StopFlag {
+    fn eq(&self, _: &StopFlag) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for StopFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "StopFlag({})",
+            if self.is_set() { "set" } else { "clear" }
+        )
+    }
+}
+
 /// Unchecked training hyperparameters; [`MlpParams::check`] turns them into [`MlpValidParams`].
 ///
 /// Build with `..Default::default()` so that fields can be added.
@@ -156,6 +202,10 @@ pub struct MlpParams {
     /// depend on it.
     #[serde(skip)]
     pub threads: usize,
+    /// Set from another thread to stop training early (with [`NnError::Stopped`]); not
+    /// serialized, and never part of a result.
+    #[serde(skip)]
+    pub stop: StopFlag,
 }
 
 impl Default for MlpParams {
@@ -178,6 +228,7 @@ impl Default for MlpParams {
             shuffle: true,
             seed: 42,
             threads: 0,
+            stop: StopFlag::default(),
         }
     }
 }

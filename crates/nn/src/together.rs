@@ -149,6 +149,7 @@ pub fn train_together(
     let threads = threads.clamp(1, members.len());
     with_pool(threads, &members_work, |pool| -> Result<()> {
         for epoch in 1..=p.max_epochs {
+            p.stop.check()?;
             pool.dispatch(epoch);
             let mut ss_res = 0.0f64;
             for (m, running) in members_work.running.iter().enumerate() {

@@ -398,6 +398,8 @@ impl AdamRun<'_> {
         let mut loss_sum = 0.0f64;
         let mut start = 0;
         while start < n {
+            // A large epoch takes seconds: a stop is seen at the next minibatch.
+            self.params.stop.check()?;
             let len = self.batch.min(n - start);
             let t0 = Instant::now();
             let job = Job::Batch { start, len };

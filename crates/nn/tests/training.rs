@@ -385,3 +385,56 @@ fn odd_shapes_train_and_stay_deterministic() {
         }
     }
 }
+
+/// A stop asked from another thread ends a training that would otherwise run for a
+/// million epochs (Adam, the L-BFGS solver, and members trained in step), with `Stopped`.
+#[test]
+fn a_stop_from_another_thread_ends_training() {
+    let task = common::seed_task(600, 5);
+    for solver in [fivedreg_nn::Solver::Adam, fivedreg_nn::Solver::Lbfgs] {
+        let stop = fivedreg_nn::StopFlag::new();
+        let p = MlpParams {
+            solver,
+            max_epochs: 1_000_000,
+            max_fun: 100_000_000,
+            early_stopping: false,
+            patience: 1_000_000,
+            tol: 0.0,
+            stop: stop.clone(),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        let asked = std::thread::spawn({
+            let stop = stop.clone();
+            move || {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                stop.stop();
+            }
+        });
+        let mut epochs = 0;
+        let result = train(&p, task.train.samples(), None, &mut |_| epochs += 1);
+        asked.join().unwrap();
+        assert!(
+            matches!(result, Err(NnError::Stopped)),
+            "{solver:?}: {:?} after {epochs} epochs",
+            result.map(|t| t.history.epochs)
+        );
+        assert!(epochs < 1_000_000, "{solver:?}");
+    }
+    // A flag already set stops before the first minibatch; flags never change equality.
+    let stop = fivedreg_nn::StopFlag::new();
+    stop.stop();
+    let p = MlpParams {
+        stop,
+        ..Default::default()
+    };
+    assert_eq!(p, MlpParams::default());
+    let result = train(
+        &p.check().unwrap(),
+        task.train.samples(),
+        Some(task.validation.samples()),
+        &mut |_| {},
+    );
+    assert!(matches!(result, Err(NnError::Stopped)));
+}

@@ -75,21 +75,43 @@ impl View<'_> {
     }
 }
 
-/// The data set of `x` and `y`, fitted by `fit` with the GIL released.
+/// How often a fit in progress looks for Ctrl-C (Python's signal handlers run only when
+/// the thread that called `fit` runs Python).
+const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The data set of `x` and `y`, fitted by `fit` on a worker thread with the GIL released.
+/// Meanwhile this thread checks for signals: on Ctrl-C it sets `stop`, which the library
+/// reads at every minibatch, L-BFGS iteration and candidate, and raises KeyboardInterrupt
+/// once the worker has returned.
 fn fit_model(
     py: Python<'_>,
     x: Features<'_>,
     y: PyReadonlyArray1<'_, f64>,
     feature_names: Vec<String>,
     target_name: String,
-    fit: impl FnOnce(&Dataset) -> Result<fivedreg::Fitted, Error> + Send,
+    stop: fivedreg::StopFlag,
+    fit: impl FnOnce(&Dataset) -> Result<fivedreg::Fitted, Error> + Send + 'static,
 ) -> PyResult<Model> {
     let (x, y) = (x.view()?, targets(&y)?);
-    let fitted = py.detach(|| {
-        let features = x.row_major().into_owned();
-        let data = Dataset::new(feature_names, target_name, features, y.to_vec())?;
-        fit(&data)
-    });
+    let data = py
+        .detach(|| {
+            let features = x.row_major().into_owned();
+            Dataset::new(feature_names, target_name, features, y.to_vec())
+        })
+        .map_err(|e| to_py_err(Error::from(e)))?;
+    let worker = std::thread::spawn(move || fit(&data));
+    while !worker.is_finished() {
+        py.detach(|| std::thread::sleep(SIGNAL_POLL));
+        if let Err(interrupt) = py.check_signals() {
+            stop.stop();
+            // The worker sees the flag within a minibatch; its result is dropped.
+            let _ = py.detach(|| worker.join());
+            return Err(interrupt);
+        }
+    }
+    let fitted = py
+        .detach(|| worker.join())
+        .map_err(|_| PyRuntimeError::new_err("training failed unexpectedly (a panic)"))?;
     Ok(Model {
         inner: fitted.map_err(to_py_err)?.interpolator,
     })
@@ -192,12 +214,14 @@ impl Model {
     ) -> PyResult<Model> {
         let spec = TrainSpec::from_python_json(params).map_err(PyValueError::new_err)?;
         let plan = spec.plan().map_err(spec_err)?;
+        let stop = plan.base().network.stop.clone();
         fit_model(
             py,
             x,
             y,
             feature_names,
             target_name,
+            stop,
             move |data| match &plan {
                 Plan::Fit(options) => Interpolator::fit(data, options, &mut |_| {}),
                 Plan::Auto(auto) => Interpolator::fit_auto(data, auto, &mut |_| {}),

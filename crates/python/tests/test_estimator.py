@@ -1,6 +1,8 @@
 """FiveDRegressor's own behaviour: inputs, errors, feature names, fitted attributes, threads."""
 
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -406,3 +408,27 @@ def test_a_text_id_column_is_left_out_with_a_note():
     frame.iloc[3, 0] = 12.5
     with pytest.raises(ValueError, match=r"column 'run_id', row 3.*X\.drop\(columns=\['run_id'\]\)"):
         FiveDRegressor(max_iter=5).fit(frame, y)
+
+
+def test_ctrl_c_stops_a_long_fit():
+    """SIGINT during a fit that would run a million epochs is seen while it runs: the
+    handler's exception comes out of fit (the training stops at its next minibatch)."""
+    X, y = sum_of_squares(2_000, seed=3)
+
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGINT, handler)
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        with pytest.raises(Interrupted):
+            FiveDRegressor(
+                max_iter=1_000_000, early_stopping=False, n_iter_no_change=1_000_000, tol=0.0
+            ).fit(X, y)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)

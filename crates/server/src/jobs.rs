@@ -305,6 +305,9 @@ pub struct Job {
     status: watch::Sender<JobRecord>,
     curves: Mutex<CurveRecorder>,
     stop: AtomicU8,
+    /// The training's own stop flag, once it runs: set with `stop`, it stops the library
+    /// at its next minibatch, L-BFGS iteration or candidate.
+    training: Mutex<Option<fivedreg::StopFlag>>,
     /// When its progress was last written ([`PROGRESS_EVERY`]).
     saved: Mutex<Instant>,
     /// The factor that turns the library's training losses (standardized units) into the
@@ -318,6 +321,7 @@ impl Job {
             status: watch::Sender::new(record),
             curves: Mutex::new(CurveRecorder::default()),
             stop: AtomicU8::new(RUN),
+            training: Mutex::new(None),
             saved: Mutex::new(Instant::now()),
             loss_factor: AtomicU64::new(1.0f64.to_bits()),
         }
@@ -410,7 +414,7 @@ impl Job {
     /// Stops the job because the server is stopping: a queued job ends now, a running one
     /// at its next epoch.
     pub(crate) fn interrupt(&self, store: &Store) {
-        self.stop.store(INTERRUPT, Ordering::Relaxed);
+        self.ask_to_stop(INTERRUPT);
         if self.state() == JobState::Queued {
             self.mark_interrupted_if_active(store, "the server stopped before the job started");
         }
@@ -463,6 +467,14 @@ impl Job {
             })
         });
         self.save_progress(store);
+    }
+
+    /// Records why the job is to stop (`CANCEL` or `INTERRUPT`) and tells its training.
+    fn ask_to_stop(&self, why: u8) {
+        self.stop.store(why, Ordering::Relaxed);
+        if let Some(flag) = lock(&self.training).as_ref() {
+            flag.stop();
+        }
     }
 
     /// Unwinds out of the library's progress callback when the job is asked to stop.
@@ -774,11 +786,16 @@ fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
         job.loss_factor.store(factor.to_bits(), Ordering::Relaxed);
     }
     let clock = Instant::now();
-    // The library's callbacks cannot say "stop", so a stop unwinds out of one (at an epoch's
-    // or a candidate's end, where the library holds no lock) and is caught here. An
-    // ensemble trained on several threads reports its epochs through a channel, so it
-    // stops only when its members are done. Any other panic is a bug; it fails the job
-    // instead of the server.
+    // The plan's stop flag stops the library at its next minibatch, L-BFGS iteration or
+    // candidate; a stop asked before this line is passed on now.
+    let flag = plan.base().network.stop.clone();
+    *lock(&job.training) = Some(flag.clone());
+    if job.stop.load(Ordering::Relaxed) != RUN {
+        flag.stop();
+    }
+    // The progress callbacks also unwind on a stop (at an epoch's or a candidate's end,
+    // where the library holds no lock), caught here. Any other panic is a bug; it fails
+    // the job instead of the server.
     let fitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &plan {
         Plan::Fit(options) => Interpolator::fit(&data, options, &mut |stats| {
             job.on_epoch(&state.inner.store, stats);
@@ -789,10 +806,14 @@ fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
             job.stop_if_asked();
         }),
     }));
+    let stopped = |fitted: &std::thread::Result<fivedreg::Result<fivedreg::Fitted>>| match fitted {
+        Ok(Err(fivedreg::Error::Nn(fivedreg::NnError::Stopped))) => true,
+        Err(payload) => payload.is::<StopTraining>(),
+        _ => false,
+    };
     let fitted = match fitted {
         Ok(Ok(fitted)) => fitted,
-        Ok(Err(e)) => return Err(failed(e.to_string())),
-        Err(payload) if payload.is::<StopTraining>() => {
+        f if stopped(&f) => {
             return Err(match job.stop.load(Ordering::Relaxed) {
                 CANCEL => (JobState::Cancelled, "cancelled by a DELETE request".into()),
                 _ => (
@@ -801,6 +822,7 @@ fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
                 ),
             })
         }
+        Ok(Err(e)) => return Err(failed(e.to_string())),
         Err(_) => {
             return Err(failed(
                 "internal error: training stopped unexpectedly (see the server's log)".into(),
@@ -943,7 +965,7 @@ pub async fn delete(
         lock(&state.inner.jobs).remove(&id);
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    job.stop.store(CANCEL, Ordering::Relaxed);
+    job.ask_to_stop(CANCEL);
     if job.state() == JobState::Queued
         && job.end(
             &state.inner.store,

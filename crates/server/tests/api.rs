@@ -1429,6 +1429,28 @@ async fn delete_cancels_an_ensemble_training_in_step() {
     );
 }
 
+/// A DELETE of a running `auto` job stops its search: the library sees the job's stop
+/// flag at its next minibatch, L-BFGS iteration or candidate, so the DELETE answers with
+/// the final state (200, cancelled), not 202 after waiting for a candidate to end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_stops_a_running_auto_search() {
+    let api = Api::with(|c| c.jobs = 1);
+    let dataset = api.upload(&sum_of_squares(3000, 5, 6)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let options = json!({"auto": true, "budget": 100000, "max_epochs": 1_000_000,
+        "patience": 1_000_000, "tol": 0.0, "threads": 2});
+    let running = api.submit(&dataset, options).await;
+    let id = running["id"].as_str().unwrap().to_string();
+    api.wait_job(&id, |j| j["state"] == "running").await;
+    let cancelled = api.delete(&format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text());
+    let record = cancelled.json();
+    assert_eq!(record["state"], "cancelled", "{record}");
+    assert!(record["model"].is_null());
+}
+
 /// A table saved with `df.to_csv` with a text run ID (issue 32): the upload leaves out the
 /// index and the ID with a note each, a job trains on the rest; `features` and `drop` choose
 /// columns as `fivedreg train --features/--drop` do; a column mixing numbers and text is
