@@ -596,6 +596,7 @@ fn train_candidate(
                 base.network.seed,
                 threads,
                 &mut |_, _| refine,
+                &base.network.stop,
             )?
         } else {
             search_input_weights(
@@ -606,6 +607,7 @@ fn train_candidate(
                 kernel.smoothing,
                 base.network.seed,
                 threads,
+                &base.network.stop,
             )?
         };
         kernel.smoothing = smoothing;

@@ -280,6 +280,7 @@ pub(crate) fn fit_trees(
     options: &TreeOptions,
     seed: u64,
     threads: usize,
+    stop: &fivedreg_nn::StopFlag,
 ) -> Result<Vec<BoostedTrees>> {
     let rows_of = |rows: &[usize]| -> (Vec<f64>, Vec<f64>) {
         let xs = rows
@@ -292,7 +293,7 @@ pub(crate) fn fit_trees(
         let (xs, ys) = rows_of(&outside_fold(y.len(), &folds[m]));
         let params =
             options.boost_params(fivedreg_rng::derive_seed(seed, TREE_SEED_INDEX + m as u64))?;
-        let model = BoostedTrees::fit(&xs, &ys, n_features, &params)?;
+        let model = BoostedTrees::fit_until(&xs, &ys, n_features, &params, &|| stop.is_set())?;
         let (held_x, held_y) = rows_of(&folds[m]);
         let staged = model.staged_squared_errors(&held_x, &held_y);
         Ok((model, staged))

@@ -147,6 +147,7 @@ impl From<fivedreg_trees::TreesError> for Error {
             fivedreg_trees::TreesError::InvalidParam { name, value, valid } => {
                 Error::InvalidOption { name, value, valid }
             }
+            fivedreg_trees::TreesError::Stopped => Error::Nn(fivedreg_nn::NnError::Stopped),
             other => Error::Trees(other),
         }
     }

@@ -799,6 +799,7 @@ impl Interpolator {
                     trees,
                     params.seed,
                     options.network().resolved_threads(),
+                    &params.stop,
                 )?;
                 let (history, records) = no_epochs();
                 (Members::Trees(models), history, records)

@@ -375,6 +375,7 @@ pub(crate) fn search_input_weights(
     smoothing: f64,
     seed: u64,
     threads: usize,
+    stop: &fivedreg_nn::StopFlag,
 ) -> Result<(Vec<f64>, f64)> {
     let (xs, ys) = seeded_subsample(x, y, d, SEARCH_ROWS, seed);
     let mut folds = vec![Vec::new(); SEARCH_FOLDS];
@@ -385,6 +386,7 @@ pub(crate) fn search_input_weights(
     let mut smoothing = smoothing;
     let mut best = held_out_sse(&xs, &ys, d, &folds, &weights, (kernel, smoothing), threads)?;
     for step in SEARCH_SMOOTHING_STEPS {
+        stop.check()?;
         for factor in [1.0 / step, step] {
             let trial = smoothing * factor;
             if let Ok(sse) = held_out_sse(&xs, &ys, d, &folds, &weights, (kernel, trial), threads) {
@@ -395,6 +397,7 @@ pub(crate) fn search_input_weights(
             }
         }
         for j in 0..d {
+            stop.check()?;
             for factor in [0.5, 2.0] {
                 let mut trial = weights.clone();
                 trial[j] *= factor;
@@ -535,6 +538,7 @@ pub(crate) fn marginal_likelihood_search(
     seed: u64,
     threads: usize,
     refine: &mut dyn FnMut(f64, usize) -> bool,
+    stop: &fivedreg_nn::StopFlag,
 ) -> Result<(Vec<f64>, f64)> {
     let started = std::time::Instant::now();
     let mut theta: Vec<f64> = vec![0.5f64.ln(); d];
@@ -560,7 +564,10 @@ pub(crate) fn marginal_likelihood_search(
         let mut objective = |theta: &[f64], grad: &mut [f64]| {
             negative_log_likelihood(&xs, &ys, d, theta, grad, threads)
         };
-        let minimum = minimize(&mut objective, theta, &limits, &mut |_, _, _| true);
+        let minimum = minimize(&mut objective, theta, &limits, &mut |_, _, _| {
+            !stop.is_set()
+        });
+        stop.check()?;
         if !minimum.f.is_finite() {
             return Err(Error::OutOfRange(
                 "the Gaussian kernel's covariance matrix cannot be factored".into(),
@@ -679,12 +686,15 @@ mod tests {
         let n = 240;
         let x = scattered_square(n);
         let y: Vec<f64> = x.chunks(2).map(|r| (2.0 * r[0]).sin()).collect();
-        let (w, s) = search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5, 2).unwrap();
+        let (w, s) =
+            search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5, 2, &Default::default())
+                .unwrap();
         assert!(w[0] > w[1], "{w:?}");
         assert!(s > 0.0 && s.is_finite());
         assert_eq!(
             (w.clone(), s),
-            search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5, 2).unwrap()
+            search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5, 2, &Default::default())
+                .unwrap()
         );
         // The held-out error against a by-hand fit of each fold.
         let folds = vec![
@@ -831,10 +841,18 @@ mod tests {
         let x = scattered_square(n);
         let y = sine_of_x1(&x, 0.3);
         let mut asked = Vec::new();
-        let first_only = marginal_likelihood_search(&x, &y, 2, 5, 1, &mut |s, e| {
-            asked.push((s, e));
-            false
-        })
+        let first_only = marginal_likelihood_search(
+            &x,
+            &y,
+            2,
+            5,
+            1,
+            &mut |s, e| {
+                asked.push((s, e));
+                false
+            },
+            &Default::default(),
+        )
         .unwrap();
         assert_eq!(asked.len(), 1);
         let (seconds, evaluations) = asked[0];
@@ -842,7 +860,9 @@ mod tests {
             seconds > 0.0 && (1..=50).contains(&evaluations),
             "{asked:?}"
         );
-        let refined = marginal_likelihood_search(&x, &y, 2, 5, 1, &mut |_, _| true).unwrap();
+        let refined =
+            marginal_likelihood_search(&x, &y, 2, 5, 1, &mut |_, _| true, &Default::default())
+                .unwrap();
         assert_ne!(first_only, refined, "the refinement moved nothing");
     }
 
@@ -853,12 +873,15 @@ mod tests {
         let n = 300;
         let x = scattered_square(n);
         let y = sine_of_x1(&x, 0.1);
-        let (w, g) = marginal_likelihood_search(&x, &y, 2, 3, 2, &mut |_, _| true).unwrap();
+        let (w, g) =
+            marginal_likelihood_search(&x, &y, 2, 3, 2, &mut |_, _| true, &Default::default())
+                .unwrap();
         assert!(w[0] > 10.0 * w[1], "{w:?}");
         assert!(g > 1e-4 && g < 0.1, "{g}");
         assert_eq!(
             (w.clone(), g),
-            marginal_likelihood_search(&x, &y, 2, 3, 1, &mut |_, _| true).unwrap()
+            marginal_likelihood_search(&x, &y, 2, 3, 1, &mut |_, _| true, &Default::default())
+                .unwrap()
         );
         // The model it chooses recovers the function well inside the noise (±0.1).
         let weighted: Vec<f64> = x

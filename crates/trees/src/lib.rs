@@ -57,6 +57,9 @@ pub enum TreesError {
     /// A deserialized model is inconsistent.
     #[error("inconsistent trees: {0}")]
     Inconsistent(String),
+    /// [`BoostedTrees::fit_until`] was asked to stop.
+    #[error("the fit was stopped before it finished")]
+    Stopped,
 }
 
 /// Results of this crate.
@@ -306,6 +309,18 @@ impl BoostedTrees {
         n_features: usize,
         params: &ValidBoostParams,
     ) -> Result<BoostedTrees> {
+        BoostedTrees::fit_until(x, y, n_features, params, &|| false)
+    }
+
+    /// [`fit`](Self::fit), asking `stop` before every tree: once it says true, the fit
+    /// ends with [`TreesError::Stopped`].
+    pub fn fit_until(
+        x: &[f64],
+        y: &[f64],
+        n_features: usize,
+        params: &ValidBoostParams,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<BoostedTrees> {
         let p = params.params();
         let n = y.len();
         if n == 0 || n_features == 0 || x.len() != n * n_features {
@@ -342,6 +357,9 @@ impl BoostedTrees {
         let mut grower = Grower::new(n_features, p.depth, &borders);
         let mut trees = Vec::with_capacity(p.trees);
         for _ in 0..p.trees {
+            if stop() {
+                return Err(TreesError::Stopped);
+            }
             for ((r, &t), &pr) in residual.iter_mut().zip(y).zip(&prediction) {
                 *r = t - pr;
             }
