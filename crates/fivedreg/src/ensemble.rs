@@ -278,10 +278,11 @@ pub(crate) fn fit_trees(
     n_features: usize,
     folds: &[Vec<usize>],
     options: &TreeOptions,
-    seed: u64,
+    network: &fivedreg_nn::MlpParams,
     threads: usize,
-    stop: &fivedreg_nn::StopFlag,
 ) -> Result<Vec<BoostedTrees>> {
+    // The network options' seed seeds the row subsamples; their stop flag stops the fits.
+    let (seed, stop) = (network.seed, &network.stop);
     let rows_of = |rows: &[usize]| -> (Vec<f64>, Vec<f64>) {
         let xs = rows
             .iter()

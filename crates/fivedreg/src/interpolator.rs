@@ -797,9 +797,8 @@ impl Interpolator {
                     n_features,
                     folds,
                     trees,
-                    params.seed,
+                    params,
                     options.network().resolved_threads(),
-                    &params.stop,
                 )?;
                 let (history, records) = no_epochs();
                 (Members::Trees(models), history, records)

@@ -371,8 +371,7 @@ pub(crate) fn search_input_weights(
     x: &[f64],
     y: &[f64],
     d: usize,
-    kernel: RbfKernel,
-    smoothing: f64,
+    (kernel, smoothing): (RbfKernel, f64),
     seed: u64,
     threads: usize,
     stop: &fivedreg_nn::StopFlag,
@@ -686,15 +685,30 @@ mod tests {
         let n = 240;
         let x = scattered_square(n);
         let y: Vec<f64> = x.chunks(2).map(|r| (2.0 * r[0]).sin()).collect();
-        let (w, s) =
-            search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5, 2, &Default::default())
-                .unwrap();
+        let (w, s) = search_input_weights(
+            &x,
+            &y,
+            2,
+            (RbfKernel::Cubic, 1e-3),
+            5,
+            2,
+            &Default::default(),
+        )
+        .unwrap();
         assert!(w[0] > w[1], "{w:?}");
         assert!(s > 0.0 && s.is_finite());
         assert_eq!(
             (w.clone(), s),
-            search_input_weights(&x, &y, 2, RbfKernel::Cubic, 1e-3, 5, 2, &Default::default())
-                .unwrap()
+            search_input_weights(
+                &x,
+                &y,
+                2,
+                (RbfKernel::Cubic, 1e-3),
+                5,
+                2,
+                &Default::default()
+            )
+            .unwrap()
         );
         // The held-out error against a by-hand fit of each fold.
         let folds = vec![
