@@ -2,7 +2,6 @@
 
 use crate::failure::{display_path, Failure};
 use fivedreg::AtomicFile;
-use std::borrow::Cow;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -155,21 +154,8 @@ pub fn r2(v: f64) -> String {
     }
 }
 
-/// A column name as text shows it: as is when plain, otherwise quoted with its special
-/// characters escaped (a comma would read as a separator in a list of names, a control
-/// character could rewrite the terminal).
-pub fn column_name(name: &str) -> Cow<'_, str> {
-    let plain = !name.is_empty()
-        && name.trim() == name
-        && !name
-            .chars()
-            .any(|c| c.is_control() || matches!(c, ',' | '"' | '\\'));
-    if plain {
-        Cow::Borrowed(name)
-    } else {
-        Cow::Owned(format!("{name:?}"))
-    }
-}
+/// A column name as text shows it (the data crate's rule, which its notes use too).
+pub use fivedreg_data::column_name;
 
 /// Column names as text shows them, comma-separated.
 pub fn column_names(names: &[String]) -> String {

@@ -7,9 +7,26 @@
 use crate::blocks::{parse_block, Blocks, Layout, Next, Sink};
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::Path;
+
+/// A column name as text shows it: as is when plain, otherwise quoted with its special
+/// characters escaped (a comma would read as a separator in a list of names, a control
+/// character could rewrite the terminal).
+pub fn column_name(name: &str) -> Cow<'_, str> {
+    let plain = !name.is_empty()
+        && name.trim() == name
+        && !name
+            .chars()
+            .any(|c| c.is_control() || matches!(c, ',' | '"' | '\\'));
+    if plain {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(format!("{name:?}"))
+    }
+}
 
 /// Longest field text quoted back in an error message.
 const MAX_ERROR_TEXT: usize = 64;
@@ -91,18 +108,7 @@ impl ReadSummary {
         let names: Vec<String> = self
             .text_columns_dropped
             .iter()
-            .map(|name| {
-                let plain = !name.is_empty()
-                    && name.trim() == name
-                    && !name
-                        .chars()
-                        .any(|c| c.is_control() || matches!(c, ',' | '"' | '\\'));
-                if plain {
-                    name.clone()
-                } else {
-                    format!("{name:?}")
-                }
-            })
+            .map(|name| column_name(name).into_owned())
             .collect();
         match names.as_slice() {
             [] => {}

@@ -26,9 +26,9 @@ mod scaler;
 mod split;
 
 pub use csv_read::{
-    choose_feature_columns, detect_delimiter, is_text_field, open, read_csv, read_csv_path,
-    BlockParser, CsvOptions, FeatureRow, FeatureRows, NonFinitePolicy, RawBlock, ReadSummary,
-    RowChunk,
+    choose_feature_columns, column_name, detect_delimiter, is_text_field, open, read_csv,
+    read_csv_path, BlockParser, CsvOptions, FeatureRow, FeatureRows, NonFinitePolicy, RawBlock,
+    ReadSummary, RowChunk,
 };
 pub use csv_write::{push_field, push_shortest};
 pub use dataset::{write_csv, Dataset};
