@@ -47,6 +47,16 @@ pub enum RbfKernel {
 }
 
 impl RbfKernel {
+    /// Every radial function, in the order of the variants.
+    pub const ALL: [RbfKernel; 6] = [
+        RbfKernel::ThinPlateSpline,
+        RbfKernel::Cubic,
+        RbfKernel::Quintic,
+        RbfKernel::Gaussian,
+        RbfKernel::GaussianLinear,
+        RbfKernel::GaussianProcess,
+    ];
+
     fn phi(self, r: f64) -> f64 {
         match self {
             RbfKernel::ThinPlateSpline => {
@@ -600,14 +610,7 @@ mod tests {
             .chunks(2)
             .map(|r| (3.0 * r[0]).sin() + r[1] * r[1])
             .collect();
-        for kernel in [
-            RbfKernel::ThinPlateSpline,
-            RbfKernel::Cubic,
-            RbfKernel::Quintic,
-            RbfKernel::Gaussian,
-            RbfKernel::GaussianLinear,
-            RbfKernel::GaussianProcess,
-        ] {
+        for kernel in RbfKernel::ALL {
             let m = RbfModel::fit(&x, &y, 2, kernel, 0.0).unwrap();
             let mut out = vec![0.0; n];
             m.predict_into(&x, &mut out);

@@ -201,14 +201,7 @@ fn an_ensemble_on_yeo_johnson_inputs_has_a_std_output() {
 
 #[test]
 fn every_kernel_function_exports() {
-    for function in [
-        RbfKernel::ThinPlateSpline,
-        RbfKernel::Cubic,
-        RbfKernel::Quintic,
-        RbfKernel::Gaussian,
-        RbfKernel::GaussianLinear,
-        RbfKernel::GaussianProcess,
-    ] {
+    for function in RbfKernel::ALL {
         let model = kernel(function);
         let (decoded, summary) = check(&model);
         assert!(summary.has_std, "{}", function.name());

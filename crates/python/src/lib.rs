@@ -99,22 +99,39 @@ fn fit_model(
             Dataset::new(feature_names, target_name, features, y.to_vec())
         })
         .map_err(|e| to_py_err(Error::from(e)))?;
-    let worker = std::thread::spawn(move || fit(&data));
-    while !worker.is_finished() {
-        py.detach(|| std::thread::sleep(SIGNAL_POLL));
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // The caller waits for this result, after a Ctrl-C too.
+        let _ = done.send(fit(&data));
+    });
+    let mut result = result;
+    loop {
+        // Back as soon as the fit ends, or after SIGNAL_POLL to look for Ctrl-C.
+        let (receiver, received) = py.detach(move || {
+            let received = result.recv_timeout(SIGNAL_POLL);
+            (result, received)
+        });
+        result = receiver;
+        match received {
+            Ok(fitted) => {
+                return Ok(Model {
+                    inner: fitted.map_err(to_py_err)?.interpolator,
+                })
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(PyRuntimeError::new_err(
+                    "training failed unexpectedly (a panic)",
+                ))
+            }
+        }
         if let Err(interrupt) = py.check_signals() {
             stop.stop();
             // The worker sees the flag within a minibatch; its result is dropped.
-            let _ = py.detach(|| worker.join());
+            let _ = py.detach(move || result.recv());
             return Err(interrupt);
         }
     }
-    let fitted = py
-        .detach(|| worker.join())
-        .map_err(|_| PyRuntimeError::new_err("training failed unexpectedly (a panic)"))?;
-    Ok(Model {
-        inner: fitted.map_err(to_py_err)?.interpolator,
-    })
 }
 
 /// The library's error as the Python exception scikit-learn users expect: bad data and
