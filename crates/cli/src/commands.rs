@@ -331,7 +331,14 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
                             num(e.std_floor),
                             num(e.std_scale)
                         ),
-                        // One member has no spread: its std is the floor alone.
+                        fivedreg::Members::Kernels(_) if e.std_scale > 0.0 => format!(
+                            "√({}² + (power function × {})²), growing away from the \
+                             training rows; ±1.96 std covers {coverage}",
+                            num(e.std_floor),
+                            num(e.std_scale)
+                        ),
+                        // One member has no spread (nor a kernel model written before
+                        // version 5): its std is the floor alone.
                         _ if model.members().len() == 1 || e.std_scale == 0.0 => format!(
                             "{}, the same on every row (the held-out folds' error); ±1.96 \
                              std covers {coverage}",
@@ -371,7 +378,15 @@ fn push_ensemble(text: &mut String, model: &Interpolator) {
         }));
         rows.push((
             "--std".to_string(),
-            format!("the main model's × {}", num(blend.std_ratio)),
+            match blend.std_rule {
+                fivedreg::BlendStd::HolderTimesRatio => {
+                    format!("the main model's × {}", num(blend.std_ratio))
+                }
+                fivedreg::BlendStd::WeightedParts => format!(
+                    "each model's, weighted as above and summed, × {}",
+                    num(blend.std_ratio)
+                ),
+            },
         ));
         let rows: Vec<(&str, String)> = rows.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         table(text, &rows);

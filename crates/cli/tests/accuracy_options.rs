@@ -265,7 +265,10 @@ fn inspect_describes_the_kept_model_of_each_kind() {
                 assert!(!text.contains(absent), "{absent:?} in\n{text}");
             }
             assert!(text.contains("refitted on every row"), "{text}");
-            assert!(text.contains("the same on every row"), "{text}");
+            assert!(
+                text.contains("growing away from the training rows"),
+                "{text}"
+            );
             assert!(text.contains("pooled into the folds"), "{text}");
         } else if model_line.contains("trees") {
             kinds.push("trees");

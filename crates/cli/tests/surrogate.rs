@@ -233,13 +233,43 @@ fn suggest_points_into_the_unexplored_half() {
     }
 }
 
-/// A kernel ensemble (one std everywhere) gets its runs spread over the box, and a note.
+/// A kernel model's std grows away from its centres, so trained on half the square it
+/// proposes runs in the empty half, spread apart (#32: its std used to be one number).
+#[test]
+fn suggest_on_a_kernel_model_proposes_the_empty_half() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = uniform(200, &[0.0, 0.0], &[0.5, 1.0], 5);
+    let y = rows.chunks_exact(2).map(|x| x[0] + x[1] * x[1]).collect();
+    kernel_model(&dir.path().join("k.fdr"), &["x1", "x2"], rows, y);
+    let out = json(&run_ok(
+        dir.path(),
+        &[
+            "suggest",
+            "k.fdr",
+            "--n",
+            "4",
+            "--ranges",
+            "x1=0:1,x2=0:1",
+            "--json",
+        ],
+    ));
+    assert_eq!(out["constant_std"], false);
+    let picks = out["suggestions"].as_array().unwrap();
+    assert_eq!(picks.len(), 4);
+    for p in picks {
+        let x = numbers(&p["point"]);
+        assert!(x[0] > 0.5, "{x:?}");
+    }
+}
+
+/// A kernel model written before its std depended on the position (format version 4) has
+/// one std everywhere: its runs are spread over the box, with a note.
 #[test]
 fn suggest_says_when_the_std_is_flat() {
     let dir = tempfile::tempdir().unwrap();
-    let rows = uniform(200, &[0.0, 0.0], &[1.0, 1.0], 5);
-    let y = rows.chunks_exact(2).map(|x| x[0] + x[1] * x[1]).collect();
-    kernel_model(&dir.path().join("k.fdr"), &["x1", "x2"], rows, y);
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fivedreg/tests/fixtures/v4-auto.fdr");
+    std::fs::copy(fixture, dir.path().join("k.fdr")).unwrap();
     let output = fivedreg(dir.path())
         .args(["suggest", "k.fdr", "--n", "4"])
         .output()

@@ -83,7 +83,7 @@
 //! file), and the leaderboard gains a `blend` row. Its cross-validated R² is optimistic, the
 //! weights being chosen on the same held-out rows; the test rows are the honest measure.
 
-use crate::blend::{self, Blend, BlendPart, MIN_ERROR_RATIO, SELECTION_ROUNDS};
+use crate::blend::{self, Blend, BlendPart, BlendStd, MIN_ERROR_RATIO, SELECTION_ROUNDS};
 use crate::error::{Error, Result};
 use crate::interpolator::{
     quantile, Fitted, HeldOut, Interpolator, LeaderboardEntry, SearchStop, SearchSummary,
@@ -1050,6 +1050,7 @@ impl Interpolator {
             winner.interpolator.set_blend(Blend {
                 parts,
                 std_ratio: chosen.std_ratio,
+                std_rule: BlendStd::WeightedParts,
             })?;
             // The test rows' metrics are the blend's.
             let split = fivedreg_data::split_indices(
@@ -1146,9 +1147,17 @@ fn choose_blend(
         let mut e: Vec<f64> = p.iter().zip(truth).map(|(p, y)| (p - y).abs()).collect();
         quantile(&mut e, 0.95)
     };
-    let main_q95 = q95_error(predictions[main]);
-    let std_ratio = if main_q95 > 0.0 {
-        q95_error(&mixed) / main_q95
+    // The blend's std is its models' stds, weighted as in the mean and summed (see
+    // `BlendStd::WeightedParts`); each is calibrated on its own out-of-fold errors, so the
+    // ratio scales their weighted sum to the blend's.
+    let parts_q95: f64 = weights
+        .iter()
+        .zip(&predictions)
+        .filter(|(&w, _)| w > 0.0)
+        .map(|(w, p)| w * q95_error(p))
+        .sum();
+    let std_ratio = if parts_q95 > 0.0 {
+        q95_error(&mixed) / parts_q95
     } else {
         1.0
     };

@@ -30,9 +30,26 @@ pub struct Blend {
     /// The other models and their weights; the model holding the blend weighs one minus
     /// their sum.
     pub parts: Vec<BlendPart>,
-    /// The factor on the holder's calibrated standard deviation: the 95th percentile of the
-    /// blend's absolute out-of-fold errors over the holder's own.
+    /// The factor on the standard deviation `std_rule` makes: the 95th percentile of the
+    /// blend's absolute out-of-fold errors over that of the holder's
+    /// ([`BlendStd::HolderTimesRatio`]) or over the weighted sum of every model's
+    /// ([`BlendStd::WeightedParts`]).
     pub std_ratio: f64,
+    /// How the blend's standard deviation is made.
+    pub std_rule: BlendStd,
+}
+
+/// How a [`Blend`]'s standard deviation is made from its models'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BlendStd {
+    /// The holder's calibrated std times the ratio: what files of format versions 3 and 4
+    /// hold. Where only a part is unsure (a kernel model far from its centres) the blend
+    /// does not say so.
+    HolderTimesRatio,
+    /// Every model's calibrated std, weighted as in the mean, summed, times the ratio (as
+    /// if their errors were fully correlated, which the ratio then corrects on the
+    /// out-of-fold errors). Each part has a std of its own. Written from format version 5.
+    WeightedParts,
 }
 
 /// One model of a [`Blend`].
@@ -72,6 +89,9 @@ impl Blend {
         for part in &self.parts {
             if part.model.blend().is_some() {
                 return bad("nests another blend".into());
+            }
+            if self.std_rule == BlendStd::WeightedParts && !part.model.has_std() {
+                return bad("holds a model without a standard deviation".into());
             }
             if part.model.feature_names() != feature_names
                 || part.model.target_name() != target_name

@@ -5,7 +5,7 @@
 //! these copies do not change. Types that version 4 left as they were (the networks,
 //! kernel models, scalers, domain, leaderboard entries) are used as they are.
 
-use crate::blend::{Blend, BlendPart};
+use crate::blend::{Blend, BlendPart, BlendStd};
 use crate::domain::Domain;
 use crate::error::Result;
 use crate::interpolator::{
@@ -138,6 +138,7 @@ impl SavedModelV3 {
                     })
                     .collect::<Result<Vec<_>>>()?,
                 std_ratio: b.std_ratio,
+                std_rule: BlendStd::HolderTimesRatio,
             }),
         };
         Ok(SavedModel {

@@ -1,7 +1,7 @@
 //! The fitted model: fitting (one network or an ensemble), prediction in the user's units
 //! (with the ensemble's calibrated spread), evaluation.
 
-use crate::blend::Blend;
+use crate::blend::{Blend, BlendStd};
 use crate::domain::Domain;
 use crate::ensemble::{self, MemberData};
 use crate::error::{Error, Result};
@@ -112,12 +112,14 @@ pub struct EnsembleSummary {
     pub fold_r2: Vec<f64>,
     /// R² of the held-out predictions of all folds together.
     pub heldout_r2: f64,
-    /// The factor that turns the members' spread into a calibrated standard deviation.
+    /// The factor that turns the members' spread (a kernel model's: its power function)
+    /// into a calibrated standard deviation.
     pub std_scale: f64,
-    /// Added to every standard deviation: a kernel model's (whose spread says little) is
-    /// its held-out errors' 95th percentile / 1.96, a network ensemble's 0. Tree models
-    /// combine the two in quadrature instead: √(floor² + (scale·spread)²) (see
-    /// `calibrate`).
+    /// Added to every standard deviation: a network ensemble's is 0, and it adds to the
+    /// scaled spread. Tree and kernel models combine the two in quadrature instead:
+    /// √(floor² + (scale·spread)²) (see `calibrate`). A kernel model written before its
+    /// std depended on the position has scale 0 and a floor of its held-out errors' 95th
+    /// percentile / 1.96.
     pub std_floor: f64,
     /// Share of the test rows within ±1.96 calibrated std of the prediction (`None` without
     /// test rows).
@@ -291,7 +293,7 @@ pub struct ModelParts {
     pub summary: TrainingSummary,
 }
 
-/// An [`Interpolator`] as the model file stores it (format version 3), before it is
+/// An [`Interpolator`] as the model file stores it (the current format version), before it is
 /// checked: the model's parts and its blend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedModel {
@@ -953,6 +955,9 @@ impl Interpolator {
         let features = pool.features();
         let n_features = self.feature_names.len();
         let mut heldout = vec![0.0; pool.n_rows()];
+        // A kernel model's power function at the rows its fold model held out.
+        let kernels = matches!(fold_members, Members::Kernels(_));
+        let mut heldout_power = vec![0.0; if kernels { pool.n_rows() } else { 0 }];
         let mut fold_r2 = Vec::with_capacity(k);
         for (m, fold) in folds.iter().enumerate() {
             let x: Vec<f64> = fold
@@ -964,11 +969,21 @@ impl Interpolator {
                 })
                 .collect();
             let mut predicted = vec![0.0; fold.len()];
-            self.predict_rows(&x, fold_members.view().one(m), &mut predicted, None, 0)?;
+            let mut power = vec![0.0; if kernels { fold.len() } else { 0 }];
+            self.predict_rows(
+                &x,
+                fold_members.view().one(m),
+                &mut predicted,
+                kernels.then_some(&mut power[..]),
+                0,
+            )?;
             let truth: Vec<f64> = fold.iter().map(|&i| pool.targets()[i]).collect();
             fold_r2.push(fivedreg_metrics::r2(&truth, &predicted)?);
             for (&i, p) in fold.iter().zip(predicted) {
                 heldout[i] = p;
+            }
+            for (&i, p) in fold.iter().zip(power) {
+                heldout_power[i] = p;
             }
         }
         let heldout_r2 = fivedreg_metrics::r2(pool.targets(), &heldout)?;
@@ -1026,9 +1041,31 @@ impl Interpolator {
                 let z = scale_of(&|e, s| ((e * e - shrink * s * s).max(0.0) / (s * s)).sqrt());
                 (z / Z95, 0.0)
             }
-            // Interpolants agree at the rows they were fitted to, so their spread says
-            // little about their error elsewhere: one width for every row.
-            Members::Kernels(_) => (0.0, constant_width),
+            Members::Kernels(kernels) => {
+                // A Gaussian process's predictive variance for a new observation is
+                // σ²(P² + λ): the power function P for what the centres leave open, the
+                // smoothing λ for the noise (a smoothing spline is the same model with an
+                // improper prior). So the std is a·√(P² + λ), stored as scale a and floor
+                // a·√λ, with a the least that covers 95% of the held-out rows, each seen
+                // by the fold model that did not fit it.
+                let lambda = kernels.first().map_or(0.0, RbfModel::smoothing);
+                let mut z: Vec<f64> = pool
+                    .targets()
+                    .iter()
+                    .zip(&heldout)
+                    .zip(&heldout_power)
+                    .filter_map(|((y, p), &power)| {
+                        let width = (power * power + lambda).sqrt();
+                        (width > 0.0).then(|| (y - p).abs() / width)
+                    })
+                    .collect();
+                let a = quantile(&mut z, 0.95) / Z95;
+                if a.is_finite() {
+                    (a, a * lambda.sqrt())
+                } else {
+                    (0.0, constant_width)
+                }
+            }
         };
         let summary = EnsembleSummary {
             members: records,
@@ -1117,17 +1154,38 @@ impl Interpolator {
         let mut mean = vec![0.0; rows];
         let mut std = vec![0.0; rows];
         self.predict_parallel(features, &mut mean, Some(&mut std), threads)?;
-        self.add_blend(features, &mut mean, threads)?;
-        let ratio = self.blend.as_ref().map_or(1.0, |b| b.std_ratio);
-        let trees = matches!(self.members, Members::Trees(_));
+        // Trees and kernel models add their floor in quadrature (see `calibrate`).
+        let quadrature = matches!(self.members, Members::Trees(_) | Members::Kernels(_));
         std.iter_mut().for_each(|s| {
-            let combined = if trees {
+            *s = if quadrature {
                 (*s * scale).hypot(floor)
             } else {
                 *s * scale + floor
             };
-            *s = combined * ratio
         });
+        let Some(blend) = &self.blend else {
+            return Ok(WithStd { mean, std });
+        };
+        match blend.std_rule {
+            BlendStd::HolderTimesRatio => self.add_blend(features, &mut mean, threads)?,
+            BlendStd::WeightedParts => {
+                let main = blend.main_weight();
+                mean.iter_mut().for_each(|m| *m *= main);
+                std.iter_mut().for_each(|s| *s *= main);
+                for part in &blend.parts {
+                    let other = part.model.predict_with_std_on(features, threads)?;
+                    for ((m, s), (om, os)) in mean
+                        .iter_mut()
+                        .zip(std.iter_mut())
+                        .zip(other.mean.iter().zip(&other.std))
+                    {
+                        *m += part.weight * om;
+                        *s += part.weight * os;
+                    }
+                }
+            }
+        }
+        std.iter_mut().for_each(|s| *s *= blend.std_ratio);
         Ok(WithStd { mean, std })
     }
 
@@ -1196,6 +1254,8 @@ impl Interpolator {
         };
         let mut chunk_x64: Vec<f64> = Vec::new();
         let mut chunk_out64 = vec![0.0f64; chunk_rows];
+        let kernels = matches!(members, MemberView::Kernels(_));
+        let mut chunk_power = vec![0.0f64; if kernels { chunk_rows } else { 0 }];
         let mut chunk_x: Vec<f32> = Vec::with_capacity(chunk_rows * n_features);
         let mut chunk_y = vec![0.0f32; chunk_rows];
         let mut per_member = vec![0.0f64; chunk_rows * members.len()];
@@ -1248,6 +1308,23 @@ impl Interpolator {
                             per_member[r * kernels.len() + m] = v * y_scale + y_mean;
                         }
                     }
+                    if spread.is_some() {
+                        // A kernel model's spread is its power function (the members'
+                        // mean of it): interpolants agree at the rows they were fitted to,
+                        // so how they differ says little; how far a row is from what the
+                        // centres pin down says more.
+                        let power = &mut chunk_power[..rows];
+                        power.fill(0.0);
+                        for kernel in kernels.iter() {
+                            kernel.power_into(&chunk_x64, out64);
+                            power
+                                .iter_mut()
+                                .zip(out64.iter())
+                                .for_each(|(p, v)| *p += v);
+                        }
+                        let count = kernels.len() as f64;
+                        power.iter_mut().for_each(|p| *p /= count);
+                    }
                 }
                 (MemberView::Trees(models), _) => {
                     // Trees read the same standardized inputs, in f64.
@@ -1268,7 +1345,11 @@ impl Interpolator {
                 row_values.copy_from_slice(&per_member[r * members.len()..(r + 1) * members.len()]);
                 *dst = row_values.iter().sum::<f64>() / members.len() as f64;
                 if let Some(s) = spread.as_deref_mut() {
-                    s[c * PREDICT_CHUNK_ROWS + r] = sample_std(&row_values);
+                    s[c * PREDICT_CHUNK_ROWS + r] = if kernels {
+                        chunk_power[r]
+                    } else {
+                        sample_std(&row_values)
+                    };
                 }
             }
             if let Some(i) = y.iter().position(|v| !v.is_finite()) {

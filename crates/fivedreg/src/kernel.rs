@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use fivedreg_linalg::dense64::{Cholesky, Lu};
 use fivedreg_nn::{minimize, LbfgsLimits};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// Most centres (training rows) a kernel model may hold: its fit costs n³ and its
 /// prediction n per row, so larger sets are the networks' ground.
@@ -18,6 +19,13 @@ pub const MAX_CENTERS: usize = 6_000;
 /// cube of the centres; on a smooth function 2,000 well-spread centres already resolve
 /// what the noise lets one resolve, and the held-out rows of every fold still measure it).
 pub const FIT_MAX_CENTERS: usize = 2_000;
+
+/// Most centres the position-dependent std (the power function, see
+/// [`RbfModel::power_into`]) is computed from: a spread-out subset of the model's centres,
+/// chosen by farthest-point sampling. It costs about (this + the tail's terms)² operations
+/// per row, twice the prediction's own cost at 2,000 centres, and is rebuilt from the stored
+/// centres when first needed, so model files do not grow.
+pub const STD_BASIS_CENTERS: usize = 200;
 
 /// The radial function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +65,8 @@ impl RbfKernel {
         RbfKernel::GaussianProcess,
     ];
 
-    fn phi(self, r: f64) -> f64 {
+    /// φ(r), the radial function at distance `r`.
+    pub fn phi(self, r: f64) -> f64 {
         match self {
             RbfKernel::ThinPlateSpline => {
                 if r > 0.0 {
@@ -109,6 +118,59 @@ pub struct RbfModel {
     centers: Vec<f64>,
     weights: Vec<f64>,
     tail: Vec<f64>,
+    /// Derived from the fields above on first use; never stored.
+    #[serde(skip)]
+    basis: LazyBasis,
+}
+
+/// A subset of the centres and the factor of their kernel system, which the power function
+/// reads.
+#[derive(Debug, Clone)]
+struct PowerBasis {
+    /// The subset's centres, row-major.
+    centers: Vec<f64>,
+    form: PowerForm,
+}
+
+/// What a kernel model's power function is computed from, on a subset of its centres
+/// (see [`RbfModel::power_into`]); `k` is a row's kernel values to those centres and `p`
+/// its tail terms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PowerForm {
+    /// The Gaussian kernels (whose `Φ + λI = LLᵀ` is positive definite): `Z = L⁻¹`
+    /// (`m × m`, lower triangular), `B = Z·P` (`m × t`, the tail terms of the centres seen
+    /// through `Z`) and `S⁻¹ = (BᵀB)⁻¹` (`t × t`), all row-major. Then with `w = Z·k` and
+    /// `r = p − Bᵀw`, `P² = φ(0) − ‖w‖² + rᵀS⁻¹r`: universal kriging's variance, with no
+    /// explicit inverse of an ill-conditioned matrix (a Gaussian process with little noise
+    /// has one) to lose digits to cancellation.
+    Cholesky {
+        /// `Z = L⁻¹`.
+        lower_inverse: Vec<f64>,
+        /// `B = Z·P`.
+        tail_basis: Vec<f64>,
+        /// `(BᵀB)⁻¹` (empty without a tail).
+        tail_inverse: Vec<f64>,
+    },
+    /// The polyharmonic kernels (only conditionally positive definite): the whole system's
+    /// inverse `[[Φ + λI, P], [Pᵀ, 0]]⁻¹`, row-major, `(m + t)²`; `P² = φ(0) − vᵀA⁻¹v` with
+    /// `v = [k; p]`.
+    Saddle {
+        /// `A⁻¹`.
+        inverse: Vec<f64>,
+    },
+    /// The system is singular: the power function is 0 everywhere.
+    Singular,
+}
+
+/// A [`PowerBasis`] built on first use. Equal to every other: it is a function of the
+/// model's stored fields, so models compare by those alone.
+#[derive(Debug, Clone, Default)]
+struct LazyBasis(OnceLock<PowerBasis>);
+
+impl PartialEq for LazyBasis {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// An [`RbfModel`] as a file holds it, before it is checked.
@@ -149,6 +211,7 @@ impl TryFrom<RbfParts> for RbfModel {
             centers: p.centers,
             weights: p.weights,
             tail: p.tail,
+            basis: LazyBasis::default(),
         })
     }
 }
@@ -184,6 +247,146 @@ fn tail_terms(x: &[f64], degree: Option<usize>, out: &mut Vec<f64>) {
     }
 }
 
+/// The kernel system `[[Φ + λI, P], [Pᵀ, 0]]` of the centres `x` (row-major, `n_inputs`
+/// wide), row-major, and its size.
+fn system_matrix(
+    x: &[f64],
+    n_inputs: usize,
+    kernel: RbfKernel,
+    smoothing: f64,
+) -> (Vec<f64>, usize) {
+    let n = x.len() / n_inputs;
+    let size = n + tail_len(n_inputs, kernel.degree());
+    let mut a = vec![0.0; size * size];
+    let mut tail = Vec::with_capacity(size - n);
+    for i in 0..n {
+        let xi = &x[i * n_inputs..(i + 1) * n_inputs];
+        for j in 0..i {
+            let v = kernel.phi(distance(xi, &x[j * n_inputs..(j + 1) * n_inputs]));
+            a[i * size + j] = v;
+            a[j * size + i] = v;
+        }
+        a[i * size + i] = kernel.phi(0.0) + smoothing;
+        tail_terms(xi, kernel.degree(), &mut tail);
+        for (t, &v) in tail.iter().enumerate() {
+            a[i * size + n + t] = v;
+            a[(n + t) * size + i] = v;
+        }
+    }
+    (a, size)
+}
+
+/// Indices of `count` of the rows of `x` (row-major, `d` wide) spread as far apart as
+/// greedy farthest-point sampling spreads them: first the row nearest the rows' mean, then
+/// each time the row farthest from those already chosen (the first such on a tie).
+fn farthest_points(x: &[f64], d: usize, count: usize) -> Vec<usize> {
+    let n = x.len() / d;
+    let count = count.min(n);
+    if count == 0 {
+        return Vec::new();
+    }
+    let mut mean = vec![0.0; d];
+    for row in x.chunks_exact(d) {
+        mean.iter_mut()
+            .zip(row)
+            .for_each(|(m, v)| *m += v / n as f64);
+    }
+    let nearest = |to: &[f64]| -> Vec<f64> { x.chunks_exact(d).map(|r| distance(r, to)).collect() };
+    let first = argmax(nearest(&mean).iter().map(|v| -v));
+    let mut chosen = vec![first];
+    let mut gap = nearest(&x[first * d..(first + 1) * d]);
+    while chosen.len() < count {
+        let next = argmax(gap.iter().copied());
+        chosen.push(next);
+        let row = &x[next * d..(next + 1) * d];
+        for (g, r) in gap.iter_mut().zip(x.chunks_exact(d)) {
+            *g = g.min(distance(r, row));
+        }
+    }
+    chosen
+}
+
+/// Index of the largest value (the first of equals).
+fn argmax(values: impl Iterator<Item = f64>) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    for (i, v) in values.enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    best.0
+}
+
+/// [`PowerForm::Cholesky`] of the system `a` (`size × size`, the first `m` rows and
+/// columns `Φ + λI`, then the tail); `None` when `Φ + λI` is not positive definite to
+/// working precision or a number is not finite.
+fn cholesky_form(a: &[f64], size: usize, m: usize) -> Option<PowerForm> {
+    let t = size - m;
+    let phi: Vec<f64> = (0..m)
+        .flat_map(|i| a[i * size..i * size + m].iter().copied())
+        .collect();
+    let lower_inverse = Cholesky::factor(phi, m, 1).ok()?.lower_inverse(1);
+    // B = Z·P, P's row i the tail terms of centre i (a's row i past column m).
+    let mut tail_basis = vec![0.0; m * t];
+    for i in 0..m {
+        for c in 0..t {
+            tail_basis[i * t + c] = (0..=i)
+                .map(|j| lower_inverse[i * m + j] * a[j * size + m + c])
+                .sum();
+        }
+    }
+    let mut tail_inverse = Vec::new();
+    if t > 0 {
+        let mut gram = vec![0.0; t * t];
+        for a_ in 0..t {
+            for b in 0..t {
+                gram[a_ * t + b] = (0..m)
+                    .map(|i| tail_basis[i * t + a_] * tail_basis[i * t + b])
+                    .sum();
+            }
+        }
+        tail_inverse = inverse_of(&Lu::factor(gram, t).ok()?, t);
+    }
+    let finite = lower_inverse
+        .iter()
+        .chain(&tail_basis)
+        .chain(&tail_inverse)
+        .all(|v| v.is_finite());
+    finite.then_some(PowerForm::Cholesky {
+        lower_inverse,
+        tail_basis,
+        tail_inverse,
+    })
+}
+
+/// The inverse of the factored `n × n` matrix, row-major, column by column.
+fn inverse_of(lu: &Lu, n: usize) -> Vec<f64> {
+    let mut inverse = vec![0.0; n * n];
+    let mut column = vec![0.0; n];
+    for c in 0..n {
+        column.fill(0.0);
+        column[c] = 1.0;
+        lu.solve(&mut column);
+        for (r, &v) in column.iter().enumerate() {
+            inverse[r * n + c] = v;
+        }
+    }
+    inverse
+}
+
+/// [`PowerForm::Saddle`] of the system `a` (`size × size`), or [`PowerForm::Singular`].
+fn saddle_form(a: Vec<f64>, size: usize) -> PowerForm {
+    let Ok(lu) = Lu::factor(a, size) else {
+        return PowerForm::Singular;
+    };
+    let inverse = inverse_of(&lu, size);
+    if inverse.iter().all(|v| v.is_finite()) {
+        PowerForm::Saddle { inverse }
+    } else {
+        PowerForm::Singular
+    }
+}
+
 fn distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
         .zip(b)
@@ -207,24 +410,7 @@ impl RbfModel {
                 "a kernel model takes 1 to {MAX_CENTERS} rows, not {n}"
             )));
         }
-        let terms = tail_len(n_inputs, kernel.degree());
-        let size = n + terms;
-        let mut a = vec![0.0; size * size];
-        let mut tail = Vec::with_capacity(terms);
-        for i in 0..n {
-            let xi = &x[i * n_inputs..(i + 1) * n_inputs];
-            for j in 0..i {
-                let v = kernel.phi(distance(xi, &x[j * n_inputs..(j + 1) * n_inputs]));
-                a[i * size + j] = v;
-                a[j * size + i] = v;
-            }
-            a[i * size + i] = kernel.phi(0.0) + smoothing;
-            tail_terms(xi, kernel.degree(), &mut tail);
-            for (t, &v) in tail.iter().enumerate() {
-                a[i * size + n + t] = v;
-                a[(n + t) * size + i] = v;
-            }
-        }
+        let (a, size) = system_matrix(x, n_inputs, kernel, smoothing);
         let lu = Lu::factor(a, size).map_err(|_| {
             Error::OutOfRange("the kernel system is singular (repeated input rows?)".to_string())
         })?;
@@ -244,6 +430,7 @@ impl RbfModel {
             centers: x.to_vec(),
             weights: rhs,
             tail,
+            basis: LazyBasis::default(),
         })
     }
 
@@ -259,6 +446,98 @@ impl RbfModel {
             }
             *dst = s;
         }
+    }
+
+    /// The power function at each row of row-major `x` (standardized) into `out`: how far
+    /// the row is from what the centres pin down, in the kernel's own units. It is the
+    /// kriging standard deviation, `√(φ(0) − vᵀA⁻¹v)` with `v` the row's kernel values and
+    /// tail terms and `A` the kernel system: for the Gaussian kernels a Gaussian process's
+    /// posterior standard deviation (in units of the signal's), for the polyharmonic ones
+    /// the power function of approximation theory, which bounds the interpolant's error by
+    /// it times the function's native norm. 0 at a centre (without smoothing), it grows
+    /// with the distance from the centres. Computed from a spread-out subset of at most
+    /// [`STD_BASIS_CENTERS`] centres (so it is never below the whole set's).
+    pub fn power_into(&self, x: &[f64], out: &mut [f64]) {
+        let basis = self.basis.0.get_or_init(|| self.power_basis());
+        let d = self.n_inputs;
+        let m = basis.centers.len() / d;
+        let phi0 = self.kernel.phi(0.0);
+        let mut k = vec![0.0; m];
+        let mut tail = Vec::new();
+        let mut w = vec![0.0; m];
+        for (row, dst) in x.chunks_exact(d).zip(out.iter_mut()) {
+            for (kj, center) in k.iter_mut().zip(basis.centers.chunks_exact(d)) {
+                *kj = self.kernel.phi(distance(row, center));
+            }
+            tail_terms(row, self.kernel.degree(), &mut tail);
+            let square = match &basis.form {
+                PowerForm::Singular => 0.0,
+                PowerForm::Saddle { inverse } => {
+                    let v: Vec<f64> = k.iter().chain(&tail).copied().collect();
+                    let q: f64 = inverse
+                        .chunks_exact(v.len())
+                        .zip(&v)
+                        .map(|(inverse_row, vi)| {
+                            vi * inverse_row.iter().zip(&v).map(|(a, b)| a * b).sum::<f64>()
+                        })
+                        .sum();
+                    phi0 - q
+                }
+                PowerForm::Cholesky {
+                    lower_inverse,
+                    tail_basis,
+                    tail_inverse,
+                } => {
+                    for (i, wi) in w.iter_mut().enumerate() {
+                        *wi = lower_inverse[i * m..i * m + i + 1]
+                            .iter()
+                            .zip(&k)
+                            .map(|(z, kj)| z * kj)
+                            .sum();
+                    }
+                    let explained: f64 = w.iter().map(|v| v * v).sum();
+                    let t = tail.len();
+                    let r: Vec<f64> = (0..t)
+                        .map(|c| {
+                            tail[c] - (0..m).map(|i| tail_basis[i * t + c] * w[i]).sum::<f64>()
+                        })
+                        .collect();
+                    let tail_variance: f64 = (0..t)
+                        .map(|a| r[a] * (0..t).map(|b| tail_inverse[a * t + b] * r[b]).sum::<f64>())
+                        .sum();
+                    phi0 - explained + tail_variance
+                }
+            };
+            *dst = square.max(0.0).sqrt();
+        }
+    }
+
+    /// What [`power_into`](Self::power_into) computes from: the subset of centres
+    /// (row-major) and the factor of their kernel system. For exporters that compute it
+    /// elsewhere.
+    pub fn power_basis_parts(&self) -> (&[f64], &PowerForm) {
+        let basis = self.basis.0.get_or_init(|| self.power_basis());
+        (&basis.centers, &basis.form)
+    }
+
+    /// The subset of centres and the factor of its system: Cholesky's for the Gaussian
+    /// kernels when `Φ + λI` is positive definite to working precision, else the whole
+    /// system's inverse.
+    fn power_basis(&self) -> PowerBasis {
+        let d = self.n_inputs;
+        let chosen = farthest_points(&self.centers, d, STD_BASIS_CENTERS);
+        let centers: Vec<f64> = chosen
+            .iter()
+            .flat_map(|&i| self.centers[i * d..(i + 1) * d].iter().copied())
+            .collect();
+        let (a, size) = system_matrix(&centers, d, self.kernel, self.smoothing);
+        let m = chosen.len();
+        let gaussian = self.kernel.phi(0.0) == 1.0;
+        let form = gaussian
+            .then(|| cholesky_form(&a, size, m))
+            .flatten()
+            .unwrap_or_else(|| saddle_form(a, size));
+        PowerBasis { centers, form }
     }
 
     /// The radial function.
@@ -848,6 +1127,133 @@ mod tests {
         let mut grad = vec![0.0; d + 1];
         let got = negative_log_likelihood(&x, &y, d, &theta, &mut grad, 1);
         assert!((got - expected).abs() < 1e-10, "{got} vs {expected}");
+    }
+
+    /// `A·u = b` by Gauss–Jordan elimination with partial pivoting, written out plainly: the
+    /// reference for the power function's factor.
+    fn plain_solve(mut a: Vec<f64>, mut b: Vec<f64>) -> Vec<f64> {
+        let n = b.len();
+        for p in 0..n {
+            let pivot = (p..n)
+                .max_by(|&i, &j| a[i * n + p].abs().total_cmp(&a[j * n + p].abs()))
+                .unwrap();
+            for j in 0..n {
+                a.swap(p * n + j, pivot * n + j);
+            }
+            b.swap(p, pivot);
+            for i in 0..n {
+                if i != p {
+                    let f = a[i * n + p] / a[p * n + p];
+                    for j in 0..n {
+                        a[i * n + j] -= f * a[p * n + j];
+                    }
+                    b[i] -= f * b[p];
+                }
+            }
+        }
+        (0..n).map(|i| b[i] / a[i * n + i]).collect()
+    }
+
+    /// The power function is the kriging standard deviation √(φ(0) − vᵀA⁻¹v) of every
+    /// radial function, computed plainly from its definition; 0 at the centres when the
+    /// model interpolates, and growing away from them.
+    #[test]
+    fn the_power_function_matches_the_kriging_variance_computed_plainly() {
+        let (n, d) = (60, 2);
+        // Points on no conic (a Weyl sequence's pairs would lie on two lines, which makes
+        // the quintic's quadratic tail singular).
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| ((i as f64).powf(1.5) * 0.618_034).fract() * 2.0 - 1.0)
+            .collect();
+        let y: Vec<f64> = x.chunks(d).map(|r| r[0].sin() + r[1] * r[1]).collect();
+        let probes = [0.1, -0.2, 0.5, 0.5, 3.0, 0.0, -2.5, 4.0];
+        for kernel in RbfKernel::ALL {
+            for smoothing in [0.0, 0.05] {
+                let model = RbfModel::fit(&x, &y, d, kernel, smoothing)
+                    .unwrap_or_else(|e| panic!("{kernel:?} λ {smoothing}: {e}"));
+                let mut got = vec![0.0; probes.len() / d];
+                model.power_into(&probes, &mut got);
+                let terms = tail_len(d, kernel.degree());
+                let size = n + terms;
+                let mut a = vec![0.0; size * size];
+                for i in 0..n {
+                    for j in 0..n {
+                        a[i * size + j] = kernel
+                            .phi(distance(&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d]))
+                            + if i == j { smoothing } else { 0.0 };
+                    }
+                    let mut t = Vec::new();
+                    tail_terms(&x[i * d..(i + 1) * d], kernel.degree(), &mut t);
+                    for (k, v) in t.into_iter().enumerate() {
+                        a[i * size + n + k] = v;
+                        a[(n + k) * size + i] = v;
+                    }
+                }
+                for (probe, &got) in probes.chunks(d).zip(&got) {
+                    let mut v: Vec<f64> = x
+                        .chunks(d)
+                        .map(|c| kernel.phi(distance(probe, c)))
+                        .collect();
+                    let mut t = Vec::new();
+                    tail_terms(probe, kernel.degree(), &mut t);
+                    v.extend(t);
+                    let u = plain_solve(a.clone(), v.clone());
+                    let q: f64 = v.iter().zip(&u).map(|(a, b)| a * b).sum();
+                    let expected = (kernel.phi(0.0) - q).max(0.0).sqrt();
+                    // Squares compared, to the system's rounding: without smoothing the
+                    // Gaussian system is ill-conditioned and its P² cancels to ~1e-6.
+                    assert!(
+                        (got * got - expected * expected).abs() <= 1e-5 * (1.0 + q.abs()),
+                        "{kernel:?} λ {smoothing} at {probe:?}: {got} vs {expected}"
+                    );
+                }
+                // Far away more uncertain than inside; at the centres 0 when interpolating.
+                assert!(got[3] > got[0], "{kernel:?}: {got:?}");
+                if smoothing == 0.0 {
+                    let mut at_centres = vec![0.0; n];
+                    model.power_into(&x, &mut at_centres);
+                    // (√ of a difference that cancels to rounding: relative to the far value.)
+                    assert!(
+                        at_centres.iter().all(|p| p * p < 1e-4 * got[3] * got[3]),
+                        "{kernel:?}: {at_centres:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Farthest-point sampling starts nearest the mean, never repeats a row, and spreads
+    /// its points further apart than the first rows of the same count are.
+    #[test]
+    fn farthest_points_spread_out() {
+        let d = 3;
+        let x: Vec<f64> = (0..500 * d)
+            .map(|i| ((i as f64) * 0.754_877_7).fract())
+            .collect();
+        let chosen = farthest_points(&x, d, 40);
+        assert_eq!(chosen.len(), 40);
+        let mut unique = chosen.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 40);
+        let min_gap = |rows: &[usize]| {
+            let mut gap = f64::INFINITY;
+            for (i, &a) in rows.iter().enumerate() {
+                for &b in &rows[..i] {
+                    gap = gap.min(distance(&x[a * d..(a + 1) * d], &x[b * d..(b + 1) * d]));
+                }
+            }
+            gap
+        };
+        let first: Vec<usize> = (0..40).collect();
+        assert!(
+            min_gap(&chosen) > min_gap(&first),
+            "{} vs {}",
+            min_gap(&chosen),
+            min_gap(&first)
+        );
+        assert_eq!(farthest_points(&x, d, 40), chosen);
+        assert_eq!(farthest_points(&x[..5 * d], d, 40).len(), 5);
     }
 
     /// Above the first subsample's rows, the refinement runs only when the caller says so,

@@ -40,6 +40,7 @@ mod domain;
 mod ensemble;
 mod error;
 mod format_v3;
+mod format_v4;
 mod interpolator;
 mod kernel;
 mod model_file;
@@ -49,7 +50,7 @@ mod spec;
 
 pub use atomic::AtomicFile;
 pub use auto::{AutoOptions, ValidAutoOptions, MAX_BUDGET_SECONDS};
-pub use blend::{Blend, BlendPart, MAX_BLEND_PARTS};
+pub use blend::{Blend, BlendPart, BlendStd, MAX_BLEND_PARTS};
 pub use domain::{Domain, MAX_DOMAIN_ROWS, NEAREST_QUANTILE};
 pub use error::{Error, Result};
 pub use fivedreg_trees::{BoostedTrees, ObliviousTree};
@@ -58,7 +59,7 @@ pub use interpolator::{
     SearchStop, SearchSummary, TrainingHistoryRecord, TrainingSummary, WithStd, MAX_CURVE_POINTS,
     PREDICT_CHUNK_ROWS, Z95,
 };
-pub use kernel::{RbfKernel, RbfModel, MAX_CENTERS};
+pub use kernel::{PowerForm, RbfKernel, RbfModel, MAX_CENTERS, STD_BASIS_CENTERS};
 pub use model_file::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_PAYLOAD_BYTES};
 pub use options::{FitOptions, KernelOptions, TreeOptions, ValidFitOptions, MAX_ENSEMBLE};
 pub use spec::{params, Param, ParamDefault, ParamInfo, ParamKind, Plan, SpecError, TrainSpec};

@@ -32,9 +32,10 @@ pub const MAGIC: [u8; 8] = *b"FIVEDREG";
 /// The format version this build writes, and the newest it reads. Version 2 added ensembles,
 /// the solver, the power transform and `--auto`'s leaderboard; version 3 `--auto`'s blend
 /// (its payload is version 2's followed by the optional blend); version 4 tree models and
-/// the account of `--auto`'s search. Files of versions 1 to 3 still load, each through a
-/// frozen decoder of its own (`PayloadV1` here, `format_v3.rs` for versions 2 and 3).
-pub const FORMAT_VERSION: u32 = 4;
+/// the account of `--auto`'s search; version 5 how a blend's standard deviation is made.
+/// Files of versions 1 to 4 still load, each through a frozen decoder of its own
+/// (`PayloadV1` here, `format_v3.rs` for versions 2 and 3, `format_v4.rs` for 4).
+pub const FORMAT_VERSION: u32 = 5;
 /// Bytes of the header (magic, version, payload length, header checksum).
 pub const HEADER_LEN: usize = 24;
 const TRAILER_LEN: usize = 4;
@@ -266,6 +267,15 @@ impl Interpolator {
                     rest,
                 )
             }
+            4 => {
+                let (saved, rest) =
+                    postcard::take_from_bytes::<crate::format_v4::SavedModelV4>(body)
+                        .map_err(undecodable)?;
+                (
+                    saved.into_saved().map_err(|e| corrupted(e.to_string()))?,
+                    rest,
+                )
+            }
             _ => postcard::take_from_bytes::<SavedModel>(body).map_err(undecodable)?,
         };
         if !rest.is_empty() {
@@ -468,9 +478,31 @@ mod tests {
                 model: other,
             }],
             std_ratio: 1.5,
+            std_rule: crate::BlendStd::HolderTimesRatio,
         })
         .unwrap();
         main
+    }
+
+    /// A version-4 file's blend is version 5's without the rule (its last field, and the
+    /// payload's last byte): it loads as the holder's std times the ratio.
+    #[test]
+    fn version_4_blends_load_with_the_holders_std_rule() {
+        let main = blended();
+        let bytes = main.to_bytes().unwrap();
+        let body = &bytes[HEADER_LEN..bytes.len() - TRAILER_LEN];
+        assert_eq!(body.last(), Some(&0), "HolderTimesRatio is variant 0");
+        let v4 = frame(4, &body[..body.len() - 1]);
+        assert_eq!(Interpolator::from_bytes(&v4, "m").unwrap(), main);
+        // Version 5's decoder does not read a version-4 payload.
+        assert!(Interpolator::from_bytes(&frame(5, &body[..body.len() - 1]), "m").is_err());
+        // A model without a blend is the same payload in both versions.
+        let plain = model().to_bytes().unwrap();
+        let plain_body = &plain[HEADER_LEN..plain.len() - TRAILER_LEN];
+        assert_eq!(
+            Interpolator::from_bytes(&frame(4, plain_body), "m").unwrap(),
+            model()
+        );
     }
 
     #[test]

@@ -305,6 +305,52 @@ impl Cholesky {
     /// same for any count.
     pub fn inverse(&self, threads: usize) -> Vec<f64> {
         let n = self.n;
+        let z = self.lower_inverse(threads);
+        // A⁻¹ = Zᵀ·Z, lower triangle by block rows (row block i of Zᵀ is non-zero from
+        // column i0 on, Z being lower triangular), then mirrored.
+        let mut zt = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..=i {
+                zt[j * n + i] = z[i * n + j];
+            }
+        }
+        let mut inverse = vec![0.0; n * n];
+        let (z, zt) = (&z, &zt);
+        let blocks: Vec<(usize, &mut [f64])> = inverse
+            .chunks_mut(BLOCK * n)
+            .enumerate()
+            .map(|(b, rows)| (b * BLOCK, rows))
+            .collect();
+        deal(threads, blocks, &|(r0, rows): (usize, &mut [f64])| {
+            let height = rows.len() / n;
+            sub_product(
+                height,
+                n - r0,
+                r0 + height,
+                &zt[r0 * n + r0..],
+                n,
+                &z[r0 * n..],
+                n,
+                rows,
+                n,
+            );
+        });
+        for i in 0..n {
+            for j in 0..=i {
+                let v = -inverse[i * n + j];
+                inverse[i * n + j] = v;
+                inverse[j * n + i] = v;
+            }
+        }
+        inverse
+    }
+
+    /// `L⁻¹`, row-major `n × n`, lower triangular (zeros above the diagonal), by blocked
+    /// forward substitution on up to `threads` threads (the same result for any count).
+    /// `‖L⁻¹v‖² = vᵀA⁻¹v` without the cancellation an explicit `A⁻¹` suffers when `A` is
+    /// ill-conditioned.
+    pub fn lower_inverse(&self, threads: usize) -> Vec<f64> {
+        let n = self.n;
         let l = &self.l;
         // Z = L⁻¹ (lower triangular), block row by block row:
         // Z_i = L_ii⁻¹ · (E_i − Σ_{k<i} L_ik · Z_k), where only columns < i0 of the sum are
@@ -368,43 +414,7 @@ impl Cholesky {
             }
             i0 = i1;
         }
-        // A⁻¹ = Zᵀ·Z, lower triangle by block rows (row block i of Zᵀ is non-zero from
-        // column i0 on, Z being lower triangular), then mirrored.
-        let mut zt = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..=i {
-                zt[j * n + i] = z[i * n + j];
-            }
-        }
-        let mut inverse = vec![0.0; n * n];
-        let (z, zt) = (&z, &zt);
-        let blocks: Vec<(usize, &mut [f64])> = inverse
-            .chunks_mut(BLOCK * n)
-            .enumerate()
-            .map(|(b, rows)| (b * BLOCK, rows))
-            .collect();
-        deal(threads, blocks, &|(r0, rows): (usize, &mut [f64])| {
-            let height = rows.len() / n;
-            sub_product(
-                height,
-                n - r0,
-                r0 + height,
-                &zt[r0 * n + r0..],
-                n,
-                &z[r0 * n..],
-                n,
-                rows,
-                n,
-            );
-        });
-        for i in 0..n {
-            for j in 0..=i {
-                let v = -inverse[i * n + j];
-                inverse[i * n + j] = v;
-                inverse[j * n + i] = v;
-            }
-        }
-        inverse
+        z
     }
 }
 
@@ -572,6 +582,23 @@ mod tests {
                     let v: f64 = (0..n).map(|k| a[i * n + k] * inverse[k * n + j]).sum();
                     let want = if i == j { 1.0 } else { 0.0 };
                     assert!((v - want).abs() < 1e-9, "n {n}: (A·A⁻¹)[{i},{j}] = {v}");
+                }
+            }
+            // L⁻¹ · L = I against the plain factor, zeros above the diagonal.
+            let z = chol.lower_inverse(1);
+            assert_eq!(
+                z,
+                chol.lower_inverse(3),
+                "n {n}: the thread count changed the bits"
+            );
+            for i in 0..n {
+                for j in 0..n {
+                    let v: f64 = (0..n).map(|k| z[i * n + k] * reference[k * n + j]).sum();
+                    let want = if i == j { 1.0 } else { 0.0 };
+                    assert!((v - want).abs() < 1e-9, "n {n}: (L⁻¹·L)[{i},{j}] = {v}");
+                    if j > i {
+                        assert_eq!(z[i * n + j], 0.0);
+                    }
                 }
             }
         }

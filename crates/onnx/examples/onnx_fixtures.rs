@@ -7,8 +7,8 @@
 //! `cargo run --release -p fivedreg-onnx --example onnx_fixtures -- crates/python/tests/data/onnx`
 
 use fivedreg::{
-    AutoOptions, Blend, BlendPart, FitOptions, Interpolator, KernelOptions, MlpParams, RbfKernel,
-    SavedModel, TreeOptions,
+    AutoOptions, Blend, BlendPart, BlendStd, FitOptions, Interpolator, KernelOptions, MlpParams,
+    RbfKernel, SavedModel, TreeOptions,
 };
 use fivedreg_data::{generate, Dataset, TestFunction};
 use std::error::Error;
@@ -145,6 +145,8 @@ fn main() -> Result<()> {
                 },
             ],
             std_ratio: 0.9,
+            // Every part's std, weighted: what `--auto` writes.
+            std_rule: BlendStd::WeightedParts,
         }),
     };
     save(&dir, "blend", &Interpolator::try_from(saved)?)?;

@@ -9,7 +9,9 @@ use crate::proto::{
     TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
 use crate::{OnnxError, Result, INPUT_NAME, IR_VERSION, OPSET, PREDICTION_NAME, STD_NAME};
-use fivedreg::{Activation, BoostedTrees, Interpolator, Members, RbfKernel, RbfModel};
+use fivedreg::{
+    Activation, BlendStd, BoostedTrees, Interpolator, Members, PowerForm, RbfKernel, RbfModel,
+};
 use fivedreg_nn::Mlp;
 
 /// Deepest oblivious tree the graph expresses (its leaf index is an int64 of one bit per
@@ -275,16 +277,10 @@ impl Builder {
         Ok(self.op("Cast", &[&h], vec![int_attr("to", DataType::Double as i64)]))
     }
 
-    /// One kernel model on the standardized `z`: `[N, 1]`, standardized target units.
-    fn kernel(&mut self, z: &str, model: &RbfModel) -> Result<String> {
-        let d = model.n_inputs();
-        let m = model.n_centers();
-        let centers = model.centers();
-        if centers.len() != m * d || model.weights().len() != m {
-            return Err(OnnxError::Unsupported(
-                "a kernel model's sizes disagree".into(),
-            ));
-        }
+    /// The radial function of `z`'s distance to each of `centers` (row-major, `d` wide):
+    /// `[N, centres]`.
+    fn radial(&mut self, z: &str, centers: &[f64], d: usize, kernel: RbfKernel) -> Result<String> {
+        let m = centers.len() / d;
         // Squared distances summed input by input, in fivedreg's order.
         let mut r2: Option<String> = None;
         for k in 0..d {
@@ -308,7 +304,7 @@ impl Builder {
         };
         let r = self.unary("Sqrt", &r2);
         let rr = self.bin("Mul", &r, &r);
-        let phi = match model.kernel() {
+        let phi = match kernel {
             RbfKernel::ThinPlateSpline => {
                 let log = self.unary("Log", &r);
                 let value = self.bin("Mul", &rr, &log);
@@ -329,6 +325,114 @@ impl Builder {
                 self.unary("Exp", &exponent)
             }
         };
+        Ok(phi)
+    }
+
+    /// The tail's terms of `z` (`[N, d]`) in fivedreg's order: 1, then (degree ≥ 1) each
+    /// input, then (degree 2) each product `zᵢzⱼ` for `i ≤ j`; `None` without a tail.
+    fn tail_terms(&mut self, z: &str, d: usize, degree: Option<usize>) -> Option<String> {
+        let degree = degree?;
+        let mut terms = vec![self.broadcast_rows(z, 1.0)];
+        if degree >= 1 {
+            terms.push(z.to_string());
+        }
+        if degree >= 2 {
+            let (mut left, mut right) = (Vec::new(), Vec::new());
+            for i in 0..d {
+                for j in i..d {
+                    left.push(dim(i));
+                    right.push(dim(j));
+                }
+            }
+            let a = self.columns(z, left);
+            let b = self.columns(z, right);
+            terms.push(self.bin("Mul", &a, &b));
+        }
+        let refs: Vec<&str> = terms.iter().map(String::as_str).collect();
+        Some(self.op("Concat", &refs, vec![int_attr("axis", 1)]))
+    }
+
+    /// A kernel model's power function on the standardized `z` (see
+    /// `RbfModel::power_into`): `√max(φ(0) − vᵀA⁻¹v, 0)`, `[N, 1]`.
+    fn kernel_power(&mut self, z: &str, model: &RbfModel) -> Result<String> {
+        let d = model.n_inputs();
+        let (centers, form) = model.power_basis_parts();
+        let m = centers.len() / d;
+        let t = model.tail().len();
+        let wrong =
+            || OnnxError::Unsupported("a kernel model's std basis has the wrong size".into());
+        let square = match form {
+            PowerForm::Singular => return Ok(self.broadcast_rows(z, 0.0)),
+            PowerForm::Saddle { inverse } => {
+                let radial = self.radial(z, centers, d, model.kernel())?;
+                let v = match self.tail_terms(z, d, model.kernel().degree()) {
+                    Some(tail) => self.op("Concat", &[&radial, &tail], vec![int_attr("axis", 1)]),
+                    None => radial,
+                };
+                let size = m + t;
+                if inverse.len() != size * size {
+                    return Err(wrong());
+                }
+                let a_inverse = self.f64s("power_inv", &[size, size], inverse.clone());
+                let projected = self.bin("MatMul", &v, &a_inverse);
+                let products = self.bin("Mul", &projected, &v);
+                let q = self.row_sum(&products);
+                let at_zero = self.scalar(model.kernel().phi(0.0));
+                self.bin("Sub", &at_zero, &q)
+            }
+            PowerForm::Cholesky {
+                lower_inverse,
+                tail_basis,
+                tail_inverse,
+            } => {
+                if lower_inverse.len() != m * m
+                    || tail_basis.len() != m * t
+                    || tail_inverse.len() != t * t
+                {
+                    return Err(wrong());
+                }
+                let k = self.radial(z, centers, d, model.kernel())?;
+                // w = Z·k per row: k (N × m) times Zᵀ.
+                let mut zt = vec![0.0; m * m];
+                for i in 0..m {
+                    for j in 0..m {
+                        zt[j * m + i] = lower_inverse[i * m + j];
+                    }
+                }
+                let zt = self.f64s("power_zt", &[m, m], zt);
+                let w = self.bin("MatMul", &k, &zt);
+                let w2 = self.bin("Mul", &w, &w);
+                let explained = self.row_sum(&w2);
+                let at_zero = self.scalar(model.kernel().phi(0.0));
+                let mut square = self.bin("Sub", &at_zero, &explained);
+                if let Some(p) = self.tail_terms(z, d, model.kernel().degree()) {
+                    let b = self.f64s("power_b", &[m, t], tail_basis.clone());
+                    let seen = self.bin("MatMul", &w, &b);
+                    let r = self.bin("Sub", &p, &seen);
+                    let s_inverse = self.f64s("power_s_inv", &[t, t], tail_inverse.clone());
+                    let projected = self.bin("MatMul", &r, &s_inverse);
+                    let products = self.bin("Mul", &projected, &r);
+                    let tail_variance = self.row_sum(&products);
+                    square = self.bin("Add", &square, &tail_variance);
+                }
+                square
+            }
+        };
+        let clamped = self.unary("Relu", &square);
+        Ok(self.unary("Sqrt", &clamped))
+    }
+
+    /// One kernel model on the standardized `z`: `[N, 1]`, standardized target units.
+    fn kernel(&mut self, z: &str, model: &RbfModel) -> Result<String> {
+        let d = model.n_inputs();
+        let m = model.n_centers();
+        let centers = model.centers();
+        if centers.len() != m * d || model.weights().len() != m {
+            return Err(OnnxError::Unsupported(
+                "a kernel model's sizes disagree".into(),
+            ));
+        }
+        let phi = self.radial(z, centers, d, model.kernel())?;
         let w = self.f64s("rbf_w", &[m, 1], model.weights().to_vec());
         let radial = self.bin("MatMul", &phi, &w);
         let tail = model.tail();
@@ -465,6 +569,7 @@ impl Builder {
     fn single(&mut self, x: &str, model: &Interpolator) -> Result<(String, Option<String>)> {
         let z = self.preprocess(x, model);
         let mut members = Vec::new();
+        let mut kernel_power = None;
         match model.members() {
             Members::Networks(networks) => {
                 let z32 = self.op("Cast", &[&z], vec![int_attr("to", DataType::Float as i64)]);
@@ -476,6 +581,15 @@ impl Builder {
                 for kernel in kernels {
                     members.push(self.kernel(&z, kernel)?);
                 }
+                // A kernel model's spread is its power function, the members' mean of it.
+                let mut powers = Vec::new();
+                for kernel in kernels {
+                    powers.push(self.kernel_power(&z, kernel)?);
+                }
+                let refs: Vec<&str> = powers.iter().map(String::as_str).collect();
+                let all = self.op("Concat", &refs, vec![int_attr("axis", 1)]);
+                let sum = self.row_sum(&all);
+                kernel_power = Some(self.times(&sum, 1.0 / kernels.len() as f64));
             }
             Members::Trees(models) => {
                 for trees in models {
@@ -500,6 +614,20 @@ impl Builder {
             .collect();
         match members.as_slice() {
             [] => Err(OnnxError::Unsupported("a model without members".into())),
+            many if kernel_power.is_some() => {
+                let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+                let all = self.op("Concat", &refs, vec![int_attr("axis", 1)]);
+                let sum = self.row_sum(&all);
+                let mean = self.times(&sum, 1.0 / many.len() as f64);
+                Ok((
+                    if many.len() == 1 {
+                        many[0].clone()
+                    } else {
+                        mean
+                    },
+                    kernel_power,
+                ))
+            }
             [one] => Ok((one.clone(), None)),
             many => {
                 let k = many.len();
@@ -549,21 +677,63 @@ fn value_info(name: &str, columns: Option<usize>, doc: String) -> ValueInfoProto
     }
 }
 
+/// One model's calibrated standard deviation (`[N, 1]`) from its members' `spread`, as
+/// `Interpolator::predict_with_std` makes it before any blend; `None` for a model without
+/// one.
+fn calibrated_std(
+    b: &mut Builder,
+    x: &str,
+    model: &Interpolator,
+    spread: Option<String>,
+) -> Option<String> {
+    let e = model.summary().ensemble.as_ref()?;
+    let quadrature = matches!(model.members(), Members::Trees(_) | Members::Kernels(_));
+    Some(match spread {
+        Some(spread) => {
+            let scaled = b.times(&spread, e.std_scale);
+            if quadrature {
+                let square = b.bin("Mul", &scaled, &scaled);
+                let total = b.plus(&square, e.std_floor * e.std_floor);
+                b.unary("Sqrt", &total)
+            } else {
+                b.plus(&scaled, e.std_floor)
+            }
+        }
+        // One network has no spread: its std is the floor alone.
+        None => b.broadcast_rows(x, e.std_floor),
+    })
+}
+
 /// The whole model: prediction (and std, where the model has one) from the raw inputs.
 pub(crate) fn build(model: &Interpolator) -> Result<Built> {
     let mut b = Builder::default();
     let x = INPUT_NAME;
     let (mut prediction, spread) = b.single(x, model)?;
+    let mut std = calibrated_std(&mut b, x, model, spread);
     if let Some(blend) = model.blend() {
         prediction = b.times(&prediction, blend.main_weight());
+        let weighted_parts = blend.std_rule == BlendStd::WeightedParts;
+        if weighted_parts {
+            std = std.map(|s| b.times(&s, blend.main_weight()));
+        }
         for part in &blend.parts {
             if part.model.blend().is_some() {
                 return Err(OnnxError::Unsupported("a blend nests another blend".into()));
             }
-            let (other, _) = b.single(x, &part.model)?;
+            let (other, other_spread) = b.single(x, &part.model)?;
             let weighted = b.times(&other, part.weight);
             prediction = b.bin("Add", &prediction, &weighted);
+            if weighted_parts {
+                let Some(part_std) = calibrated_std(&mut b, x, &part.model, other_spread) else {
+                    return Err(OnnxError::Unsupported(
+                        "a blended model has no standard deviation".into(),
+                    ));
+                };
+                let weighted_std = b.times(&part_std, part.weight);
+                std = std.map(|s| b.bin("Add", &s, &weighted_std));
+            }
         }
+        std = std.map(|s| b.times(&s, blend.std_ratio));
     }
     let flat = b.i64s("flat", &[1], vec![-1]);
     b.op_to(
@@ -578,24 +748,7 @@ pub(crate) fn build(model: &Interpolator) -> Result<Built> {
         None,
         format!("{target}, predicted, in its own units"),
     )];
-    let has_std = if let Some(e) = &model.summary().ensemble {
-        let trees = matches!(model.members(), Members::Trees(_));
-        let std = match spread {
-            Some(spread) => {
-                let scaled = b.times(&spread, e.std_scale);
-                if trees {
-                    let square = b.bin("Mul", &scaled, &scaled);
-                    let total = b.plus(&square, e.std_floor * e.std_floor);
-                    b.unary("Sqrt", &total)
-                } else {
-                    b.plus(&scaled, e.std_floor)
-                }
-            }
-            // One member has no spread: its std is the floor alone.
-            None => b.broadcast_rows(x, e.std_floor),
-        };
-        let ratio = model.blend().map_or(1.0, |blend| blend.std_ratio);
-        let std = b.times(&std, ratio);
+    let has_std = if let Some(std) = std {
         b.op_to("Reshape", &[&std, &flat], vec![], STD_NAME.into());
         outputs.push(value_info(
             STD_NAME,

@@ -241,6 +241,7 @@ fn a_blend_adds_each_part_with_its_weight() {
         blend: Some(fivedreg::Blend {
             parts,
             std_ratio: 0.8,
+            std_rule: fivedreg::BlendStd::HolderTimesRatio,
         }),
     };
     let blend = Interpolator::try_from(saved).unwrap();
