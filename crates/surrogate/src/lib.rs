@@ -24,6 +24,6 @@ pub mod sobol;
 pub mod suggest;
 mod surrogate;
 
-pub use bounds::{parse_assignments, Bounds, RangeSpec};
+pub use bounds::{parse_assignments, Bounds, RangeSpec, Ranges};
 pub use error::{Result, SurrogateError};
 pub use surrogate::{FnSurrogate, Surrogate};

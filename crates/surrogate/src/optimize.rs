@@ -48,6 +48,18 @@ impl Default for OptimizeParams {
     }
 }
 
+/// Whether to minimise, from `--minimize` and `--maximize`: exactly one of them.
+pub fn minimize_from(minimize: bool, maximize: bool) -> Result<bool> {
+    match (minimize, maximize) {
+        (true, false) => Ok(true),
+        (false, true) => Ok(false),
+        _ => Err(crate::SurrogateError::OneOf {
+            first: "--minimize",
+            second: "--maximize",
+        }),
+    }
+}
+
 /// Checked [`OptimizeParams`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidOptimizeParams(OptimizeParams);

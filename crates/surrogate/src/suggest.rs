@@ -79,6 +79,30 @@ pub struct Suggestions {
     pub constant_std: bool,
 }
 
+/// One suggested run, as the command line's and the server's JSON show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    /// The point, in the inputs' order.
+    pub point: Vec<f64>,
+    /// The predicted value there.
+    pub prediction: f64,
+    /// The predicted std there.
+    pub std: f64,
+}
+
+impl Suggestions {
+    /// One row per suggested point, best first.
+    pub fn rows(&self) -> Vec<Suggestion> {
+        (0..self.points.len())
+            .map(|i| Suggestion {
+                point: self.points[i].clone(),
+                prediction: self.mean[i],
+                std: self.std[i],
+            })
+            .collect()
+    }
+}
+
 /// The next `n` runs of `model` within `bounds`; refuses a model without a std.
 pub fn suggest(
     model: &dyn Surrogate,
