@@ -25,7 +25,7 @@ use fivedreg_surrogate::plot::{
 };
 use fivedreg_surrogate::sensitivity::{sobol_indices, IndexRow, SobolParams};
 use fivedreg_surrogate::suggest::{suggest as run_suggest, SuggestParams, Suggestion};
-use fivedreg_surrogate::{Bounds, RangeSpec, SurrogateError};
+use fivedreg_surrogate::{Bounds, RangeSpec, SurrogateError, DEFAULT_SEED};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
@@ -180,7 +180,10 @@ pub async fn sensitivity(
 ) -> Result<Json<SensitivityResponse>, ApiError> {
     let (model, bounds) = model_and_bounds(&state, &id, request.ranges).await?;
     let defaults = SobolParams::default();
-    let (n, seed) = (request.n.unwrap_or(defaults.n), request.seed.unwrap_or(42));
+    let (n, seed) = (
+        request.n.unwrap_or(defaults.n),
+        request.seed.unwrap_or(DEFAULT_SEED),
+    );
     let params = SobolParams {
         n,
         seed,
@@ -321,7 +324,7 @@ pub async fn slice(
         .map_err(api_error)?;
     let d = bounds.dim() as f64;
     let limit = state.config().memory_limit;
-    let seed = request.seed.unwrap_or(42);
+    let seed = request.seed.unwrap_or(DEFAULT_SEED);
     let (target, inputs, ranges) = (
         model.target_name().to_string(),
         bounds.names().to_vec(),
@@ -620,7 +623,7 @@ pub async fn design(
 ) -> Result<Json<DesignResponse>, ApiError> {
     let (kind, n) = DesignKind::choose(request.lhs, request.sobol).map_err(api_error)?;
     let bounds = Bounds::from_specs(&range_specs(request.ranges)?).map_err(api_error)?;
-    let seed = request.seed.unwrap_or(42);
+    let seed = request.seed.unwrap_or(DEFAULT_SEED);
     let d = bounds.dim();
     // The library checks `n`; the estimate is made with at most its limit.
     let values = n.min(fivedreg_surrogate::design::MAX_DESIGN_POINTS) as f64 * d as f64;

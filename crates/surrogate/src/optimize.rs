@@ -43,7 +43,7 @@ impl Default for OptimizeParams {
             minimize: true,
             starts: 10,
             max_iter: 200,
-            seed: 42,
+            seed: crate::DEFAULT_SEED,
         }
     }
 }

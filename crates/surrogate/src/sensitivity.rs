@@ -50,7 +50,7 @@ impl Default for SobolParams {
         SobolParams {
             n: 4096,
             resamples: 100,
-            seed: 42,
+            seed: crate::DEFAULT_SEED,
         }
     }
 }

@@ -35,7 +35,7 @@ impl Default for SuggestParams {
         SuggestParams {
             n: 1,
             candidates: 4096,
-            seed: 42,
+            seed: crate::DEFAULT_SEED,
         }
     }
 }
