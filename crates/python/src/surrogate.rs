@@ -23,11 +23,7 @@ fn err(error: SurrogateError) -> PyErr {
 }
 
 fn specs(ranges: Ranges) -> PyResult<Vec<RangeSpec>> {
-    ranges
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, low, high)| RangeSpec::new(name, low, high).map_err(err))
-        .collect()
+    RangeSpec::checked_list(ranges.unwrap_or_default()).map_err(err)
 }
 
 fn model_bounds(model: &Model, ranges: Ranges) -> PyResult<Bounds> {

@@ -545,6 +545,7 @@ function showModel() {
   $('#point-result').textContent = '';
   for (const id of ['#predict-point', '#predict-batch', '#model-download', '#model-delete']) $(id).disabled = !m;
   showSelectedModel(m);
+  exploreModel(m);
 }
 
 // The selected model's curves and metrics (its leaderboard's best among them), whenever a
@@ -625,6 +626,198 @@ async function deleteModel() {
   await loadModels();
 }
 
+// ---- exploring a model: sensitivity and slices -----------------------------------------
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const Z95 = 1.96;
+
+function svgElement(name, attributes, text) {
+  const e = document.createElementNS(SVG_NS, name);
+  for (const [k, v] of Object.entries(attributes || {})) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// Three round tick values over [lo, hi].
+function ticks(lo, hi) {
+  return [lo, (lo + hi) / 2, hi];
+}
+
+const explore = {
+  model: null,     // the model explored
+  ranges: null,    // input name -> [low, high]
+  at: null,        // the held point, in the model's input order
+  sequence: 0,     // the latest slice request; older answers are dropped
+  busy: false,     // a slice request is in flight
+  pending: false,  // the sliders moved while it was
+};
+
+async function exploreModel(m) {
+  explore.model = m || null;
+  explore.ranges = null;
+  explore.at = null;
+  $('#sensitivity-chart').replaceChildren();
+  $('#slice-chart').replaceChildren();
+  $('#held-inputs').replaceChildren();
+  $('#slice-input').replaceChildren(...(m ? m.features.map((f) => option(f, f)) : []));
+  $('#explore-card').hidden = !m;
+  if (!m) return;
+  await Promise.all([showSensitivity(m), requestSlice()]);
+}
+
+async function showSensitivity(m) {
+  const status = $('#sensitivity-status');
+  setStatus(status, 'computing…');
+  try {
+    const s = await api(`/api/v1/models/${m.id}/sensitivity`, json({}));
+    if (explore.model !== m) return;
+    drawSensitivity(s);
+    setStatus(status, `N = ${s.n}, ${s.evaluations} evaluations; each input uniform over its training range`);
+  } catch (e) {
+    setStatus(status, e.message, 'bad');
+  }
+}
+
+// Bars of S1 and ST per input, each with its 95% interval.
+function drawSensitivity(s) {
+  const svg = $('#sensitivity-chart');
+  const W = 760, H = 240, pad = { l: 48, r: 16, t: 26, b: 30 };
+  const top = Math.max(1, ...s.indices.map((r) => Math.max(r.S1 + r.S1_conf, r.ST + r.ST_conf)));
+  const bottom = Math.min(0, ...s.indices.map((r) => Math.min(r.S1 - r.S1_conf, r.ST - r.ST_conf)));
+  const y = (v) => pad.t + (1 - (v - bottom) / (top - bottom)) * (H - pad.t - pad.b);
+  const parts = [];
+  for (const v of [0, 0.5, 1]) {
+    parts.push(svgElement('line', { x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v), stroke: '#dde1e8' }));
+    parts.push(svgElement('text', { x: pad.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, String(v)));
+  }
+  const group = (W - pad.l - pad.r) / s.indices.length;
+  const bar = Math.min(36, group / 3);
+  s.indices.forEach((r, i) => {
+    const centre = pad.l + group * (i + 0.5);
+    [['S1', r.S1, r.S1_conf, '#2463c7', -1], ['ST', r.ST, r.ST_conf, '#d9731a', 1]].forEach(([name, v, conf, color, side]) => {
+      const x = centre + (side < 0 ? -bar - 2 : 2);
+      const rect = svgElement('rect', {
+        class: 'bar', x, y: Math.min(y(v), y(0)), width: bar, height: Math.abs(y(0) - y(v)), fill: color,
+        'data-input': r.input, 'data-index': name, 'data-value': v, 'data-conf': conf,
+      });
+      rect.append(svgElement('title', {}, `${r.input} ${name} = ${fmt(v, 4)} ± ${fmt(conf, 3)}`));
+      parts.push(rect);
+      const mid = x + bar / 2;
+      parts.push(svgElement('path', {
+        class: 'interval', d: `M${mid - 5},${y(v + conf)}H${mid + 5}M${mid},${y(v + conf)}V${y(v - conf)}M${mid - 5},${y(v - conf)}H${mid + 5}`,
+        stroke: '#1d2330', fill: 'none',
+      }));
+    });
+    parts.push(svgElement('text', { x: centre, y: H - 10, 'text-anchor': 'middle' }, r.input));
+  });
+  parts.push(svgElement('text', { x: pad.l, y: 16, fill: '#2463c7' }, '■ first order S1'));
+  parts.push(svgElement('text', { x: pad.l + 130, y: 16, fill: '#d9731a' }, '■ total effect ST'));
+  parts.push(svgElement('text', { x: W - pad.r, y: 16, 'text-anchor': 'end' }, 'bars: 95% bootstrap intervals'));
+  svg.replaceChildren(...parts);
+  svg.dataset.model = explore.model.id;
+}
+
+// One slider per held input (all but the sliced one), over its range.
+function buildHeldInputs() {
+  const m = explore.model;
+  const sliced = $('#slice-input').value;
+  const box = $('#held-inputs');
+  box.replaceChildren();
+  m.features.forEach((name, i) => {
+    if (name === sliced) return;
+    const [lo, hi] = explore.ranges[name];
+    const label = document.createElement('label');
+    label.textContent = name;
+    label.htmlFor = `held-${name}`;
+    const slider = document.createElement('input');
+    slider.type = 'range';
+    slider.id = `held-${name}`;
+    slider.min = lo;
+    slider.max = hi;
+    slider.step = hi > lo ? (hi - lo) / 200 : 'any';
+    slider.value = explore.at[i];
+    const shown = document.createElement('output');
+    shown.textContent = fmt(explore.at[i], 4);
+    slider.addEventListener('input', () => {
+      explore.at[i] = Number(slider.value);
+      shown.textContent = fmt(explore.at[i], 4);
+      requestSlice();
+    });
+    box.append(label, slider, shown);
+  });
+}
+
+// Asks for the slice at the sliders' point; while one request is in flight, the latest
+// position waits for it, so that dragging a slider never queues a pile of requests.
+async function requestSlice() {
+  const m = explore.model;
+  if (!m) return;
+  if (explore.busy) { explore.pending = true; return; }
+  explore.busy = true;
+  const sequence = ++explore.sequence;
+  const input = $('#slice-input').value || m.features[0];
+  const body = { slice: input };
+  if (explore.at) {
+    body.at = {};
+    m.features.forEach((name, i) => { if (name !== input) body.at[name] = explore.at[i]; });
+  }
+  const status = $('#slice-status');
+  try {
+    const s = await api(`/api/v1/models/${m.id}/slice`, json(body));
+    if (explore.model !== m || sequence !== explore.sequence) return;
+    const fresh = explore.ranges === null;
+    explore.ranges = s.ranges;
+    explore.at = s.at;
+    if (fresh || $('#held-inputs').dataset.sliced !== input) {
+      buildHeldInputs();
+      $('#held-inputs').dataset.sliced = input;
+    }
+    drawSlice(s);
+    setStatus(status, s.slice.std ? 'band: ±1.96 std' : 'no band: this model has no std (train an ensemble or auto)');
+  } catch (e) {
+    setStatus(status, e.message, 'bad');
+  } finally {
+    explore.busy = false;
+    if (explore.pending) { explore.pending = false; requestSlice(); }
+  }
+}
+
+function drawSlice(s) {
+  const svg = $('#slice-chart');
+  const W = 760, H = 280, pad = { l: 62, r: 16, t: 24, b: 36 };
+  const { x, prediction: mean, std } = s.slice;
+  const lower = std ? mean.map((v, i) => v - Z95 * std[i]) : mean;
+  const upper = std ? mean.map((v, i) => v + Z95 * std[i]) : mean;
+  let lo = Math.min(...lower), hi = Math.max(...upper);
+  if (hi === lo) { lo -= 1; hi += 1; }
+  const [x0, x1] = [x[0], x[x.length - 1]];
+  const px = (v) => pad.l + ((v - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r);
+  const py = (v) => pad.t + (1 - (v - lo) / (hi - lo)) * (H - pad.t - pad.b);
+  const parts = [];
+  for (const v of ticks(lo, hi)) {
+    parts.push(svgElement('line', { x1: pad.l, x2: W - pad.r, y1: py(v), y2: py(v), stroke: '#dde1e8' }));
+    parts.push(svgElement('text', { x: pad.l - 6, y: py(v) + 4, 'text-anchor': 'end' }, fmt(v, 4)));
+  }
+  for (const v of ticks(x0, x1)) parts.push(svgElement('text', { x: px(v), y: H - 18, 'text-anchor': 'middle' }, fmt(v, 4)));
+  parts.push(svgElement('text', { x: (pad.l + W - pad.r) / 2, y: H - 4, 'text-anchor': 'middle' }, s.slice.input));
+  if (std) {
+    const d = x.map((v, i) => `${i ? 'L' : 'M'}${px(v)},${py(upper[i])}`).join('')
+      + x.map((v, i) => i).reverse().map((i) => `L${px(x[i])},${py(lower[i])}`).join('') + 'Z';
+    parts.push(svgElement('path', { id: 'slice-band', d, fill: '#2463c7', 'fill-opacity': 0.15, stroke: 'none', 'data-std': JSON.stringify(std) }));
+  }
+  const d = x.map((v, i) => `${i ? 'L' : 'M'}${px(v)},${py(mean[i])}`).join('');
+  parts.push(svgElement('path', {
+    id: 'slice-curve', d, fill: 'none', stroke: '#2463c7', 'stroke-width': 2,
+    'data-x': JSON.stringify(x), 'data-y': JSON.stringify(mean),
+  }));
+  const held = s.inputs.filter((n) => n !== s.slice.input).map((n) => `${n}=${fmt(s.at[s.inputs.indexOf(n)], 4)}`).join(', ');
+  parts.push(svgElement('text', { x: pad.l, y: 15 }, `${s.target} along ${s.slice.input}; held: ${held}`));
+  svg.replaceChildren(...parts);
+  svg.dataset.model = explore.model.id;
+  svg.dataset.input = s.slice.input;
+  svg.dataset.at = JSON.stringify(s.at);
+}
+
 // ---- start -----------------------------------------------------------------------------
 
 async function start() {
@@ -651,6 +844,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#train').addEventListener('click', train);
   $('#cancel').addEventListener('click', cancel);
   $('#model-select').addEventListener('change', showModel);
+  $('#slice-input').addEventListener('change', () => requestSlice());
   $('#point-form').addEventListener('submit', predictPoint);
   $('#predict-batch').addEventListener('click', predictBatch);
   $('#model-download').addEventListener('click', () => downloadModel().catch((e) => setStatus($('#batch-status'), e.message, 'bad')));

@@ -165,6 +165,32 @@ pub fn admit(
     Ok(estimate)
 }
 
+/// Bytes of one number of an analysis's JSON answer: its shortest text and separator
+/// (about 20 bytes) and the `f64` it was held in before.
+const ANSWER_NUMBER: f64 = 28.0;
+
+/// Refuses an analysis of the surrogate toolkit (`what`: `sensitivity`, `slice`…) whose
+/// working set is over `memory_limit`: `values` numbers of 8 bytes held at once (its
+/// sample, the predictions, the bootstrap's resampled indices), plus `answer` numbers
+/// written into the JSON answer. (The model predicts in chunks of
+/// `fivedreg::PREDICT_CHUNK_ROWS` rows, so its own working memory is small.)
+pub fn admit_analysis(
+    what: &str,
+    values: f64,
+    answer: f64,
+    memory_limit: u64,
+) -> Result<(), ApiError> {
+    let memory = BASELINE + F64 * values + ANSWER_NUMBER * answer;
+    if memory > memory_limit as f64 {
+        return Err(ApiError::bad_request(format!(
+            "this {what} would need about {} of memory (its sample, the predictions and the              answer), over the server's limit of {} (--memory-limit): ask for fewer points",
+            human(memory),
+            human(memory_limit as f64)
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

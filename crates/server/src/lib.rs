@@ -28,6 +28,7 @@ mod openapi;
 mod page;
 mod state;
 mod store;
+mod toolkit;
 
 pub use datasets::{ColumnStats, DatasetInfo};
 pub use error::{ApiError, ErrorBody, ServerError};
@@ -41,7 +42,13 @@ pub use models::{
     PredictResponse,
 };
 pub use openapi::ApiDoc;
+pub use state::analysis_slots;
 pub use state::{default_memory_limit, AppState, ServeConfig, BODY_GRACE, LARGE_JSON, MAX_JOBS};
+pub use toolkit::{
+    ContourData, DesignRequest, DesignResponse, IceCurve, OptimizeRequest, OptimizeResponse,
+    SensitivityRequest, SensitivityResponse, SliceData, SliceRequest, SliceResponse,
+    SuggestRequest, SuggestResponse,
+};
 
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -306,6 +313,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/models/{id}/file", quick(get(models::file)))
         .route("/api/v1/models/{id}/predict", post(models::predict))
+        // The surrogate toolkit: JSON in and out, the work on the blocking pool.
+        .route(
+            "/api/v1/models/{id}/sensitivity",
+            quick(post(toolkit::sensitivity)),
+        )
+        .route("/api/v1/models/{id}/slice", quick(post(toolkit::slice)))
+        .route("/api/v1/models/{id}/suggest", quick(post(toolkit::suggest)))
+        .route(
+            "/api/v1/models/{id}/optimize",
+            quick(post(toolkit::optimize)),
+        )
+        .route("/api/v1/design", quick(post(toolkit::design)))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/", get(page::index))

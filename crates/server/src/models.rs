@@ -284,7 +284,7 @@ fn damaged(id: &str, why: &str) -> ApiError {
     ))
 }
 
-fn find(state: &AppState, id: &str) -> Result<Arc<ModelEntry>, ApiError> {
+pub(crate) fn find(state: &AppState, id: &str) -> Result<Arc<ModelEntry>, ApiError> {
     if !valid_id(id, Kind::Model) {
         return Err(ApiError::not_found("model", id));
     }

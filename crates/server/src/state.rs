@@ -195,6 +195,8 @@ pub(crate) struct Shared {
     pub queue: Arc<Semaphore>,
     /// Slots for streamed bodies ([`ServeConfig::max_uploads`]).
     pub uploads: Arc<Semaphore>,
+    /// Slots for the surrogate toolkit's analyses ([`analysis_slots`]).
+    pub analyses: Arc<Semaphore>,
     /// The address actually listened on (the port of `:0` is known only once bound).
     pub bound: OnceLock<SocketAddr>,
     pub shutdown: watch::Sender<bool>,
@@ -234,6 +236,7 @@ impl AppState {
         }
         let queue = Arc::new(Semaphore::new(config.jobs));
         let uploads = Arc::new(Semaphore::new(config.max_uploads));
+        let analyses = Arc::new(Semaphore::new(analysis_slots()));
         Ok(AppState {
             inner: Arc::new(Shared {
                 config,
@@ -243,6 +246,7 @@ impl AppState {
                 jobs: Mutex::new(jobs),
                 queue,
                 uploads,
+                analyses,
                 bound: OnceLock::new(),
                 shutdown: watch::Sender::new(false),
             }),
@@ -314,9 +318,43 @@ impl AppState {
         })
     }
 
+    /// A slot for an analysis of the surrogate toolkit (sensitivity, slice, suggest,
+    /// optimize, design), held until its work on the blocking pool ends (even when the
+    /// request has timed out); 503 with `Retry-After` when all [`analysis_slots`] are taken.
+    pub(crate) fn analysis_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.inner
+            .analyses
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| {
+                static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let now = crate::store::now_ms() / 1000;
+                if LAST.swap(now, std::sync::atomic::Ordering::Relaxed) != now {
+                    tracing::warn!(
+                        "analysis refused: all {} analysis slots are taken",
+                        analysis_slots()
+                    );
+                }
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                    "the server is running {} analyses already (one per core); try again shortly",
+                    analysis_slots()
+                ),
+                )
+                .retry_after(2)
+            })
+    }
+
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.inner.shutdown.subscribe()
     }
+}
+
+/// Analyses of the surrogate toolkit run at once: one per core (each is compute-bound).
+pub fn analysis_slots() -> usize {
+    static SLOTS: OnceLock<usize> = OnceLock::new();
+    *SLOTS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Locks `mutex`, even if a panic poisoned it (the data under it is always whole: every

@@ -182,6 +182,11 @@ async fn the_openapi_document_describes_every_endpoint() {
         "DELETE /api/v1/models/{id}",
         "GET /api/v1/models/{id}/file",
         "POST /api/v1/models/{id}/predict",
+        "POST /api/v1/models/{id}/sensitivity",
+        "POST /api/v1/models/{id}/slice",
+        "POST /api/v1/models/{id}/suggest",
+        "POST /api/v1/models/{id}/optimize",
+        "POST /api/v1/design",
     ];
     served.sort();
     assert_eq!(documented, served);

@@ -2,7 +2,8 @@
 //! through a pipe (`--remote-debugging-pipe`: JSON messages ended by a NUL byte, commands
 //! on the browser's fd 3, replies and events on its fd 4), so no WebSocket or driver crate
 //! is needed. It uploads a CSV, trains with the sliders' values, waits for the metrics,
-//! predicts a point and a CSV file, reloads (the selected model's curves and metrics show
+//! predicts a point, checks the sensitivity chart and a slice redrawn after a slider
+//! moves, predicts a CSV file, reloads (the selected model's curves and metrics show
 //! again), checks the page against the API, and takes a
 //! screenshot (into `$FIVEDREG_SCREENSHOT` when set, e.g. `docs/serve-page.png`).
 //!
@@ -384,6 +385,102 @@ fn the_page_uploads_trains_and_predicts_in_a_real_browser() {
         (shown - 0.55).abs() < 0.5,
         "the seed task at this point is 0.55, predicted {shown}"
     );
+
+    // 3b. Explore the model: the sensitivity chart shows the API's indices, and moving a
+    // held input's slider redraws the slice from a new request.
+    browser.wait_for(
+        &format!(
+            "document.querySelector('#sensitivity-chart').dataset.model === '{model_id}' && \
+             document.querySelectorAll('#sensitivity-chart rect.bar').length === 10"
+        ),
+        "the sensitivity chart",
+        60,
+    );
+    let bars = browser.eval(
+        "JSON.stringify([...document.querySelectorAll('#sensitivity-chart rect.bar')].map(r => \
+         [r.dataset.input, r.dataset.index, r.dataset.value, r.dataset.conf]))",
+    );
+    let bars: Vec<(String, String, String, String)> =
+        serde_json::from_str(bars.as_str().unwrap()).unwrap();
+    let indices = runtime_api
+        .block_on(api.post_json(
+            &format!("/api/v1/models/{model_id}/sensitivity"),
+            &json!({}),
+        ))
+        .json();
+    for (input, index, value, conf) in &bars {
+        let row = indices["indices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["input"] == json!(input))
+            .unwrap();
+        let parse = |text: &str| text.parse::<f64>().unwrap();
+        assert_eq!(
+            parse(value),
+            row[index.as_str()].as_f64().unwrap(),
+            "{input} {index}"
+        );
+        let conf_name = format!("{index}_conf");
+        assert_eq!(
+            parse(conf),
+            row[conf_name.as_str()].as_f64().unwrap(),
+            "{input} {index}"
+        );
+    }
+    browser.wait_for(
+        "document.querySelector('#slice-chart').dataset.input === 'x1' && \
+         document.querySelector('#slice-curve') !== null && \
+         document.querySelectorAll('#held-inputs input[type=range]').length === 4",
+        "the slice along x1",
+        60,
+    );
+    assert_eq!(
+        browser.eval("document.querySelector('#slice-band') === null"),
+        json!(true),
+        "a single network has no std band"
+    );
+    let before = browser.eval("document.querySelector('#slice-curve').dataset.y");
+    let moved = browser.eval(
+        "(() => { const s = document.querySelector('#held-x3'); s.value = s.max; \
+         s.dispatchEvent(new Event('input')); return Number(s.value); })()",
+    );
+    let moved = moved.as_f64().unwrap();
+    browser.wait_for(
+        &format!("JSON.parse(document.querySelector('#slice-chart').dataset.at)[2] === {moved}"),
+        "the slice to be redrawn after moving a slider",
+        60,
+    );
+    let drawn = browser.eval(
+        "(() => { const c = document.querySelector('#slice-curve'); \
+         return [c.dataset.x, c.dataset.y, document.querySelector('#slice-chart').dataset.at]; })()",
+    );
+    let parse = |v: &Value| -> Vec<f64> { serde_json::from_str(v.as_str().unwrap()).unwrap() };
+    let (xs, ys, at) = (parse(&drawn[0]), parse(&drawn[1]), parse(&drawn[2]));
+    assert_ne!(drawn[1], before, "the curve did not change");
+    assert_eq!(at[2], moved);
+    // The drawn curve is the model's prediction at those points.
+    let rows: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|&x| {
+            let mut row = at.clone();
+            row[0] = x;
+            row
+        })
+        .collect();
+    let predicted = runtime_api
+        .block_on(api.post_json(
+            &format!("/api/v1/models/{model_id}/predict"),
+            &json!({ "rows": rows }),
+        ))
+        .json();
+    let predicted: Vec<f64> = predicted["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(ys, predicted);
 
     // 4. Predict a CSV file and get a download.
     browser.choose_file("#batch-file", &batch_csv);

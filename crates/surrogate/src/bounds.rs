@@ -55,6 +55,23 @@ impl RangeSpec {
         Ok(RangeSpec { name, low, high })
     }
 
+    /// Checks a list of `(name, low, high)`: each range, and no input named twice.
+    pub fn checked_list(
+        entries: impl IntoIterator<Item = (String, f64, f64)>,
+    ) -> Result<Vec<RangeSpec>> {
+        let mut out: Vec<RangeSpec> = Vec::new();
+        for (name, low, high) in entries {
+            if out.iter().any(|s| s.name == name) {
+                return Err(SurrogateError::Duplicate {
+                    option: "--ranges",
+                    name,
+                });
+            }
+            out.push(RangeSpec::new(name, low, high)?);
+        }
+        Ok(out)
+    }
+
     /// Parses `--ranges`: `x1=LOW:HIGH,x2=LOW:HIGH,...`.
     pub fn parse_list(text: &str) -> Result<Vec<RangeSpec>> {
         const EXPECTED: &str = "NAME=LOW:HIGH, e.g. x1=0:1";
@@ -207,23 +224,68 @@ impl Bounds {
     /// A point at the middle of the box but for the inputs `--at` sets
     /// (`NAME=VALUE,...`, finite values).
     pub fn point_at(&self, at: Option<&str>) -> Result<Vec<f64>> {
-        let mut point = self.middle();
+        let mut values = Vec::new();
         if let Some(text) = at {
             for (name, value) in parse_assignments("--at", text)? {
-                let i = self.index_of("--at", &name)?;
                 let entry = format!("{name}={value}");
-                let v = number("--at", &entry, &value, "NAME=VALUE with a finite value")?;
-                if !v.is_finite() {
-                    return Err(SurrogateError::Syntax {
-                        option: "--at",
-                        entry,
-                        expected: "NAME=VALUE with a finite value",
-                    });
-                }
-                point[i] = v;
+                let v = number("--at", &entry, &value, AT_EXPECTED)?;
+                values.push((name, v));
             }
         }
+        self.point_with(&values)
+    }
+
+    /// A point at the middle of the box but for the inputs `values` set (each named once,
+    /// an input of the box, with a finite value): `--at` already parsed, or the `at` of a
+    /// request.
+    pub fn point_with(&self, values: &[(String, f64)]) -> Result<Vec<f64>> {
+        let mut point = self.middle();
+        for (i, (name, v)) in values.iter().enumerate() {
+            if values[..i].iter().any(|(n, _)| n == name) {
+                return Err(SurrogateError::Duplicate {
+                    option: "--at",
+                    name: name.clone(),
+                });
+            }
+            let k = self.index_of("--at", name)?;
+            if !v.is_finite() {
+                return Err(SurrogateError::Syntax {
+                    option: "--at",
+                    entry: format!("{name}={v}"),
+                    expected: AT_EXPECTED,
+                });
+            }
+            point[k] = *v;
+        }
         Ok(point)
+    }
+
+    /// The ranges as a map of input name to `[low, high]`, in the inputs' order (how the
+    /// command line's and the server's JSON show them).
+    pub fn ranges(&self) -> Ranges<'_> {
+        Ranges(self)
+    }
+}
+
+/// What `--at` entries look like.
+const AT_EXPECTED: &str = "NAME=VALUE with a finite value";
+
+/// [`Bounds::ranges`]: serialises as `{"x1": [low, high], ...}` in the inputs' order.
+#[derive(Debug, Clone, Copy)]
+pub struct Ranges<'a>(&'a Bounds);
+
+impl Serialize for Ranges<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let b = self.0;
+        let mut map = serializer.serialize_map(Some(b.dim()))?;
+        for (i, name) in b.names.iter().enumerate() {
+            map.serialize_entry(name, &[b.low[i], b.high[i]])?;
+        }
+        map.end()
     }
 }
 

@@ -24,6 +24,28 @@ pub enum DesignKind {
     Sobol,
 }
 
+impl DesignKind {
+    /// The kind and size of `--lhs N` or `--sobol N`: exactly one of them.
+    pub fn choose(lhs: Option<usize>, sobol: Option<usize>) -> Result<(DesignKind, usize)> {
+        match (lhs, sobol) {
+            (Some(n), None) => Ok((DesignKind::Lhs, n)),
+            (None, Some(n)) => Ok((DesignKind::Sobol, n)),
+            _ => Err(crate::SurrogateError::OneOf {
+                first: "--lhs",
+                second: "--sobol",
+            }),
+        }
+    }
+
+    /// `lhs` or `sobol`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DesignKind::Lhs => "lhs",
+            DesignKind::Sobol => "sobol",
+        }
+    }
+}
+
 /// The Morris–Mitchell exponent of the spread criterion φ_p = Σ_{i<j} d_ij^(−p): large
 /// enough that the closest pairs dominate (maximin), small enough to stay finite in f64.
 const PHI_P: i32 = 15;

@@ -54,6 +54,15 @@ pub enum SurrogateError {
         /// What it must be.
         valid: &'static str,
     },
+    /// Two options of which exactly one must be given (`--lhs`/`--sobol`,
+    /// `--minimize`/`--maximize`).
+    #[error("give exactly one of {first} and {second}")]
+    OneOf {
+        /// The first.
+        first: &'static str,
+        /// The second.
+        second: &'static str,
+    },
     /// A command that needs the model's standard deviation, on a model without one.
     #[error("{what} needs a model with a standard deviation (train with --ensemble K or --auto); this model is a single network")]
     NoStd {
@@ -66,6 +75,42 @@ pub enum SurrogateError {
     /// The model refused a prediction.
     #[error(transparent)]
     Model(#[from] fivedreg::Error),
+}
+
+impl SurrogateError {
+    /// The option at fault, as the command line names it (`--ranges`, `--n`, `points`),
+    /// when one is: a front end with other names maps it with
+    /// [`message_with`](Self::message_with).
+    pub fn option(&self) -> Option<&'static str> {
+        match self {
+            SurrogateError::Syntax { option, .. }
+            | SurrogateError::UnknownInput { option, .. }
+            | SurrogateError::Duplicate { option, .. } => Some(option),
+            SurrogateError::BadRange { .. } | SurrogateError::MissingRange(_) => Some("--ranges"),
+            SurrogateError::InvalidParam { name, .. } => Some(name),
+            SurrogateError::OneOf { first, .. } => Some(first),
+            SurrogateError::NoStd { .. }
+            | SurrogateError::NotFinite(_)
+            | SurrogateError::Model(_) => None,
+        }
+    }
+
+    /// The message, with the option named by `rename` (the server names `--ranges`
+    /// `ranges`, say) instead of as the command line names it.
+    pub fn message_with(&self, rename: &dyn Fn(&'static str) -> String) -> String {
+        if let SurrogateError::OneOf { first, second } = self {
+            return format!(
+                "give exactly one of {} and {}",
+                rename(first),
+                rename(second)
+            );
+        }
+        let text = self.to_string();
+        match self.option() {
+            Some(option) => text.replace(option, &rename(option)),
+            None => text,
+        }
+    }
 }
 
 /// The toolkit's result type.

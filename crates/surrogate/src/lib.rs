@@ -24,6 +24,10 @@ pub mod sobol;
 pub mod suggest;
 mod surrogate;
 
-pub use bounds::{parse_assignments, Bounds, RangeSpec};
+pub use bounds::{parse_assignments, Bounds, RangeSpec, Ranges};
 pub use error::{Result, SurrogateError};
 pub use surrogate::{FnSurrogate, Surrogate};
+
+/// The seed every routine uses when none is given (the commands' `--seed`, the server's
+/// `seed`).
+pub const DEFAULT_SEED: u64 = 42;

@@ -43,8 +43,20 @@ impl Default for OptimizeParams {
             minimize: true,
             starts: 10,
             max_iter: 200,
-            seed: 42,
+            seed: crate::DEFAULT_SEED,
         }
+    }
+}
+
+/// Whether to minimise, from `--minimize` and `--maximize`: exactly one of them.
+pub fn minimize_from(minimize: bool, maximize: bool) -> Result<bool> {
+    match (minimize, maximize) {
+        (true, false) => Ok(true),
+        (false, true) => Ok(false),
+        _ => Err(crate::SurrogateError::OneOf {
+            first: "--minimize",
+            second: "--maximize",
+        }),
     }
 }
 

@@ -20,6 +20,30 @@ use crate::{Bounds, Result, Surrogate};
 use serde::Serialize;
 use std::fmt::Write;
 
+/// Points along a slice when none are asked for.
+pub const SLICE_POINTS: usize = 101;
+/// Cells per side of a map when none are asked for.
+pub const MAP_CELLS: usize = 60;
+/// ICE curves drawn when they are asked for (`--ice`).
+pub const ICE_CURVES: usize = 8;
+
+/// The indices in `bounds` of the two inputs of a map (`--contour X,Y`): exactly two
+/// inputs of the box.
+pub fn contour_inputs(bounds: &Bounds, names: &[String]) -> Result<(usize, usize)> {
+    let [x, y] = names else {
+        return Err(crate::SurrogateError::InvalidParam {
+            name: "--contour",
+            value: names.join(","),
+            valid: "two inputs, X,Y",
+        });
+    };
+    // `map` refuses the same input twice.
+    Ok((
+        bounds.index_of("--contour", x)?,
+        bounds.index_of("--contour", y)?,
+    ))
+}
+
 /// One individual conditional expectation curve: the prediction along the slice's input
 /// with the other inputs at `through`.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -50,7 +50,7 @@ impl Default for SobolParams {
         SobolParams {
             n: 4096,
             resamples: 100,
-            seed: 42,
+            seed: crate::DEFAULT_SEED,
         }
     }
 }
@@ -107,6 +107,40 @@ pub struct SobolIndices {
     pub n: usize,
     /// Model evaluations made.
     pub evaluations: usize,
+}
+
+/// One input's indices, as the command line's and the server's JSON show them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndexRow {
+    /// The input.
+    pub input: String,
+    /// First-order index.
+    #[serde(rename = "S1")]
+    pub s1: f64,
+    /// Half-width of its 95% interval.
+    #[serde(rename = "S1_conf")]
+    pub s1_conf: f64,
+    /// Total-effect index.
+    #[serde(rename = "ST")]
+    pub st: f64,
+    /// Half-width of its 95% interval.
+    #[serde(rename = "ST_conf")]
+    pub st_conf: f64,
+}
+
+impl SobolIndices {
+    /// One row per input, in the inputs' order.
+    pub fn rows(&self) -> Vec<IndexRow> {
+        (0..self.inputs.len())
+            .map(|k| IndexRow {
+                input: self.inputs[k].clone(),
+                s1: self.s1[k],
+                s1_conf: self.s1_conf[k],
+                st: self.st[k],
+                st_conf: self.st_conf[k],
+            })
+            .collect()
+    }
 }
 
 /// Saltelli's sample of `n` base points over `bounds`, row-major (`n·(d + 2)` rows), from

@@ -35,7 +35,7 @@ impl Default for SuggestParams {
         SuggestParams {
             n: 1,
             candidates: 4096,
-            seed: 42,
+            seed: crate::DEFAULT_SEED,
         }
     }
 }
@@ -77,6 +77,30 @@ pub struct Suggestions {
     /// Whether the std was the same at every candidate (a kernel ensemble gives one width
     /// everywhere): the picks then only spread over the box.
     pub constant_std: bool,
+}
+
+/// One suggested run, as the command line's and the server's JSON show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    /// The point, in the inputs' order.
+    pub point: Vec<f64>,
+    /// The predicted value there.
+    pub prediction: f64,
+    /// The predicted std there.
+    pub std: f64,
+}
+
+impl Suggestions {
+    /// One row per suggested point, best first.
+    pub fn rows(&self) -> Vec<Suggestion> {
+        (0..self.points.len())
+            .map(|i| Suggestion {
+                point: self.points[i].clone(),
+                prediction: self.mean[i],
+                std: self.std[i],
+            })
+            .collect()
+    }
 }
 
 /// The next `n` runs of `model` within `bounds`; refuses a model without a std.

@@ -1,6 +1,5 @@
 //! `fivedreg design`: space-filling input points for the first runs.
 
-use super::bounds_json;
 use crate::failure::Failure;
 use crate::output::{column_name, output_name, print, write_to};
 use clap::{ArgGroup, Args};
@@ -30,7 +29,7 @@ pub struct DesignArgs {
     #[arg(long, value_name = "NAME=LOW:HIGH,..", allow_hyphen_values = true)]
     pub ranges: String,
     /// Seed of the design.
-    #[arg(long, value_name = "S", default_value_t = 42)]
+    #[arg(long, value_name = "S", default_value_t = fivedreg_surrogate::DEFAULT_SEED)]
     pub seed: u64,
     /// Output CSV file; `-` is stdout.
     #[arg(short, long, value_name = "FILE", default_value = "-")]
@@ -43,18 +42,14 @@ pub struct DesignArgs {
 /// `fivedreg design`.
 pub fn run(args: &DesignArgs) -> Result<(), Failure> {
     let bounds = Bounds::from_specs(&RangeSpec::parse_list(&args.ranges)?)?;
-    let (kind, n, name) = match (args.lhs, args.sobol) {
-        (Some(n), _) => (DesignKind::Lhs, n, "lhs"),
-        (None, Some(n)) => (DesignKind::Sobol, n, "sobol"),
-        (None, None) => return Err(Failure::usage("give --lhs N or --sobol N")),
-    };
+    let (kind, n) = DesignKind::choose(args.lhs, args.sobol)?;
     let points = design(kind, n, &bounds, args.seed)?;
     let d = bounds.dim();
     let text = if args.json {
         let rows: Vec<&[f64]> = points.chunks_exact(d).collect();
         let object = json!({
-            "design": name, "n": n, "seed": args.seed,
-            "inputs": bounds.names(), "ranges": bounds_json(&bounds), "points": rows,
+            "design": kind.name(), "n": n, "seed": args.seed,
+            "inputs": bounds.names(), "ranges": bounds.ranges(), "points": rows,
         });
         format!("{object}\n")
     } else {

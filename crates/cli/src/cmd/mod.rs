@@ -11,7 +11,6 @@ pub mod suggest;
 use crate::failure::{display_path, Failure};
 use fivedreg::Interpolator;
 use fivedreg_surrogate::{Bounds, SurrogateError};
-use serde_json::json;
 use std::path::Path;
 
 impl From<SurrogateError> for Failure {
@@ -39,16 +38,6 @@ pub fn model_and_bounds(
 }
 
 /// The box as JSON: `{"x1": [low, high], ...}` in the inputs' order.
-pub fn bounds_json(bounds: &Bounds) -> serde_json::Value {
-    let map: serde_json::Map<String, serde_json::Value> = bounds
-        .names()
-        .iter()
-        .zip(bounds.low().iter().zip(bounds.high()))
-        .map(|(n, (l, h))| (n.clone(), json!([l, h])))
-        .collect();
-    serde_json::Value::Object(map)
-}
-
 /// Where the box came from, in words.
 pub fn bounds_words(ranges: Option<&str>) -> &'static str {
     match ranges {

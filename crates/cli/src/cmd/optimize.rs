@@ -1,10 +1,10 @@
 //! `fivedreg optimize`: the best predicted value within the box.
 
-use super::{bounds_json, bounds_words, model_and_bounds, point_words};
+use super::{bounds_words, model_and_bounds, point_words};
 use crate::failure::{display_path, Failure};
 use crate::output::{column_name, num, print};
 use clap::{ArgGroup, Args};
-use fivedreg_surrogate::optimize::{optimize, OptimizeParams};
+use fivedreg_surrogate::optimize::{minimize_from, optimize, OptimizeParams};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -40,7 +40,7 @@ pub struct OptimizeArgs {
     )]
     pub starts: usize,
     /// Seed of the starting points.
-    #[arg(long, value_name = "S", default_value_t = 42)]
+    #[arg(long, value_name = "S", default_value_t = fivedreg_surrogate::DEFAULT_SEED)]
     pub seed: u64,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -51,7 +51,7 @@ pub struct OptimizeArgs {
 pub fn run(args: &OptimizeArgs) -> Result<(), Failure> {
     let (model, bounds) = model_and_bounds(&args.model, args.ranges.as_deref())?;
     let params = OptimizeParams {
-        minimize: !args.maximize,
+        minimize: minimize_from(args.minimize, args.maximize)?,
         starts: args.starts,
         seed: args.seed,
         ..OptimizeParams::default()
@@ -63,7 +63,7 @@ pub fn run(args: &OptimizeArgs) -> Result<(), Failure> {
             "model": display_path(&args.model),
             "goal": o.goal,
             "inputs": o.inputs,
-            "ranges": bounds_json(&bounds),
+            "ranges": bounds.ranges(),
             "starts": args.starts,
             "evaluations": o.evaluations,
             "best": o.optima.first(),

@@ -1,16 +1,16 @@
 //! `fivedreg plot`: a slice or a 2-D map of the prediction, as SVG.
 
-use super::{bounds_json, model_and_bounds, point_words};
+use super::{model_and_bounds, point_words};
 use crate::failure::{display_path, Failure};
 use crate::output::{output_name, print, write_to};
 use clap::{ArgGroup, Args};
-use fivedreg_surrogate::plot::{map, map_svg, slice, slice_svg};
+use fivedreg_surrogate::plot::{
+    contour_inputs, map, map_svg, slice, slice_svg, ICE_CURVES, MAP_CELLS, SLICE_POINTS,
+};
 use serde_json::json;
 use std::path::PathBuf;
 
 /// ICE curves drawn by `--ice`.
-const ICE_CURVES: usize = 8;
-
 /// `plot`'s options.
 #[derive(Debug, Args)]
 #[command(
@@ -47,7 +47,7 @@ pub struct PlotArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub points: Option<usize>,
     /// Seed of the ICE curves' points.
-    #[arg(long, value_name = "S", default_value_t = 42)]
+    #[arg(long, value_name = "S", default_value_t = fivedreg_surrogate::DEFAULT_SEED)]
     pub seed: u64,
     /// The SVG file to write (`-` is stdout).
     #[arg(short, long, value_name = "OUT.svg")]
@@ -70,7 +70,7 @@ pub fn run(args: &PlotArgs) -> Result<(), Failure> {
             &bounds,
             k,
             &at,
-            args.points.unwrap_or(101),
+            args.points.unwrap_or(SLICE_POINTS),
             ice,
             args.seed,
         )?;
@@ -83,20 +83,16 @@ pub fn run(args: &PlotArgs) -> Result<(), Failure> {
         (slice_svg(&s, &target), json!(s), what)
     } else {
         let names = args.contour.as_deref().unwrap_or_default();
-        let [x, y] = names else {
-            return Err(Failure::usage(format!(
-                "invalid --contour {}: must be two inputs, X,Y",
-                names.join(",")
-            )));
-        };
-        let kx = bounds.index_of("--contour", x)?;
-        let ky = bounds.index_of("--contour", y)?;
-        let m = map(&model, &bounds, (kx, ky), &at, args.points.unwrap_or(60))?;
-        (
-            map_svg(&m, &target),
-            json!(m),
-            format!("{target} over {x}, {y}"),
-        )
+        let (kx, ky) = contour_inputs(&bounds, names)?;
+        let m = map(
+            &model,
+            &bounds,
+            (kx, ky),
+            &at,
+            args.points.unwrap_or(MAP_CELLS),
+        )?;
+        let what = format!("{target} over {}, {}", m.x_input, m.y_input);
+        (map_svg(&m, &target), json!(m), what)
     };
     write_to(&args.output, |out| {
         out.write_all(svg.as_bytes())
@@ -106,7 +102,7 @@ pub fn run(args: &PlotArgs) -> Result<(), Failure> {
         let object = json!({
             "model": display_path(&args.model),
             "output": output_name(&args.output),
-            "ranges": bounds_json(&bounds),
+            "ranges": bounds.ranges(),
             "plot": data,
         });
         return print(&format!("{object}\n"));

@@ -1,6 +1,6 @@
 //! `fivedreg sensitivity`: Sobol' indices of each input.
 
-use super::{bounds_json, bounds_words, model_and_bounds};
+use super::{bounds_words, model_and_bounds};
 use crate::failure::{display_path, Failure};
 use crate::output::{column_name, num, print};
 use clap::Args;
@@ -33,7 +33,7 @@ pub struct SensitivityArgs {
     #[arg(long, value_name = "NAME=LOW:HIGH,..", allow_hyphen_values = true)]
     pub ranges: Option<String>,
     /// Seed of the sample's scrambling and of the bootstrap (0 to 2^64-1).
-    #[arg(long, value_name = "S", default_value_t = 42)]
+    #[arg(long, value_name = "S", default_value_t = fivedreg_surrogate::DEFAULT_SEED)]
     pub seed: u64,
     /// Print one JSON object instead of the table.
     #[arg(long)]
@@ -51,20 +51,14 @@ pub fn run(args: &SensitivityArgs) -> Result<(), Failure> {
     .check(bounds.dim())?;
     let s = sobol_indices(&model, &bounds, &params)?;
     if args.json {
-        let rows: Vec<_> = (0..s.inputs.len())
-            .map(|k| {
-                json!({"input": s.inputs[k], "S1": s.s1[k], "S1_conf": s.s1_conf[k],
-                       "ST": s.st[k], "ST_conf": s.st_conf[k]})
-            })
-            .collect();
         let object = json!({
             "model": display_path(&args.model),
             "n": s.n,
             "evaluations": s.evaluations,
             "seed": args.seed,
-            "ranges": bounds_json(&bounds),
+            "ranges": bounds.ranges(),
             "confidence": 0.95,
-            "indices": rows,
+            "indices": s.rows(),
         });
         return print(&format!("{object}\n"));
     }

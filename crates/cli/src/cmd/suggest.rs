@@ -1,6 +1,6 @@
 //! `fivedreg suggest`: the next runs, where the model is least sure.
 
-use super::{bounds_json, model_and_bounds};
+use super::model_and_bounds;
 use crate::failure::{display_path, Failure};
 use crate::output::{column_name, output_name, print, write_to};
 use clap::Args;
@@ -36,7 +36,7 @@ pub struct SuggestArgs {
     )]
     pub candidates: usize,
     /// Seed of the candidates.
-    #[arg(long, value_name = "S", default_value_t = 42)]
+    #[arg(long, value_name = "S", default_value_t = fivedreg_surrogate::DEFAULT_SEED)]
     pub seed: u64,
     /// Output CSV file (the inputs, the prediction and its std per run); `-` is stdout.
     #[arg(short, long, value_name = "FILE", default_value = "-")]
@@ -66,12 +66,9 @@ pub fn run(args: &SuggestArgs) -> Result<(), Failure> {
     }
     let target = model.target_name();
     let text = if args.json {
-        let rows: Vec<_> = (0..s.points.len())
-            .map(|i| json!({"point": s.points[i], "prediction": s.mean[i], "std": s.std[i]}))
-            .collect();
         let object = json!({
             "model": display_path(&args.model), "inputs": s.inputs,
-            "ranges": bounds_json(&bounds), "suggestions": rows,
+            "ranges": bounds.ranges(), "suggestions": s.rows(),
             "constant_std": s.constant_std,
         });
         format!("{object}\n")
