@@ -496,6 +496,13 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
         )));
     }
     if let Some(history) = &args.history {
+        // As `-o -`: stdout carries the report, so the curve would be mixed into it.
+        if history.as_os_str() == "-" {
+            return Err(Failure::usage(
+                "--history -: the training curve is not written to stdout, which carries \
+                 the report; name a file",
+            ));
+        }
         if history == &args.output
             || same_file(history, &args.data)
             || same_file(history, &args.output)
@@ -536,7 +543,7 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
     let fitted = match (&auto, &options) {
         (Some(auto), _) => {
             let show = !args.json && std::io::stderr().is_terminal();
-            Interpolator::fit_auto(&data, auto, &mut |entry| {
+            let fitted = Interpolator::fit_auto(&data, auto, &mut |entry| {
                 if show {
                     eprintln!(
                         "  tried {:<44} CV R² {:.5} ± {:.5}  {:.2} s",
@@ -544,7 +551,29 @@ pub fn train(args: &TrainArgs) -> Result<(), Failure> {
                     );
                 }
             })
-            .map_err(|e| Failure::from(e).about(&display_path(&args.data)))?
+            .map_err(|e| Failure::from(e).about(&display_path(&args.data)))?;
+            let summary = fitted.interpolator.summary();
+            let searched =
+                summary.train_samples + summary.validation_samples + summary.test_samples;
+            if searched < data.n_rows() {
+                eprintln!(
+                    "note: {}: the first --auto candidate alone would exceed the budget on all \
+                     {} rows: the search ran on {searched} of them, drawn from the seed",
+                    display_path(&args.data),
+                    data.n_rows()
+                );
+            }
+            if let Some(below) = fitted.auto_below_the_mean() {
+                eprintln!(
+                    "warning: {}: no --auto candidate beat predicting the mean: the best CV R² \
+                     is {}, the mean's {} on the same folds; the model predicts worse than the \
+                     training targets' mean (more rows, or fewer columns, may help)",
+                    display_path(&args.data),
+                    num(below.best_cv_r2),
+                    num(below.mean_cv_r2)
+                );
+            }
+            fitted
         }
         (None, Some(options)) => fit_with_progress(&data, options, !args.json, &mut curve)
             .map_err(|f| f.about(&display_path(&args.data)))?,
@@ -637,10 +666,28 @@ fn note_unnamed_first(source: &str, header: &[String], fate: &str) {
 /// `fivedreg predict`.
 pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
     let model = Interpolator::load(&args.model)?;
+    if args.std && !model.is_ensemble() {
+        return Err(Failure::usage(format!(
+            "--std: {}: {}",
+            display_path(&args.model),
+            fivedreg::Error::NotAnEnsemble
+        )));
+    }
     if let Some(point) = &args.point {
-        let y = model
+        let mut y = model
             .predict_point(point)
             .map_err(|e| Failure::from(e).about(&display_path(&args.model)))?;
+        // With --std, the mean and std as the file form computes them (the point's length
+        // was checked just above).
+        let mut std = None;
+        if args.std {
+            let with_std = model
+                .predict_with_std(point)
+                .map_err(|e| Failure::from(e).about(&display_path(&args.model)))?;
+            if let (Some(&mean), Some(&s)) = (with_std.mean.first(), with_std.std.first()) {
+                (y, std) = (mean, Some(s));
+            }
+        }
         if model.domain().is_some_and(|d| d.is_outside(point)) {
             let what = "the point lies outside the training domain (outside a feature's \
                         training range or far from every training row; see `fivedreg inspect`)";
@@ -652,20 +699,17 @@ pub fn predict(args: &PredictArgs) -> Result<(), Failure> {
             }
             eprintln!("warning: {what}: the prediction is an extrapolation");
         }
-        // The shortest text that reads back as the same number (1e-301, not 300 zeros).
-        return print(&format!("{y:?}\n"));
+        // The shortest text that reads back as the same number (1e-301, not 300 zeros);
+        // with --std, the std after a comma, as the columns of a predicted file.
+        return match std {
+            Some(std) => print(&format!("{y:?},{std:?}\n")),
+            None => print(&format!("{y:?}\n")),
+        };
     }
     if same_file(&args.output, &args.model) {
         return Err(Failure::usage(format!(
             "-o {} is the model; the predictions would replace it",
             display_path(&args.output)
-        )));
-    }
-    if args.std && !model.is_ensemble() {
-        return Err(Failure::usage(format!(
-            "--std: {}: {}",
-            display_path(&args.model),
-            fivedreg::Error::NotAnEnsemble
         )));
     }
     let input = args.input.as_deref().unwrap_or(Path::new("-"));
