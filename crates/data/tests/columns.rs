@@ -117,7 +117,10 @@ fn features_and_drop_choose_the_columns_and_others_are_not_parsed() {
     let e = read(text, &options).unwrap_err();
     assert!(matches!(e, DataError::DropNotFound { .. }), "{e:?}");
     let message = e.to_string();
-    assert!(message.contains("no column named \"nope\" to drop"), "{message}");
+    assert!(
+        message.contains("no column named \"nope\" to drop"),
+        "{message}"
+    );
     assert!(message.contains("run_id, a, label, b, y"), "{message}");
     // Dropping the target is refused (it was accepted silently, the target kept).
     let options = CsvOptions {

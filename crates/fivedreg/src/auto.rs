@@ -1164,8 +1164,8 @@ impl Fitted {
         let best_cv_r2 = model.summary().leaderboard.as_ref()?.first()?.cv_r2_mean;
         let truth = &self.held_out.as_ref()?.truth;
         let options = model.options();
-        let folds = crate::ensemble::folds(truth.len(), options.ensemble, options.network.seed)
-            .ok()?;
+        let folds =
+            crate::ensemble::folds(truth.len(), options.ensemble, options.network.seed).ok()?;
         let total: f64 = truth.iter().sum();
         let mut fold_r2 = Vec::with_capacity(folds.len());
         for fold in &folds {

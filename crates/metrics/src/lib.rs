@@ -312,10 +312,8 @@ impl ReportBuilder {
         let r2 = if self.m2 == 0.0 {
             f64::NAN
         } else {
-            let ratio = times_power_of_two(
-                self.ss_res / self.m2,
-                2 * (e - self.truth_scale.exponent()),
-            );
+            let ratio =
+                times_power_of_two(self.ss_res / self.m2, 2 * (e - self.truth_scale.exponent()));
             (1.0 - ratio).max(f64::MIN)
         };
         Ok(Report {
