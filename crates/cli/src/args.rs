@@ -49,17 +49,17 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Sobol' sensitivity indices of each input: first order and total effect, with 95%
     /// intervals (docs/surrogate.md).
-    Sensitivity(crate::cmd::sensitivity::SensitivityArgs),
+    Sensitivity(crate::commands::sensitivity::SensitivityArgs),
     /// Draw the prediction along one input (--slice) or over two (--contour) as SVG.
-    Plot(crate::cmd::plot::PlotArgs),
+    Plot(crate::commands::plot::PlotArgs),
     /// Write space-filling input points (Latin hypercube or scrambled Sobol') as CSV.
-    Design(crate::cmd::design::DesignArgs),
+    Design(crate::commands::design::DesignArgs),
     /// Suggest the next runs: where the model's std is largest, spread apart.
-    Suggest(crate::cmd::suggest::SuggestArgs),
+    Suggest(crate::commands::suggest::SuggestArgs),
     /// Find the smallest or largest prediction within the box (multi-start L-BFGS-B).
-    Optimize(crate::cmd::optimize::OptimizeArgs),
+    Optimize(crate::commands::optimize::OptimizeArgs),
     /// Write the model as an ONNX file (opset 18) for ONNX Runtime and other runtimes.
-    Export(crate::cmd::export::ExportArgs),
+    Export(crate::commands::export::ExportArgs),
 }
 
 /// `completions`' options.
