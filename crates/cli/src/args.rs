@@ -49,17 +49,17 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Sobol' sensitivity indices of each input: first order and total effect, with 95%
     /// intervals (docs/surrogate.md).
-    Sensitivity(crate::cmd::sensitivity::SensitivityArgs),
+    Sensitivity(crate::commands::sensitivity::SensitivityArgs),
     /// Draw the prediction along one input (--slice) or over two (--contour) as SVG.
-    Plot(crate::cmd::plot::PlotArgs),
+    Plot(crate::commands::plot::PlotArgs),
     /// Write space-filling input points (Latin hypercube or scrambled Sobol') as CSV.
-    Design(crate::cmd::design::DesignArgs),
+    Design(crate::commands::design::DesignArgs),
     /// Suggest the next runs: where the model's std is largest, spread apart.
-    Suggest(crate::cmd::suggest::SuggestArgs),
+    Suggest(crate::commands::suggest::SuggestArgs),
     /// Find the smallest or largest prediction within the box (multi-start L-BFGS-B).
-    Optimize(crate::cmd::optimize::OptimizeArgs),
+    Optimize(crate::commands::optimize::OptimizeArgs),
     /// Write the model as an ONNX file (opset 18) for ONNX Runtime and other runtimes.
-    Export(crate::cmd::export::ExportArgs),
+    Export(crate::commands::export::ExportArgs),
 }
 
 /// `completions`' options.
@@ -152,7 +152,8 @@ pub struct TrainArgs {
     /// Write the training curve as CSV: member, epoch, train_loss (scikit-learn's loss —
     /// half the mean squared error plus the L2 term — in the target's units squared),
     /// validation_r2 (empty without validation rows), seconds since training began. One row
-    /// per epoch of each network (member 0 to K-1 of an ensemble). Not with --auto.
+    /// per epoch of each network (member 0 to K-1 of an ensemble). Not with --auto; not `-`
+    /// (stdout carries the report).
     #[arg(long, value_name = "FILE", conflicts_with = "auto")]
     pub history: Option<PathBuf>,
     /// Print one JSON object (test metrics, epochs, timing, sizes) instead of the progress
@@ -178,7 +179,7 @@ pub struct PredictArgs {
     #[arg(value_name = "INPUT.csv")]
     pub input: Option<PathBuf>,
     /// Predict one point: its features, comma-separated, in the model's order (see
-    /// `fivedreg inspect`); prints the prediction alone.
+    /// `fivedreg inspect`); prints the prediction alone (with --std, then its std).
     #[arg(
         long,
         value_name = "X,X,..",
@@ -204,7 +205,8 @@ pub struct PredictArgs {
     #[arg(long)]
     pub strict_domain: bool,
     /// Add a `<target>_std` column: the ensemble's calibrated standard deviation (about 95%
-    /// of unseen rows lie within ±1.96 of it); ensembles only.
+    /// of unseen rows lie within ±1.96 of it); ensembles only. With --point, the std is
+    /// printed after the prediction, comma-separated.
     #[arg(long)]
     pub std: bool,
 }

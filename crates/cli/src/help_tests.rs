@@ -71,7 +71,7 @@ fn defaults_match_the_library() {
     };
     // No flag given: the library's defaults, by the library's own rules.
     assert_eq!(args.spec.0, fivedreg::TrainSpec::default());
-    let fivedreg::Plan::Fit(options) = crate::commands::plan_of(&args).unwrap() else {
+    let fivedreg::Plan::Fit(options) = crate::commands::train::plan_of(&args).unwrap() else {
         panic!("not a fit")
     };
     assert_eq!(options.options(), &fivedreg::FitOptions::default());

@@ -1,7 +1,6 @@
 //! The `fivedreg` command: parses the command line, calls the library, prints.
 
 mod args;
-mod cmd;
 mod commands;
 mod failure;
 mod output;
@@ -15,20 +14,20 @@ use std::process::ExitCode;
 
 fn run(cli: &Cli) -> Result<(), failure::Failure> {
     match &cli.command {
-        Command::Generate(args) => commands::generate(args),
-        Command::Train(args) => commands::train(args),
-        Command::Predict(args) => commands::predict(args),
-        Command::Evaluate(args) => commands::evaluate(args),
-        Command::Inspect(args) => commands::inspect(args),
-        Command::Demo(args) => commands::demo(args),
-        Command::Serve(args) => commands::serve(args),
-        Command::Completions(args) => commands::completions(args),
-        Command::Sensitivity(args) => cmd::sensitivity::run(args),
-        Command::Plot(args) => cmd::plot::run(args),
-        Command::Design(args) => cmd::design::run(args),
-        Command::Suggest(args) => cmd::suggest::run(args),
-        Command::Optimize(args) => cmd::optimize::run(args),
-        Command::Export(args) => cmd::export::run(args),
+        Command::Generate(args) => commands::generate::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Predict(args) => commands::predict::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(args),
+        Command::Inspect(args) => commands::inspect::run(args),
+        Command::Demo(args) => commands::demo::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Sensitivity(args) => commands::sensitivity::run(args),
+        Command::Plot(args) => commands::plot::run(args),
+        Command::Design(args) => commands::design::run(args),
+        Command::Suggest(args) => commands::suggest::run(args),
+        Command::Optimize(args) => commands::optimize::run(args),
+        Command::Export(args) => commands::export::run(args),
     }
 }
 

@@ -145,10 +145,16 @@ pub fn num(v: f64) -> String {
     format!("{v:.decimals$}")
 }
 
-/// An R² in [`num`]'s form, or the words for an undefined one (a constant target).
+/// An R² in [`num`]'s form, or the words for an undefined one (a constant target) and for
+/// one below what `f64` holds (the metrics crate gives [`f64::MIN`] for it).
 pub fn r2(v: f64) -> String {
     if v.is_nan() {
         "undefined (the target is constant)".into()
+    } else if v == f64::MIN {
+        format!(
+            "below {} (the errors dwarf the target's spread)",
+            num(f64::MIN)
+        )
     } else {
         num(v)
     }
@@ -241,6 +247,10 @@ mod tests {
         assert_eq!(column_name(" padded"), "\" padded\"");
         assert_eq!(column_names(&["a".into(), "b,c".into()]), "a, \"b,c\"");
         assert_eq!(r2(f64::NAN), "undefined (the target is constant)");
+        assert_eq!(
+            r2(f64::MIN),
+            "below -1.79769e308 (the errors dwarf the target's spread)"
+        );
         assert_eq!(r2(0.5), "0.500000");
     }
 

@@ -334,6 +334,27 @@ fn cases() -> Vec<Case> {
             &["good.csv", "line 1", "no column named \"z\"", "x1, x2, y"],
             Failure,
         ),
+        // Robustness III, case 9: a column to drop that does not exist was called one "the
+        // model needs as a feature"; the target as a column to drop was accepted silently.
+        case(
+            "csv: a column to drop that does not exist",
+            vec![good_csv()],
+            &["train", "good.csv", "-o", OUT, "--drop", "nope"],
+            &[
+                "good.csv",
+                "line 1",
+                "no column named \"nope\" to drop",
+                "x1, x2, y",
+            ],
+            Failure,
+        ),
+        case(
+            "csv: the target as a column to drop",
+            vec![good_csv()],
+            &["train", "good.csv", "-o", OUT, "--drop", "y"],
+            &["good.csv", "\"y\" to drop is the target"],
+            Failure,
+        ),
         case(
             "csv: missing file",
             vec![],
@@ -997,6 +1018,33 @@ fn issue_13_cases() -> Vec<Case> {
             &["train", "good.csv", "-o", "ro.fdr", "--max-epochs", "1"],
             &["ro.fdr", "read-only"],
             Failure,
+        ),
+        // Robustness III, case 9: `--history -` wrote a file named `-`; like `-o -`, it is
+        // refused (stdout carries the report), and nothing is written.
+        case(
+            "output: the history to stdout",
+            vec![good_csv()],
+            &[
+                "train",
+                "good.csv",
+                "-o",
+                OUT,
+                "--history",
+                "-",
+                "--max-epochs",
+                "1",
+            ],
+            &["--history -", "stdout", "name a file"],
+            Usage,
+        ),
+        // Robustness III, case 9: `--point … --std` printed the prediction alone and exited
+        // 0 for a single network; it is refused as the file form refuses it.
+        case(
+            "predict: --point --std of a single network",
+            vec![good_model()],
+            &["predict", "good.fdr", "--point", "0.1,0.2", "--std"],
+            &["--std", "good.fdr", "single network"],
+            Usage,
         ),
         // (13) `-o -` for a model.
         case(

@@ -437,7 +437,22 @@ fn choose_columns(
     let index_column = header.unnamed_first && target != 0;
     let mut dropped_columns = Vec::with_capacity(options.drop.len());
     for name in &options.drop {
-        dropped_columns.push(header.index(name).ok_or_else(|| missing(name))?);
+        let c = header.index(name).ok_or_else(|| DataError::DropNotFound {
+            file: source.to_string(),
+            line: header.line,
+            name: name.clone(),
+            columns: header.names.join(", "),
+        })?;
+        if c == target {
+            return Err(DataError::ColumnChoice {
+                file: source.to_string(),
+                message: format!(
+                    "the column {name:?} to drop is the target; drop another column, or \
+                     choose another target with --target"
+                ),
+            });
+        }
+        dropped_columns.push(c);
     }
     let feature_columns: Vec<usize> = match &options.features {
         Some(names) => {

@@ -153,6 +153,18 @@ pub enum DataError {
         /// The header's column names, comma-separated.
         columns: String,
     },
+    /// A column named to be dropped (`--drop`) is not in the header.
+    #[error("{file}: line {line}: no column named {name:?} to drop (columns: {columns})")]
+    DropNotFound {
+        /// The file.
+        file: String,
+        /// 1-based line of the header.
+        line: u64,
+        /// The name given to drop.
+        name: String,
+        /// The header's column names, comma-separated.
+        columns: String,
+    },
     /// The header leaves no feature column besides the target.
     #[error("{file}: line {line}: the header has {columns} column, so there is no feature column besides the target{hint}")]
     NoFeatureColumns {

@@ -108,14 +108,28 @@ fn features_and_drop_choose_the_columns_and_others_are_not_parsed() {
         let e = read(text, &options).unwrap_err();
         assert!(matches!(e, DataError::ColumnChoice { .. }), "{e:?}");
     }
+    // A column to drop that does not exist is named as such, with the columns there are
+    // (it was "a column the model needs as a feature").
     let options = CsvOptions {
         drop: vec!["nope".into()],
         ..Default::default()
     };
-    assert!(matches!(
-        read(text, &options).unwrap_err(),
-        DataError::MissingFeature { .. }
-    ));
+    let e = read(text, &options).unwrap_err();
+    assert!(matches!(e, DataError::DropNotFound { .. }), "{e:?}");
+    let message = e.to_string();
+    assert!(
+        message.contains("no column named \"nope\" to drop"),
+        "{message}"
+    );
+    assert!(message.contains("run_id, a, label, b, y"), "{message}");
+    // Dropping the target is refused (it was accepted silently, the target kept).
+    let options = CsvOptions {
+        drop: vec!["y".into()],
+        ..Default::default()
+    };
+    let e = read(text, &options).unwrap_err();
+    assert!(matches!(e, DataError::ColumnChoice { .. }), "{e:?}");
+    assert!(e.to_string().contains("is the target"), "{e}");
 }
 
 #[test]

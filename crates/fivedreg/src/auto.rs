@@ -59,7 +59,11 @@
 //! evaluations, a tree model's histogram passes) at fixed rates, in work-seconds. The list
 //! is walked in order and a candidate runs when its estimate fits in what is left (the
 //! first always runs; a costly one that does not fit is skipped and cheaper ones after it
-//! may still run); the likelihood search's refinement is decided the same way. A network's
+//! may still run); the likelihood search's refinement is decided the same way. The first
+//! candidate is bounded too: when its estimate on every row exceeds the budget, the whole
+//! search runs on a subsample of the rows (drawn from the seed, at least
+//! 2,000 rows) on which it fits, so that a budget of a few seconds on a million rows
+//! ends in a few seconds' work; a data set on which it fits is searched whole, as before. A network's
 //! account then counts the epochs its members ran. None of this reads a clock, so the same
 //! data, options and seed give the same candidates, and the same model file, on an idle
 //! machine and a busy one, with any thread count.
@@ -104,6 +108,11 @@ const SKEW_THRESHOLD: f64 = 0.75;
 /// The best candidates a blend may draw on: more would fit the weights to the held-out
 /// rows' noise.
 const BLEND_CANDIDATES: usize = 6;
+/// Fewest rows [`rows_within_budget`] subsamples a data set to: below it the first
+/// candidate runs on every row, whatever the budget.
+const SUBSAMPLE_MIN_ROWS: usize = 2_000;
+/// The index of the seed that draws the rows of a subsample (see [`rows_within_budget`]).
+const SUBSAMPLE_INDEX: u64 = 1 << 42;
 
 /// Unchecked options of [`Interpolator::fit_auto`]; [`AutoOptions::check`] validates them.
 ///
@@ -872,6 +881,51 @@ fn best_cv(board: &[BoardRow]) -> f64 {
         .fold(f64::NEG_INFINITY, f64::max)
 }
 
+/// The number of rows of `data` to search on when the first candidate's estimated work on
+/// every row exceeds the budget (`None` when it fits, or when `data` has at most
+/// [`SUBSAMPLE_MIN_ROWS`] rows): the row count is scaled down by the ratio of the budget
+/// to the estimate until the estimate fits, but not below [`SUBSAMPLE_MIN_ROWS`]. Operation
+/// counts only, so the answer depends on the data's shape and the options alone.
+fn rows_within_budget(n_rows: usize, n_features: usize, auto: &AutoOptions) -> Option<usize> {
+    let budget = auto.budget_seconds;
+    let first_work = |rows: usize| {
+        let (train, validation, _) = auto.base.split.counts(rows);
+        let pool_rows = train + validation;
+        let work = WorkModel {
+            pool_rows,
+            folds: auto.folds,
+            n_features,
+        };
+        candidates(&auto.base, auto.folds, pool_rows)
+            .first()
+            .map_or(0.0, |c| work.estimate(c, false))
+    };
+    let mut rows = n_rows;
+    while rows > SUBSAMPLE_MIN_ROWS {
+        let work = first_work(rows);
+        if work <= budget {
+            break;
+        }
+        // Work grows with the rows (linearly at a given network size; the sizes shrink
+        // with the rows), so one step nearly always lands within the budget.
+        let scaled = (rows as f64 * budget / work).floor() as usize;
+        rows = scaled.clamp(SUBSAMPLE_MIN_ROWS, rows - 1);
+    }
+    (rows < n_rows).then_some(rows)
+}
+
+/// `rows` of `data`'s rows drawn from `seed` (in the file's order).
+fn subsample(data: &Dataset, rows: usize, seed: u64) -> Dataset {
+    let order = fivedreg_rng::shuffled_indices(
+        data.n_rows(),
+        fivedreg_rng::derive_seed(seed, SUBSAMPLE_INDEX),
+        fivedreg_rng::Stream::Folds,
+    );
+    let mut kept = order[..rows.min(order.len())].to_vec();
+    kept.sort_unstable();
+    data.select(&kept)
+}
+
 impl Interpolator {
     /// Chooses a model by K-fold cross-validation over the candidate list (see the `auto`
     /// module's table) within the budget, and returns the winner's fold models as an
@@ -884,6 +938,10 @@ impl Interpolator {
     /// candidates train at once, each on its share of the threads, and a candidate's result
     /// depends on its settings and the seed only. So the model file is the same whatever
     /// the thread count and however busy the machine is.
+    ///
+    /// When the first candidate's estimated work on every row exceeds the budget, the
+    /// search runs on a subsample of the rows drawn from the seed (see the module's
+    /// documentation); the model's summary then counts the subsample's rows.
     pub fn fit_auto(
         data: &Dataset,
         options: &ValidAutoOptions,
@@ -892,15 +950,19 @@ impl Interpolator {
         let started = Instant::now();
         let auto = options.options();
         let (train, validation, _) = auto.base.split.counts(data.n_rows());
-        let pool_rows = train + validation;
         // Said in --auto's words before any candidate runs: the folds' own check would
         // suggest fewer ensemble members, which --auto does not take.
-        if pool_rows < 2 * auto.folds {
+        if train + validation < 2 * auto.folds {
             return Err(Error::TooFewRowsForAuto {
-                rows: pool_rows,
+                rows: train + validation,
                 folds: auto.folds,
             });
         }
+        let subsampled = rows_within_budget(data.n_rows(), data.n_features(), auto)
+            .map(|rows| subsample(data, rows, auto.base.network.seed));
+        let data = subsampled.as_ref().unwrap_or(data);
+        let (train, validation, _) = auto.base.split.counts(data.n_rows());
+        let pool_rows = train + validation;
         let budget = auto.budget_seconds;
         let work = WorkModel {
             pool_rows,
@@ -1077,6 +1139,49 @@ impl Interpolator {
         });
         winner.history.seconds = started.elapsed().as_secs_f64();
         Ok(winner)
+    }
+}
+
+/// An `--auto` search that found nothing better than the mean predictor on its own folds
+/// (see [`Fitted::auto_below_the_mean`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BelowTheMean {
+    /// The best cross-validated R² of the search (its leaderboard's first entry).
+    pub best_cv_r2: f64,
+    /// The cross-validated R² of the mean predictor on the same folds: each fold predicted
+    /// by the mean target of the other folds' rows.
+    pub mean_cv_r2: f64,
+}
+
+impl Fitted {
+    /// For a model of [`Interpolator::fit_auto`]: `Some` when no candidate beat the mean
+    /// predictor (each fold predicted by the mean target of the other folds) on the folds
+    /// every candidate was scored on, as on data whose inputs say nothing of the target.
+    /// The model is kept as it is (a constant model has no place in this model file
+    /// format); the caller should say so. `None` for other models, when the search did
+    /// better, or when R² is undefined (a constant target).
+    pub fn auto_below_the_mean(&self) -> Option<BelowTheMean> {
+        let model = &self.interpolator;
+        let best_cv_r2 = model.summary().leaderboard.as_ref()?.first()?.cv_r2_mean;
+        let truth = &self.held_out.as_ref()?.truth;
+        let options = model.options();
+        let folds =
+            crate::ensemble::folds(truth.len(), options.ensemble, options.network.seed).ok()?;
+        let total: f64 = truth.iter().sum();
+        let mut fold_r2 = Vec::with_capacity(folds.len());
+        for fold in &folds {
+            let inside: Vec<f64> = fold.iter().map(|&i| truth[i]).collect();
+            let outside = truth.len().checked_sub(inside.len()).filter(|&n| n > 0)?;
+            let mean = (total - inside.iter().sum::<f64>()) / outside as f64;
+            fold_r2.push(fivedreg_metrics::r2(&inside, &vec![mean; inside.len()]).ok()?);
+        }
+        let (mean_cv_r2, _) = mean_std(&fold_r2);
+        (best_cv_r2.is_finite() && mean_cv_r2.is_finite() && best_cv_r2 < mean_cv_r2).then_some(
+            BelowTheMean {
+                best_cv_r2,
+                mean_cv_r2,
+            },
+        )
     }
 }
 
@@ -1378,6 +1483,51 @@ mod tests {
         // of a real prediction.
         let summary = model.summary().ensemble.as_ref().unwrap();
         assert!(summary.heldout_r2 > 0.99, "{}", summary.heldout_r2);
+    }
+
+    /// The first candidate's work bounds the rows searched: a million rows at a budget of 5
+    /// are cut to a subsample on which it fits; a data set on which it fits already, or one
+    /// of at most 2,000 rows, is searched whole.
+    #[test]
+    fn the_budget_bounds_the_first_candidate_by_subsampling() {
+        let auto = |budget_seconds: f64| AutoOptions {
+            budget_seconds,
+            ..Default::default()
+        };
+        let first_work = |rows: usize, budget: f64| {
+            let (train, validation, _) = auto(budget).base.split.counts(rows);
+            let work = WorkModel {
+                pool_rows: train + validation,
+                folds: 5,
+                n_features: 5,
+            };
+            work.estimate(
+                &candidates(&auto(budget).base, 5, train + validation)[0],
+                false,
+            )
+        };
+        assert!(first_work(1_000_000, 5.0) > 5.0 * 50.0);
+        let rows = rows_within_budget(1_000_000, 5, &auto(5.0)).unwrap();
+        assert!((SUBSAMPLE_MIN_ROWS..1_000_000).contains(&rows), "{rows}");
+        assert!(first_work(rows, 5.0) <= 5.0, "{rows}");
+        // Where the budget suffices nothing changes: the accuracy report's sizes at the
+        // default budget, and small sets at any budget.
+        assert_eq!(rows_within_budget(10_000, 5, &auto(10.0)), None);
+        assert_eq!(rows_within_budget(1_500, 5, &auto(2.0)), None);
+        assert_eq!(rows_within_budget(2_000, 5, &auto(1e-3)), None);
+        // A tiny budget stops at the floor.
+        assert_eq!(
+            rows_within_budget(1_000_000, 5, &auto(1e-3)),
+            Some(SUBSAMPLE_MIN_ROWS)
+        );
+        // The rows come from the seed, in the file's order.
+        let data =
+            fivedreg_data::generate(fivedreg_data::TestFunction::SumOfSquares, 5_000, 2, 0.1, 4)
+                .unwrap();
+        let a = subsample(&data, 2_500, 9);
+        assert_eq!(a.n_rows(), 2_500);
+        assert_eq!(a.targets(), subsample(&data, 2_500, 9).targets());
+        assert_ne!(a.targets(), subsample(&data, 2_500, 10).targets());
     }
 
     #[test]

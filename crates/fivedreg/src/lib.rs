@@ -49,7 +49,7 @@ mod parallel;
 mod spec;
 
 pub use atomic::AtomicFile;
-pub use auto::{AutoOptions, ValidAutoOptions, MAX_BUDGET_SECONDS};
+pub use auto::{AutoOptions, BelowTheMean, ValidAutoOptions, MAX_BUDGET_SECONDS};
 pub use blend::{Blend, BlendPart, BlendStd, MAX_BLEND_PARTS};
 pub use domain::{Domain, MAX_DOMAIN_ROWS, NEAREST_QUANTILE};
 pub use error::{Error, Result};

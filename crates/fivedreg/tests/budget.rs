@@ -83,3 +83,25 @@ fn a_busy_machine_trains_the_same_candidates_and_writes_the_same_file() {
         stop.store(true, Ordering::Relaxed);
     });
 }
+
+/// Robustness III, case 5: the budget bounds the first candidate too. On 50,000 rows at a
+/// budget of 0.2 work-seconds the first candidate alone (an L-BFGS network on 40,000 rows)
+/// would be about a hundred times over; the search runs on a subsample drawn from the
+/// seed, the same one every time, and says so in its row counts.
+#[test]
+fn a_budget_too_small_for_the_first_candidate_subsamples_the_rows() {
+    let data = generate(TestFunction::SumOfSquares, 50_000, 5, 0.1, 5).unwrap();
+    let run = || {
+        Interpolator::fit_auto(&data, &options(0.2, 2), &mut |_| {})
+            .unwrap()
+            .interpolator
+    };
+    let model = run();
+    let summary = model.summary();
+    let rows = summary.train_samples + summary.validation_samples + summary.test_samples;
+    assert!(rows < 10_000, "searched {rows} rows");
+    assert!(rows >= 2_000, "searched {rows} rows");
+    let search = summary.search.as_ref().unwrap();
+    assert!(search.spent <= 0.2 * 1.5, "{search:?}");
+    assert_eq!(model.to_bytes().unwrap(), run().to_bytes().unwrap());
+}

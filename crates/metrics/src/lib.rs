@@ -13,7 +13,9 @@
 //! Sums are taken over the values multiplied by a power of two that brings them near 1 (an
 //! exact scaling), so targets from subnormal numbers to 1e300 neither underflow nor overflow
 //! when squared; only a result beyond `f64` itself (the MSE of errors around 1e200) is
-//! infinite. [`ReportBuilder`] computes a [`Report`] from values streamed in any number of
+//! infinite, and an R² below what `f64` holds is [`f64::MIN`]. The truth's spread is held
+//! at its own scale, so predictions far larger than the truth do not make it underflow
+//! (and a varying target look constant). [`ReportBuilder`] computes a [`Report`] from values streamed in any number of
 //! pieces, in constant memory.
 //!
 //! ```
@@ -76,7 +78,8 @@ pub fn max_error(truth: &[f64], predicted: &[f64]) -> Result<f64> {
     Report::compute(truth, predicted).map(|r| r.max_error)
 }
 
-/// Coefficient of determination; NaN (undefined) for a constant target.
+/// Coefficient of determination; NaN (undefined) for a constant target, [`f64::MIN`] when
+/// below what `f64` holds (see [`ReportBuilder::finish`]).
 pub fn r2(truth: &[f64], predicted: &[f64]) -> Result<f64> {
     Report::compute(truth, predicted).map(|r| r.r2)
 }
@@ -130,11 +133,83 @@ fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<
     }
 }
 
+/// A power of two that holds a running set of sums near 1: each sum is kept multiplied by
+/// `2^-exponent`, where `2^exponent` is above the largest magnitude seen so far (raised,
+/// and the sums rescaled exactly, when a larger value arrives).
+#[derive(Debug, Clone)]
+struct Scale {
+    /// `None` until a value other than zero has been seen (until then every sum is zero).
+    exponent: Option<i32>,
+    /// `2^exponent` (0 before the first value other than zero; infinite when beyond f64):
+    /// a value this large calls for a larger exponent.
+    bound: f64,
+    /// `2^-exponent` when it is a normal number, so that rescaling a value is one exact
+    /// multiplication; `None` when it must be done in steps.
+    factor: Option<f64>,
+}
+
+impl Default for Scale {
+    fn default() -> Scale {
+        Scale {
+            exponent: None,
+            bound: 0.0,
+            factor: Some(1.0),
+        }
+    }
+}
+
+impl Scale {
+    /// The exponent (0 before any value other than zero).
+    fn exponent(&self) -> i32 {
+        self.exponent.unwrap_or(0)
+    }
+
+    /// Makes room for `largest` (≥ 0) if it calls for a larger exponent: the power of two
+    /// by which the sums held so far must then be multiplied (`None` when they stay).
+    fn admit(&mut self, largest: f64) -> Option<i32> {
+        if largest < self.bound || largest == 0.0 {
+            return None;
+        }
+        self.make_room_for(largest)
+    }
+
+    /// Raises the exponent so that `largest` (> 0) is below `2^exponent`; the shift to
+    /// apply to the sums held so far (`None` when the exponent stays).
+    #[cold]
+    fn make_room_for(&mut self, largest: f64) -> Option<i32> {
+        // The smallest e with largest < 2^e (log2 need not be exact: checked below).
+        let mut needed = largest.log2().floor() as i32 + 1;
+        while times_power_of_two(largest, -needed) >= 1.0 {
+            needed += 1;
+        }
+        let shift = match self.exponent {
+            Some(current) if needed <= current => return None,
+            Some(current) => Some(current - needed),
+            None => None,
+        };
+        self.exponent = Some(needed);
+        self.bound = times_power_of_two(1.0, needed);
+        let factor = times_power_of_two(1.0, -needed);
+        self.factor = factor.is_normal().then_some(factor);
+        shift
+    }
+
+    /// `value` multiplied by `2^-exponent`.
+    fn apply(&self, value: f64) -> f64 {
+        match self.factor {
+            Some(factor) => value * factor,
+            None => times_power_of_two(value, -self.exponent()),
+        }
+    }
+}
+
 /// Computes a [`Report`] from (truth, prediction) pairs given in any number of pieces, in
 /// constant memory: the sum of squares about the mean is accumulated with Welford's
-/// update, and every sum is held multiplied by `2^-exponent`, a power of two above the
-/// largest magnitude seen so far (raised, and the sums rescaled exactly, when a larger
-/// value arrives).
+/// update. The truth's mean and spread are held at a scale of their own (a power of two
+/// above the largest true value), and the errors at the scale of the largest value of
+/// either kind, so that predictions far larger than the truth (1e298 against values near
+/// ±2) neither make the truth's spread underflow to zero (and R² look undefined) nor
+/// overflow the errors' sums.
 ///
 /// ```
 /// let mut builder = fivedreg_metrics::ReportBuilder::new();
@@ -143,18 +218,13 @@ fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<
 /// let whole = fivedreg_metrics::Report::compute(&[1.0, 2.0, 3.0], &[1.0, 2.5, 2.0]).unwrap();
 /// assert_eq!(builder.finish().unwrap(), whole);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ReportBuilder {
     n: usize,
-    /// The sums below hold values multiplied by `2^-exponent`; `None` until a value other
-    /// than zero has been seen (until then every sum is zero).
-    exponent: Option<i32>,
-    /// `2^exponent` (0 before the first value other than zero; infinite when beyond f64):
-    /// a value this large calls for a larger exponent.
-    bound: f64,
-    /// `2^-exponent` when it is a normal number, so that rescaling a value is one exact
-    /// multiplication; `None` when it must be done in steps.
-    factor: Option<f64>,
+    /// The scale of `mean` and `m2`: the true values'.
+    truth_scale: Scale,
+    /// The scale of the error sums: the true and predicted values'.
+    pair_scale: Scale,
     mean: f64,
     /// Sum of squared deviations of the truth from its running mean.
     m2: f64,
@@ -163,53 +233,10 @@ pub struct ReportBuilder {
     abs_max: f64,
 }
 
-impl Default for ReportBuilder {
-    fn default() -> ReportBuilder {
-        ReportBuilder {
-            n: 0,
-            exponent: None,
-            bound: 0.0,
-            factor: Some(1.0),
-            mean: 0.0,
-            m2: 0.0,
-            ss_res: 0.0,
-            abs_sum: 0.0,
-            abs_max: 0.0,
-        }
-    }
-}
-
 impl ReportBuilder {
     /// An empty builder.
     pub fn new() -> ReportBuilder {
         ReportBuilder::default()
-    }
-
-    /// Raises the exponent so that `largest` (> 0) is below `2^exponent`, rescaling the
-    /// sums exactly.
-    #[cold]
-    fn make_room_for(&mut self, largest: f64) {
-        // The smallest e with largest < 2^e (log2 need not be exact: checked below).
-        let mut needed = largest.log2().floor() as i32 + 1;
-        while times_power_of_two(largest, -needed) >= 1.0 {
-            needed += 1;
-        }
-        match self.exponent {
-            Some(current) if needed <= current => return,
-            Some(current) => {
-                let shift = current - needed;
-                self.mean = times_power_of_two(self.mean, shift);
-                self.abs_sum = times_power_of_two(self.abs_sum, shift);
-                self.abs_max = times_power_of_two(self.abs_max, shift);
-                self.m2 = times_power_of_two(self.m2, 2 * shift);
-                self.ss_res = times_power_of_two(self.ss_res, 2 * shift);
-            }
-            None => {}
-        }
-        self.exponent = Some(needed);
-        self.bound = times_power_of_two(1.0, needed);
-        let factor = times_power_of_two(1.0, -needed);
-        self.factor = factor.is_normal().then_some(factor);
     }
 
     /// Pairs seen so far.
@@ -249,25 +276,21 @@ impl ReportBuilder {
                 });
             }
         }
-        let largest = truth.abs().max(predicted.abs());
-        if largest >= self.bound && largest > 0.0 {
-            self.make_room_for(largest);
+        if let Some(shift) = self.truth_scale.admit(truth.abs()) {
+            self.mean = times_power_of_two(self.mean, shift);
+            self.m2 = times_power_of_two(self.m2, 2 * shift);
         }
-        let (t, p) = match self.factor {
-            Some(factor) => (truth * factor, predicted * factor),
-            None => {
-                let e = self.exponent.unwrap_or(0);
-                (
-                    times_power_of_two(truth, -e),
-                    times_power_of_two(predicted, -e),
-                )
-            }
-        };
+        if let Some(shift) = self.pair_scale.admit(truth.abs().max(predicted.abs())) {
+            self.abs_sum = times_power_of_two(self.abs_sum, shift);
+            self.abs_max = times_power_of_two(self.abs_max, shift);
+            self.ss_res = times_power_of_two(self.ss_res, 2 * shift);
+        }
         self.n += 1;
+        let t = self.truth_scale.apply(truth);
         let delta = t - self.mean;
         self.mean += delta / self.n as f64;
         self.m2 += delta * (t - self.mean);
-        let residual = t - p;
+        let residual = self.pair_scale.apply(truth) - self.pair_scale.apply(predicted);
         self.ss_res += residual * residual;
         self.abs_sum += residual.abs();
         self.abs_max = self.abs_max.max(residual.abs());
@@ -275,20 +298,27 @@ impl ReportBuilder {
     }
 
     /// The metrics of every pair added; an error if there were none.
+    ///
+    /// R² is NaN only when every true value is the same. When the errors dwarf the truth's
+    /// spread so far that `SS_res / SS_tot` is beyond `f64` (R² below about −1.8e308), R²
+    /// is [`f64::MIN`], the most negative number there is.
     pub fn finish(&self) -> Result<Report> {
         if self.n == 0 {
             return Err(MetricsError::Empty);
         }
         let n = self.n as f64;
-        let e = self.exponent.unwrap_or(0);
+        let e = self.pair_scale.exponent();
         let mse = self.ss_res / n;
+        let r2 = if self.m2 == 0.0 {
+            f64::NAN
+        } else {
+            let ratio =
+                times_power_of_two(self.ss_res / self.m2, 2 * (e - self.truth_scale.exponent()));
+            (1.0 - ratio).max(f64::MIN)
+        };
         Ok(Report {
             n: self.n,
-            r2: if self.m2 == 0.0 {
-                f64::NAN
-            } else {
-                1.0 - self.ss_res / self.m2
-            },
+            r2,
             mse: times_power_of_two(mse, 2 * e),
             rmse: times_power_of_two(mse.sqrt(), e),
             mae: times_power_of_two(self.abs_sum / n, e),
@@ -405,6 +435,47 @@ mod tests {
         let zeros = zeros.finish().unwrap();
         assert!(zeros.r2.is_nan());
         assert_eq!((zeros.mse, zeros.max_error), (0.0, 0.0));
+    }
+
+    /// Predictions far larger than the truth (the issue's 1e300 target among values near
+    /// ±2 gave a model predicting about 1e298): the truth's spread is not lost to
+    /// underflow, so R² is defined (and dreadful), not "the target is constant".
+    #[test]
+    fn huge_predictions_do_not_make_the_truth_look_constant() {
+        let truth: Vec<f64> = (0..60).map(|i| (i as f64 * 0.7).sin() * 2.0).collect();
+        let naive = |t: &[f64], p: &[f64]| {
+            let mean = t.iter().sum::<f64>() / t.len() as f64;
+            let ss_tot: f64 = t.iter().map(|v| (v - mean).powi(2)).sum();
+            let ss_res: f64 = t.iter().zip(p).map(|(a, b)| (a - b).powi(2)).sum();
+            1.0 - ss_res / ss_tot
+        };
+        for big in [1e10, 1e150, 1e298, 1e308] {
+            let mut predicted = truth.clone();
+            predicted[17] = big;
+            let r = Report::compute(&truth, &predicted).unwrap();
+            assert!(r.r2_defined().is_some(), "{big}: {}", r.r2);
+            let expected = naive(&truth, &predicted);
+            if expected.is_finite() {
+                assert!(
+                    (r.r2 - expected).abs() <= 1e-12 * expected.abs(),
+                    "{big}: {} vs {expected}",
+                    r.r2
+                );
+            } else {
+                // Beyond f64: the most negative number there is.
+                assert_eq!(r.r2, f64::MIN, "{big}");
+            }
+            assert!(
+                (r.max_error - (big - truth[17])).abs() <= 1e-12 * big,
+                "{big}"
+            );
+        }
+        // And one true value of 1e300 among values near ±2, predicted well.
+        let mut truth = truth;
+        truth[5] = 1e300;
+        let predicted: Vec<f64> = truth.iter().map(|t| t * (1.0 + 1e-3)).collect();
+        let r = Report::compute(&truth, &predicted).unwrap();
+        assert!(r.r2 > 0.99 && r.r2 < 1.0, "{}", r.r2);
     }
 
     #[test]

@@ -182,6 +182,7 @@ pub(crate) fn data_error_location(
         E::TooManyColumns { line, .. }
         | E::TargetNotFound { line, .. }
         | E::MissingFeature { line, .. }
+        | E::DropNotFound { line, .. }
         | E::NoFeatureColumns { line, .. }
         | E::LineTooLong { line, .. } => (Some(*line), None),
         E::Csv { line, .. } => ((*line > 0).then_some(*line), None),

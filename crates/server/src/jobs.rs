@@ -645,7 +645,7 @@ fn chosen_features(
         ..Default::default()
     };
     let field = |e: &fivedreg_data::DataError| match e {
-        fivedreg_data::DataError::MissingFeature { name, .. } if drop.contains(name) => "drop",
+        fivedreg_data::DataError::DropNotFound { .. } => "drop",
         _ if features.is_none() => "drop",
         _ => "features",
     };

@@ -1,12 +1,24 @@
-//! The commands added after the first ones, one file each: the surrogate toolkit's (over
-//! fivedreg-surrogate) and `export` (over fivedreg-onnx).
+//! What each subcommand does, one file each: read its inputs, call the library, print.
+//! Each command's file holds its `run`; `report` and `io` hold what several share (a
+//! trained model's report; outputs that are inputs under another name, stdin), and this
+//! file what the surrogate toolkit's commands share (the box of a model's inputs).
 
+pub mod completions;
+pub mod demo;
 pub mod design;
+pub mod evaluate;
 pub mod export;
+pub mod generate;
+pub mod inspect;
+mod io;
 pub mod optimize;
 pub mod plot;
+pub mod predict;
+mod report;
 pub mod sensitivity;
+pub mod serve;
 pub mod suggest;
+pub mod train;
 
 use crate::failure::{display_path, Failure};
 use fivedreg::Interpolator;
