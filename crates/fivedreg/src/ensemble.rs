@@ -240,6 +240,7 @@ pub(crate) fn fit_kernels(
     folds: &[Vec<usize>],
     is_center: &[bool],
     kernel: &KernelOptions,
+    stop: &fivedreg_nn::StopFlag,
     threads: usize,
 ) -> Result<(RbfModel, Vec<RbfModel>)> {
     // Job 0 is the final model (no row held out), job m + 1 the model without fold m.
@@ -254,7 +255,14 @@ pub(crate) fn fit_kernels(
             .flat_map(|&i| x[i * n_features..(i + 1) * n_features].iter().copied())
             .collect();
         let ys: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
-        RbfModel::fit(&xs, &ys, n_features, kernel.kernel, kernel.smoothing)
+        RbfModel::fit_until(
+            &xs,
+            &ys,
+            n_features,
+            kernel.kernel,
+            kernel.smoothing,
+            &|| stop.is_set(),
+        )
     };
     let mut fitted = crate::parallel::map_jobs(folds.len() + 1, threads, fit_one)
         .into_iter()
@@ -361,11 +369,20 @@ mod tests {
             .iter()
             .map(|fold| fit_on(&|i| !fold.contains(&i)))
             .collect();
+        let never = fivedreg_nn::StopFlag::new();
         for threads in [1, 2, 3] {
-            let (f, m) = fit_kernels(&x, &y, d, &folds, &is_center, &kernel, threads).unwrap();
+            let (f, m) =
+                fit_kernels(&x, &y, d, &folds, &is_center, &kernel, &never, threads).unwrap();
             assert_eq!(f, full, "{threads} threads");
             assert_eq!(m, per_fold, "{threads} threads");
         }
+        // A flag set before the fits stops every one of them.
+        let set = fivedreg_nn::StopFlag::new();
+        set.stop();
+        assert!(matches!(
+            fit_kernels(&x, &y, d, &folds, &is_center, &kernel, &set, 2),
+            Err(crate::Error::Nn(fivedreg_nn::NnError::Stopped))
+        ));
     }
 
     #[test]

@@ -831,6 +831,7 @@ impl Interpolator {
                     folds,
                     &is_center,
                     kernel,
+                    &params.stop,
                     options.network().resolved_threads(),
                 )?;
                 fold_models = Some(Members::Kernels(fold_kernels));

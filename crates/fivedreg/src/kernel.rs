@@ -5,7 +5,7 @@
 //! the training rows exactly), by a blocked LU in f64.
 
 use crate::error::{Error, Result};
-use fivedreg_linalg::dense64::{Cholesky, Lu};
+use fivedreg_linalg::dense64::{Cholesky, FactorEnd, Lu};
 use fivedreg_nn::{minimize, LbfgsLimits};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -404,6 +404,20 @@ impl RbfModel {
         kernel: RbfKernel,
         smoothing: f64,
     ) -> Result<RbfModel> {
+        RbfModel::fit_until(x, y, n_inputs, kernel, smoothing, &|| false)
+    }
+
+    /// [`fit`](Self::fit), asking `stop` before each block of the factorization (at 2,000
+    /// centres, about every 1/30 of the fit) and ending with a stopped error
+    /// ([`NnError::Stopped`](fivedreg_nn::NnError::Stopped)) when it says so.
+    pub fn fit_until(
+        x: &[f64],
+        y: &[f64],
+        n_inputs: usize,
+        kernel: RbfKernel,
+        smoothing: f64,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<RbfModel> {
         let n = y.len();
         if n == 0 || n > MAX_CENTERS || x.len() != n * n_inputs {
             return Err(Error::OutOfRange(format!(
@@ -411,8 +425,11 @@ impl RbfModel {
             )));
         }
         let (a, size) = system_matrix(x, n_inputs, kernel, smoothing);
-        let lu = Lu::factor(a, size).map_err(|_| {
-            Error::OutOfRange("the kernel system is singular (repeated input rows?)".to_string())
+        let lu = Lu::factor_until(a, size, stop).map_err(|end| match end {
+            FactorEnd::Stopped => Error::Nn(fivedreg_nn::NnError::Stopped),
+            FactorEnd::Singular(_) => Error::OutOfRange(
+                "the kernel system is singular (repeated input rows?)".to_string(),
+            ),
         })?;
         let mut rhs = y.to_vec();
         rhs.resize(size, 0.0);
@@ -1220,6 +1237,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A stop asked from another thread while a 1,500-centre system is being factored
+    /// ends the fit with `Stopped` (the factorization asks before each block of columns).
+    #[test]
+    fn a_stop_from_another_thread_ends_a_kernel_fit() {
+        let (n, d) = (1500, 3);
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| ((i as f64).powf(1.5) * 0.618_034).fract())
+            .collect();
+        let y: Vec<f64> = x.chunks(d).map(|r| r[0] + r[1] * r[2]).collect();
+        let stop = fivedreg_nn::StopFlag::new();
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let result = std::thread::scope(|scope| {
+            let flag = stop.clone();
+            let asked = &asked;
+            // Asked to stop once the factorization has asked twice (it is under way).
+            scope.spawn(move || {
+                while asked.load(std::sync::atomic::Ordering::Relaxed) < 2 {
+                    std::thread::yield_now();
+                }
+                flag.stop();
+            });
+            RbfModel::fit_until(&x, &y, d, RbfKernel::Cubic, 1e-3, &|| {
+                asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                stop.is_set()
+            })
+        });
+        assert!(
+            matches!(result, Err(Error::Nn(fivedreg_nn::NnError::Stopped))),
+            "{result:?}"
+        );
+        // Not the whole factorization: 1,503 columns are 24 blocks.
+        assert!(asked.load(std::sync::atomic::Ordering::Relaxed) < 24);
     }
 
     /// Farthest-point sampling starts nearest the mean, never repeats a row, and spreads
