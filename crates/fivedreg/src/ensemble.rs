@@ -230,9 +230,9 @@ pub(crate) fn train_members(
 
 /// Fits the final kernel model on every row that may be a centre (`is_center`), and one
 /// per fold on those rows outside the fold (`x` standardized, f64; `y` standardized); the
-/// fits run in parallel on up to `threads` threads, the final (largest) first so that the
-/// folds fill in around it. Each fit is the same whatever thread runs it. Returns the final
-/// model and the fold models.
+/// fits run in parallel on the network options' threads, the final (largest) first so that
+/// the folds fill in around it, and end when their stop flag is set. Each fit is the same
+/// whatever thread runs it. Returns the final model and the fold models.
 pub(crate) fn fit_kernels(
     x: &[f64],
     y: &[f64],
@@ -240,9 +240,9 @@ pub(crate) fn fit_kernels(
     folds: &[Vec<usize>],
     is_center: &[bool],
     kernel: &KernelOptions,
-    stop: &fivedreg_nn::StopFlag,
-    threads: usize,
+    network: &fivedreg_nn::MlpValidParams,
 ) -> Result<(RbfModel, Vec<RbfModel>)> {
+    let (stop, threads) = (&network.params().stop, network.resolved_threads());
     // Job 0 is the final model (no row held out), job m + 1 the model without fold m.
     let fit_one = |job: usize| -> Result<RbfModel> {
         let candidates = match job.checked_sub(1) {
@@ -369,18 +369,25 @@ mod tests {
             .iter()
             .map(|fold| fit_on(&|i| !fold.contains(&i)))
             .collect();
-        let never = fivedreg_nn::StopFlag::new();
+        let network = |threads: usize| {
+            fivedreg_nn::MlpParams {
+                threads,
+                ..Default::default()
+            }
+            .check()
+            .unwrap()
+        };
         for threads in [1, 2, 3] {
             let (f, m) =
-                fit_kernels(&x, &y, d, &folds, &is_center, &kernel, &never, threads).unwrap();
+                fit_kernels(&x, &y, d, &folds, &is_center, &kernel, &network(threads)).unwrap();
             assert_eq!(f, full, "{threads} threads");
             assert_eq!(m, per_fold, "{threads} threads");
         }
         // A flag set before the fits stops every one of them.
-        let set = fivedreg_nn::StopFlag::new();
-        set.stop();
+        let stopped = network(2);
+        stopped.params().stop.stop();
         assert!(matches!(
-            fit_kernels(&x, &y, d, &folds, &is_center, &kernel, &set, 2),
+            fit_kernels(&x, &y, d, &folds, &is_center, &kernel, &stopped),
             Err(crate::Error::Nn(fivedreg_nn::NnError::Stopped))
         ));
     }

@@ -831,8 +831,7 @@ impl Interpolator {
                     folds,
                     &is_center,
                     kernel,
-                    &params.stop,
-                    options.network().resolved_threads(),
+                    options.network(),
                 )?;
                 fold_models = Some(Members::Kernels(fold_kernels));
                 let (history, records) = no_epochs();
