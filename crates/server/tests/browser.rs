@@ -355,6 +355,56 @@ fn the_page_uploads_trains_and_predicts_in_a_real_browser() {
         "{metrics} vs {r2}"
     );
 
+    // 2b. The test rows' predicted-against-actual plot and its residuals: one point per row
+    // the API gives.
+    let points = model["test_predictions"]["actual"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        json!(points),
+        model["metrics"]["n"],
+        "every test row of a small data set"
+    );
+    browser.wait_for(
+        &format!(
+            "document.querySelector('#parity-chart').dataset.model === '{model_id}' && \
+             document.querySelector('#parity-chart').dataset.points === '{points}'"
+        ),
+        "the predicted-against-actual plot",
+        30,
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#parity-chart circle.point').length"),
+        json!(points)
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#residual-chart circle.point').length"),
+        json!(points)
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#parity-chart line.diagonal').length"),
+        json!(1),
+        "the line y = x"
+    );
+    // A single network has no leaderboard.
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#leaderboard tbody tr').length"),
+        json!(0)
+    );
+
+    // 2c. The page as served, before any script: the model is listed and selected, the
+    // data set too, and the options have their sliders.
+    let served = runtime_api.block_on(api.get("/")).text();
+    assert!(
+        served.contains(&format!("<option value=\"{model_id}\" selected>")),
+        "{served}"
+    );
+    assert!(served.contains("id=\"slider-max_epochs\""), "{served}");
+    assert!(served.contains("id=\"slider-learning_rate\""), "{served}");
+    assert!(!served.contains("<select id=\"model-select\"></select>"));
+    assert!(!served.contains("<select id=\"dataset-select\"></select>"));
+
     // 3. Predict one point.
     browser.eval(
         "(() => { const inputs = document.querySelectorAll('#point-inputs input'); \
