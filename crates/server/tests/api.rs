@@ -1785,3 +1785,41 @@ async fn the_page_as_served_has_its_lists_and_sliders_filled_in() {
     assert!(html.contains("give the token"), "{html}");
     assert!(html.contains("id=\"slider-learning_rate\""), "{html}");
 }
+
+/// More than 2,000 test rows: 2,000 are kept, evenly spaced over the split's order (the
+/// rows of the library's split with the job's split and seed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_2000_test_predictions_are_kept_evenly_spaced() {
+    let api = Api::new();
+    let rows = 6000;
+    let dataset = api.upload(&sum_of_squares(rows, 3, 2)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let options = json!({"hidden": [8], "max_epochs": 5, "seed": 3, "threads": 1,
+                         "split": [0.5, 0.1, 0.4]});
+    let job = api.submit(&dataset, options).await;
+    let done = api.wait_ended(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let model = api
+        .get(&format!(
+            "/api/v1/models/{}",
+            done["model"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let t = &model["test_predictions"];
+    assert_eq!(t["test_rows"], json!(2400));
+    assert_eq!(model["metrics"]["n"], json!(2400));
+    let actual = numbers(&t["actual"]);
+    assert_eq!(actual.len(), fivedreg_server::MAX_TEST_POINTS);
+    assert_eq!(numbers(&t["predicted"]).len(), actual.len());
+    let data = fivedreg_data::generate(fivedreg_data::TestFunction::SumOfSquares, rows, 3, 0.0, 2)
+        .unwrap();
+    let split = fivedreg_data::SplitFractions::new(0.5, 0.1, 0.4).unwrap();
+    let test = fivedreg_data::split_indices(rows, split, 3).unwrap().test;
+    let expected: Vec<f64> = (0..2000)
+        .map(|i| data.targets()[test[i * test.len() / 2000]])
+        .collect();
+    assert_eq!(actual, expected);
+}
