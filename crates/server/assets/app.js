@@ -440,6 +440,97 @@ function showMetrics(model) {
     return tr;
   }));
   $('#metrics thead th').textContent = `test metrics (units of ${model.target})`;
+  showLeaderboard(model);
+  showTestPredictions(model);
+}
+
+// An auto model's leaderboard: each configuration tried with its cross-validated R², best
+// first.
+function showLeaderboard(model) {
+  const board = (model.leaderboard || []).slice().sort((a, b) => b.cv_r2_mean - a.cv_r2_mean);
+  $('#leaderboard tbody').replaceChildren(...board.map((entry, i) => {
+    const tr = document.createElement('tr');
+    if (i === 0) tr.className = 'best';
+    for (const v of [entry.config, fmtR2(entry.cv_r2_mean), fmt(entry.cv_r2_std, 3)]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    return tr;
+  }));
+  $('#leaderboard').dataset.model = model.id;
+}
+
+// Round bounds for an axis over values: [lo, hi], widened when all values are equal.
+function extent(values) {
+  let lo = Math.min(...values), hi = Math.max(...values);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
+  if (hi === lo) { lo -= 1; hi += 1; }
+  const margin = (hi - lo) * 0.04;
+  return [lo - margin, hi + margin];
+}
+
+// The test rows' predictions against their actual values (with y = x), and the residuals
+// against the predictions; or why there are none.
+function showTestPredictions(model) {
+  const parity = $('#parity-chart');
+  const residual = $('#residual-chart');
+  const status = $('#test-status');
+  parity.replaceChildren();
+  residual.replaceChildren();
+  parity.dataset.model = model.id;
+  const t = model.test_predictions;
+  if (!t || !t.actual.length) {
+    parity.classList.add('gone');
+    residual.classList.add('gone');
+    setStatus(status, model.job
+      ? 'no test rows were kept for this model (its test split is empty)'
+      : 'this model was uploaded as a file: the server does not have its test rows, so there is no plot');
+    parity.dataset.points = '0';
+    return;
+  }
+  parity.classList.remove('gone');
+  residual.classList.remove('gone');
+  const shown = t.actual.length < t.test_rows ? `${t.actual.length} of the ${t.test_rows}` : `all ${t.test_rows}`;
+  setStatus(status, `${shown} test rows, in units of ${model.target}`);
+  const all = t.actual.concat(t.predicted);
+  const [lo, hi] = extent(all);
+  drawScatter(parity, {
+    W: 760, H: 320, xs: t.actual, ys: t.predicted, xRange: [lo, hi], yRange: [lo, hi],
+    xLabel: `actual ${model.target}`, yLabel: 'predicted', diagonal: true,
+  });
+  const residuals = t.actual.map((a, i) => a - t.predicted[i]);
+  const bound = Math.max(...residuals.map(Math.abs), 1e-12) * 1.05;
+  drawScatter(residual, {
+    W: 760, H: 220, xs: t.predicted, ys: residuals, xRange: extent(t.predicted), yRange: [-bound, bound],
+    xLabel: `predicted ${model.target}`, yLabel: 'residual', zero: true,
+  });
+  parity.dataset.points = String(t.actual.length);
+}
+
+function drawScatter(svg, o) {
+  const pad = { l: 70, r: 16, t: 14, b: 38 };
+  const [x0, x1] = o.xRange, [y0, y1] = o.yRange;
+  const px = (v) => pad.l + ((v - x0) / (x1 - x0)) * (o.W - pad.l - pad.r);
+  const py = (v) => pad.t + (1 - (v - y0) / (y1 - y0)) * (o.H - pad.t - pad.b);
+  const parts = [];
+  for (const v of ticks(y0, y1)) {
+    parts.push(svgElement('line', { x1: pad.l, x2: o.W - pad.r, y1: py(v), y2: py(v), stroke: '#dde1e8' }));
+    parts.push(svgElement('text', { x: pad.l - 6, y: py(v) + 4, 'text-anchor': 'end' }, fmt(v, 4)));
+  }
+  for (const v of ticks(x0, x1)) parts.push(svgElement('text', { x: px(v), y: o.H - 20, 'text-anchor': 'middle' }, fmt(v, 4)));
+  parts.push(svgElement('text', { x: (pad.l + o.W - pad.r) / 2, y: o.H - 4, 'text-anchor': 'middle' }, o.xLabel));
+  parts.push(svgElement('text', { x: 14, y: (pad.t + o.H - pad.b) / 2, 'text-anchor': 'middle', transform: `rotate(-90 14 ${(pad.t + o.H - pad.b) / 2})` }, o.yLabel));
+  if (o.diagonal) {
+    const a = Math.max(x0, y0), b = Math.min(x1, y1);
+    parts.push(svgElement('line', { class: 'diagonal', x1: px(a), y1: py(a), x2: px(b), y2: py(b), stroke: '#d9731a', 'stroke-width': 1.5 }));
+    parts.push(svgElement('text', { x: px(b) - 4, y: py(b) + 14, 'text-anchor': 'end', fill: '#d9731a' }, 'y = x'));
+  }
+  if (o.zero) parts.push(svgElement('line', { class: 'zero', x1: pad.l, x2: o.W - pad.r, y1: py(0), y2: py(0), stroke: '#d9731a', 'stroke-width': 1.5 }));
+  o.xs.forEach((x, i) => {
+    parts.push(svgElement('circle', { class: 'point', cx: px(x).toFixed(1), cy: py(o.ys[i]).toFixed(1), r: 2.2, fill: '#2463c7', 'fill-opacity': 0.55 }));
+  });
+  svg.replaceChildren(...parts);
 }
 
 async function cancel() {
@@ -551,6 +642,12 @@ function showModel() {
 // The selected model's curves and metrics (its leaderboard's best among them), whenever a
 // model is selected, not only after a job this page watched; left alone while a job trains.
 async function showSelectedModel(m) {
+  if (!m && !state.job) {
+    $('#leaderboard tbody').replaceChildren();
+    $('#parity-chart').replaceChildren();
+    $('#residual-chart').replaceChildren();
+    setStatus($('#test-status'), 'select a model to see how it predicts its test rows');
+  }
   if (!m || (state.job && !['done', 'failed', 'cancelled', 'interrupted'].includes($('#job-status').dataset.state))) return;
   try {
     const model = await api(`/api/v1/models/${m.id}`);

@@ -6,7 +6,7 @@
 use crate::datasets;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
-use crate::models::{ModelEntry, ModelInfo, ModelSource};
+use crate::models::{ModelEntry, ModelInfo, ModelSource, StoredModel, TestPredictions};
 use crate::state::{lock, read, write, AppState};
 use crate::store::{new_id, now_ms, valid_id, Kind, Store};
 use axum::extract::{Path, State};
@@ -849,11 +849,23 @@ fn train(state: &AppState, job: &Job) -> Result<String, (JobState, String)> {
             train_seconds: Some(seconds),
         },
     );
-    if let Err(e) = store.write_meta(Kind::Model, &id, &info) {
+    // The test rows' predictions, for the page's predicted-against-actual plot: the rows
+    // of the split the library made with the plan's split and seed. A failure here only
+    // leaves the plot out.
+    let test_predictions =
+        TestPredictions::compute(&model, &data, plan.base()).unwrap_or_else(|e| {
+            tracing::warn!("model {id}: cannot predict its test rows: {e}");
+            None
+        });
+    let stored = StoredModel {
+        info,
+        test_predictions,
+    };
+    if let Err(e) = store.write_meta(Kind::Model, &id, &stored) {
         store.discard(Kind::Model, &id);
         return Err(failed(e.body().error.clone()));
     }
-    write(&state.inner.models).insert(id.clone(), Arc::new(ModelEntry::loaded(info, model)));
+    write(&state.inner.models).insert(id.clone(), Arc::new(ModelEntry::loaded(stored, model)));
     Ok(id)
 }
 

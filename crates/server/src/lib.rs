@@ -39,7 +39,7 @@ pub use jobs::{
 pub use json::JSON_LIMIT;
 pub use models::{
     EnsembleInfo, Metrics, ModelDetail, ModelInfo, ModelSource, PredictQuery, PredictRequest,
-    PredictResponse,
+    PredictResponse, TestPredictions, MAX_TEST_POINTS,
 };
 pub use openapi::ApiDoc;
 pub use state::analysis_slots;

@@ -217,7 +217,73 @@ impl ModelInfo {
     }
 }
 
-/// `GET /api/v1/models/{id}`: the description and the training curves.
+/// At most this many test rows are kept with a model for its predicted-against-actual
+/// plot.
+pub const MAX_TEST_POINTS: usize = 2000;
+
+/// The model's predictions of its test rows: the rows of the library's split of the data
+/// set (`fivedreg_data::split_indices` with the model's split and seed), the very rows its
+/// test metrics were computed on. Kept for models trained by a job; an uploaded model file
+/// has none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TestPredictions {
+    /// Rows in the test split.
+    pub test_rows: usize,
+    /// The target's value of each kept row. All the test rows when there are at most
+    /// 2,000 of them; otherwise 2,000 rows evenly spaced over the split's order.
+    pub actual: Vec<f64>,
+    /// The model's prediction of each kept row (an ensemble's: its members' mean).
+    pub predicted: Vec<f64>,
+}
+
+impl TestPredictions {
+    /// Predicts the test rows of `data` (split as the library split it for `base`) with
+    /// `model`; none when the test split is empty.
+    pub fn compute(
+        model: &Interpolator,
+        data: &fivedreg_data::Dataset,
+        base: &FitOptions,
+    ) -> fivedreg::Result<Option<TestPredictions>> {
+        let parts = fivedreg_data::split_indices(data.n_rows(), base.split, base.network.seed)?;
+        let n = parts.test.len();
+        if n == 0 {
+            return Ok(None);
+        }
+        let kept: Vec<usize> = if n <= MAX_TEST_POINTS {
+            parts.test
+        } else {
+            (0..MAX_TEST_POINTS)
+                .filter_map(|i| parts.test.get(i * n / MAX_TEST_POINTS).copied())
+                .collect()
+        };
+        let rows = data.select(&kept);
+        let predicted = if model.is_ensemble() {
+            model.predict_with_std(rows.features())?.mean
+        } else {
+            model.predict(rows.features())?
+        };
+        Ok(Some(TestPredictions {
+            test_rows: n,
+            actual: rows.targets().to_vec(),
+            predicted,
+        }))
+    }
+}
+
+/// A model's description as stored in the data directory: the description the API shows,
+/// and the test rows' predictions (shown by `GET /api/v1/models/{id}` only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredModel {
+    /// The description.
+    #[serde(flatten)]
+    pub info: ModelInfo,
+    /// The test rows' predictions (none for an uploaded model file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_predictions: Option<TestPredictions>,
+}
+
+/// `GET /api/v1/models/{id}`: the description, the training curves and the test rows'
+/// predictions.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ModelDetail {
     /// The description.
@@ -225,29 +291,40 @@ pub struct ModelDetail {
     pub info: ModelInfo,
     /// Training loss and validation R² per epoch (stored at 32-bit precision).
     pub history: crate::jobs::Curves,
+    /// The test rows' actual values and predictions, for a predicted-against-actual plot
+    /// (null for a model uploaded as a file, or without a test split).
+    pub test_predictions: Option<TestPredictions>,
 }
 
 /// A model in the index: its description, and the model itself once loaded.
 pub struct ModelEntry {
     info: ModelInfo,
+    test_predictions: Option<TestPredictions>,
     model: OnceCell<Arc<Interpolator>>,
 }
 
 impl ModelEntry {
     /// A model not loaded yet.
-    pub fn new(info: ModelInfo) -> ModelEntry {
+    pub fn new(stored: StoredModel) -> ModelEntry {
         ModelEntry {
-            info,
+            info: stored.info,
+            test_predictions: stored.test_predictions,
             model: OnceCell::new(),
         }
     }
 
     /// A model already in memory.
-    pub fn loaded(info: ModelInfo, model: Interpolator) -> ModelEntry {
+    pub fn loaded(stored: StoredModel, model: Interpolator) -> ModelEntry {
         ModelEntry {
-            info,
+            info: stored.info,
+            test_predictions: stored.test_predictions,
             model: OnceCell::new_with(Some(Arc::new(model))),
         }
+    }
+
+    /// Its description.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
     }
 
     /// The model, loaded from its file the first time.
@@ -329,6 +406,7 @@ pub async fn get(
                 .collect(),
             validation_r2: history.validation_r2.clone(),
         },
+        test_predictions: entry.test_predictions.clone(),
     }))
 }
 
@@ -460,7 +538,11 @@ pub async fn upload(
         return Err(e);
     }
     tracing::info!("model {id} uploaded: {name:?}");
-    write(&state.inner.models).insert(id, Arc::new(ModelEntry::loaded(info.clone(), model)));
+    let stored = StoredModel {
+        info: info.clone(),
+        test_predictions: None,
+    };
+    write(&state.inner.models).insert(id, Arc::new(ModelEntry::loaded(stored, model)));
     Ok((StatusCode::CREATED, Json(info)))
 }
 

@@ -55,6 +55,7 @@ use utoipa::OpenApi;
         jobs::CandidateScore,
         models::ModelInfo,
         models::ModelDetail,
+        models::TestPredictions,
         models::ModelSource,
         models::Metrics,
         models::EnsembleInfo,

@@ -4,7 +4,7 @@
 use crate::datasets::DatasetInfo;
 use crate::error::{ApiError, ServerError};
 use crate::jobs::{Job, JobRecord};
-use crate::models::{ModelEntry, ModelInfo};
+use crate::models::{ModelEntry, ModelInfo, StoredModel};
 use crate::store::{Kind, Store};
 use axum::http::StatusCode;
 use std::collections::HashMap;
@@ -214,18 +214,22 @@ impl AppState {
             .filter(|d| store.data_path(Kind::Dataset, &d.id).exists())
             .map(|d| (d.id.clone(), d))
             .collect();
-        let (infos, damaged) = store.load_all_or_damaged::<ModelInfo>(Kind::Model);
+        let (infos, damaged) = store.load_all_or_damaged::<StoredModel>(Kind::Model);
         let mut models: HashMap<String, Arc<ModelEntry>> = infos
             .into_iter()
-            .filter(|m| store.data_path(Kind::Model, &m.id).exists())
-            .map(|m| (m.id.clone(), Arc::new(ModelEntry::new(m))))
+            .filter(|m| store.data_path(Kind::Model, &m.info.id).exists())
+            .map(|m| (m.info.id.clone(), Arc::new(ModelEntry::new(m))))
             .collect();
         // A damaged description of a model file that is there is listed as damaged, so
         // that it can be seen and deleted (or its file downloaded) rather than stay hidden.
         for (id, why) in damaged {
             if let Ok(meta) = std::fs::metadata(store.data_path(Kind::Model, &id)) {
                 let info = ModelInfo::damaged(&id, &why, meta.len());
-                models.insert(id, Arc::new(ModelEntry::new(info)));
+                let stored = StoredModel {
+                    info,
+                    test_predictions: None,
+                };
+                models.insert(id, Arc::new(ModelEntry::new(stored)));
             }
         }
         let mut jobs = HashMap::new();

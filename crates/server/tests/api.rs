@@ -1622,3 +1622,204 @@ async fn losses_in_target_units_extrapolation_flags_and_the_documented_version()
     let shown = format!("\"model_format_version\":{}}}", fivedreg::FORMAT_VERSION);
     assert!(doc.contains(&shown), "docs/serve.md does not show {shown}");
 }
+
+/// R² of `predicted` against `actual`, computed here from its definition.
+fn r2_of(actual: &[f64], predicted: &[f64]) -> f64 {
+    let n = actual.len() as f64;
+    let mean = actual.iter().sum::<f64>() / n;
+    let total: f64 = actual.iter().map(|a| (a - mean) * (a - mean)).sum();
+    let residual: f64 = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| (a - p) * (a - p))
+        .sum();
+    1.0 - residual / total
+}
+
+fn numbers(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
+/// A trained model keeps its test rows' predictions: the very rows its test metrics were
+/// computed on (their R² is the model's test R²), for a network, an ensemble and `auto`;
+/// they survive a restart, and a model uploaded as a file has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_predictions_are_the_rows_the_test_metrics_were_computed_on() {
+    let api = Api::new();
+    let dataset = api.upload(&sum_of_squares(300, 3, 11)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut trained = Vec::new();
+    for options in [
+        json!({"hidden": [16, 8], "max_epochs": 40, "seed": 5, "threads": 1}),
+        json!({"hidden": [8], "max_epochs": 20, "ensemble": 3, "seed": 9, "threads": 1, "split": [0.5, 0.2, 0.3]}),
+        json!({"auto": true, "budget": 1, "seed": 4, "threads": 1}),
+    ] {
+        let job = api.submit(&dataset, options.clone()).await;
+        let done = api.wait_ended(job["id"].as_str().unwrap()).await;
+        assert_eq!(done["state"], "done", "{done}");
+        let id = done["model"].as_str().unwrap().to_string();
+        let model = api.get(&format!("/api/v1/models/{id}")).await.json();
+        let t = &model["test_predictions"];
+        let (actual, predicted) = (numbers(&t["actual"]), numbers(&t["predicted"]));
+        let n = model["metrics"]["n"].as_u64().unwrap() as usize;
+        assert_eq!(t["test_rows"], json!(n), "{options}");
+        assert_eq!(
+            actual.len(),
+            n,
+            "{options}: every test row (fewer than 2,000)"
+        );
+        assert_eq!(predicted.len(), n, "{options}");
+        let r2 = model["metrics"]["r2"].as_f64().unwrap();
+        let recomputed = r2_of(&actual, &predicted);
+        assert!(
+            (recomputed - r2).abs() < 1e-9,
+            "{options}: R² of the test predictions {recomputed} vs the model's {r2}"
+        );
+        // The list stays light: the points are in the model's own document only.
+        let listed = api.get("/api/v1/models").await.json();
+        let entry = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == json!(id))
+            .unwrap()
+            .clone();
+        assert!(entry.get("test_predictions").is_none(), "{entry}");
+        trained.push((id, t.clone()));
+    }
+
+    // After a restart, the same points.
+    let restarted = Api {
+        state: api.reopen(),
+        ..api
+    };
+    for (id, t) in &trained {
+        let model = restarted.get(&format!("/api/v1/models/{id}")).await.json();
+        assert_eq!(&model["test_predictions"], t, "{id} after a restart");
+    }
+
+    // A model uploaded as a file has none.
+    let (id, _) = &trained[0];
+    let file = restarted
+        .get(&format!("/api/v1/models/{id}/file"))
+        .await
+        .body;
+    let uploaded = restarted
+        .post_bytes(
+            "/api/v1/models?name=copy.fdr",
+            "application/octet-stream",
+            file,
+        )
+        .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.text());
+    let copy = uploaded.json()["id"].as_str().unwrap().to_string();
+    let model = restarted
+        .get(&format!("/api/v1/models/{copy}"))
+        .await
+        .json();
+    assert!(model["metrics"]["r2"].is_number(), "{model}");
+    assert_eq!(model["test_predictions"], Value::Null, "{model}");
+}
+
+/// The page as served, before any script runs, lists the data sets and models (the newest
+/// selected), the options' sliders at their defaults, with every name escaped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_as_served_has_its_lists_and_sliders_filled_in() {
+    let api = Api::new();
+    let empty = api.get("/").await.text();
+    assert!(!empty.contains("<!--"), "a placeholder is left");
+    assert!(empty.contains("no model yet"), "{empty}");
+    assert!(empty.contains("id=\"slider-learning_rate\""), "{empty}");
+    let reply = api
+        .post_bytes(
+            "/api/v1/datasets?name=%3Cb%3E%22x%22%26.csv",
+            "text/csv",
+            sum_of_squares(50, 2, 1).into(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let dataset = reply.json();
+    let (_, model) = api.trained().await;
+    let html = api.get("/").await.text();
+    assert!(
+        html.contains(&format!("<option value=\"{model}\" selected>")),
+        "{html}"
+    );
+    let listed = api.get(&format!("/api/v1/models/{model}")).await.json();
+    let r2 = listed["metrics"]["r2"].as_f64().unwrap();
+    assert!(html.contains(&format!("R² {r2:.6}")), "{html}");
+    assert!(html.contains(&format!(
+        "<option value=\"{}\"",
+        dataset["id"].as_str().unwrap()
+    )));
+    assert!(html.contains("&lt;b&gt;&quot;x&quot;&amp;.csv"), "{html}");
+    assert!(!html.contains("<b>\"x\""), "{html}");
+    let defaults = fivedreg::MlpParams::default();
+    assert!(
+        html.contains(&format!(
+            "id=\"opt-learning_rate\" value=\"{}\"",
+            defaults.learning_rate
+        )),
+        "{html}"
+    );
+    assert!(html.contains("name=\"x1\""), "the point's inputs: {html}");
+
+    // A server with a token shows its lists to no one who has not given it.
+    let guarded = Api::with(|c| c.token = Some("secret".into()));
+    let reply = guarded
+        .send(
+            guarded
+                .request(Method::GET, "/")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let html = reply.text();
+    assert!(html.contains("give the token"), "{html}");
+    assert!(html.contains("id=\"slider-learning_rate\""), "{html}");
+}
+
+/// More than 2,000 test rows: 2,000 are kept, evenly spaced over the split's order (the
+/// rows of the library's split with the job's split and seed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_2000_test_predictions_are_kept_evenly_spaced() {
+    let api = Api::new();
+    let rows = 6000;
+    let dataset = api.upload(&sum_of_squares(rows, 3, 2)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let options = json!({"hidden": [8], "max_epochs": 5, "seed": 3, "threads": 1,
+                         "split": [0.5, 0.1, 0.4]});
+    let job = api.submit(&dataset, options).await;
+    let done = api.wait_ended(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let model = api
+        .get(&format!(
+            "/api/v1/models/{}",
+            done["model"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    let t = &model["test_predictions"];
+    assert_eq!(t["test_rows"], json!(2400));
+    assert_eq!(model["metrics"]["n"], json!(2400));
+    let actual = numbers(&t["actual"]);
+    assert_eq!(actual.len(), fivedreg_server::MAX_TEST_POINTS);
+    assert_eq!(numbers(&t["predicted"]).len(), actual.len());
+    let data = fivedreg_data::generate(fivedreg_data::TestFunction::SumOfSquares, rows, 3, 0.0, 2)
+        .unwrap();
+    let split = fivedreg_data::SplitFractions::new(0.5, 0.1, 0.4).unwrap();
+    let test = fivedreg_data::split_indices(rows, split, 3).unwrap().test;
+    let expected: Vec<f64> = (0..2000)
+        .map(|i| data.targets()[test[i * test.len() / 2000]])
+        .collect();
+    assert_eq!(actual, expected);
+}

@@ -355,6 +355,56 @@ fn the_page_uploads_trains_and_predicts_in_a_real_browser() {
         "{metrics} vs {r2}"
     );
 
+    // 2b. The test rows' predicted-against-actual plot and its residuals: one point per row
+    // the API gives.
+    let points = model["test_predictions"]["actual"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        json!(points),
+        model["metrics"]["n"],
+        "every test row of a small data set"
+    );
+    browser.wait_for(
+        &format!(
+            "document.querySelector('#parity-chart').dataset.model === '{model_id}' && \
+             document.querySelector('#parity-chart').dataset.points === '{points}'"
+        ),
+        "the predicted-against-actual plot",
+        30,
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#parity-chart circle.point').length"),
+        json!(points)
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#residual-chart circle.point').length"),
+        json!(points)
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#parity-chart line.diagonal').length"),
+        json!(1),
+        "the line y = x"
+    );
+    // A single network has no leaderboard.
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#leaderboard tbody tr').length"),
+        json!(0)
+    );
+
+    // 2c. The page as served, before any script: the model is listed and selected, the
+    // data set too, and the options have their sliders.
+    let served = runtime_api.block_on(api.get("/")).text();
+    assert!(
+        served.contains(&format!("<option value=\"{model_id}\" selected>")),
+        "{served}"
+    );
+    assert!(served.contains("id=\"slider-max_epochs\""), "{served}");
+    assert!(served.contains("id=\"slider-learning_rate\""), "{served}");
+    assert!(!served.contains("<select id=\"model-select\"></select>"));
+    assert!(!served.contains("<select id=\"dataset-select\"></select>"));
+
     // 3. Predict one point.
     browser.eval(
         "(() => { const inputs = document.querySelectorAll('#point-inputs input'); \
@@ -521,6 +571,94 @@ fn the_page_uploads_trains_and_predicts_in_a_real_browser() {
         listed.as_str().unwrap().contains(&format!("R² {r2:.6}")),
         "{listed} vs {r2}"
     );
+
+    // 6. An auto model shows its leaderboard, best first; a model uploaded as a file has
+    // no test rows, and the page says so.
+    // Each model's sensitivity indices are waited for before the next is selected: the
+    // analyses have few slots, and a page switching faster than they end is refused some.
+    let sensitivity_of =
+        |id: &str| format!("document.querySelector('#sensitivity-chart').dataset.model === '{id}'");
+    browser.wait_for(&sensitivity_of(&model_id), "the sensitivity chart", 60);
+    let dataset_id = browser.eval("document.querySelector('#dataset-select').value");
+    let auto_job = runtime_api.block_on(api.submit(
+        dataset_id.as_str().unwrap(),
+        json!({"auto": true, "budget": 1, "threads": 1, "seed": 2}),
+    ));
+    let auto_job = runtime_api.block_on(api.wait_ended(auto_job["id"].as_str().unwrap()));
+    assert_eq!(auto_job["state"], "done", "{auto_job}");
+    let auto_id = auto_job["model"].as_str().unwrap().to_string();
+    let auto_model = runtime_api
+        .block_on(api.get(&format!("/api/v1/models/{auto_id}")))
+        .json();
+    let board = auto_model["leaderboard"].as_array().unwrap().clone();
+    browser.eval(&format!("loadModels('{auto_id}')"));
+    browser.wait_for(
+        &format!(
+            "document.querySelector('#leaderboard').dataset.model === '{auto_id}' && \
+             document.querySelector('#parity-chart').dataset.model === '{auto_id}'"
+        ),
+        "the auto model's leaderboard",
+        30,
+    );
+    browser.wait_for(&sensitivity_of(&auto_id), "the sensitivity chart", 60);
+    let rows = browser.eval(
+        "JSON.stringify([...document.querySelectorAll('#leaderboard tbody tr')].map(tr => \
+         [...tr.children].map(td => td.textContent)))",
+    );
+    let rows: Vec<Vec<String>> = serde_json::from_str(rows.as_str().unwrap()).unwrap();
+    assert_eq!(rows.len(), board.len(), "{rows:?}");
+    let best = board
+        .iter()
+        .max_by(|a, b| {
+            a["cv_r2_mean"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["cv_r2_mean"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(rows[0][0], best["config"].as_str().unwrap(), "{rows:?}");
+    let points = auto_model["test_predictions"]["actual"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#parity-chart circle.point').length"),
+        json!(points)
+    );
+    let file = runtime_api
+        .block_on(api.get(&format!("/api/v1/models/{auto_id}/file")))
+        .body;
+    let uploaded = runtime_api
+        .block_on(api.post_bytes(
+            "/api/v1/models?name=copy.fdr",
+            "application/octet-stream",
+            file,
+        ))
+        .json();
+    let copy = uploaded["id"].as_str().unwrap().to_string();
+    browser.eval(&format!("loadModels('{copy}')"));
+    browser.wait_for(
+        &format!(
+            "document.querySelector('#parity-chart').dataset.model === '{copy}' && \
+             document.querySelector('#parity-chart').dataset.points === '0'"
+        ),
+        "the uploaded model's note",
+        30,
+    );
+    browser.wait_for(&sensitivity_of(&copy), "the sensitivity chart", 60);
+    let note = browser.eval("document.querySelector('#test-status').textContent");
+    assert!(
+        note.as_str().unwrap().contains("uploaded as a file"),
+        "{note}"
+    );
+    // Back to the network for the screenshot.
+    browser.eval(&format!("loadModels('{model_id}')"));
+    browser.wait_for(
+        &format!("document.querySelector('#parity-chart').dataset.model === '{model_id}'"),
+        "the network's plots again",
+        30,
+    );
+    browser.wait_for(&sensitivity_of(&model_id), "the sensitivity chart", 60);
 
     // No script error and no refused resource on the way.
     let problems: Vec<&Value> = browser
