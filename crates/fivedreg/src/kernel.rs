@@ -5,7 +5,7 @@
 //! the training rows exactly), by a blocked LU in f64.
 
 use crate::error::{Error, Result};
-use fivedreg_linalg::dense64::{Cholesky, FactorEnd, Lu};
+use fivedreg_linalg::dense64::{sub_product, Cholesky, FactorEnd, Lu};
 use fivedreg_nn::{minimize, LbfgsLimits};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -130,6 +130,9 @@ struct PowerBasis {
     /// The subset's centres, row-major.
     centers: Vec<f64>,
     form: PowerForm,
+    /// `Zᵀ` of [`PowerForm::Cholesky`] (row-major), so that a block of rows' `W = K·Zᵀ` is
+    /// one matrix product; empty for the other forms.
+    lower_inverse_t: Vec<f64>,
 }
 
 /// What a kernel model's power function is computed from, on a subset of its centres
@@ -475,57 +478,68 @@ impl RbfModel {
     /// with the distance from the centres. Computed from a spread-out subset of at most
     /// [`STD_BASIS_CENTERS`] centres (so it is never below the whole set's).
     pub fn power_into(&self, x: &[f64], out: &mut [f64]) {
+        // Rows at a time: the quadratic forms of a block are one matrix product.
+        const BLOCK_ROWS: usize = 256;
         let basis = self.basis.0.get_or_init(|| self.power_basis());
         let d = self.n_inputs;
         let m = basis.centers.len() / d;
+        let t = tail_len(d, self.kernel.degree());
         let phi0 = self.kernel.phi(0.0);
-        let mut k = vec![0.0; m];
-        let mut tail = Vec::new();
-        let mut w = vec![0.0; m];
-        for (row, dst) in x.chunks_exact(d).zip(out.iter_mut()) {
-            for (kj, center) in k.iter_mut().zip(basis.centers.chunks_exact(d)) {
-                *kj = self.kernel.phi(distance(row, center));
+        let mut tail = Vec::with_capacity(t);
+        for (xb, ob) in x.chunks(BLOCK_ROWS * d).zip(out.chunks_mut(BLOCK_ROWS)) {
+            let rows = ob.len();
+            // Each row's kernel values to the subset, then its tail terms: `[k; p]`.
+            let size = m + t;
+            let mut v = vec![0.0; rows * size];
+            for (row, vr) in xb.chunks_exact(d).zip(v.chunks_exact_mut(size)) {
+                for (vj, center) in vr[..m].iter_mut().zip(basis.centers.chunks_exact(d)) {
+                    *vj = self.kernel.phi(distance(row, center));
+                }
+                tail_terms(row, self.kernel.degree(), &mut tail);
+                vr[m..].copy_from_slice(&tail);
             }
-            tail_terms(row, self.kernel.degree(), &mut tail);
-            let square = match &basis.form {
-                PowerForm::Singular => 0.0,
+            match &basis.form {
+                PowerForm::Singular => ob.fill(0.0),
                 PowerForm::Saddle { inverse } => {
-                    let v: Vec<f64> = k.iter().chain(&tail).copied().collect();
-                    let q: f64 = inverse
-                        .chunks_exact(v.len())
-                        .zip(&v)
-                        .map(|(inverse_row, vi)| {
-                            vi * inverse_row.iter().zip(&v).map(|(a, b)| a * b).sum::<f64>()
-                        })
-                        .sum();
-                    phi0 - q
+                    // −V·A⁻¹, then each row's −vᵀA⁻¹v.
+                    let mut w = vec![0.0; rows * size];
+                    sub_product(rows, size, size, &v, size, inverse, size, &mut w, size);
+                    for ((dst, wr), vr) in ob
+                        .iter_mut()
+                        .zip(w.chunks_exact(size))
+                        .zip(v.chunks_exact(size))
+                    {
+                        let q: f64 = -wr.iter().zip(vr).map(|(a, b)| a * b).sum::<f64>();
+                        *dst = (phi0 - q).max(0.0).sqrt();
+                    }
                 }
                 PowerForm::Cholesky {
-                    lower_inverse,
                     tail_basis,
                     tail_inverse,
+                    ..
                 } => {
-                    for (i, wi) in w.iter_mut().enumerate() {
-                        *wi = lower_inverse[i * m..i * m + i + 1]
-                            .iter()
-                            .zip(&k)
-                            .map(|(z, kj)| z * kj)
-                            .sum();
+                    // W = K·Zᵀ (the product gives −W), then R = P − W·B.
+                    let mut w = vec![0.0; rows * m];
+                    sub_product(rows, m, m, &v, size, &basis.lower_inverse_t, m, &mut w, m);
+                    w.iter_mut().for_each(|value| *value = -*value);
+                    let mut r = vec![0.0; rows * t];
+                    for (rr, vr) in r.chunks_exact_mut(t.max(1)).zip(v.chunks_exact(size)) {
+                        rr.copy_from_slice(&vr[m..]);
                     }
-                    let explained: f64 = w.iter().map(|v| v * v).sum();
-                    let t = tail.len();
-                    let r: Vec<f64> = (0..t)
-                        .map(|c| {
-                            tail[c] - (0..m).map(|i| tail_basis[i * t + c] * w[i]).sum::<f64>()
-                        })
-                        .collect();
-                    let tail_variance: f64 = (0..t)
-                        .map(|a| r[a] * (0..t).map(|b| tail_inverse[a * t + b] * r[b]).sum::<f64>())
-                        .sum();
-                    phi0 - explained + tail_variance
+                    sub_product(rows, m, t, &w, m, tail_basis, t, &mut r, t);
+                    for (i, dst) in ob.iter_mut().enumerate() {
+                        let wr = &w[i * m..(i + 1) * m];
+                        let explained: f64 = wr.iter().map(|v| v * v).sum();
+                        let rr = &r[i * t..(i + 1) * t];
+                        let tail_variance: f64 = (0..t)
+                            .map(|a| {
+                                rr[a] * (0..t).map(|b| tail_inverse[a * t + b] * rr[b]).sum::<f64>()
+                            })
+                            .sum();
+                        *dst = (phi0 - explained + tail_variance).max(0.0).sqrt();
+                    }
                 }
-            };
-            *dst = square.max(0.0).sqrt();
+            }
         }
     }
 
@@ -554,7 +568,23 @@ impl RbfModel {
             .then(|| cholesky_form(&a, size, m))
             .flatten()
             .unwrap_or_else(|| saddle_form(a, size));
-        PowerBasis { centers, form }
+        let lower_inverse_t = match &form {
+            PowerForm::Cholesky { lower_inverse, .. } => {
+                let mut t = vec![0.0; m * m];
+                for i in 0..m {
+                    for j in 0..m {
+                        t[j * m + i] = lower_inverse[i * m + j];
+                    }
+                }
+                t
+            }
+            _ => Vec::new(),
+        };
+        PowerBasis {
+            centers,
+            form,
+            lower_inverse_t,
+        }
     }
 
     /// The radial function.
