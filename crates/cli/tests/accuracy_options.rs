@@ -285,4 +285,28 @@ fn inspect_describes_the_kept_model_of_each_kind() {
     }
     // The smooth set's --auto keeps a kernel model (seen); the second is networks.
     assert_eq!(kinds, ["kernel", "networks"]);
+    // `inspect --json` gives the same description, as the library's card.
+    for (name, kind, fitted, rule) in [
+        (
+            "kernel.fdr",
+            "kernel",
+            "refitted_on_every_row",
+            "power_function",
+        ),
+        (
+            "networks.fdr",
+            "networks",
+            "each_holding_out_one_fold",
+            "spread",
+        ),
+    ] {
+        let json: serde_json::Value =
+            serde_json::from_str(&run(d, &["inspect", name, "--json"])).unwrap();
+        let card = &json["card"];
+        assert_eq!(card["kind"], kind, "{card}");
+        assert_eq!(card["fitted"], fitted, "{card}");
+        assert_eq!(card["std"]["rule"], rule, "{card}");
+        let model = fivedreg::Interpolator::load(&d.join(name)).unwrap();
+        assert_eq!(*card, serde_json::to_value(model.card()).unwrap());
+    }
 }

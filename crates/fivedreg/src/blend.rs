@@ -39,8 +39,10 @@ pub struct Blend {
     pub std_rule: BlendStd,
 }
 
-/// How a [`Blend`]'s standard deviation is made from its models'.
+/// How a [`Blend`]'s standard deviation is made from its models'. (Named in snake case in
+/// JSON; a model file stores the variant's index.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BlendStd {
     /// The holder's calibrated std times the ratio: what files of format versions 3 and 4
     /// hold. Where only a part is unsure (a kernel model far from its centres) the blend

@@ -36,6 +36,7 @@
 mod atomic;
 mod auto;
 mod blend;
+mod card;
 mod domain;
 mod ensemble;
 mod error;
@@ -51,6 +52,7 @@ mod spec;
 pub use atomic::AtomicFile;
 pub use auto::{AutoOptions, BelowTheMean, ValidAutoOptions, MAX_BUDGET_SECONDS};
 pub use blend::{Blend, BlendPart, BlendStd, MAX_BLEND_PARTS};
+pub use card::{BlendCard, BlendPartCard, HowFitted, MemberKind, ModelCard, StdCard, StdRule};
 pub use domain::{Domain, MAX_DOMAIN_ROWS, NEAREST_QUANTILE};
 pub use error::{Error, Result};
 pub use fivedreg_trees::{BoostedTrees, ObliviousTree};

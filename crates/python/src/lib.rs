@@ -335,6 +335,12 @@ impl Model {
         self.inner.has_std()
     }
 
+    /// The model as it was kept (the library's `ModelCard`, as JSON: its kind, members, how
+    /// its std is made and what it blends), as `fivedreg inspect --json` gives it.
+    fn card_json(&self) -> String {
+        self.inner.card().to_json()
+    }
+
     /// Networks in the model: 1, or the members of an ensemble.
     #[getter]
     fn n_members(&self) -> usize {

@@ -253,3 +253,25 @@ def test_load_restores_the_auto_recipe_so_clone_and_fit_repeat_it(command_data, 
     out = folder / "auto-refit.fdr"
     refit.save(out)
     assert out.read_bytes() == model.read_bytes()
+
+
+def test_card_is_the_description_inspect_gives(fivedreg_bin):
+    """``card_`` is the library's description of the kept model, the same as ``fivedreg
+    inspect --json``'s ``card``: for a tree ensemble, a version-4 kernel model (its std one
+    number) and a version-4 blend of kernel models."""
+    import pathlib
+    fixtures = pathlib.Path(__file__).resolve().parents[2] / "fivedreg" / "tests" / "fixtures"
+    expected = {
+        "v4-trees.fdr": ("trees", "each_holding_out_one_fold", "spread_in_quadrature", False),
+        "v4-auto.fdr": ("kernel", "refitted_on_every_row", "constant", False),
+        "v4-autoblend.fdr": ("kernel", "refitted_on_every_row", "constant", True),
+    }
+    for name, (kind, fitted, rule, blended) in expected.items():
+        card = FiveDRegressor.load(fixtures / name).card_
+        assert card == json.loads(run(fivedreg_bin, "inspect", fixtures / name, "--json"))["card"]
+        assert (card["kind"], card["fitted"], card["std"]["rule"]) == (kind, fitted, rule), card
+        assert (card["blend"] is not None) == blended, card
+        if blended:
+            assert card["blend"]["std_rule"] == "holder_times_ratio"
+            weights = card["blend"]["main_weight"] + sum(p["weight"] for p in card["blend"]["parts"])
+            assert abs(weights - 1.0) < 1e-12

@@ -116,6 +116,12 @@ pub struct ModelInfo {
     /// The options it was trained with, as the library names them.
     #[schema(value_type = Object)]
     pub options: FitOptions,
+    /// The model as it was kept: its kind, members, how its `std` is made and what it
+    /// blends (the library's `ModelCard`, as `fivedreg inspect --json` gives it). None for
+    /// a model stored before this field.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub card: Option<fivedreg::ModelCard>,
     /// Set when the model's description in the data directory cannot be read: what is
     /// wrong with it. Such a model is listed so that it can be deleted (or its file
     /// downloaded, when that file is whole); it cannot be shown or predict.
@@ -182,6 +188,7 @@ impl ModelInfo {
             validation_samples: summary.validation_samples,
             test_samples: summary.test_samples,
             options: model.options().clone(),
+            card: Some(model.card()),
             damaged: None,
         }
     }
@@ -212,6 +219,7 @@ impl ModelInfo {
             validation_samples: 0,
             test_samples: 0,
             options: FitOptions::default(),
+            card: None,
             damaged: Some(crate::error::scrub_paths(why)),
         }
     }

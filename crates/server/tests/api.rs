@@ -1288,6 +1288,17 @@ async fn lbfgs_and_auto_jobs_train_as_the_command_line_does() {
         model["ensemble"].is_object(),
         "auto's winner predicts with a std: {model}"
     );
+    // The model is described as the library describes the file (as `inspect --json` does).
+    let file = api
+        .get(&format!(
+            "/api/v1/models/{}/file",
+            done["model"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    let kept = fivedreg::Interpolator::from_bytes(&file, "m").unwrap();
+    assert_eq!(model["card"], serde_json::to_value(kept.card()).unwrap());
+    assert!(model["card"]["std"].is_object(), "{model}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

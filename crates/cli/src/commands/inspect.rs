@@ -49,6 +49,7 @@ pub fn run(args: &InspectArgs) -> Result<(), Failure> {
             "target": model.target_name(),
             "layer_sizes": model.layer_sizes(),
             "parameters": model.n_parameters(),
+            "card": model.card(),
             "options": options,
             "feature_scaler": {"mean": model.feature_scaler().mean(), "scale": model.feature_scaler().scale()},
             "target_scaler": {"mean": model.target_scaler().mean(), "scale": model.target_scaler().scale()},

@@ -2,9 +2,53 @@
 //! metrics, how training stopped, the ensemble and the leaderboard, as text and JSON.
 
 use crate::output::{bytes, column_name, num, r2, table};
-use fivedreg::{Interpolator, StopReason, TrainingSummary};
+use fivedreg::{
+    HowFitted, Interpolator, MemberKind, ModelCard, StdCard, StdRule, StopReason, TrainingSummary,
+};
 use fivedreg_metrics::Report;
 use serde_json::json;
+
+/// What a model's members are, in words, from its card.
+fn members_words(card: &ModelCard) -> String {
+    let n = card.members;
+    match (card.kind, card.fitted) {
+        // --auto refits a winning kernel model on every row; the folds only scored it.
+        (MemberKind::Kernel, HowFitted::RefittedOnEveryRow) => {
+            "1 RBF kernel model, refitted on every row after the folds scored it".to_string()
+        }
+        (MemberKind::Kernel, _) => format!("{n} RBF kernel models, each holding out one fold"),
+        (MemberKind::Networks, _) => format!(
+            "{n} ({} solver, each holding out one fold)",
+            card.solver.as_deref().unwrap_or("")
+        ),
+        (MemberKind::Trees, _) => format!(
+            "{n} boosted-tree models ({}), each holding out one fold",
+            card.member
+        ),
+    }
+}
+
+/// How a model's `--std` is made, in words, from its card.
+fn std_words(std: &StdCard, coverage: &str) -> String {
+    let (scale, floor) = (num(std.scale), num(std.floor));
+    match std.rule {
+        StdRule::SpreadInQuadrature => {
+            format!("√({floor}² + (members' spread × {scale})²); ±1.96 std covers {coverage}")
+        }
+        StdRule::PowerFunction => format!(
+            "√({floor}² + (power function × {scale})²), growing away from the training rows; \
+             ±1.96 std covers {coverage}"
+        ),
+        StdRule::Constant => format!(
+            "{floor}, the same on every row (the held-out folds' error); ±1.96 std covers \
+             {coverage}"
+        ),
+        StdRule::Spread if std.floor > 0.0 => {
+            format!("members' spread × {scale} + {floor}; ±1.96 std covers {coverage}")
+        }
+        StdRule::Spread => format!("members' spread × {scale}; ±1.96 std covers {coverage}"),
+    }
+}
 
 /// The factor that turns a training loss in standardized units into the target's units
 /// squared: the loss is half a mean squared error (plus the L2 term) of the scaled target.
@@ -168,6 +212,7 @@ pub(super) fn training_table(
 /// The ensemble's lines (members, held-out R², calibration) and `--auto`'s leaderboard.
 pub(super) fn push_ensemble(text: &mut String, model: &Interpolator) {
     let summary = model.summary();
+    let card = model.card();
     if let Some(e) = &summary.ensemble {
         text.push_str("Ensemble:\n");
         let coverage = e.test_coverage.map_or("no test rows".to_string(), |c| {
@@ -176,63 +221,13 @@ pub(super) fn push_ensemble(text: &mut String, model: &Interpolator) {
         table(
             text,
             &[
-                (
-                    "members",
-                    match model.members() {
-                        // --auto refits a winning kernel model on every row; the folds
-                        // only scored it.
-                        fivedreg::Members::Kernels(k) if k.len() == 1 => {
-                            "1 RBF kernel model, refitted on every row after the folds \
-                             scored it"
-                                .to_string()
-                        }
-                        fivedreg::Members::Kernels(k) => {
-                            format!("{} RBF kernel models, each holding out one fold", k.len())
-                        }
-                        fivedreg::Members::Networks(m) => format!(
-                            "{} ({} solver, each holding out one fold)",
-                            m.len(),
-                            model.options().network.solver.name()
-                        ),
-                        fivedreg::Members::Trees(t) => format!(
-                            "{} boosted-tree models ({}), each holding out one fold",
-                            t.len(),
-                            model.describe_member()
-                        ),
-                    },
-                ),
+                ("members", members_words(&card)),
                 ("held-out R²", r2(e.heldout_r2)),
                 (
                     "--std",
-                    match model.members() {
-                        fivedreg::Members::Trees(_) => format!(
-                            "√({}² + (members' spread × {})²); ±1.96 std covers {coverage}",
-                            num(e.std_floor),
-                            num(e.std_scale)
-                        ),
-                        fivedreg::Members::Kernels(_) if e.std_scale > 0.0 => format!(
-                            "√({}² + (power function × {})²), growing away from the \
-                             training rows; ±1.96 std covers {coverage}",
-                            num(e.std_floor),
-                            num(e.std_scale)
-                        ),
-                        // One member has no spread (nor a kernel model written before
-                        // version 5): its std is the floor alone.
-                        _ if model.members().len() == 1 || e.std_scale == 0.0 => format!(
-                            "{}, the same on every row (the held-out folds' error); ±1.96 \
-                             std covers {coverage}",
-                            num(e.std_floor)
-                        ),
-                        _ if e.std_floor > 0.0 => format!(
-                            "members' spread × {} + {}; ±1.96 std covers {coverage}",
-                            num(e.std_scale),
-                            num(e.std_floor)
-                        ),
-                        _ => format!(
-                            "members' spread × {}; ±1.96 std covers {coverage}",
-                            num(e.std_scale)
-                        ),
-                    },
+                    card.std
+                        .as_ref()
+                        .map_or_else(String::new, |std| std_words(std, &coverage)),
                 ),
             ],
         );

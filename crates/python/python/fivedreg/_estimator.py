@@ -42,6 +42,7 @@ _FITTED_ATTRIBUTES = (
     "n_members_",
     "heldout_score_",
     "leaderboard_",
+    "card_",
     "t_",
     "loss_curve_",
     "best_loss_",
@@ -271,6 +272,11 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
     leaderboard_ : list of dict or None
         After ``auto``: each candidate's configuration with its mean and standard deviation
         of the fold R², best first.
+    card_ : dict
+        The model as it was kept, as ``fivedreg inspect --json`` and the server describe it:
+        ``kind`` (``networks``, ``kernel`` or ``trees``), ``member``, ``members``,
+        ``fitted``, ``solver``, ``parameters``, ``std`` (its ``rule``, ``scale``, ``floor``
+        and ``test_coverage``, or None) and ``blend`` (or None).
     n_features_in_ : int
         Features seen during fit.
     feature_names_in_ : ndarray of str
@@ -477,6 +483,7 @@ class FiveDRegressor(RegressorMixin, BaseEstimator):
         self.n_members_ = model.n_members
         self.heldout_score_ = history["heldout_r2"]
         self.leaderboard_ = history["leaderboard"]
+        self.card_ = json.loads(model.card_json())
         self.best_loss_ = None if early_stopping else min(self.loss_curve_)
         self.validation_scores_ = list(history["validation_r2"]) if early_stopping else None
         self.best_validation_score_ = history["best_validation_r2"] if early_stopping else None
