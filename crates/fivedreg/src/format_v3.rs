@@ -126,24 +126,39 @@ impl SavedModelV3 {
     pub(crate) fn into_saved(self) -> Result<SavedModel> {
         let blend = match self.blend {
             None => None,
-            Some(b) => Some(Blend {
-                parts: b
-                    .parts
+            Some(b) => Some(blend_before_version_5(
+                b.parts
                     .into_iter()
-                    .map(|p| {
-                        Ok(BlendPart {
-                            weight: p.weight,
-                            model: Interpolator::try_from(p.model.into_saved()?)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-                std_ratio: b.std_ratio,
-                std_rule: BlendStd::HolderTimesRatio,
-            }),
+                    .map(|p| Ok((p.weight, p.model.into_saved()?)))
+                    .collect::<Result<_>>()?,
+                b.std_ratio,
+            )?),
         };
         Ok(SavedModel {
             model: self.model.into_parts(),
             blend,
         })
     }
+}
+
+/// A blend of a file before version 5 (its parts already converted): its std is the
+/// holder's times the ratio, the only rule those versions knew. Each part is checked as it
+/// is built.
+pub(crate) fn blend_before_version_5(
+    parts: Vec<(f64, SavedModel)>,
+    std_ratio: f64,
+) -> Result<Blend> {
+    Ok(Blend {
+        parts: parts
+            .into_iter()
+            .map(|(weight, model)| {
+                Ok(BlendPart {
+                    weight,
+                    model: Interpolator::try_from(model)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+        std_ratio,
+        std_rule: BlendStd::HolderTimesRatio,
+    })
 }

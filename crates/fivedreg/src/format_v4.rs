@@ -1,12 +1,12 @@
 //! The payload of format version 4, frozen: what its files hold, decoded into types of its
 //! own and converted to today's model. Version 5 added how a blend's standard deviation is
-//! made ([`BlendStd`]); a version-4 blend's is its holder's times the ratio. Every other
+//! made (`BlendStd`); a version-4 blend's is its holder's times the ratio. Every other
 //! type is as version 4 left it (a kernel model's position-dependent std is derived from
 //! what it always stored), and is used as it is.
 
-use crate::blend::{Blend, BlendPart, BlendStd};
 use crate::error::Result;
-use crate::interpolator::{Interpolator, ModelParts, SavedModel};
+use crate::format_v3::blend_before_version_5;
+use crate::interpolator::{ModelParts, SavedModel};
 use serde::Deserialize;
 
 /// Version 4's whole payload: a model and its blend.
@@ -34,20 +34,13 @@ impl SavedModelV4 {
     pub(crate) fn into_saved(self) -> Result<SavedModel> {
         let blend = match self.blend {
             None => None,
-            Some(b) => Some(Blend {
-                parts: b
-                    .parts
+            Some(b) => Some(blend_before_version_5(
+                b.parts
                     .into_iter()
-                    .map(|p| {
-                        Ok(BlendPart {
-                            weight: p.weight,
-                            model: Interpolator::try_from(p.model.into_saved()?)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-                std_ratio: b.std_ratio,
-                std_rule: BlendStd::HolderTimesRatio,
-            }),
+                    .map(|p| Ok((p.weight, p.model.into_saved()?)))
+                    .collect::<Result<_>>()?,
+                b.std_ratio,
+            )?),
         };
         Ok(SavedModel {
             model: self.model,

@@ -130,9 +130,6 @@ struct PowerBasis {
     /// The subset's centres, row-major.
     centers: Vec<f64>,
     form: PowerForm,
-    /// `Zᵀ` of [`PowerForm::Cholesky`] (row-major), so that a block of rows' `W = K·Zᵀ` is
-    /// one matrix product; empty for the other forms.
-    lower_inverse_t: Vec<f64>,
 }
 
 /// What a kernel model's power function is computed from, on a subset of its centres
@@ -140,15 +137,16 @@ struct PowerBasis {
 /// its tail terms.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PowerForm {
-    /// The Gaussian kernels (whose `Φ + λI = LLᵀ` is positive definite): `Z = L⁻¹`
-    /// (`m × m`, lower triangular), `B = Z·P` (`m × t`, the tail terms of the centres seen
+    /// The Gaussian kernels (whose `Φ + λI = LLᵀ` is positive definite): `Zᵀ`, the
+    /// transpose of `Z = L⁻¹` (`m × m`, upper triangular, so that the rows' `w = Z·k` are
+    /// one product `K·Zᵀ`), `B = Z·P` (`m × t`, the tail terms of the centres seen
     /// through `Z`) and `S⁻¹ = (BᵀB)⁻¹` (`t × t`), all row-major. Then with `w = Z·k` and
     /// `r = p − Bᵀw`, `P² = φ(0) − ‖w‖² + rᵀS⁻¹r`: universal kriging's variance, with no
     /// explicit inverse of an ill-conditioned matrix (a Gaussian process with little noise
     /// has one) to lose digits to cancellation.
     Cholesky {
-        /// `Z = L⁻¹`.
-        lower_inverse: Vec<f64>,
+        /// `Zᵀ = L⁻ᵀ`.
+        lower_inverse_t: Vec<f64>,
         /// `B = Z·P`.
         tail_basis: Vec<f64>,
         /// `(BᵀB)⁻¹` (empty without a tail).
@@ -331,11 +329,15 @@ fn cholesky_form(a: &[f64], size: usize, m: usize) -> Option<PowerForm> {
     let lower_inverse = Cholesky::factor(phi, m, 1).ok()?.lower_inverse(1);
     // B = Z·P, P's row i the tail terms of centre i (a's row i past column m).
     let mut tail_basis = vec![0.0; m * t];
+    let mut lower_inverse_t = vec![0.0; m * m];
     for i in 0..m {
         for c in 0..t {
             tail_basis[i * t + c] = (0..=i)
                 .map(|j| lower_inverse[i * m + j] * a[j * size + m + c])
                 .sum();
+        }
+        for j in 0..=i {
+            lower_inverse_t[j * m + i] = lower_inverse[i * m + j];
         }
     }
     let mut tail_inverse = Vec::new();
@@ -350,13 +352,13 @@ fn cholesky_form(a: &[f64], size: usize, m: usize) -> Option<PowerForm> {
         }
         tail_inverse = inverse_of(&Lu::factor(gram, t).ok()?, t);
     }
-    let finite = lower_inverse
+    let finite = lower_inverse_t
         .iter()
         .chain(&tail_basis)
         .chain(&tail_inverse)
         .all(|v| v.is_finite());
     finite.then_some(PowerForm::Cholesky {
-        lower_inverse,
+        lower_inverse_t,
         tail_basis,
         tail_inverse,
     })
@@ -514,13 +516,13 @@ impl RbfModel {
                     }
                 }
                 PowerForm::Cholesky {
+                    lower_inverse_t,
                     tail_basis,
                     tail_inverse,
-                    ..
                 } => {
                     // W = K·Zᵀ (the product gives −W), then R = P − W·B.
                     let mut w = vec![0.0; rows * m];
-                    sub_product(rows, m, m, &v, size, &basis.lower_inverse_t, m, &mut w, m);
+                    sub_product(rows, m, m, &v, size, lower_inverse_t, m, &mut w, m);
                     w.iter_mut().for_each(|value| *value = -*value);
                     let mut r = vec![0.0; rows * t];
                     for (rr, vr) in r.chunks_exact_mut(t.max(1)).zip(v.chunks_exact(size)) {
@@ -568,23 +570,7 @@ impl RbfModel {
             .then(|| cholesky_form(&a, size, m))
             .flatten()
             .unwrap_or_else(|| saddle_form(a, size));
-        let lower_inverse_t = match &form {
-            PowerForm::Cholesky { lower_inverse, .. } => {
-                let mut t = vec![0.0; m * m];
-                for i in 0..m {
-                    for j in 0..m {
-                        t[j * m + i] = lower_inverse[i * m + j];
-                    }
-                }
-                t
-            }
-            _ => Vec::new(),
-        };
-        PowerBasis {
-            centers,
-            form,
-            lower_inverse_t,
-        }
+        PowerBasis { centers, form }
     }
 
     /// The radial function.

@@ -381,11 +381,11 @@ impl Builder {
                 self.bin("Sub", &at_zero, &q)
             }
             PowerForm::Cholesky {
-                lower_inverse,
+                lower_inverse_t,
                 tail_basis,
                 tail_inverse,
             } => {
-                if lower_inverse.len() != m * m
+                if lower_inverse_t.len() != m * m
                     || tail_basis.len() != m * t
                     || tail_inverse.len() != t * t
                 {
@@ -393,13 +393,7 @@ impl Builder {
                 }
                 let k = self.radial(z, centers, d, model.kernel())?;
                 // w = Z·k per row: k (N × m) times Zᵀ.
-                let mut zt = vec![0.0; m * m];
-                for i in 0..m {
-                    for j in 0..m {
-                        zt[j * m + i] = lower_inverse[i * m + j];
-                    }
-                }
-                let zt = self.f64s("power_zt", &[m, m], zt);
+                let zt = self.f64s("power_zt", &[m, m], lower_inverse_t.clone());
                 let w = self.bin("MatMul", &k, &zt);
                 let w2 = self.bin("Mul", &w, &w);
                 let explained = self.row_sum(&w2);
@@ -589,7 +583,8 @@ impl Builder {
                 let refs: Vec<&str> = powers.iter().map(String::as_str).collect();
                 let all = self.op("Concat", &refs, vec![int_attr("axis", 1)]);
                 let sum = self.row_sum(&all);
-                kernel_power = Some(self.times(&sum, 1.0 / kernels.len() as f64));
+                let count = self.scalar(kernels.len() as f64);
+                kernel_power = Some(self.bin("Div", &sum, &count));
             }
             Members::Trees(models) => {
                 for trees in models {
@@ -614,21 +609,8 @@ impl Builder {
             .collect();
         match members.as_slice() {
             [] => Err(OnnxError::Unsupported("a model without members".into())),
-            many if kernel_power.is_some() => {
-                let refs: Vec<&str> = many.iter().map(String::as_str).collect();
-                let all = self.op("Concat", &refs, vec![int_attr("axis", 1)]);
-                let sum = self.row_sum(&all);
-                let mean = self.times(&sum, 1.0 / many.len() as f64);
-                Ok((
-                    if many.len() == 1 {
-                        many[0].clone()
-                    } else {
-                        mean
-                    },
-                    kernel_power,
-                ))
-            }
-            [one] => Ok((one.clone(), None)),
+            // A kernel model's spread is its power function, not its members' spread.
+            [one] => Ok((one.clone(), kernel_power)),
             many => {
                 let k = many.len();
                 let refs: Vec<&str> = many.iter().map(String::as_str).collect();
@@ -636,6 +618,9 @@ impl Builder {
                 let sum = self.row_sum(&all);
                 let count = self.scalar(k as f64);
                 let mean = self.bin("Div", &sum, &count);
+                if kernel_power.is_some() {
+                    return Ok((mean, kernel_power));
+                }
                 let deviation = self.bin("Sub", &all, &mean);
                 let square = self.bin("Mul", &deviation, &deviation);
                 let squares = self.row_sum(&square);
